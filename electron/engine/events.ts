@@ -1,0 +1,161 @@
+// The engine's typed events: the CLI, the progress coalescer and the UI are all built on these.
+// Every event carries its job id and a wall-clock timestamp (ms since epoch).
+import type { SerializedError } from './errors';
+
+export type JobState = 'probing' | 'downloading' | 'paused' | 'verifying' | 'done' | 'failed' | 'cancelled';
+export type PauseReason = 'user' | 'suspend' | 'offline' | 'disk-full' | 'error';
+export type ChunkState = 'pending' | 'fetching' | 'staged' | 'extracting' | 'done' | 'retrying' | 'failed';
+export type TransferMode = 'ranged' | 'single-stream';
+export type ArchiveFormat = 'tar' | 'gzip' | 'zstd';
+/** What the window is waiting on: the network (slots free, ranges in flight) or the extractor (all slots full). */
+export type WaitingOn = 'network' | 'extractor' | 'none';
+
+interface Base {
+  jobId: string;
+  at: number;
+}
+
+export interface JobStateEvent extends Base {
+  type: 'job-state';
+  state: JobState;
+  reason?: PauseReason;
+  error?: SerializedError;
+}
+
+export interface ProbedEvent extends Base {
+  type: 'probed';
+  finalUrl: string;
+  size: number | null;
+  mode: TransferMode;
+  etag: string | null;
+  lastModified: string | null;
+  chunkSize: number;
+  chunkCount: number;
+  format: ArchiveFormat | 'raw' | null;
+}
+
+export interface ChunkEvent extends Base {
+  type: 'chunk';
+  index: number;
+  state: ChunkState;
+  /** Bytes of the chunk committed to its staging file (or consumed, once extracting/done). */
+  bytes: number;
+  length: number;
+}
+
+export interface AttemptStartedEvent extends Base {
+  type: 'attempt-started';
+  index: number;
+  attempt: number;
+  rangeStart: number;
+  rangeEnd: number;
+}
+
+export interface AttemptFailedEvent extends Base {
+  type: 'attempt-failed';
+  index: number;
+  attempt: number;
+  status: number | null;
+  bytes: number;
+  durationMs: number;
+  error: SerializedError;
+}
+
+export interface RetryScheduledEvent extends Base {
+  type: 'retry-scheduled';
+  index: number;
+  attempt: number;
+  delayMs: number;
+  nextAt: number;
+  reason: string;
+}
+
+export interface WindowSlot {
+  slot: number;
+  chunk: number | null;
+  state: 'free' | 'fetching' | 'staged' | 'extracting';
+  bytes: number;
+  length: number;
+}
+
+export interface WindowEvent extends Base {
+  type: 'window';
+  capacity: number;
+  slots: WindowSlot[];
+  inFlight: number;
+  staged: number;
+  stagedBytes: number;
+  waitingOn: WaitingOn;
+}
+
+export interface ProgressEvent extends Base {
+  type: 'progress';
+  bytesTotal: number | null;
+  /** Network payload bytes received, retries included. */
+  bytesFetched: number;
+  /** Bytes of the source committed in order (downloaded and durable). */
+  bytesCommitted: number;
+  /** Bytes of the source consumed by the extractor (or written, in download-only mode). */
+  bytesConsumed: number;
+  /** Bytes written into the destination (uncompressed). */
+  bytesWritten: number;
+  downloadRate: number;
+  extractRate: number;
+  retries: number;
+}
+
+export interface WarningEvent extends Base {
+  type: 'warning';
+  code: string;
+  message: string;
+  entry?: string;
+}
+
+export interface JobSummary {
+  bytesTotal: number | null;
+  bytesFetched: number;
+  bytesWritten: number;
+  retries: number;
+  elapsedMs: number;
+  entries: number;
+  skipped: Array<{ entry: string; code: string; reason: string }>;
+  sha256: string | null;
+  mode: TransferMode;
+  format: ArchiveFormat | 'raw' | null;
+}
+
+export interface DoneEvent extends Base, JobSummary {
+  type: 'done';
+}
+
+export interface ErrorEvent extends Base {
+  type: 'error';
+  error: SerializedError;
+}
+
+export type EngineEvent =
+  | JobStateEvent
+  | ProbedEvent
+  | ChunkEvent
+  | AttemptStartedEvent
+  | AttemptFailedEvent
+  | RetryScheduledEvent
+  | WindowEvent
+  | ProgressEvent
+  | WarningEvent
+  | DoneEvent
+  | ErrorEvent;
+
+export type EngineEventType = EngineEvent['type'];
+
+/** One attempt of one chunk, as kept for the inspector (the last ~20 per chunk). */
+export interface AttemptRecord {
+  attempt: number;
+  startedAt: number;
+  durationMs: number;
+  rangeStart: number;
+  rangeEnd: number;
+  status: number | null;
+  bytes: number;
+  error: SerializedError | null;
+}
