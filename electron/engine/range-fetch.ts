@@ -1,0 +1,178 @@
+// One ranged GET for the rest of a chunk, verified before a byte is kept: 206, the exact Content-Range, the
+// pinned validators. The body goes to a sink that commits bytes in order, so a failure at any point leaves a
+// prefix that the next attempt continues from (If-Range guards that the prefix and the rest are one file).
+import type { Dispatcher } from 'undici';
+import { HttpStatusError, NetworkError, ProtocolError, UpstreamChangedError } from './errors';
+import { header, mapTransportError, safeHost, strongEtag, USER_AGENT } from './http';
+import { parseContentRange, parseLength, pathOf } from './probe';
+import type { RateLimiter } from './rate-limiter';
+import { parseRetryAfter } from './retry-policy';
+
+/** Where a range's bytes go; `committed` is how many of the range's bytes it already holds. */
+export interface RangeSink {
+  readonly committed: number;
+  write(data: Buffer): Promise<void>;
+}
+
+export interface Validators {
+  size: number;
+  etag: string | null;
+  lastModified: string | null;
+}
+
+export interface RangeRequest {
+  dispatcher: Dispatcher;
+  url: string;
+  /** First byte of the whole range (the chunk), before what the sink already holds. */
+  start: number;
+  /** Last byte, inclusive. */
+  end: number;
+  pinned: Validators;
+  sink: RangeSink;
+  signal?: AbortSignal;
+  limiter?: RateLimiter;
+  retryAfterCapMs?: number;
+  /** Called with each piece of payload as it is committed (progress, fetched-byte accounting). */
+  onBytes?: (n: number) => void;
+}
+
+export interface RangeResult {
+  status: number;
+  /** Payload bytes received by this attempt. */
+  bytes: number;
+}
+
+/** Fetches bytes [start + sink.committed, end] into the sink. Throws a coded EngineError; `status` and bytes ride along. */
+export async function fetchRange(req: RangeRequest): Promise<RangeResult> {
+  const from = req.start + req.sink.committed;
+  if (from > req.end) return { status: 0, bytes: 0 };
+  const expected = req.end - from + 1;
+  const headers: Record<string, string> = { 'user-agent': USER_AGENT, range: `bytes=${from}-${req.end}`, 'accept-encoding': 'identity' };
+  const validator = req.pinned.etag ?? req.pinned.lastModified;
+  if (validator) headers['if-range'] = validator;
+
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await req.dispatcher.request({
+      origin: new URL(req.url).origin,
+      path: pathOf(req.url),
+      method: 'GET',
+      headers,
+      ...(req.signal ? { signal: req.signal } : {}),
+    });
+  } catch (err) {
+    throw withStatus(mapTransportError(err, req.url, req.sink.committed), null, 0);
+  }
+
+  const status = response.statusCode;
+  const h = response.headers;
+  try {
+    checkResponse(req, status, h, from, expected);
+  } catch (err) {
+    response.body.destroy();
+    throw withStatus(err as Error, status, 0);
+  }
+
+  let bytes = 0;
+  try {
+    for await (const piece of response.body as AsyncIterable<Buffer>) {
+      if (bytes + piece.length > expected) {
+        throw new ProtocolError('E_CONTENT_RANGE', `${safeHost(req.url)} sent more bytes than the range it announced.`, { retryable: true });
+      }
+      if (req.limiter) await req.limiter.take(piece.length, req.signal);
+      await req.sink.write(piece);
+      bytes += piece.length;
+      req.onBytes?.(piece.length);
+    }
+  } catch (err) {
+    response.body.destroy();
+    throw withStatus(mapTransportError(err, req.url, req.sink.committed), status, bytes);
+  }
+  if (bytes < expected) {
+    throw withStatus(
+      new NetworkError('E_SHORT_BODY', `The body from ${safeHost(req.url)} ended after ${bytes} of ${expected} bytes; the range will resume from byte ${from + bytes}.`, {
+        details: { received: bytes, expected },
+      }),
+      status,
+      bytes,
+    );
+  }
+  return { status, bytes };
+}
+
+function checkResponse(req: RangeRequest, status: number, h: Record<string, string | string[] | undefined>, from: number, expected: number): void {
+  const host = safeHost(req.url);
+  const etag = strongEtag(header(h, 'etag'));
+  const lastModified = header(h, 'last-modified') ?? null;
+  const changed =
+    (req.pinned.etag !== null && etag !== null && etag !== req.pinned.etag) ||
+    (req.pinned.etag === null && req.pinned.lastModified !== null && lastModified !== null && lastModified !== req.pinned.lastModified);
+  if (changed) {
+    throw new UpstreamChangedError(
+      `The file at ${host} changed since the download started (ETag ${req.pinned.etag ?? '-'} → ${etag ?? '-'}, Last-Modified ${req.pinned.lastModified ?? '-'} → ${lastModified ?? '-'}). ` +
+        'Nothing of the new file was mixed in; restart the job to download the new snapshot.',
+      { details: { status, pinnedEtag: req.pinned.etag, etag, pinnedLastModified: req.pinned.lastModified, lastModified } },
+    );
+  }
+  if (status === 206) {
+    const cr = parseContentRange(header(h, 'content-range'));
+    if (!cr || cr.start !== from || cr.end !== req.end || (cr.total !== null && cr.total !== req.pinned.size)) {
+      if (cr && cr.total !== null && cr.total !== req.pinned.size) {
+        throw new UpstreamChangedError(`The file at ${host} is now ${cr.total} bytes, not ${req.pinned.size}; it changed since the download started. Restart the job.`, {
+          details: { status, size: cr.total, pinnedSize: req.pinned.size },
+        });
+      }
+      throw new ProtocolError(
+        'E_CONTENT_RANGE',
+        `${host} answered bytes ${from}-${req.end} with Content-Range "${header(h, 'content-range') ?? '(none)'}"; the response was discarded.`,
+        { retryable: true, details: { status, asked: `${from}-${req.end}`, got: header(h, 'content-range') ?? null } },
+      );
+    }
+    const length = parseLength(header(h, 'content-length'));
+    if (length !== null && length !== expected) {
+      throw new ProtocolError('E_CONTENT_RANGE', `${host} announced ${length} bytes for a ${expected}-byte range; the response was discarded.`, {
+        retryable: true,
+        details: { status, length, expected },
+      });
+    }
+    return;
+  }
+  if (status === 200) {
+    throw new ProtocolError(
+      'E_RANGE_IGNORED',
+      `${host} answered a Range request with the whole file (HTTP 200). Either it ignores ranges or the file changed (If-Range); the body was not used.`,
+      { retryable: false, details: { status } },
+    );
+  }
+  if (status === 416) {
+    const cr = parseContentRange(header(h, 'content-range'));
+    if (cr && cr.total !== null && cr.total !== req.pinned.size) {
+      throw new UpstreamChangedError(`The file at ${host} is now ${cr.total} bytes, not ${req.pinned.size}; it changed since the download started. Restart the job.`, {
+        details: { status, size: cr.total, pinnedSize: req.pinned.size },
+      });
+    }
+    throw new ProtocolError('E_RANGE_NOT_SATISFIABLE', `${host} refused bytes ${from}-${req.end} of a ${req.pinned.size}-byte file (HTTP 416).`, {
+      retryable: true,
+      details: { status },
+    });
+  }
+  const retryAfterMs = parseRetryAfter(header(h, 'retry-after'), req.retryAfterCapMs ?? 5 * 60_000);
+  const hint =
+    status === 404 || status === 410
+      ? 'The snapshot is gone from this URL (mirrors rotate snapshots); the state is kept, resume when the URL is valid again or restart with a new one.'
+      : status === 401 || status === 403
+        ? 'Access was refused mid-download; a presigned URL may have expired. The state is kept for a later resume.'
+        : 'It will be retried.';
+  throw new HttpStatusError(status, `${host} answered HTTP ${status} for bytes ${from}-${req.end}. ${hint}`, retryAfterMs === undefined ? {} : { retryAfterMs });
+}
+
+/** Attaches what the inspector shows (HTTP status, bytes of this attempt) to an error. */
+export function withStatus<E extends Error>(err: E, status: number | null, bytes: number): E {
+  Object.assign(err, { attemptStatus: status, attemptBytes: bytes });
+  return err;
+}
+
+export function attemptInfo(err: unknown): { status: number | null; bytes: number } {
+  const e = err as { attemptStatus?: number | null; attemptBytes?: number };
+  return { status: e?.attemptStatus ?? null, bytes: e?.attemptBytes ?? 0 };
+}
