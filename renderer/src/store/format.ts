@@ -1,0 +1,126 @@
+// Numbers and errors in an operator's words. Pure functions, shared by every view.
+import type { JobView, PauseReason, SerializedError } from './model';
+
+export function formatBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = Math.max(0, n);
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
+}
+
+export function formatRate(bytesPerSecond: number): string {
+  return bytesPerSecond > 0 ? `${formatBytes(bytesPerSecond)}/s` : '—';
+}
+
+export function formatDuration(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms) || ms < 0) return '—';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h ${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}
+
+export function formatTime(at: number): string {
+  const d = new Date(at);
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+/** Remaining time from what is left to consume and the slower of the two rates (the bottleneck). */
+export function etaMs(job: JobView): number | null {
+  const total = job.progress.bytesTotal ?? job.probe?.size ?? null;
+  if (total === null || job.state !== 'downloading') return null;
+  const left = Math.max(0, total - job.progress.bytesConsumed);
+  if (left === 0) return 0;
+  const rates = [job.progress.downloadRate, job.progress.extractRate].filter((r) => r > 0);
+  const rate = job.progress.bytesCommitted >= total ? job.progress.extractRate : Math.min(...rates);
+  if (!(rate > 0) || !Number.isFinite(rate)) return null;
+  return (left / rate) * 1000;
+}
+
+export const PAUSE_REASONS: Record<PauseReason, string> = {
+  user: 'by you',
+  suspend: 'the computer went to sleep',
+  offline: 'the network is offline',
+  'disk-full': 'the disk is full',
+  error: 'after an error',
+};
+
+export function stateLabel(job: JobView): string {
+  switch (job.state) {
+    case 'probing':
+      return 'Checking the source';
+    case 'downloading':
+      return 'Downloading';
+    case 'paused':
+      return `Paused — ${PAUSE_REASONS[job.reason ?? 'user']}`;
+    case 'verifying':
+      return 'Verifying';
+    case 'done':
+      return 'Done';
+    case 'failed':
+      return 'Failed';
+    case 'cancelled':
+      return 'Cancelled';
+  }
+}
+
+const CODE_WORDS: Record<string, string> = {
+  E_USAGE: 'The request is not valid',
+  E_VALIDATION: 'Some fields are not valid',
+  E_BAD_URL: 'The URL is not a valid http(s) address',
+  E_DEST_NOT_EMPTY: 'The destination folder is not empty',
+  E_DEST_NOT_WRITABLE: 'The destination folder cannot be written',
+  E_CONNECT: 'The server could not be reached',
+  E_IDLE_TIMEOUT: 'The server stopped sending data',
+  E_SHORT_BODY: 'The connection closed before the data was complete',
+  E_HTTP_STATUS: 'The server answered with an error',
+  E_RANGE_IGNORED: 'The server does not support partial downloads',
+  E_CONTENT_RANGE: 'The server sent the wrong part of the file',
+  E_RANGE_NOT_SATISFIABLE: 'The server says the requested part does not exist',
+  E_REDIRECT: 'The server redirected somewhere it should not',
+  E_UPSTREAM_CHANGED: 'The file changed on the server since the download started',
+  E_RETRIES_EXHAUSTED: 'A part of the file kept failing after every retry',
+  E_PROBE: 'The source could not be examined',
+  E_NOT_AN_ARCHIVE: 'The file is not an archive',
+  E_FORMAT_UNSUPPORTED: 'This archive format is not supported',
+  E_ARCHIVE_TRUNCATED: 'The archive ends too early',
+  E_ARCHIVE_CORRUPT: 'The archive is damaged',
+  E_TRAILING_GARBAGE: 'There is unexpected data after the archive',
+  E_UNSAFE_ENTRY: 'The archive contains an unsafe entry',
+  E_LIMIT_EXCEEDED: 'The archive exceeds a safety limit',
+  E_CHECKSUM_MISMATCH: 'The download does not match the expected SHA-256',
+  E_DISK_FULL: 'The disk is full',
+  E_IO: 'A file could not be read or written',
+  E_JOURNAL: 'The resume journal is damaged',
+  E_LOCKED: 'Another download is using this folder',
+  E_ABORTED: 'Cancelled',
+  E_NOT_FOUND: 'That job no longer exists',
+  E_TRANSPORT: 'The connection to the engine was lost',
+  E_INTERNAL: 'Something went wrong inside Snapshot Manager',
+};
+
+/** One sentence for the operator; the code and cause chain are shown separately on demand. */
+export function errorHeadline(error: SerializedError): string {
+  const status = typeof error.details?.['status'] === 'number' ? ` (HTTP ${String(error.details['status'])})` : '';
+  return (CODE_WORDS[error.code] ?? error.message) + status;
+}
+
+/** Range of a chunk, inclusive, as the inspector and the hover tip show it. */
+export function chunkRange(index: number, chunkSize: number, size: number | null): { start: number; end: number } {
+  const start = index * chunkSize;
+  const end = size === null ? start + chunkSize - 1 : Math.min(size, start + chunkSize) - 1;
+  return { start, end };
+}
