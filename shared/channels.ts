@@ -1,0 +1,47 @@
+// Channel names as plain constants, free of zod, so the renderer bundle and the sandboxed preload can
+// use them without pulling the schemas in. `contract.ts` checks at compile time that these lists match
+// its table exactly.
+
+export const INVOKE_CHANNELS = [
+  'getInfo',
+  'listJobs',
+  'getJob',
+  'addJob',
+  'pauseJob',
+  'resumeJob',
+  'cancelJob',
+  'removeJob',
+  'retryChunkNow',
+  'getChunkHistory',
+  'getSettings',
+  'setSettings',
+  'chooseDestination',
+  'revealInFolder',
+] as const;
+
+export const EVENT_CHANNELS = ['jobSnapshot', 'jobRemoved', 'chunkBatch', 'windowOccupancy', 'attempt', 'jobError'] as const;
+
+export type InvokeChannel = (typeof INVOKE_CHANNELS)[number];
+export type EventChannel = (typeof EVENT_CHANNELS)[number];
+
+/** The one Electron IPC channel for calls, and the one for event batches (one batch = one message). */
+export const IPC_INVOKE = 'snapshot-manager:invoke';
+export const IPC_EVENTS = 'snapshot-manager:events';
+
+/** The key under which preload exposes the Api on `window`. */
+export const API_GLOBAL = 'snapshotManager';
+
+/** WebSocket path of `serve`; the token travels as the `token` query parameter. */
+export const WS_PATH = '/ws';
+
+/** Errors produced by the host itself (the engine's codes are in electron/engine/errors.ts). */
+export const HOST_ERROR_CODES = ['E_VALIDATION', 'E_NOT_FOUND', 'E_UNSUPPORTED', 'E_FORBIDDEN', 'E_CONFLICT', 'E_TRANSPORT'] as const;
+export type HostErrorCode = (typeof HOST_ERROR_CODES)[number];
+
+export function isInvokeChannel(value: unknown): value is InvokeChannel {
+  return typeof value === 'string' && (INVOKE_CHANNELS as readonly string[]).includes(value);
+}
+
+export function isEventChannel(value: unknown): value is EventChannel {
+  return typeof value === 'string' && (EVENT_CHANNELS as readonly string[]).includes(value);
+}

@@ -1,0 +1,363 @@
+// Payload schemas of the contract (zod). The host validates every incoming payload with these; the
+// renderer only needs their inferred types (import type), so zod stays out of its bundle.
+import { z } from 'zod';
+import { HOST_ERROR_CODES } from './channels';
+
+// ---- enums mirroring electron/engine/events.ts (the host asserts they stay equal at compile time)
+
+export const jobStateSchema = z.enum(['probing', 'downloading', 'paused', 'verifying', 'done', 'failed', 'cancelled']);
+export const pauseReasonSchema = z.enum(['user', 'suspend', 'offline', 'disk-full', 'error']);
+export const chunkStateSchema = z.enum(['pending', 'fetching', 'staged', 'extracting', 'done', 'retrying', 'failed']);
+export const transferModeSchema = z.enum(['ranged', 'single-stream']);
+export const archiveFormatSchema = z.enum(['tar', 'gzip', 'zstd']);
+export const formatOptionSchema = z.enum(['auto', 'tar', 'gzip', 'zstd']);
+export const waitingOnSchema = z.enum(['network', 'extractor', 'none']);
+
+// ---- limits
+
+export const MAX_URL_LENGTH = 8192;
+export const MAX_PATH_LENGTH = 4096;
+export const MAX_CHUNK_INDEX = 10_000_000;
+export const MIN_CHUNK_SIZE = 1024 * 1024;
+export const MAX_CHUNK_SIZE = 4 * 1024 * 1024 * 1024;
+
+// ---- primitives
+
+export const jobIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'a job id is letters, digits, - and _');
+
+export const httpUrlSchema = z
+  .string()
+  .min(1)
+  .max(MAX_URL_LENGTH)
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'an absolute http:// or https:// URL');
+
+/**
+ * True for an absolute path on POSIX (`/x`) or Windows (`C:\x`, `\\server\share`). Written without
+ * node:path so the renderer can run the same check.
+ */
+export function isAbsolutePath(value: string): boolean {
+  return value.startsWith('/') || /^[A-Za-z]:[\\/]/.test(value) || /^\\\\[^\\/]+[\\/][^\\/]+/.test(value);
+}
+
+/** Why a path the renderer sent is refused, or null when it is acceptable. */
+export function pathProblem(value: string): string | null {
+  if (value.length === 0) return 'the path is empty';
+  if (value.length > MAX_PATH_LENGTH) return `the path is longer than ${MAX_PATH_LENGTH} characters`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f]/.test(value)) return 'the path contains control characters';
+  if (!isAbsolutePath(value)) return 'the path must be absolute';
+  const segments = value.split(/[\\/]+/);
+  if (segments.some((s) => s === '..' || s === '.')) return 'the path must not contain . or .. segments';
+  return null;
+}
+
+export const absolutePathSchema = z.string().superRefine((value, ctx) => {
+  const problem = pathProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const sha256Schema = z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hexadecimal digits');
+const chunkIndexSchema = z.number().int().min(0).max(MAX_CHUNK_INDEX);
+const chunkSizeSchema = z.number().int().min(MIN_CHUNK_SIZE).max(MAX_CHUNK_SIZE);
+const windowSchema = z.number().int().min(1).max(64);
+const concurrencySchema = z.number().int().min(1).max(32);
+const limitRateSchema = z.number().int().min(1024).max(Number.MAX_SAFE_INTEGER);
+const retriesSchema = z.number().int().min(0).max(1000);
+
+// ---- errors
+
+export const serializedCauseSchema = z.object({ code: z.string().optional(), message: z.string() });
+export const serializedErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  retryable: z.boolean(),
+  causes: z.array(serializedCauseSchema),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export const hostErrorCodeSchema = z.enum(HOST_ERROR_CODES);
+
+// ---- views (host → renderer)
+
+export const progressViewSchema = z.object({
+  bytesTotal: z.number().nullable(),
+  bytesFetched: z.number(),
+  bytesCommitted: z.number(),
+  bytesConsumed: z.number(),
+  bytesWritten: z.number(),
+  downloadRate: z.number(),
+  extractRate: z.number(),
+  retries: z.number(),
+});
+
+export const probeViewSchema = z.object({
+  finalUrl: z.string(),
+  size: z.number().nullable(),
+  mode: transferModeSchema,
+  etag: z.string().nullable(),
+  lastModified: z.string().nullable(),
+  chunkSize: z.number(),
+  chunkCount: z.number(),
+  format: z.union([archiveFormatSchema, z.literal('raw')]).nullable(),
+});
+
+export const jobSummarySchema = z.object({
+  bytesTotal: z.number().nullable(),
+  bytesFetched: z.number(),
+  bytesWritten: z.number(),
+  retries: z.number(),
+  elapsedMs: z.number(),
+  entries: z.number(),
+  skipped: z.array(z.object({ entry: z.string(), code: z.string(), reason: z.string() })),
+  sha256: z.string().nullable(),
+  mode: transferModeSchema,
+  format: z.union([archiveFormatSchema, z.literal('raw')]).nullable(),
+});
+
+export const jobOptionsViewSchema = z.object({
+  chunkSize: z.number().nullable(),
+  window: z.number().nullable(),
+  concurrency: z.number().nullable(),
+  limitRate: z.number().nullable(),
+  retries: z.number().nullable(),
+  format: formatOptionSchema,
+  sha256: z.string().nullable(),
+  strict: z.boolean(),
+  force: z.boolean(),
+});
+
+/** One job as the list shows it. */
+export const jobViewSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  /** Extraction folder, or null in download-only mode. */
+  dest: z.string().nullable(),
+  /** Download-only target file, or null when extracting. */
+  output: z.string().nullable(),
+  state: jobStateSchema,
+  pauseReason: pauseReasonSchema.nullable(),
+  error: serializedErrorSchema.nullable(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  probe: probeViewSchema.nullable(),
+  progress: progressViewSchema,
+  summary: jobSummarySchema.nullable(),
+  options: jobOptionsViewSchema,
+  warnings: z.number(),
+});
+
+export const chunkViewSchema = z.object({
+  index: z.number(),
+  state: chunkStateSchema,
+  bytes: z.number(),
+  length: z.number(),
+  /** Attempt number of the latest attempt (0 before the first one). */
+  attempt: z.number(),
+  /** When a retrying chunk fires next (ms since epoch), else null. */
+  nextAt: z.number().nullable(),
+  /** Code of the latest failed attempt, else null. */
+  errorCode: z.string().nullable(),
+});
+
+export const windowSlotSchema = z.object({
+  slot: z.number(),
+  chunk: z.number().nullable(),
+  state: z.enum(['free', 'fetching', 'staged', 'extracting']),
+  bytes: z.number(),
+  length: z.number(),
+});
+
+export const windowViewSchema = z.object({
+  capacity: z.number(),
+  slots: z.array(windowSlotSchema),
+  inFlight: z.number(),
+  staged: z.number(),
+  stagedBytes: z.number(),
+  waitingOn: waitingOnSchema,
+});
+
+/** A job with its full chunk map and window: what a renderer that connects late needs. */
+export const jobDetailSchema = jobViewSchema.extend({
+  chunks: z.array(chunkViewSchema),
+  window: windowViewSchema.nullable(),
+});
+
+export const attemptRecordSchema = z.object({
+  attempt: z.number(),
+  startedAt: z.number(),
+  durationMs: z.number(),
+  rangeStart: z.number(),
+  rangeEnd: z.number(),
+  status: z.number().nullable(),
+  bytes: z.number(),
+  error: serializedErrorSchema.nullable(),
+});
+
+export const settingsSchema = z.object({
+  /** Folder offered first by the destination dialog, and accepted as a parent of typed destinations. */
+  defaultDest: absolutePathSchema.nullable(),
+  chunkSize: chunkSizeSchema,
+  window: windowSchema,
+  concurrency: concurrencySchema,
+  /** Bytes per second for each job, or null for unlimited. */
+  limitRate: limitRateSchema.nullable(),
+  retries: retriesSchema,
+  /** Keep the machine awake while a job downloads (Electron only). */
+  keepAwake: z.boolean(),
+  /** Show a system notification when a job finishes or fails (Electron only). */
+  notify: z.boolean(),
+});
+
+export const DEFAULT_SETTINGS: z.output<typeof settingsSchema> = {
+  defaultDest: null,
+  chunkSize: 64 * 1024 * 1024,
+  window: 4,
+  concurrency: 4,
+  limitRate: null,
+  retries: 8,
+  keepAwake: false,
+  notify: true,
+};
+
+// ---- requests (renderer → host): strict, so unknown fields are refused
+
+const emptyRequest = z.strictObject({});
+const jobRef = z.strictObject({ jobId: jobIdSchema });
+const chunkRef = z.strictObject({ jobId: jobIdSchema, index: chunkIndexSchema });
+
+export const addJobRequestSchema = z
+  .strictObject({
+    url: httpUrlSchema,
+    dest: absolutePathSchema.optional(),
+    output: absolutePathSchema.optional(),
+    sha256: sha256Schema.optional(),
+    format: formatOptionSchema.optional(),
+    chunkSize: chunkSizeSchema.optional(),
+    window: windowSchema.optional(),
+    concurrency: concurrencySchema.optional(),
+    limitRate: limitRateSchema.optional(),
+    retries: retriesSchema.optional(),
+    strict: z.boolean().optional(),
+    force: z.boolean().optional(),
+  })
+  .refine((r) => (r.dest === undefined) !== (r.output === undefined), {
+    message: 'exactly one of dest (extract) or output (download only) is required',
+    path: ['dest'],
+  });
+
+export const setSettingsRequestSchema = settingsSchema.partial().strict();
+
+export const chooseDestinationRequestSchema = z.strictObject({
+  title: z.string().max(200).optional(),
+  defaultPath: absolutePathSchema.optional(),
+});
+
+export const infoSchema = z.object({
+  version: z.string(),
+  transport: z.enum(['electron', 'websocket']),
+  platform: z.string(),
+  /** What this host can do besides the job calls (no native dialogs over the WebSocket). */
+  capabilities: z.object({ chooseDestination: z.boolean(), revealInFolder: z.boolean() }),
+});
+
+export const requestSchemas = {
+  getInfo: emptyRequest,
+  listJobs: emptyRequest,
+  getJob: jobRef,
+  addJob: addJobRequestSchema,
+  pauseJob: jobRef,
+  resumeJob: jobRef,
+  cancelJob: jobRef,
+  removeJob: jobRef,
+  retryChunkNow: chunkRef,
+  getChunkHistory: chunkRef,
+  getSettings: emptyRequest,
+  setSettings: setSettingsRequestSchema,
+  chooseDestination: chooseDestinationRequestSchema,
+  revealInFolder: jobRef,
+};
+
+export const responseSchemas = {
+  getInfo: infoSchema,
+  listJobs: z.array(jobViewSchema),
+  getJob: jobDetailSchema,
+  addJob: jobViewSchema,
+  pauseJob: jobViewSchema,
+  resumeJob: jobViewSchema,
+  cancelJob: jobViewSchema,
+  removeJob: z.object({ jobId: z.string() }),
+  retryChunkNow: z.object({ jobId: z.string(), index: z.number(), retried: z.boolean() }),
+  getChunkHistory: z.array(attemptRecordSchema),
+  getSettings: settingsSchema,
+  setSettings: settingsSchema,
+  /** `path` is null when the operator closed the dialog. */
+  chooseDestination: z.object({ path: z.string().nullable() }),
+  revealInFolder: z.object({ revealed: z.boolean() }),
+};
+
+// ---- events (host → renderer)
+
+const attemptStartedSchema = z.object({
+  type: z.literal('attempt-started'),
+  jobId: z.string(),
+  at: z.number(),
+  index: z.number(),
+  attempt: z.number(),
+  rangeStart: z.number(),
+  rangeEnd: z.number(),
+});
+const attemptFailedSchema = z.object({
+  type: z.literal('attempt-failed'),
+  jobId: z.string(),
+  at: z.number(),
+  index: z.number(),
+  attempt: z.number(),
+  status: z.number().nullable(),
+  bytes: z.number(),
+  durationMs: z.number(),
+  error: serializedErrorSchema,
+});
+const retryScheduledSchema = z.object({
+  type: z.literal('retry-scheduled'),
+  jobId: z.string(),
+  at: z.number(),
+  index: z.number(),
+  attempt: z.number(),
+  delayMs: z.number(),
+  nextAt: z.number(),
+  reason: z.string(),
+});
+export const attemptEventSchema = z.discriminatedUnion('type', [attemptStartedSchema, attemptFailedSchema, retryScheduledSchema]);
+
+export const eventSchemas = {
+  /** The whole job view: on add, restore, and every job-state transition (sent at once). */
+  jobSnapshot: jobViewSchema,
+  jobRemoved: z.object({ jobId: z.string() }),
+  /** Chunks changed since the previous batch (their latest state) and the latest counters. */
+  chunkBatch: z.object({
+    jobId: z.string(),
+    seq: z.number(),
+    at: z.number(),
+    chunks: z.array(chunkViewSchema),
+    progress: progressViewSchema,
+  }),
+  windowOccupancy: windowViewSchema.extend({ jobId: z.string(), at: z.number() }),
+  attempt: attemptEventSchema,
+  jobError: z.object({ jobId: z.string(), at: z.number(), error: serializedErrorSchema }),
+};
+
+// ---- wire envelopes (WebSocket; Electron carries the same objects through ipcRenderer.invoke/send)
+
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+export const invokeEnvelopeSchema = z.strictObject({
+  id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  channel: z.string().max(64),
+  payload: z.unknown().optional(),
+});
