@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createAppStore } from '../../renderer/src/store/store';
 import { STATE_CODE } from '../../renderer/src/store/chunk-grid';
 import type { ChunkChange, JobDelta } from '../../renderer/src/store/model';
-import type { EngineEvent } from '../../electron/engine/events';
+import type { JobView as JobViewPayload } from '../../shared/contract';
 
 const MiB = 1024 * 1024;
 const JOB = 'job-1';
@@ -140,25 +140,74 @@ test('attempts, failures and retries are kept per chunk for the inspector', () =
   assert.ok(job.detailVersion > detail);
 });
 
-test('raw engine events fold into one batch with the last state of each chunk', () => {
-  const store = loaded();
-  const at = 1000;
-  const events: EngineEvent[] = [
-    { type: 'chunk', jobId: JOB, at, index: 0, state: 'fetching', bytes: 0, length: 64 * MiB },
-    { type: 'chunk', jobId: JOB, at: at + 1, index: 1, state: 'fetching', bytes: 0, length: 64 * MiB },
-    { type: 'chunk', jobId: JOB, at: at + 2, index: 0, state: 'staged', bytes: 64 * MiB, length: 64 * MiB },
-    { type: 'chunk', jobId: 'other', at: at + 2, index: 2, state: 'failed', bytes: 0, length: 64 * MiB },
-    { type: 'job-state', jobId: JOB, at: at + 3, state: 'paused', reason: 'offline' },
-    { type: 'warning', jobId: JOB, at: at + 4, code: 'E_UNSAFE_ENTRY', message: 'absolute path skipped', entry: '/etc/passwd' },
-  ];
-  store.getState().applyEvents(JOB, 1, events);
-  const job = store.getState().jobs[JOB]!;
+function contractJob(over: Partial<JobViewPayload> = {}): JobViewPayload {
+  return {
+    id: JOB,
+    url: 'https://snapshots.example/node/x.tar.zst',
+    dest: '/data/x',
+    output: null,
+    state: 'downloading',
+    pauseReason: null,
+    error: null,
+    createdAt: 100,
+    updatedAt: 100,
+    probe: { finalUrl: 'https://snapshots.example/node/x.tar.zst', size: 4 * 64 * MiB, mode: 'ranged', etag: '"e"', lastModified: null, chunkSize: 64 * MiB, chunkCount: 4, format: 'zstd' },
+    progress: { bytesTotal: 4 * 64 * MiB, bytesFetched: 0, bytesCommitted: 0, bytesConsumed: 0, bytesWritten: 0, downloadRate: 0, extractRate: 0, retries: 0 },
+    summary: null,
+    options: { chunkSize: 64 * MiB, window: 2, concurrency: 2, limitRate: null, retries: 8, format: 'auto', sha256: null, strict: false, force: false },
+    warnings: 0,
+    ...over,
+  };
+}
+
+test('contract events: snapshot, chunk batch, window, attempts and errors land on the right job', () => {
+  const store = createAppStore();
+  const s = store.getState();
+  assert.equal(s.ingest({ channel: 'jobSnapshot', payload: contractJob() }), JOB, 'a job met mid-way asks for its chunk map');
+  const progress = { ...contractJob().progress, bytesFetched: 70 * MiB, downloadRate: 10 * MiB };
+  assert.equal(s.ingest({ channel: 'chunkBatch', payload: { jobId: JOB, seq: 1, at: 200, progress, chunks: [{ index: 0, state: 'staged', bytes: 64 * MiB, length: 64 * MiB, attempt: 1, nextAt: null, errorCode: null }, { index: 1, state: 'retrying', bytes: 6 * MiB, length: 64 * MiB, attempt: 1, nextAt: 1200, errorCode: 'E_HTTP_STATUS' }] } }), null);
+  const slots = [{ slot: 0, chunk: 0, state: 'staged' as const, bytes: 64 * MiB, length: 64 * MiB }, { slot: 1, chunk: 1, state: 'fetching' as const, bytes: 6 * MiB, length: 64 * MiB }];
+  s.ingest({ channel: 'windowOccupancy', payload: { jobId: JOB, at: 210, capacity: 2, slots, inFlight: 1, staged: 1, stagedBytes: 64 * MiB, waitingOn: 'network' } });
+  s.ingest({ channel: 'windowOccupancy', payload: { jobId: JOB, at: 150, capacity: 2, slots: [], inFlight: 0, staged: 0, stagedBytes: 0, waitingOn: 'extractor' } });
+  const error = { code: 'E_HTTP_STATUS', message: 'HTTP 503', retryable: true, causes: [{ message: 'Service Unavailable' }], details: { status: 503 } };
+  s.ingest({ channel: 'attempt', payload: { type: 'attempt-failed', jobId: JOB, at: 205, index: 1, attempt: 1, status: 503, bytes: 6 * MiB, durationMs: 80, error } });
+  s.ingest({ channel: 'attempt', payload: { type: 'retry-scheduled', jobId: JOB, at: 205, index: 1, attempt: 2, delayMs: 1000, nextAt: 1205, reason: 'HTTP 503' } });
+  s.ingest({ channel: 'jobSnapshot', payload: contractJob({ state: 'paused', pauseReason: 'offline', updatedAt: 300, progress: { ...progress, downloadRate: 0 } }) });
+  s.ingest({ channel: 'jobSnapshot', payload: contractJob({ state: 'downloading', updatedAt: 250 }) });
+  let job = store.getState().jobs[JOB]!;
+  assert.equal(job.name, 'x.tar.zst');
+  assert.equal(job.host, 'snapshots.example');
+  assert.equal(job.grid.count, 4);
   assert.equal(job.grid.stateOf(0), 'staged');
-  assert.equal(job.grid.stateOf(1), 'fetching');
-  assert.equal(job.grid.stateOf(2), 'pending', "another job's events are not applied here");
-  assert.equal(job.state, 'paused');
-  assert.equal(job.reason, 'offline');
-  assert.equal(job.skipped, 1);
+  assert.equal(job.grid.stateOf(1), 'retrying');
+  assert.equal(job.lastErrorCode.get(1), 'E_HTTP_STATUS');
+  assert.equal(job.nextRetry.get(1)?.nextAt, 1205);
+  assert.equal(job.window?.waitingOn, 'network', 'an older window report does not replace a newer one');
+  assert.equal(job.attempts.get(1)?.[0]?.status, 503);
+  assert.equal(job.progress.bytesFetched, 70 * MiB, 'the older snapshot (250) did not roll progress back');
+  assert.deepEqual([job.state, job.reason], ['paused', 'offline'], 'the older snapshot (250) does not undo the pause (300)');
+
+  s.ingest({ channel: 'jobError', payload: { jobId: JOB, at: 400, error: { code: 'E_RETRIES_EXHAUSTED', message: 'chunk 1 failed 9 times', retryable: false, causes: [error] } } });
+  job = store.getState().jobs[JOB]!;
+  assert.equal(job.state, 'paused', 'an error report alone does not end a paused job');
+  assert.equal(job.error?.causes[0]?.message, 'HTTP 503');
+  s.ingest({ channel: 'jobSnapshot', payload: contractJob({ state: 'failed', updatedAt: 401, error: job.error }) });
+  assert.equal(store.getState().jobs[JOB]!.state, 'failed');
+  assert.equal(store.getState().jobs[JOB]!.error?.code, 'E_RETRIES_EXHAUSTED');
+  s.ingest({ channel: 'jobRemoved', payload: { jobId: JOB } });
+  assert.equal(store.getState().jobs[JOB], undefined);
+  assert.equal(store.getState().selectedJobId, null);
+});
+
+test('a full job detail replaces the map and later batches continue from it', () => {
+  const store = createAppStore();
+  const s = store.getState();
+  const chunks = [0, 1, 2, 3].map((index) => ({ index, state: index < 2 ? ('done' as const) : ('pending' as const), bytes: 0, length: 64 * MiB, attempt: 0, nextAt: null, errorCode: null }));
+  s.loadDetail({ ...contractJob(), chunks, window: null }, 9);
+  s.ingest({ channel: 'chunkBatch', payload: { jobId: JOB, seq: 9, at: 500, progress: contractJob().progress, chunks: [{ ...chunks[0]!, state: 'failed' }] } });
+  s.ingest({ channel: 'chunkBatch', payload: { jobId: JOB, seq: 10, at: 510, progress: contractJob().progress, chunks: [{ ...chunks[2]!, state: 'fetching', bytes: MiB }] } });
+  const job = store.getState().jobs[JOB]!;
+  assert.deepEqual([0, 1, 2, 3].map((i) => job.grid.stateOf(i)), ['done', 'done', 'fetching', 'pending']);
 });
 
 test('done marks every chunk done and frees the window', () => {

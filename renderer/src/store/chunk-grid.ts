@@ -1,6 +1,6 @@
 // Every chunk of a job as one byte of state plus one byte of fetch fill, so a 100,000-chunk job costs
 // ~200 KB and a batch touches only the cells it names. The canvas drains the dirty list once per frame.
-import type { ChunkState } from '../../../electron/engine/events';
+import type { ChunkState } from './model';
 
 export const CHUNK_STATES: readonly ChunkState[] = ['pending', 'fetching', 'staged', 'extracting', 'done', 'retrying', 'failed'];
 export const STATE_CODE: Readonly<Record<ChunkState, number>> = {

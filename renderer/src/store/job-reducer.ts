@@ -56,12 +56,17 @@ export function createJobView(info: JobInfo): JobView {
     samples: [],
     attempts: new Map(),
     nextRetry: new Map(),
+    lastErrorCode: new Map(),
     detailVersion: 0,
     warnings: [],
+    warningCount: 0,
     skipped: 0,
     summary: null,
     lastSeq: 0,
     needsResync: false,
+    stateAt: -Infinity,
+    progressAt: -Infinity,
+    windowAt: -Infinity,
     updatedAt: info.createdAt ?? 0,
   };
 }
@@ -83,7 +88,8 @@ export function applyDelta(view: JobView, delta: JobDelta): JobView {
       gridChanged = true;
     }
   }
-  if (delta.state) {
+  if (delta.state && delta.at >= view.stateAt) {
+    next.stateAt = delta.at;
     next.state = delta.state.state;
     next.reason = delta.state.state === 'paused' ? (delta.state.reason ?? 'user') : null;
     next.error = delta.state.error ?? (delta.state.state === 'failed' ? view.error : null);
@@ -91,14 +97,28 @@ export function applyDelta(view: JobView, delta: JobDelta): JobView {
   if (delta.chunks) {
     for (const c of delta.chunks) {
       if (next.grid.set(c.index, c.state, c.bytes, c.length)) gridChanged = true;
-      if (c.state !== 'retrying' && next.nextRetry.delete(c.index)) detailChanged = true;
+      if (c.state === 'retrying' && typeof c.nextAt === 'number') {
+        const known = next.nextRetry.get(c.index);
+        if (known?.nextAt !== c.nextAt) {
+          next.nextRetry.set(c.index, { ...known, index: c.index, attempt: (c.attempt ?? known?.attempt ?? 0) + (known ? 0 : 1), nextAt: c.nextAt });
+          detailChanged = true;
+        }
+      } else if (c.state !== 'retrying' && next.nextRetry.delete(c.index)) detailChanged = true;
+      if (c.errorCode && next.lastErrorCode.get(c.index) !== c.errorCode) {
+        next.lastErrorCode.set(c.index, c.errorCode);
+        detailChanged = true;
+      }
       if (c.state === 'staged' || c.state === 'extracting' || c.state === 'done') {
         if (closeOpenAttempt(next.attempts.get(c.index), delta.at, c.length)) detailChanged = true;
       }
     }
   }
-  if (delta.window) next.window = delta.window;
-  if (delta.progress) {
+  if (delta.window && delta.at >= view.windowAt) {
+    next.window = delta.window;
+    next.windowAt = delta.at;
+  }
+  if (delta.progress && delta.at >= view.progressAt) {
+    next.progressAt = delta.at;
     next.progress = { ...view.progress, ...definedOnly(delta.progress) };
     next.samples = addSample(view.samples, {
       at: delta.at,
@@ -136,7 +156,9 @@ export function applyDelta(view: JobView, delta: JobDelta): JobView {
   if (delta.warnings && delta.warnings.length > 0) {
     next.warnings = [...view.warnings, ...delta.warnings].slice(-WARNINGS_KEPT);
     next.skipped = view.skipped + delta.warnings.filter((w) => w.entry !== undefined).length;
+    next.warningCount = Math.max(view.warningCount + delta.warnings.length, next.warningCount);
   }
+  if (delta.warningCount !== undefined) next.warningCount = Math.max(next.warningCount, delta.warningCount);
   if (delta.done) {
     next.summary = delta.done;
     next.state = 'done';
@@ -144,12 +166,15 @@ export function applyDelta(view: JobView, delta: JobDelta): JobView {
     next.error = null;
     next.skipped = Math.max(next.skipped, delta.done.skipped.length);
     next.grid.setAll('done');
+    next.stateAt = Math.max(next.stateAt, delta.at);
+    next.windowAt = Math.max(next.windowAt, delta.at);
     next.window = next.window ? { ...next.window, slots: next.window.slots.map((s) => ({ ...s, chunk: null, state: 'free', bytes: 0 })), inFlight: 0, staged: 0, stagedBytes: 0, waitingOn: 'none' } : null;
     next.nextRetry.clear();
     next.progress = { ...next.progress, downloadRate: 0, extractRate: 0, retries: delta.done.retries };
     gridChanged = true;
   }
-  if (delta.error) {
+  if (delta.error && delta.at >= view.stateAt && next.state !== 'done') {
+    next.stateAt = delta.at;
     next.error = delta.error;
     if (delta.error.code === 'E_ABORTED') next.state = 'cancelled';
     else if (next.state !== 'paused') next.state = 'failed';

@@ -1,30 +1,32 @@
 // What the window knows about a job, built only from the host's batches. Kept free of DOM and React
 // so node's test runner exercises exactly the code the renderer runs.
-import type {
-  ArchiveFormat,
-  ChunkState,
-  JobState,
-  JobSummary,
-  PauseReason,
-  TransferMode,
-  WaitingOn,
-  WindowSlot,
-} from '../../../electron/engine/events';
-import type { SerializedError } from '../../../electron/engine/errors';
+import type { ChunkView, JobView as ContractJobView, SerializedError, WindowView } from '../../../shared/contract';
+
+export type ChunkState = ChunkView['state'];
+export type JobState = ContractJobView['state'];
+export type PauseReason = NonNullable<ContractJobView['pauseReason']>;
+export type WaitingOn = WindowView['waitingOn'];
+export type WindowSlot = WindowView['slots'][number];
+export type JobSummary = NonNullable<ContractJobView['summary']>;
+type Probe = NonNullable<ContractJobView['probe']>;
+type TransferMode = Probe['mode'];
+type ArchiveFormat = NonNullable<Probe['format']>;
 import type { ChunkGrid } from './chunk-grid';
 
-export type { ChunkState, JobState, PauseReason, WaitingOn, WindowSlot, SerializedError, JobSummary };
+export type { SerializedError };
 
 /** What a job was asked to do: known from the moment it is added, kept across restarts. */
 export interface JobInfo {
   id: string;
   url: string;
-  dest?: string | undefined;
-  output?: string | undefined;
+  dest?: string | null | undefined;
+  output?: string | null | undefined;
   createdAt?: number | undefined;
-  chunkSize?: number | undefined;
-  window?: number | undefined;
-  concurrency?: number | undefined;
+  chunkSize?: number | null | undefined;
+  window?: number | null | undefined;
+  concurrency?: number | null | undefined;
+  limitRate?: number | null | undefined;
+  sha256?: string | null | undefined;
 }
 
 export interface ChunkChange {
@@ -32,6 +34,12 @@ export interface ChunkChange {
   state: ChunkState;
   bytes: number;
   length: number;
+  /** Latest attempt number, when the host says. */
+  attempt?: number;
+  /** When a retrying chunk fires next (ms since epoch). */
+  nextAt?: number | null;
+  /** Code of the chunk's latest failed attempt. */
+  errorCode?: string | null;
 }
 
 export interface WindowInfo {
@@ -60,7 +68,7 @@ export interface ProbeInfo {
   mode: TransferMode;
   chunkSize: number;
   chunkCount: number;
-  format: ArchiveFormat | 'raw' | null;
+  format: ArchiveFormat | null;
 }
 
 export interface AttemptStart {
@@ -84,9 +92,9 @@ export interface AttemptFailure {
 export interface RetryInfo {
   index: number;
   attempt: number;
-  delayMs: number;
   nextAt: number;
-  reason: string;
+  delayMs?: number | undefined;
+  reason?: string | undefined;
 }
 
 export interface WarningInfo {
@@ -111,6 +119,7 @@ export interface JobDelta {
   attemptsFailed?: AttemptFailure[];
   retries?: RetryInfo[];
   warnings?: WarningInfo[];
+  warningCount?: number;
   done?: JobSummary;
   error?: SerializedError;
 }
@@ -150,11 +159,19 @@ export interface JobView {
   samples: ThroughputSample[];
   attempts: Map<number, AttemptView[]>;
   nextRetry: Map<number, RetryInfo>;
+  /** Latest failure code of chunks that failed at least once (for the hover tip). */
+  lastErrorCode: Map<number, string>;
   detailVersion: number;
   warnings: WarningInfo[];
+  /** Warnings the host counted (skipped entries and the like), including ones before we connected. */
+  warningCount: number;
   skipped: number;
   summary: JobSummary | null;
   lastSeq: number;
   needsResync: boolean;
+  /** When the state, progress and window we show were true: an older report of one is ignored. */
+  stateAt: number;
+  progressAt: number;
+  windowAt: number;
   updatedAt: number;
 }

@@ -1,9 +1,9 @@
 // The renderer's one store: jobs (fed by batches through a sequence gate per job), the selection, the
 // settings and the connection. Vanilla zustand so the same code runs under node's test runner.
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { EngineEvent } from '../../../electron/engine/events';
+import type { EventMessage, JobDetail } from '../../../shared/contract';
 import { applyDelta, createJobView } from './job-reducer';
-import { foldEvents } from './fold-events';
+import { deltaFromAttempt, deltaFromChunkBatch, deltaFromDetail, deltaFromJobError, deltaFromJobView, deltaFromWindow, jobInfoFromView } from './contract-adapter';
 import { SequenceGate } from './sequence';
 import type { JobDelta, JobInfo, JobView, SerializedError } from './model';
 
@@ -32,7 +32,12 @@ export interface AppActions {
   loadJob(info: JobInfo, seq: number, delta?: Omit<JobDelta, 'jobId' | 'seq'>): void;
   /** One batch of changes; applied once, in sequence order. Returns whether a resync is needed. */
   applyBatch(delta: JobDelta): boolean;
-  applyEvents(jobId: string, seq: number, events: readonly EngineEvent[]): boolean;
+  /** Changes that carry no sequence number (state, window, attempts): newer-than-shown wins. */
+  applyUnordered(delta: Omit<JobDelta, 'seq'>): void;
+  /** A job with its whole chunk map; `seq` is the last batch it includes (unknown: what we applied). */
+  loadDetail(detail: JobDetail, seq?: number): void;
+  /** One event from the host. Returns the id of a job whose full detail should be fetched, if any. */
+  ingest(message: EventMessage): string | null;
   removeJob(jobId: string): void;
   selectJob(jobId: string | null): void;
   selectChunk(index: number | null): void;
@@ -98,8 +103,53 @@ export function createAppStore(): AppStore {
       return resync || (!current && !view.info.url);
     },
 
-    applyEvents(jobId, seq, events) {
-      return get().applyBatch(foldEvents(jobId, seq, events));
+    applyUnordered(delta) {
+      const state = get();
+      const current = state.jobs[delta.jobId];
+      if (!current) return;
+      const view = applyDelta(current, { ...delta, seq: current.lastSeq });
+      set({ jobs: { ...state.jobs, [delta.jobId]: view } });
+    },
+
+    loadDetail(detail, seq) {
+      const known = gates.get(detail.id)?.lastSeq ?? 0;
+      const at = seq ?? known;
+      const delta = deltaFromDetail(detail, at);
+      get().loadJob(jobInfoFromView(detail), at, delta);
+    },
+
+    ingest(message) {
+      const s = get();
+      switch (message.channel) {
+        case 'jobSnapshot': {
+          const view = message.payload;
+          if (!s.jobs[view.id]) {
+            s.loadJob(jobInfoFromView(view), gates.get(view.id)?.lastSeq ?? 0, deltaFromJobView(view, 0));
+            // A job we meet mid-way (another window added it) has chunks we have not seen.
+            return view.probe ? view.id : null;
+          }
+          s.applyUnordered(deltaFromJobView(view, 0));
+          return null;
+        }
+        case 'jobRemoved':
+          s.removeJob(message.payload.jobId);
+          return null;
+        case 'chunkBatch': {
+          const jobId = message.payload.jobId;
+          const unknown = !s.jobs[jobId];
+          const resync = s.applyBatch(deltaFromChunkBatch(message.payload));
+          return resync || unknown ? jobId : null;
+        }
+        case 'windowOccupancy':
+          s.applyUnordered(deltaFromWindow(message.payload, 0));
+          return null;
+        case 'attempt':
+          s.applyUnordered(deltaFromAttempt(message.payload, 0));
+          return null;
+        case 'jobError':
+          s.applyUnordered(deltaFromJobError(message.payload, 0));
+          return null;
+      }
     },
 
     removeJob(jobId) {
