@@ -1,0 +1,304 @@
+#!/usr/bin/env node
+// `snapshot-manager get|status|serve`: the engine without the window. Exit codes: 0 done, 1 failed, 2 usage,
+// 3 interrupted (resumable), 4 integrity (checksum mismatch, upstream changed).
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { EngineError, serializeError, UsageError, formatBytes, type SerializedError } from './engine/errors';
+import type { EngineEvent, JobSummary } from './engine/events';
+import { defaultStateDir, Job } from './engine/job';
+import type { JobOptions } from './engine/job-options';
+import { loadJobState } from './engine/job-state';
+import { formatDuration, formatRate, parseSize } from './engine/units';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 3, integrity: 4 } as const;
+
+const USAGE = `Usage:
+  snapshot-manager get <url> --dest <folder> [options]     download and extract a snapshot
+  snapshot-manager get <url> --output <file> [options]     download only (exact bytes, resumable)
+  snapshot-manager status (--state-dir <dir> | --dest <folder> | --output <file>) [--json]
+  snapshot-manager serve [--host 127.0.0.1] [--port N] [--state-dir <dir>]   the UI in a browser
+
+Options for get:
+  --state-dir <dir>        staging window and job state (default: .<name>.snapshot-manager beside the target)
+  --chunk-size <size>      bytes per range request (default 64M)
+  --window <n>             chunks staged or in flight at most (default 4); disk used <= window x chunk size
+  --concurrency <n>        ranges in flight at once (default 4, at most --window)
+  --idle-timeout <secs>    give up on a connection after this long without a byte (default 30; "500ms" works)
+  --retries <n>            failed attempts in a row per chunk before the job fails (default 8)
+  --limit-rate <rate>      cap the download rate, bytes/s with K/M/G suffixes (e.g. 20M)
+  --format <f>             auto | tar | gzip | zstd (default auto)
+  --sha256 <hex>           verify the downloaded (compressed) file; a mismatch exits with 4
+  --strict                 an unsafe archive entry fails the job instead of being skipped
+  --force                  extract into a non-empty folder that this job did not start
+  --restart                forget an earlier run's state (e.g. after the upstream changed)
+  --json                   NDJSON events on stdout; the last line is {"type":"done",...} or {"type":"error",...}
+
+Exit codes: 0 done, 1 failed, 2 usage, 3 interrupted (run again to resume), 4 checksum mismatch or upstream changed.`;
+
+export function exitCodeFor(err: unknown): number {
+  const code = err instanceof EngineError ? err.code : undefined;
+  switch (code) {
+    case 'E_USAGE':
+    case 'E_BAD_URL':
+    case 'E_DEST_NOT_EMPTY':
+    case 'E_DEST_NOT_WRITABLE':
+    case 'E_LOCKED':
+      return EXIT.usage;
+    case 'E_CHECKSUM_MISMATCH':
+    case 'E_UPSTREAM_CHANGED':
+      return EXIT.integrity;
+    case 'E_ABORTED':
+      return EXIT.interrupted;
+    default:
+      return EXIT.failed;
+  }
+}
+
+function parseSeconds(text: string, what: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$/.exec(text);
+  if (!m) throw new UsageError(`${what}: "${text}" is not a duration; give seconds (e.g. 30) or milliseconds (e.g. 500ms).`);
+  const ms = m[2] === 'ms' ? Number(m[1]) : Number(m[1]) * 1000;
+  if (ms < 10) throw new UsageError(`${what} must be at least 10ms.`);
+  return Math.round(ms);
+}
+
+function parseCount(text: string, what: string, min: number): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min) throw new UsageError(`${what} must be a whole number of at least ${min} (got "${text}").`);
+  return Number(text);
+}
+
+export function parseGetArgs(argv: string[]): { options: JobOptions; json: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        dest: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        'state-dir': { type: 'string' },
+        'chunk-size': { type: 'string' },
+        window: { type: 'string' },
+        concurrency: { type: 'string' },
+        'idle-timeout': { type: 'string' },
+        retries: { type: 'string' },
+        'retry-base': { type: 'string' },
+        'limit-rate': { type: 'string' },
+        format: { type: 'string' },
+        sha256: { type: 'string' },
+        strict: { type: 'boolean' },
+        force: { type: 'boolean' },
+        restart: { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}. Run "snapshot-manager --help" for the options.`, { cause: err });
+  }
+  const v = parsed.values;
+  if (parsed.positionals.length !== 1) throw new UsageError('get takes exactly one URL: snapshot-manager get <url> --dest <folder>.');
+  const target = v.dest ?? v.output;
+  if (!target) throw new UsageError('Say where the snapshot goes: --dest <folder> to extract it, or --output <file> to download it as is.');
+  const windowSize = v.window !== undefined ? parseCount(v.window, '--window', 1) : undefined;
+  const options: JobOptions = {
+    url: parsed.positionals[0]!,
+    stateDir: resolve(v['state-dir'] ?? defaultStateDir(resolve(target))),
+    ...(v.dest !== undefined ? { dest: v.dest } : {}),
+    ...(v.output !== undefined ? { output: v.output } : {}),
+    ...(v['chunk-size'] !== undefined ? { chunkSize: parseSize(v['chunk-size'], '--chunk-size') } : {}),
+    ...(windowSize !== undefined ? { window: windowSize } : {}),
+    ...(v.concurrency !== undefined ? { concurrency: parseCount(v.concurrency, '--concurrency', 1) } : {}),
+    ...(v['idle-timeout'] !== undefined ? { idleTimeoutMs: parseSeconds(v['idle-timeout'], '--idle-timeout') } : {}),
+    ...(v.retries !== undefined ? { retries: parseCount(v.retries, '--retries', 0) } : {}),
+    ...(v['retry-base'] !== undefined ? { retryBaseMs: parseSeconds(v['retry-base'], '--retry-base') } : {}),
+    ...(v['limit-rate'] !== undefined ? { limitRate: parseSize(v['limit-rate'], '--limit-rate') } : {}),
+    ...(v.format !== undefined ? { format: v.format as JobOptions['format'] } : {}),
+    ...(v.sha256 !== undefined ? { sha256: v.sha256 } : {}),
+    strict: v.strict ?? false,
+    force: v.force ?? false,
+    restart: v.restart ?? false,
+  };
+  return { options, json: v.json ?? false };
+}
+
+function describeError(err: SerializedError): string {
+  const lines = [`error ${err.code}: ${err.message}`];
+  for (const c of err.causes) lines.push(`  caused by${c.code ? ` ${c.code}` : ''}: ${c.message}`);
+  return lines.join('\n');
+}
+
+/** The live line on a TTY: bytes, %, rate, ETA, window occupancy, retries. */
+class ProgressLine {
+  private last: Extract<EngineEvent, { type: 'progress' }> | null = null;
+  private window = '';
+  private state = '';
+
+  constructor(private readonly out: NodeJS.WriteStream) {}
+
+  update(e: EngineEvent): void {
+    if (e.type === 'progress') this.last = e;
+    else if (e.type === 'window') this.window = `window ${e.slots.filter((s) => s.chunk !== null).length}/${e.capacity}${e.waitingOn === 'extractor' ? ' (extractor busy)' : ''}`;
+    else if (e.type === 'job-state') this.state = e.state === 'paused' ? `paused (${e.reason})` : e.state === 'downloading' ? '' : e.state;
+    else return;
+    this.render();
+  }
+
+  private render(): void {
+    const p = this.last;
+    if (!p) return;
+    const total = p.bytesTotal;
+    const pct = total ? ` ${((p.bytesConsumed / total) * 100).toFixed(1)}%` : '';
+    const eta = total && p.downloadRate > 0 ? ` ETA ${formatDuration(((total - p.bytesCommitted) / p.downloadRate) * 1000)}` : '';
+    const text = `${formatBytes(p.bytesConsumed)}${total ? ` / ${formatBytes(total)}` : ''}${pct}  ↓ ${formatRate(p.downloadRate)}  ⇣ ${formatRate(p.extractRate)}${eta}  ${this.window}  retries ${p.retries}${this.state ? `  ${this.state}` : ''}`;
+    this.out.write(`\r\x1b[2K${text.slice(0, Math.max(20, (this.out.columns ?? 120) - 1))}`);
+  }
+
+  end(): void {
+    if (this.last) this.out.write('\n');
+  }
+}
+
+async function runGet(argv: string[]): Promise<number> {
+  let json = false;
+  let job: Job;
+  try {
+    const parsed = parseGetArgs(argv);
+    json = parsed.json;
+    job = new Job(parsed.options);
+  } catch (err) {
+    return reportFailure(err, json);
+  }
+  const progress = !json && process.stderr.isTTY ? new ProgressLine(process.stderr) : null;
+  let terminal = false;
+  job.on('event', (e: EngineEvent) => {
+    if (terminal) return;
+    if (json) {
+      if (e.type === 'error') {
+        terminal = true;
+        process.stdout.write(JSON.stringify({ type: 'error', ...e.error, jobId: e.jobId, at: e.at }) + '\n');
+      } else {
+        if (e.type === 'done') terminal = true;
+        process.stdout.write(JSON.stringify(e) + '\n');
+      }
+      return;
+    }
+    progress?.update(e);
+    if (e.type === 'warning') process.stderr.write(`${progress ? '\n' : ''}warning ${e.code}${e.entry ? ` (${e.entry})` : ''}: ${e.message}\n`);
+    if (e.type === 'probed' && !progress) {
+      process.stderr.write(`${e.finalUrl}: ${e.size === null ? 'unknown size' : formatBytes(e.size)}, ${e.mode === 'ranged' ? `${e.chunkCount} chunks of ${formatBytes(e.chunkSize)}` : 'no range support: one stream, cannot resume mid-way'}\n`);
+    }
+  });
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(EXIT.interrupted);
+    job.cancel();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const summary = await job.run();
+    progress?.end();
+    if (!json) printSummary(summary);
+    return EXIT.ok;
+  } catch (err) {
+    progress?.end();
+    if (json) return exitCodeFor(err);
+    return reportFailure(err, false);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function printSummary(s: JobSummary): void {
+  const rate = s.elapsedMs > 0 ? formatRate((s.bytesTotal ?? s.bytesFetched) / (s.elapsedMs / 1000)) : '-';
+  process.stderr.write(
+    `done: ${formatBytes(s.bytesTotal ?? s.bytesFetched)} in ${formatDuration(s.elapsedMs)} (${rate}), ${s.entries} entries, ${formatBytes(s.bytesWritten)} written, ${s.retries} retries` +
+      (s.sha256 ? `, sha256 ${s.sha256}` : '') +
+      '\n',
+  );
+  for (const k of s.skipped) process.stderr.write(`  skipped ${k.entry}: ${k.code} ${k.reason}\n`);
+}
+
+function reportFailure(err: unknown, json: boolean): number {
+  const serialized = serializeError(err);
+  if (json) process.stdout.write(JSON.stringify({ type: 'error', ...serialized }) + '\n');
+  else process.stderr.write(describeError(serialized) + '\n');
+  if (serialized.code === 'E_USAGE' && !json) process.stderr.write('Run "snapshot-manager --help" for usage.\n');
+  return exitCodeFor(err);
+}
+
+async function runStatus(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, strict: true, options: { 'state-dir': { type: 'string' }, dest: { type: 'string' }, output: { type: 'string' }, json: { type: 'boolean' } } });
+  } catch (err) {
+    return reportFailure(new UsageError((err as Error).message, { cause: err }), false);
+  }
+  const v = parsed.values;
+  const target = v.dest ?? v.output;
+  const stateDir = v['state-dir'] ?? (target ? defaultStateDir(resolve(target)) : undefined);
+  if (!stateDir) return reportFailure(new UsageError('status needs --state-dir <dir>, or the --dest/--output the job was started with.'), v.json ?? false);
+  const state = await loadJobState(resolve(stateDir));
+  if (!state) return reportFailure(new UsageError(`No job state in ${resolve(stateDir)}.`), v.json ?? false);
+  if (v.json) {
+    process.stdout.write(JSON.stringify(state) + '\n');
+  } else {
+    const id = state.identity;
+    const chunks = id.size === null ? 0 : Math.ceil(id.size / id.chunkSize);
+    process.stdout.write(
+      [
+        `url:        ${id.url}${id.finalUrl !== id.url ? ` (→ ${id.finalUrl})` : ''}`,
+        `target:     ${id.target} (${id.mode})`,
+        `size:       ${id.size === null ? 'unknown' : formatBytes(id.size)}, ETag ${id.etag ?? '-'}, Last-Modified ${id.lastModified ?? '-'}`,
+        `progress:   ${state.complete ? 'complete' : `${state.consumedChunks} of ${chunks} chunks committed`}`,
+        `updated:    ${new Date(state.updatedAt).toISOString()}`,
+      ].join('\n') + '\n',
+    );
+  }
+  return EXIT.ok;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'get':
+      return runGet(rest);
+    case 'status':
+      return runStatus(rest);
+    case 'serve': {
+      const serve = (await import('./serve.js')) as { runServe: (argv: string[]) => Promise<number> };
+      return serve.runServe(rest);
+    }
+    case '--version':
+    case '-V': {
+      const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+      process.stdout.write(`${pkg.version}\n`);
+      return EXIT.ok;
+    }
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(USAGE + '\n');
+      return command === undefined ? EXIT.usage : EXIT.ok;
+    default:
+      process.stderr.write(`Unknown command "${command}".\n${USAGE}\n`);
+      return EXIT.usage;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`internal error: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = EXIT.failed;
+    },
+  );
+}

@@ -1,0 +1,719 @@
+// One snapshot download: probe, then either ranged chunks through the window into the sink, or one stream when
+// the origin cannot serve ranges. The job owns pause/resume/cancel and reports everything as typed events.
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createReadStream, promises as fsp } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Dispatcher } from 'undici';
+import { ChunkRecords } from './chunk-records';
+import { ChunkWindow } from './chunk-window';
+import {
+  AbortedError,
+  EngineError,
+  HttpStatusError,
+  IntegrityError,
+  NetworkError,
+  serializeError,
+  toEngineError,
+  UpstreamChangedError,
+  UsageError,
+  type ErrorCode,
+} from './errors';
+import type { AttemptRecord, ChunkState, EngineEvent, JobState, JobSummary, PauseReason, TransferMode } from './events';
+import { createDispatcher, header, mapTransportError } from './http';
+import { resolveOptions, type JobOptions, type ResolvedOptions } from './job-options';
+import { clearJobState, describeUpstreamChange, loadJobState, saveJobState, type JobIdentity, type JobStateRecord } from './job-state';
+import { parseLength, pathOf, probe, type ProbeResult } from './probe';
+import { attemptInfo, fetchRange } from './range-fetch';
+import { RateLimiter, sleep } from './rate-limiter';
+import { backoffDelay, type RetryPolicy } from './retry-policy';
+import { ExtractSink, OutputFileSink, type SinkResult, type StreamSink } from './sinks';
+import { StagingArea } from './staging';
+import { preflightDestination } from './preflight';
+
+export type { JobOptions } from './job-options';
+
+/** The reason given to an in-flight attempt's AbortController when the job pauses: not a failure. */
+const PAUSE = Symbol('pause');
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+export class Job extends EventEmitter {
+  readonly id: string;
+  readonly options: ResolvedOptions;
+  private readonly cancelController = new AbortController();
+  private state: JobState = 'probing';
+  private pauseReason: PauseReason | null = null;
+  private resumed: Deferred | null = null;
+  private readonly inflight = new Map<number, AbortController>();
+  private readonly stagedSignals = new Map<number, Deferred>();
+  private records: ChunkRecords | null = null;
+  private window: ChunkWindow | null = null;
+  private dispatcher: Dispatcher | null = null;
+  private limiter: RateLimiter | null = null;
+  private probeResult: ProbeResult | null = null;
+  private sink: StreamSink | null = null;
+  private mode: TransferMode = 'ranged';
+  private nextToConsume: number | null = null;
+  private startedAt = 0;
+  private bytesFetched = 0;
+  private retries = 0;
+  private committedChunksBytes = 0;
+  private ticker: NodeJS.Timeout | null = null;
+  private lastTick = { at: 0, fetched: 0, consumed: 0 };
+  private rates = { download: 0, extract: 0 };
+  private offlineWait: Promise<void> | null = null;
+  private diskWait: Promise<void> | null = null;
+  private failure: EngineError | null = null;
+
+  constructor(options: JobOptions, id: string = randomUUID()) {
+    super();
+    this.id = id;
+    this.options = resolveOptions(options);
+  }
+
+  // ---- control -------------------------------------------------------------------------------------------
+
+  pause(reason: PauseReason): void {
+    if (this.state === 'done' || this.state === 'failed' || this.state === 'cancelled') return;
+    if (this.pauseReason !== null) {
+      this.pauseReason = reason;
+      return;
+    }
+    this.pauseReason = reason;
+    this.resumed = deferred();
+    // Tear down ranges in flight: their committed bytes stay in the part files; nothing is lost.
+    for (const controller of this.inflight.values()) controller.abort(PAUSE);
+    for (const rec of this.records?.active() ?? []) rec.wake?.();
+    this.setState('paused', reason);
+  }
+
+  resume(): void {
+    if (this.pauseReason === null) return;
+    this.pauseReason = null;
+    const r = this.resumed;
+    this.resumed = null;
+    this.setState(this.probeResult ? 'downloading' : 'probing');
+    r?.resolve();
+  }
+
+  cancel(): void {
+    if (this.cancelController.signal.aborted) return;
+    this.cancelController.abort(new AbortedError('The job was cancelled; its state is kept, so running it again resumes.'));
+    this.resumed?.resolve();
+  }
+
+  retryChunkNow(index: number): void {
+    this.records?.peek(index)?.wake?.();
+  }
+
+  chunkHistory(index: number): AttemptRecord[] {
+    return [...(this.records?.peek(index)?.attempts ?? [])];
+  }
+
+  get paused(): PauseReason | null {
+    return this.pauseReason;
+  }
+
+  // ---- run -----------------------------------------------------------------------------------------------
+
+  async run(): Promise<JobSummary> {
+    this.startedAt = Date.now();
+    this.setState('probing');
+    try {
+      const summary = await this.execute();
+      this.stopTicker();
+      this.setState('done');
+      this.emitEvent({ type: 'done', ...summary });
+      return summary;
+    } catch (err) {
+      const cancelled = this.cancelController.signal.aborted;
+      const e = cancelled ? (this.cancelController.signal.reason as EngineError) : toEngineError(this.failure ?? err);
+      this.stopTicker();
+      await this.sink?.abort(e).catch(() => undefined);
+      this.setState(cancelled ? 'cancelled' : 'failed', undefined, serializeError(e));
+      this.emitEvent({ type: 'error', error: serializeError(e) });
+      throw e;
+    } finally {
+      this.stopTicker();
+      await this.dispatcher?.close().catch(() => undefined);
+    }
+  }
+
+  private stopTicker(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+  }
+
+  private async execute(): Promise<JobSummary> {
+    const o = this.options;
+    await fsp.mkdir(o.stateDir, { recursive: true });
+    const previous = o.restart ? null : await loadJobState(o.stateDir);
+    if (o.restart) await clearJobState(o.stateDir);
+    const target = o.dest ?? o.output!;
+    await preflightDestination({ dest: o.dest, output: o.output, ownedByJob: previous?.identity.target === target, force: o.force });
+
+    this.dispatcher = createDispatcher({ connections: o.concurrency, connectTimeoutMs: o.connectTimeoutMs, idleTimeoutMs: o.idleTimeoutMs });
+    if (o.limitRate !== null) this.limiter = new RateLimiter(o.limitRate);
+    const probed = await this.probeWithRetries();
+    this.probeResult = probed;
+
+    const identity: JobIdentity = {
+      url: o.url,
+      finalUrl: probed.finalUrl,
+      size: probed.size,
+      etag: probed.etag,
+      lastModified: probed.lastModified,
+      chunkSize: o.chunkSize,
+      mode: o.dest ? 'extract' : 'download',
+      target,
+    };
+    let resumeFrom = 0;
+    if (previous && previous.identity.target === target && previous.identity.url === o.url) {
+      const change = describeUpstreamChange(previous.identity, probed);
+      if (change) {
+        throw new UpstreamChangedError(
+          `The snapshot at ${o.url} changed since this job started (${change}). Kept data was not mixed with the new file. Run again with --restart to download the new snapshot from the beginning.`,
+          { details: { change } },
+        );
+      }
+      // Download-only output is committed chunk by chunk; extraction restarts from the beginning until a
+      // checkpoint says otherwise.
+      if (identity.mode === 'download' && previous.identity.chunkSize === o.chunkSize) resumeFrom = previous.consumedChunks;
+    }
+
+    this.mode = probed.rangeSupported && probed.size !== null && probed.size > 0 ? 'ranged' : 'single-stream';
+    const size = probed.size ?? 0;
+    const chunkCount = this.mode === 'ranged' ? Math.ceil(size / o.chunkSize) : 0;
+    resumeFrom = Math.min(resumeFrom, chunkCount);
+    this.emitEvent({
+      type: 'probed',
+      finalUrl: probed.finalUrl,
+      size: probed.size,
+      mode: this.mode,
+      etag: probed.etag,
+      lastModified: probed.lastModified,
+      chunkSize: o.chunkSize,
+      chunkCount,
+      format: o.output ? 'raw' : o.format === 'auto' ? null : o.format,
+    });
+
+    const record: JobStateRecord = { version: 1, identity, consumedChunks: resumeFrom, complete: false, updatedAt: Date.now() };
+    await saveJobState(o.stateDir, record);
+
+    this.sink = o.dest
+      ? new ExtractSink(
+          {
+            dest: o.dest,
+            format: o.format,
+            strict: o.strict,
+            onWarning: (w: { entry: string; code: string; reason: string }) => this.emitEvent({ type: 'warning', code: w.code, message: w.reason, entry: w.entry }),
+          },
+          o.sha256 !== null,
+        )
+      : await OutputFileSink.open(o.output!, resumeFrom * o.chunkSize, o.sha256 !== null);
+
+    this.setState('downloading');
+    this.ticker = setInterval(() => this.tick(), o.progressIntervalMs);
+    this.lastTick = { at: performance.now(), fetched: 0, consumed: 0 };
+
+    if (this.mode === 'ranged') await this.runRanged(size, chunkCount, resumeFrom, record);
+    else await this.runSingleStream(probed);
+
+    this.setState('verifying');
+    const result: SinkResult = await this.sink.finish();
+    if (o.sha256 !== null && result.sha256 !== o.sha256) {
+      throw new IntegrityError(`SHA-256 mismatch: expected ${o.sha256}, got ${result.sha256}. The download does not match the published checksum; do not use it.`, {
+        details: { expected: o.sha256, actual: result.sha256 },
+      });
+    }
+    record.consumedChunks = chunkCount;
+    record.complete = true;
+    record.updatedAt = Date.now();
+    await saveJobState(o.stateDir, record);
+    this.tick();
+    return {
+      bytesTotal: probed.size,
+      bytesFetched: this.bytesFetched,
+      bytesWritten: result.bytesWritten,
+      retries: this.retries,
+      elapsedMs: Date.now() - this.startedAt,
+      entries: result.entries,
+      skipped: result.skipped,
+      sha256: result.sha256,
+      mode: this.mode,
+      format: result.format,
+    };
+  }
+
+  private async probeWithRetries(): Promise<ProbeResult> {
+    for (let failures = 1; ; failures++) {
+      await this.whileRunning();
+      try {
+        return await probe(this.options.url, { dispatcher: this.dispatcher!, signal: this.cancelController.signal });
+      } catch (err) {
+        const e = toEngineError(err);
+        if (this.cancelController.signal.aborted || !e.retryable || failures > this.options.retries) throw e;
+        const delay = e instanceof HttpStatusError && e.retryAfterMs !== undefined ? e.retryAfterMs : backoffDelay(this.policy, failures);
+        await sleep(delay, this.cancelController.signal);
+      }
+    }
+  }
+
+  private get policy(): RetryPolicy {
+    const o = this.options;
+    return { retries: o.retries, baseMs: o.retryBaseMs, capMs: o.retryCapMs, retryAfterCapMs: o.retryAfterCapMs };
+  }
+
+  // ---- ranged mode ---------------------------------------------------------------------------------------
+
+  private async runRanged(size: number, chunkCount: number, startChunk: number, record: JobStateRecord): Promise<void> {
+    const o = this.options;
+    const staging = new StagingArea(o.stateDir);
+    await staging.init();
+    await this.discardStaleChunks(staging, startChunk);
+    this.records = new ChunkRecords(o.chunkSize, size);
+    this.window = new ChunkWindow(o.window);
+    this.nextToConsume = startChunk < chunkCount ? startChunk : null;
+    this.committedChunksBytes = startChunk * o.chunkSize;
+    for (let i = startChunk; i < chunkCount; i++) this.stagedSignals.set(i, deferred());
+
+    const failAll = (err: unknown) => {
+      this.failure ??= toEngineError(err);
+      for (const d of this.stagedSignals.values()) d.reject(this.failure);
+      for (const c of this.inflight.values()) c.abort(this.failure);
+      this.resumed?.resolve();
+    };
+    const producer = this.produce(staging, startChunk, chunkCount).catch((err) => {
+      failAll(err);
+      throw err;
+    });
+    const consumer = this.consume(staging, startChunk, chunkCount, record).catch((err) => {
+      failAll(err);
+      throw err;
+    });
+    const onCancel = () => failAll(this.cancelController.signal.reason);
+    this.cancelController.signal.addEventListener('abort', onCancel, { once: true });
+    try {
+      const results = await Promise.allSettled([producer, consumer]);
+      if (this.failure) throw this.failure;
+      for (const r of results) if (r.status === 'rejected') throw r.reason;
+    } finally {
+      this.cancelController.signal.removeEventListener('abort', onCancel);
+    }
+  }
+
+  /** Chunk files of an earlier run that this run will not reach again would only cost disk. */
+  private async discardStaleChunks(staging: StagingArea, startChunk: number): Promise<void> {
+    const keepUpTo = startChunk + this.options.window;
+    for (const name of await fsp.readdir(staging.dir)) {
+      const m = /^chunk-(\d+)\.(part|bin)$/.exec(name);
+      if (m && (Number(m[1]) < startChunk || Number(m[1]) >= keepUpTo)) await staging.remove(Number(m[1]));
+    }
+  }
+
+  /** Admits chunks in order: a window slot first (backpressure), then a connection slot. */
+  private async produce(staging: StagingArea, startChunk: number, chunkCount: number): Promise<void> {
+    const o = this.options;
+    const running = new Set<Promise<void>>();
+    for (let index = startChunk; index < chunkCount; index++) {
+      if (this.failure) break;
+      const rec = this.records!.get(index);
+      await this.window!.acquire(index, rec.length, this.cancelController.signal);
+      this.emitWindow();
+      while (running.size >= o.concurrency) await Promise.race(running);
+      if (this.failure) break;
+      const task: Promise<void> = this.fetchChunk(staging, index).then(
+        () => {
+          running.delete(task);
+        },
+        (err) => {
+          running.delete(task);
+          throw err;
+        },
+      );
+      running.add(task);
+      task.catch(() => undefined);
+    }
+    await Promise.all(running);
+  }
+
+  private async fetchChunk(staging: StagingArea, index: number): Promise<void> {
+    const rec = this.records!.get(index);
+    const stagedAlready = await fsp.stat(staging.stagedPath(index)).catch(() => null);
+    if (stagedAlready?.size === rec.length) {
+      this.markStaged(index, rec.length);
+      return;
+    }
+    const part = await staging.openPart(index).catch((err) => {
+      throw toEngineError(err, 'E_IO');
+    });
+    try {
+      if (part.committed > rec.length) await part.handle.truncate(0).then(() => Object.assign(part, { size: 0 }));
+      rec.bytes = part.committed;
+      let failures = 0;
+      while (part.committed < rec.length) {
+        await this.whileRunning();
+        const controller = new AbortController();
+        this.inflight.set(index, controller);
+        rec.attemptCount++;
+        const attempt = rec.attemptCount;
+        const startedAt = Date.now();
+        const from = rec.start + part.committed;
+        const before = part.committed;
+        this.setChunk(rec, 'fetching');
+        this.emitEvent({ type: 'attempt-started', index, attempt, rangeStart: from, rangeEnd: rec.start + rec.length - 1 });
+        try {
+          const result = await fetchRange({
+            dispatcher: this.dispatcher!,
+            url: this.probeResult!.finalUrl,
+            start: rec.start,
+            end: rec.start + rec.length - 1,
+            pinned: { size: this.probeResult!.size!, etag: this.probeResult!.etag, lastModified: this.probeResult!.lastModified },
+            sink: part,
+            signal: controller.signal,
+            ...(this.limiter ? { limiter: this.limiter } : {}),
+            retryAfterCapMs: this.options.retryAfterCapMs,
+            onBytes: (n) => {
+              this.bytesFetched += n;
+              rec.bytes = part.committed;
+            },
+          });
+          this.records!.addAttempt(index, {
+            attempt,
+            startedAt,
+            durationMs: Date.now() - startedAt,
+            rangeStart: from,
+            rangeEnd: rec.start + rec.length - 1,
+            status: result.status,
+            bytes: result.bytes,
+            error: null,
+          });
+        } catch (err) {
+          if (this.failure || this.cancelController.signal.aborted) throw this.failure ?? this.cancelController.signal.reason;
+          rec.bytes = part.committed;
+          if (controller.signal.reason === PAUSE) {
+            rec.attemptCount--; // a pause is not a failed attempt
+            continue;
+          }
+          const info = attemptInfo(err);
+          const e = toEngineError(err);
+          const serialized = serializeError(e);
+          this.records!.addAttempt(index, {
+            attempt,
+            startedAt,
+            durationMs: Date.now() - startedAt,
+            rangeStart: from,
+            rangeEnd: rec.start + rec.length - 1,
+            status: info.status,
+            bytes: info.bytes,
+            error: serialized,
+          });
+          this.emitEvent({ type: 'attempt-failed', index, attempt, status: info.status, bytes: info.bytes, durationMs: Date.now() - startedAt, error: serialized });
+          if (e.code === 'E_DISK_FULL') {
+            await this.waitForDiskSpace(e);
+            continue;
+          }
+          if (!e.retryable) {
+            this.setChunk(rec, 'failed');
+            throw chunkFailure(e, index, rec.start, rec.length);
+          }
+          // An attempt that committed bytes made progress: the backoff starts over.
+          failures = part.committed > before ? 1 : failures + 1;
+          if (failures > this.options.retries) {
+            if (e.code === 'E_CONNECT') {
+              await this.waitUntilReachable(e);
+              failures = 0;
+              continue;
+            }
+            this.setChunk(rec, 'failed');
+            throw new EngineError(
+              'E_RETRIES_EXHAUSTED',
+              `Chunk ${index} (bytes ${rec.start}-${rec.start + rec.length - 1}) failed ${failures} times in a row; giving up. Its ${part.committed} committed bytes are kept: run the job again to resume.`,
+              { cause: e, retryable: false, details: { chunk: index, attempts: rec.attemptCount } },
+            );
+          }
+          const delayMs = e instanceof HttpStatusError && e.retryAfterMs !== undefined ? e.retryAfterMs : backoffDelay(this.policy, failures);
+          this.retries++;
+          rec.nextRetryAt = Date.now() + delayMs;
+          this.setChunk(rec, 'retrying');
+          this.emitEvent({ type: 'retry-scheduled', index, attempt: attempt + 1, delayMs, nextAt: rec.nextRetryAt, reason: e.code });
+          await this.retryDelay(rec, delayMs);
+          rec.nextRetryAt = null;
+        } finally {
+          this.inflight.delete(index);
+        }
+      }
+      await staging.commit(index, part).catch((err) => {
+        throw toEngineError(err, 'E_IO');
+      });
+    } finally {
+      await part.close().catch(() => undefined);
+    }
+    this.markStaged(index, rec.length);
+  }
+
+  private markStaged(index: number, length: number): void {
+    const rec = this.records!.get(index);
+    rec.bytes = length;
+    this.setChunk(rec, 'staged');
+    this.stagedSignals.get(index)?.resolve();
+  }
+
+  /** Feeds staged chunks to the sink strictly in order, returning each slot once its bytes are consumed. */
+  private async consume(staging: StagingArea, startChunk: number, chunkCount: number, record: JobStateRecord): Promise<void> {
+    const o = this.options;
+    for (let index = startChunk; index < chunkCount; index++) {
+      this.nextToConsume = index;
+      this.emitWindow();
+      await this.stagedSignals.get(index)!.promise;
+      await this.whileRunning();
+      const rec = this.records!.get(index);
+      this.setChunk(rec, 'extracting');
+      const stream = createReadStream(staging.stagedPath(index), { highWaterMark: 1024 * 1024 });
+      try {
+        for await (const piece of stream as AsyncIterable<Buffer>) {
+          if (this.failure) throw this.failure;
+          await this.sink!.write(piece);
+        }
+      } catch (err) {
+        stream.destroy();
+        throw toEngineError(err);
+      }
+      this.stagedSignals.delete(index);
+      this.committedChunksBytes += rec.length;
+      if (this.sink instanceof OutputFileSink) {
+        // Data before record: the output is fsynced before the state says the chunk is in it.
+        await this.sink.sync();
+        record.consumedChunks = index + 1;
+        record.updatedAt = Date.now();
+        await saveJobState(o.stateDir, record);
+      }
+      await staging.remove(index);
+      this.setChunk(rec, 'done');
+      this.records!.settle(index);
+      this.window!.release(index);
+    }
+    this.nextToConsume = null;
+    this.emitWindow();
+  }
+
+  // ---- single-stream mode --------------------------------------------------------------------------------
+
+  private async runSingleStream(probed: ProbeResult): Promise<void> {
+    const controller = new AbortController();
+    const onCancel = () => controller.abort(this.cancelController.signal.reason);
+    this.cancelController.signal.addEventListener('abort', onCancel, { once: true });
+    try {
+      await this.whileRunning();
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await this.dispatcher!.request({
+          origin: new URL(probed.finalUrl).origin,
+          path: pathOf(probed.finalUrl),
+          method: 'GET',
+          headers: { 'accept-encoding': 'identity', 'user-agent': 'snapshot-manager/0.1' },
+          signal: controller.signal,
+        });
+      } catch (err) {
+        throw mapTransportError(err, probed.finalUrl);
+      }
+      if (response.statusCode !== 200) {
+        response.body.destroy();
+        throw new HttpStatusError(response.statusCode, `${probed.finalUrl} answered HTTP ${response.statusCode} to the download request.`);
+      }
+      const expected = parseLength(header(response.headers, 'content-length'));
+      let received = 0;
+      try {
+        for await (const piece of response.body as AsyncIterable<Buffer>) {
+          if (this.limiter) await this.limiter.take(piece.length, controller.signal);
+          this.bytesFetched += piece.length;
+          received += piece.length;
+          await this.sink!.write(piece);
+        }
+      } catch (err) {
+        response.body.destroy();
+        const e = err instanceof EngineError && !(err instanceof NetworkError) ? err : mapTransportError(err, probed.finalUrl, received);
+        if (e instanceof NetworkError) {
+          throw new EngineError(
+            e.code,
+            `${e.message.split(';')[0]}. This server does not support ranges, so the stream cannot continue where it broke; run the job again to start over.`,
+            { cause: e, retryable: false },
+          );
+        }
+        throw e;
+      }
+      if (expected !== null && received !== expected) {
+        throw new NetworkError('E_SHORT_BODY', `The server sent ${received} of ${expected} bytes and closed the connection; it does not support ranges, so run the job again to start over.`, {
+          retryable: false,
+        });
+      }
+      this.committedChunksBytes = received;
+    } finally {
+      this.cancelController.signal.removeEventListener('abort', onCancel);
+    }
+  }
+
+  // ---- waiting -------------------------------------------------------------------------------------------
+
+  /** Returns at once while running; waits while paused; throws when cancelled or failed. */
+  private async whileRunning(): Promise<void> {
+    for (;;) {
+      if (this.cancelController.signal.aborted) throw this.cancelController.signal.reason;
+      if (this.failure) throw this.failure;
+      if (this.pauseReason === null) return;
+      await this.resumed!.promise;
+    }
+  }
+
+  private async retryDelay(rec: { wake: (() => void) | null }, ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      const onCancel = () => done();
+      function done() {
+        clearTimeout(timer);
+        rec.wake = null;
+        resolve();
+      }
+      rec.wake = done;
+      this.cancelController.signal.addEventListener('abort', onCancel, { once: true });
+    });
+  }
+
+  /** Connection failures past the retry budget: the job pauses as offline and resumes by itself once the origin answers. */
+  private async waitUntilReachable(cause: EngineError): Promise<void> {
+    this.offlineWait ??= (async () => {
+      this.pause('offline');
+      this.emitEvent({ type: 'warning', code: cause.code, message: `${cause.message} Paused as offline; retrying the server in the background.` });
+      for (let n = 1; this.pauseReason === 'offline'; n++) {
+        await sleep(Math.min(30_000, backoffDelay({ ...this.policy, capMs: 30_000 }, n) + this.options.retryBaseMs), this.cancelController.signal);
+        try {
+          await probe(this.probeResult!.finalUrl, { dispatcher: this.dispatcher!, signal: this.cancelController.signal });
+          if (this.pauseReason === 'offline') this.resume();
+        } catch (err) {
+          if (this.cancelController.signal.aborted) throw err;
+        }
+      }
+    })().finally(() => {
+      this.offlineWait = null;
+    });
+    await this.offlineWait;
+  }
+
+  /** ENOSPC while staging: pause as disk-full and resume by itself once a chunk's worth of space is free. */
+  private async waitForDiskSpace(cause: EngineError): Promise<void> {
+    this.diskWait ??= (async () => {
+      this.pause('disk-full');
+      this.emitEvent({ type: 'warning', code: cause.code, message: cause.message });
+      while (this.pauseReason === 'disk-full') {
+        await sleep(2_000, this.cancelController.signal);
+        const stat = await fsp.statfs(this.options.stateDir).catch(() => null);
+        if (stat && stat.bavail * stat.bsize >= this.options.chunkSize && this.pauseReason === 'disk-full') this.resume();
+      }
+    })().finally(() => {
+      this.diskWait = null;
+    });
+    await this.diskWait;
+  }
+
+  // ---- events --------------------------------------------------------------------------------------------
+
+  private emitEvent(event: DistributiveOmit<EngineEvent, 'jobId' | 'at'>): void {
+    this.emit('event', { ...event, jobId: this.id, at: Date.now() } as EngineEvent);
+  }
+
+  private setState(state: JobState, reason?: PauseReason, error?: ReturnType<typeof serializeError>): void {
+    this.state = state;
+    this.emitEvent({ type: 'job-state', state, ...(reason ? { reason } : {}), ...(error ? { error } : {}) });
+  }
+
+  private setChunk(rec: { index: number; state: ChunkState; bytes: number; length: number }, state: ChunkState): void {
+    rec.state = state;
+    this.window?.update(rec.index, state === 'staged' || state === 'extracting' ? state : 'fetching', rec.bytes);
+    this.emitEvent({ type: 'chunk', index: rec.index, state, bytes: rec.bytes, length: rec.length });
+    this.emitWindow();
+  }
+
+  private emitWindow(): void {
+    if (!this.window) return;
+    const snap = this.window.snapshot(this.nextToConsume);
+    this.emitEvent({ type: 'window', capacity: this.window.capacity, ...snap });
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    const consumed = this.sink?.consumed ?? 0;
+    const dt = (now - this.lastTick.at) / 1000;
+    if (dt > 0) {
+      // Exponentially weighted, so one slow tick does not make the rate jump around.
+      const alpha = 0.3;
+      this.rates.download = alpha * ((this.bytesFetched - this.lastTick.fetched) / dt) + (1 - alpha) * this.rates.download;
+      this.rates.extract = alpha * (Math.max(0, consumed - this.lastTick.consumed) / dt) + (1 - alpha) * this.rates.extract;
+    }
+    // A tick far later than scheduled means the process was frozen (laptop sleep, SIGSTOP): connections are
+    // likely dead, so tear the in-flight ranges down now rather than waiting out the idle timeout again.
+    if (this.lastTick.at > 0 && now - this.lastTick.at > Math.max(this.options.idleTimeoutMs, 5_000)) {
+      for (const c of this.inflight.values()) {
+        c.abort(new NetworkError('E_IDLE_TIMEOUT', `The process was suspended for ${Math.round((now - this.lastTick.at) / 1000)} s; resuming the range from its last committed byte.`));
+      }
+    }
+    this.lastTick = { at: now, fetched: this.bytesFetched, consumed };
+    for (const rec of this.records?.active() ?? []) {
+      if (rec.state === 'fetching') {
+        this.window?.update(rec.index, 'fetching', rec.bytes);
+        this.emitEvent({ type: 'chunk', index: rec.index, state: 'fetching', bytes: rec.bytes, length: rec.length });
+      }
+    }
+    this.emitWindow();
+    const committedInWindow = this.records?.active().reduce((s, r) => s + (r.state === 'staged' || r.state === 'extracting' ? r.length : 0), 0) ?? 0;
+    this.emitEvent({
+      type: 'progress',
+      bytesTotal: this.probeResult?.size ?? null,
+      bytesFetched: this.bytesFetched,
+      bytesCommitted: this.committedChunksBytes + committedInWindow,
+      bytesConsumed: consumed,
+      bytesWritten: this.sink?.written ?? 0,
+      downloadRate: this.rates.download,
+      extractRate: this.rates.extract,
+      retries: this.retries,
+    });
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function chunkFailure(e: EngineError, index: number, start: number, length: number): EngineError {
+  if (e instanceof UpstreamChangedError || e instanceof UsageError) return e;
+  const code: ErrorCode = e.code;
+  return new EngineError(code, `Chunk ${index} (bytes ${start}-${start + length - 1}): ${e.message}`, {
+    cause: e,
+    retryable: false,
+    details: { ...e.details, chunk: index },
+  });
+}
+
+export async function runJob(options: JobOptions, onEvent?: (e: EngineEvent) => void): Promise<JobSummary> {
+  const job = new Job(options);
+  if (onEvent) job.on('event', onEvent);
+  return job.run();
+}
+
+export function defaultStateDir(target: string): string {
+  const base = target.replace(/[\\/]+$/, '');
+  return `${dirname(base)}/.${base.split(/[\\/]/).pop()}.snapshot-manager`;
+}
