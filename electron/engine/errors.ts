@@ -34,7 +34,10 @@ export type ErrorCode =
   | 'E_JOURNAL'
   | 'E_LOCKED'
   | 'E_ABORTED'
-  | 'E_INTERNAL';
+  | 'E_INTERNAL'
+  // job manager (IPC host): no such job, or not in a state that allows the request
+  | 'E_NOT_FOUND'
+  | 'E_CONFLICT';
 
 export interface EngineErrorOptions {
   cause?: unknown;
