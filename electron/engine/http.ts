@@ -66,3 +66,9 @@ export function strongEtag(value: string | undefined): string | null {
   const v = value.trim();
   return v.startsWith('W/') ? null : v;
 }
+
+/** Drops a response body we will not read; undici reports the abort as an error that must not go unhandled. */
+export function discardBody(body: NodeJS.ReadableStream & { destroy(err?: Error): void }): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}

@@ -20,7 +20,7 @@ import {
   type ErrorCode,
 } from './errors';
 import type { AttemptRecord, ChunkState, EngineEvent, JobState, JobSummary, PauseReason, TransferMode } from './events';
-import { createDispatcher, header, mapTransportError } from './http';
+import { createDispatcher, discardBody, header, mapTransportError } from './http';
 import { resolveOptions, type JobOptions, type ResolvedOptions } from './job-options';
 import { clearJobState, describeUpstreamChange, loadJobState, saveJobState, type JobIdentity, type JobStateRecord } from './job-state';
 import { parseLength, pathOf, probe, type ProbeResult } from './probe';
@@ -534,7 +534,7 @@ export class Job extends EventEmitter {
         throw mapTransportError(err, probed.finalUrl);
       }
       if (response.statusCode !== 200) {
-        response.body.destroy();
+        discardBody(response.body);
         throw new HttpStatusError(response.statusCode, `${probed.finalUrl} answered HTTP ${response.statusCode} to the download request.`);
       }
       const expected = parseLength(header(response.headers, 'content-length'));
@@ -547,7 +547,7 @@ export class Job extends EventEmitter {
           await this.sink!.write(piece);
         }
       } catch (err) {
-        response.body.destroy();
+        discardBody(response.body);
         const e = err instanceof EngineError && !(err instanceof NetworkError) ? err : mapTransportError(err, probed.finalUrl, received);
         if (e instanceof NetworkError) {
           throw new EngineError(

@@ -2,7 +2,7 @@
 // URL after redirects. HEAD first; servers that refuse HEAD or omit Accept-Ranges get a `Range: bytes=0-0` GET.
 import type { Dispatcher } from 'undici';
 import { EngineError, HttpStatusError, ProtocolError, UsageError } from './errors';
-import { header, mapTransportError, strongEtag, USER_AGENT } from './http';
+import { discardBody, header, mapTransportError, strongEtag, USER_AGENT } from './http';
 import { parseRetryAfter } from './retry-policy';
 
 export interface ProbeResult {
@@ -109,7 +109,7 @@ async function probeWithRangeGet(url: string, options: ProbeOptions): Promise<Pr
   const { finalUrl, response } = await requestFollowingRedirects(url, { method: 'GET', headers: { range: 'bytes=0-0' } }, options);
   const h = response.headers;
   // Only the headers matter: never read a whole body that a Range-ignoring server might send.
-  response.body.destroy();
+  discardBody(response.body);
   const base = {
     url,
     finalUrl,

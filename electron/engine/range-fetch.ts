@@ -3,7 +3,7 @@
 // prefix that the next attempt continues from (If-Range guards that the prefix and the rest are one file).
 import type { Dispatcher } from 'undici';
 import { HttpStatusError, NetworkError, ProtocolError, UpstreamChangedError } from './errors';
-import { header, mapTransportError, safeHost, strongEtag, USER_AGENT } from './http';
+import { discardBody, header, mapTransportError, safeHost, strongEtag, USER_AGENT } from './http';
 import { parseContentRange, parseLength, pathOf } from './probe';
 import type { RateLimiter } from './rate-limiter';
 import { parseRetryAfter } from './retry-policy';
@@ -69,7 +69,7 @@ export async function fetchRange(req: RangeRequest): Promise<RangeResult> {
   try {
     checkResponse(req, status, h, from, expected);
   } catch (err) {
-    response.body.destroy();
+    discardBody(response.body);
     throw withStatus(err as Error, status, 0);
   }
 
@@ -85,7 +85,7 @@ export async function fetchRange(req: RangeRequest): Promise<RangeResult> {
       req.onBytes?.(piece.length);
     }
   } catch (err) {
-    response.body.destroy();
+    discardBody(response.body);
     throw withStatus(mapTransportError(err, req.url, req.sink.committed), status, bytes);
   }
   if (bytes < expected) {
