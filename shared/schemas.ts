@@ -186,6 +186,8 @@ export const windowViewSchema = z.object({
 export const jobDetailSchema = jobViewSchema.extend({
   chunks: z.array(chunkViewSchema),
   window: windowViewSchema.nullable(),
+  /** Sequence of the latest chunkBatch already folded into this snapshot: apply only later batches. */
+  seq: z.number(),
 });
 
 export const attemptRecordSchema = z.object({

@@ -1,0 +1,46 @@
+// Jobs in the calling thread: for the CLI, for tests, and as the baseline the event-loop bench
+// compares the worker against.
+import type { AttemptRecord, EngineEvent, PauseReason } from '../events';
+import { JobHost } from './job-host';
+import type { JobFactory, JobOptions, JobRunner, RunnerListeners } from './runner';
+
+export class InProcessRunner implements JobRunner {
+  readonly kind = 'in-process' as const;
+  private listeners: RunnerListeners | null = null;
+  private readonly host: JobHost;
+
+  constructor(createJob: JobFactory) {
+    this.host = new JobHost(createJob, {
+      event: (e: EngineEvent) => this.listeners?.events([e]),
+      settled: (id, outcome) => this.listeners?.settled(id, outcome),
+    });
+  }
+
+  setListeners(listeners: RunnerListeners): void {
+    this.listeners = listeners;
+  }
+  start(id: string, options: JobOptions): void {
+    this.host.start(id, options);
+  }
+  isRunning(id: string): boolean {
+    return this.host.isRunning(id);
+  }
+  pause(id: string, reason: PauseReason): void {
+    this.host.pause(id, reason);
+  }
+  resume(id: string): void {
+    this.host.resume(id);
+  }
+  cancel(id: string): void {
+    this.host.cancel(id);
+  }
+  retryChunkNow(id: string, index: number): void {
+    this.host.retryChunkNow(id, index);
+  }
+  async chunkHistory(id: string, index: number): Promise<AttemptRecord[]> {
+    return this.host.chunkHistory(id, index);
+  }
+  async close(): Promise<void> {
+    for (const id of this.host.runningIds()) this.host.pause(id, 'user');
+  }
+}

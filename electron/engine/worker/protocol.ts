@@ -1,0 +1,25 @@
+// Messages between the job manager's thread and the engine worker thread.
+import type { AttemptRecord, EngineEvent, PauseReason } from '../events';
+import type { JobOptions, JobOutcome } from './runner';
+
+export interface WorkerData {
+  /** Absolute path of a module exporting the `Job` class (the engine's, or a test double). */
+  jobModule: string;
+  /** How long the worker gathers events before posting them, ms. */
+  batchMs: number;
+}
+
+export type ToWorker =
+  | { op: 'start'; id: string; options: JobOptions }
+  | { op: 'pause'; id: string; reason: PauseReason }
+  | { op: 'resume'; id: string }
+  | { op: 'cancel'; id: string }
+  | { op: 'retryChunkNow'; id: string; index: number }
+  | { op: 'history'; id: string; index: number; requestId: number }
+  | { op: 'pauseAllAndReport'; requestId: number };
+
+export type FromWorker =
+  | { t: 'events'; events: EngineEvent[] }
+  | { t: 'settled'; id: string; outcome: JobOutcome }
+  | { t: 'history'; requestId: number; records: AttemptRecord[] }
+  | { t: 'paused-all'; requestId: number };

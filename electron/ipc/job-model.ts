@@ -1,0 +1,276 @@
+// One job as the renderer sees it, built from the engine's events: its view (state, counters, probe),
+// its full chunk map and window. A renderer that connects late asks for this snapshot; afterwards the
+// coalescer sends only what changed. The persisted part (`JobRecord`) survives restarts.
+import type { ChunkView, JobDetail, JobView, ProgressView, WindowView } from '../../shared/contract';
+import type { ChunkState, EngineEvent, JobState, PauseReason } from '../engine/events';
+import type { SerializedError } from '../engine/errors';
+
+/** Where the model reports what changed; the progress coalescer implements it. */
+export interface ModelChanges {
+  chunk(jobId: string, index: number): void;
+  progress(jobId: string): void;
+  window(jobId: string): void;
+  attempt(jobId: string, event: Extract<EngineEvent, { type: 'attempt-started' | 'attempt-failed' | 'retry-scheduled' }>): void;
+  state(jobId: string): void;
+  error(jobId: string, error: SerializedError): void;
+}
+
+export type JobRecord = Omit<JobView, 'progress'> & {
+  progress: ProgressView;
+  /** One letter per chunk (see CHUNK_LETTERS): the map shown again after a restart. */
+  chunkMap: string;
+};
+
+export const TERMINAL_STATES: readonly JobState[] = ['done', 'failed', 'cancelled'];
+
+const CHUNK_LETTERS: Record<ChunkState, string> = {
+  pending: 'p',
+  fetching: 'f',
+  staged: 's',
+  extracting: 'x',
+  done: 'd',
+  retrying: 'r',
+  failed: 'F',
+};
+const LETTER_STATES = new Map(Object.entries(CHUNK_LETTERS).map(([state, letter]) => [letter, state as ChunkState]));
+
+/** Chunks can be this many at most in a model (a 64 TiB snapshot in 1 MiB chunks would exceed it). */
+const MAX_CHUNKS = 10_000_000;
+
+export function emptyProgress(): ProgressView {
+  return { bytesTotal: null, bytesFetched: 0, bytesCommitted: 0, bytesConsumed: 0, bytesWritten: 0, downloadRate: 0, extractRate: 0, retries: 0 };
+}
+
+export class JobModel {
+  private view: JobView;
+  private chunks: ChunkView[] = [];
+  private windowView: WindowView | null = null;
+  /** Sequence of the latest batch sent for this job (the coalescer advances it). */
+  seq = 0;
+
+  constructor(
+    record: JobRecord,
+    private readonly changes: ModelChanges,
+    private readonly now: () => number = Date.now,
+  ) {
+    const { chunkMap, ...view } = record;
+    this.view = view;
+    this.restoreChunkMap(chunkMap);
+  }
+
+  get id(): string {
+    return this.view.id;
+  }
+  get state(): JobState {
+    return this.view.state;
+  }
+  get pauseReason(): PauseReason | null {
+    return this.view.pauseReason;
+  }
+  get isTerminal(): boolean {
+    return TERMINAL_STATES.includes(this.view.state);
+  }
+  get chunkCount(): number {
+    return this.chunks.length;
+  }
+
+  snapshot(): JobView {
+    return { ...this.view, progress: { ...this.view.progress } };
+  }
+
+  detail(): JobDetail {
+    return { ...this.snapshot(), chunks: this.chunks.map((c) => ({ ...c })), window: this.windowView, seq: this.seq };
+  }
+
+  chunk(index: number): ChunkView | undefined {
+    const c = this.chunks[index];
+    return c ? { ...c } : undefined;
+  }
+
+  progress(): ProgressView {
+    return { ...this.view.progress };
+  }
+
+  window(): WindowView | null {
+    return this.windowView;
+  }
+
+  record(): JobRecord {
+    return { ...this.snapshot(), chunkMap: this.chunks.map((c) => CHUNK_LETTERS[c.state]).join('') };
+  }
+
+  /** A state decided by the manager rather than reported by the engine (restore, cancel of an idle job, ...). */
+  setState(state: JobState, fields: { pauseReason?: PauseReason | null; error?: SerializedError | null } = {}): void {
+    const reason = state === 'paused' ? (fields.pauseReason ?? this.view.pauseReason ?? 'user') : null;
+    const error = fields.error !== undefined ? fields.error : state === 'failed' ? this.view.error : null;
+    if (this.view.state === state && this.view.pauseReason === reason && this.view.error === error) return;
+    this.view = { ...this.view, state, pauseReason: reason, error, updatedAt: this.now() };
+    if (state !== 'paused' && state !== 'failed') this.settleInFlightChunks(state === 'done' ? 'done' : null);
+    this.changes.state(this.view.id);
+  }
+
+  apply(e: EngineEvent): void {
+    switch (e.type) {
+      case 'job-state':
+        this.view = {
+          ...this.view,
+          state: e.state,
+          pauseReason: e.state === 'paused' ? (e.reason ?? 'user') : null,
+          error: e.error ?? (e.state === 'failed' ? this.view.error : null),
+          updatedAt: e.at,
+        };
+        this.changes.state(this.view.id);
+        if (e.error) this.changes.error(this.view.id, e.error);
+        break;
+      case 'probed':
+        this.view = {
+          ...this.view,
+          probe: {
+            finalUrl: e.finalUrl,
+            size: e.size,
+            mode: e.mode,
+            etag: e.etag,
+            lastModified: e.lastModified,
+            chunkSize: e.chunkSize,
+            chunkCount: e.chunkCount,
+            format: e.format,
+          },
+          progress: { ...this.view.progress, bytesTotal: e.size },
+          updatedAt: e.at,
+        };
+        this.layOutChunks(e.chunkCount, e.chunkSize, e.size);
+        this.changes.state(this.view.id);
+        break;
+      case 'chunk': {
+        const c = this.ensureChunk(e.index);
+        if (!c) break;
+        c.state = e.state;
+        c.bytes = e.bytes;
+        c.length = e.length;
+        if (e.state !== 'retrying') c.nextAt = null;
+        if (e.state === 'done') c.errorCode = null;
+        this.changes.chunk(this.view.id, e.index);
+        break;
+      }
+      case 'attempt-started': {
+        const c = this.ensureChunk(e.index);
+        if (c) {
+          c.attempt = e.attempt;
+          c.nextAt = null;
+          this.changes.chunk(this.view.id, e.index);
+        }
+        this.changes.attempt(this.view.id, e);
+        break;
+      }
+      case 'attempt-failed': {
+        const c = this.ensureChunk(e.index);
+        if (c) {
+          c.attempt = Math.max(c.attempt, e.attempt);
+          c.errorCode = e.error.code;
+          this.changes.chunk(this.view.id, e.index);
+        }
+        this.changes.attempt(this.view.id, e);
+        break;
+      }
+      case 'retry-scheduled': {
+        const c = this.ensureChunk(e.index);
+        if (c) {
+          c.nextAt = e.nextAt;
+          this.changes.chunk(this.view.id, e.index);
+        }
+        this.changes.attempt(this.view.id, e);
+        break;
+      }
+      case 'window':
+        this.windowView = { capacity: e.capacity, slots: e.slots, inFlight: e.inFlight, staged: e.staged, stagedBytes: e.stagedBytes, waitingOn: e.waitingOn };
+        this.changes.window(this.view.id);
+        break;
+      case 'progress':
+        this.view.progress = {
+          bytesTotal: e.bytesTotal,
+          bytesFetched: e.bytesFetched,
+          bytesCommitted: e.bytesCommitted,
+          bytesConsumed: e.bytesConsumed,
+          bytesWritten: e.bytesWritten,
+          downloadRate: e.downloadRate,
+          extractRate: e.extractRate,
+          retries: e.retries,
+        };
+        this.view.updatedAt = e.at;
+        this.changes.progress(this.view.id);
+        break;
+      case 'warning':
+        this.view = { ...this.view, warnings: this.view.warnings + 1 };
+        break;
+      case 'done': {
+        const { type: _type, jobId: _jobId, at, ...summary } = e;
+        this.view = {
+          ...this.view,
+          summary,
+          progress: { ...this.view.progress, bytesTotal: summary.bytesTotal, bytesFetched: summary.bytesFetched, bytesWritten: summary.bytesWritten, retries: summary.retries, downloadRate: 0, extractRate: 0 },
+          updatedAt: at,
+        };
+        this.changes.progress(this.view.id);
+        break;
+      }
+      case 'error':
+        this.view = { ...this.view, error: e.error, updatedAt: e.at };
+        this.changes.error(this.view.id, e.error);
+        break;
+    }
+  }
+
+  /** Rates are meaningless once nothing runs; chunks caught mid-flight are pending again after a stop. */
+  markStopped(): void {
+    this.view.progress = { ...this.view.progress, downloadRate: 0, extractRate: 0 };
+    this.changes.progress(this.view.id);
+    this.settleInFlightChunks(null);
+    this.windowView = null;
+    this.changes.window(this.view.id);
+  }
+
+  private settleInFlightChunks(to: 'done' | null): void {
+    for (const c of this.chunks) {
+      if (c.state === 'done' || c.state === 'pending' || c.state === 'failed') continue;
+      c.state = to ?? 'pending';
+      c.nextAt = null;
+      if (to === 'done') c.bytes = c.length;
+      this.changes.chunk(this.view.id, c.index);
+    }
+  }
+
+  private layOutChunks(count: number, chunkSize: number, size: number | null): void {
+    const n = Math.min(Math.max(0, Math.floor(count)), MAX_CHUNKS);
+    const keep = this.chunks.length === n;
+    const next: ChunkView[] = [];
+    for (let i = 0; i < n; i++) {
+      const length = size === null ? chunkSize : Math.max(0, Math.min(chunkSize, size - i * chunkSize));
+      const old = keep ? this.chunks[i] : undefined;
+      next.push(old ? { ...old, length } : { index: i, state: 'pending', bytes: 0, length, attempt: 0, nextAt: null, errorCode: null });
+    }
+    this.chunks = next;
+    for (let i = 0; i < n; i++) this.changes.chunk(this.view.id, i);
+  }
+
+  private ensureChunk(index: number): ChunkView | null {
+    if (!Number.isInteger(index) || index < 0 || index >= MAX_CHUNKS) return null;
+    const chunkSize = this.view.probe?.chunkSize ?? 0;
+    while (this.chunks.length <= index) {
+      this.chunks.push({ index: this.chunks.length, state: 'pending', bytes: 0, length: chunkSize, attempt: 0, nextAt: null, errorCode: null });
+    }
+    return this.chunks[index]!;
+  }
+
+  private restoreChunkMap(map: string): void {
+    const chunkSize = this.view.probe?.chunkSize ?? 0;
+    const size = this.view.probe?.size ?? null;
+    this.chunks = [];
+    for (let i = 0; i < map.length && i < MAX_CHUNKS; i++) {
+      const stored = LETTER_STATES.get(map[i]!) ?? 'pending';
+      // Only finished chunks are facts after a restart; anything in flight starts over as pending.
+      const state: ChunkState = stored === 'done' ? 'done' : 'pending';
+      const length = size === null ? chunkSize : Math.max(0, Math.min(chunkSize, size - i * chunkSize));
+      this.chunks.push({ index: i, state, bytes: state === 'done' ? length : 0, length, attempt: 0, nextAt: null, errorCode: null });
+    }
+  }
+}
