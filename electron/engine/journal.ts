@@ -1,0 +1,70 @@
+// An append-only log of chunk records, crash-consistent: the chunk's bytes are fsynced before its record is
+// appended, and each record is framed with its length and a CRC-32, so a torn tail (a crash mid-append) is
+// recognised and ignored: everything before it is trusted, nothing after it is.
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from './crc32';
+
+export interface StagedRecord {
+  t: 'staged';
+  index: number;
+  length: number;
+  crc: number;
+}
+
+export type JournalRecord = StagedRecord;
+
+const HEADER = 8; // u32 length, u32 crc32 of the payload
+
+export class Journal {
+  private constructor(
+    readonly path: string,
+    private readonly handle: fsp.FileHandle,
+  ) {}
+
+  /** Opens the log for appending after dropping a torn tail; returns the valid records. */
+  static async open(stateDir: string): Promise<{ journal: Journal; records: JournalRecord[]; tornBytes: number }> {
+    const path = join(stateDir, 'journal.log');
+    const { records, validBytes, totalBytes } = await readJournal(path);
+    const handle = await fsp.open(path, 'a+');
+    if (validBytes < totalBytes) {
+      await handle.truncate(validBytes);
+      await handle.sync();
+    }
+    return { journal: new Journal(path, handle), records, tornBytes: totalBytes - validBytes };
+  }
+
+  async append(record: JournalRecord): Promise<void> {
+    const payload = Buffer.from(JSON.stringify(record));
+    const frame = Buffer.allocUnsafe(HEADER + payload.length);
+    frame.writeUInt32LE(payload.length, 0);
+    frame.writeUInt32LE(crc32(payload), 4);
+    payload.copy(frame, HEADER);
+    await this.handle.write(frame);
+    await this.handle.sync();
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+  }
+}
+
+export async function readJournal(path: string): Promise<{ records: JournalRecord[]; validBytes: number; totalBytes: number }> {
+  const data = await fsp.readFile(path).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? Buffer.alloc(0) : Promise.reject(err)));
+  const records: JournalRecord[] = [];
+  let pos = 0;
+  while (pos + HEADER <= data.length) {
+    const length = data.readUInt32LE(pos);
+    const crc = data.readUInt32LE(pos + 4);
+    if (length > 1 << 20 || pos + HEADER + length > data.length) break;
+    const payload = data.subarray(pos + HEADER, pos + HEADER + length);
+    if (crc32(payload) !== crc) break;
+    try {
+      records.push(JSON.parse(payload.toString('utf8')) as JournalRecord);
+    } catch {
+      break;
+    }
+    pos += HEADER + length;
+  }
+  return { records, validBytes: pos, totalBytes: data.length };
+}
