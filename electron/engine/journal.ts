@@ -3,7 +3,7 @@
 // recognised and ignored: everything before it is trusted, nothing after it is.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { crc32 } from './crc32';
+import { crc32 } from './gzip/crc32';
 
 export interface StagedRecord {
   t: 'staged';
@@ -38,7 +38,7 @@ export class Journal {
     const payload = Buffer.from(JSON.stringify(record));
     const frame = Buffer.allocUnsafe(HEADER + payload.length);
     frame.writeUInt32LE(payload.length, 0);
-    frame.writeUInt32LE(crc32(payload), 4);
+    frame.writeUInt32LE(crc32(payload, 0), 4);
     payload.copy(frame, HEADER);
     await this.handle.write(frame);
     await this.handle.sync();
@@ -58,7 +58,7 @@ export async function readJournal(path: string): Promise<{ records: JournalRecor
     const crc = data.readUInt32LE(pos + 4);
     if (length > 1 << 20 || pos + HEADER + length > data.length) break;
     const payload = data.subarray(pos + HEADER, pos + HEADER + length);
-    if (crc32(payload) !== crc) break;
+    if (crc32(payload, 0) !== crc) break;
     try {
       records.push(JSON.parse(payload.toString('utf8')) as JournalRecord);
     } catch {
