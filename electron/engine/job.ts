@@ -30,6 +30,8 @@ import { backoffDelay, type RetryPolicy } from './retry-policy';
 import { ExtractSink, OutputFileSink, type SinkResult, type StreamSink } from './sinks';
 import { StagingArea } from './staging';
 import { preflightDestination } from './preflight';
+import { Journal } from './journal';
+import { JobLock } from './job-lock';
 
 export type { JobOptions } from './job-options';
 
@@ -80,6 +82,9 @@ export class Job extends EventEmitter {
   private offlineWait: Promise<void> | null = null;
   private diskWait: Promise<void> | null = null;
   private failure: EngineError | null = null;
+  private journal: Journal | null = null;
+  private readonly stagedRecords = new Map<number, { length: number; crc: number }>();
+  private lock: JobLock | null = null;
 
   constructor(options: JobOptions, id: string = randomUUID()) {
     super();
@@ -152,6 +157,8 @@ export class Job extends EventEmitter {
     } finally {
       this.stopTicker();
       await this.dispatcher?.close().catch(() => undefined);
+      await this.journal?.close();
+      await this.lock?.release().catch(() => undefined);
     }
   }
 
@@ -163,8 +170,9 @@ export class Job extends EventEmitter {
   private async execute(): Promise<JobSummary> {
     const o = this.options;
     await fsp.mkdir(o.stateDir, { recursive: true });
+    this.lock = await JobLock.acquire(o.stateDir);
     const previous = o.restart ? null : await loadJobState(o.stateDir);
-    if (o.restart) await clearJobState(o.stateDir);
+    if (o.restart) await this.forgetEarlierRun();
     const target = o.dest ?? o.output!;
     await preflightDestination({ dest: o.dest, output: o.output, ownedByJob: previous?.identity.target === target, force: o.force });
 
@@ -246,6 +254,9 @@ export class Job extends EventEmitter {
     record.complete = true;
     record.updatedAt = Date.now();
     await saveJobState(o.stateDir, record);
+    await this.journal?.close();
+    this.journal = null;
+    await fsp.rm(`${o.stateDir}/journal.log`, { force: true });
     this.tick();
     return {
       bytesTotal: probed.size,
@@ -259,6 +270,14 @@ export class Job extends EventEmitter {
       mode: this.mode,
       format: result.format,
     };
+  }
+
+  /** --restart: the earlier run's state, journal and staged chunks go; the destination is left to the operator. */
+  private async forgetEarlierRun(): Promise<void> {
+    await clearJobState(this.options.stateDir);
+    for (const name of await fsp.readdir(this.options.stateDir)) {
+      if (/^chunk-\d+\.(part|bin)$/.test(name) || name === 'journal.log') await fsp.rm(`${this.options.stateDir}/${name}`, { force: true });
+    }
   }
 
   private async probeWithRetries(): Promise<ProbeResult> {
@@ -286,6 +305,12 @@ export class Job extends EventEmitter {
     const o = this.options;
     const staging = new StagingArea(o.stateDir);
     await staging.init();
+    const opened = await Journal.open(o.stateDir);
+    this.journal = opened.journal;
+    for (const r of opened.records) if (r.t === 'staged') this.stagedRecords.set(r.index, { length: r.length, crc: r.crc });
+    if (opened.tornBytes > 0) {
+      this.emitEvent({ type: 'warning', code: 'E_JOURNAL', message: `The journal ended in a torn record (${opened.tornBytes} bytes, from a crash mid-write); it was dropped and the chunks it named are verified again.` });
+    }
     await this.discardStaleChunks(staging, startChunk);
     this.records = new ChunkRecords(o.chunkSize, size);
     this.window = new ChunkWindow(o.window);
@@ -355,8 +380,7 @@ export class Job extends EventEmitter {
 
   private async fetchChunk(staging: StagingArea, index: number): Promise<void> {
     const rec = this.records!.get(index);
-    const stagedAlready = await fsp.stat(staging.stagedPath(index)).catch(() => null);
-    if (stagedAlready?.size === rec.length) {
+    if (await this.reuseStaged(staging, index, rec.length)) {
       this.markStaged(index, rec.length);
       return;
     }
@@ -364,7 +388,7 @@ export class Job extends EventEmitter {
       throw toEngineError(err, 'E_IO');
     });
     try {
-      if (part.committed > rec.length) await part.handle.truncate(0).then(() => Object.assign(part, { size: 0 }));
+      if (part.committed > rec.length) await part.reset();
       rec.bytes = part.committed;
       let failures = 0;
       while (part.committed < rec.length) {
@@ -459,13 +483,32 @@ export class Job extends EventEmitter {
           this.inflight.delete(index);
         }
       }
+      const crc = part.checksum;
       await staging.commit(index, part).catch((err) => {
         throw toEngineError(err, 'E_IO');
       });
+      // Data before record: the chunk file is fsynced by commit(), then its record is appended.
+      await this.journal!.append({ t: 'staged', index, length: rec.length, crc });
+      this.stagedRecords.set(index, { length: rec.length, crc });
     } finally {
       await part.close().catch(() => undefined);
     }
     this.markStaged(index, rec.length);
+  }
+
+  /** A chunk staged by an earlier run is used only if the journal vouches for its length and CRC. */
+  private async reuseStaged(staging: StagingArea, index: number, length: number): Promise<boolean> {
+    const onDisk = await staging.stagedCrc(index);
+    if (!onDisk) return false;
+    const recorded = this.stagedRecords.get(index);
+    if (recorded && recorded.length === length && onDisk.length === length && recorded.crc === onDisk.crc) return true;
+    await staging.remove(index);
+    this.emitEvent({
+      type: 'warning',
+      code: 'E_STAGED_CHUNK_INVALID',
+      message: `Staged chunk ${index} did not match its journal record (${recorded ? 'CRC or length differs' : 'no record'}); it is fetched again.`,
+    });
+    return false;
   }
 
   private markStaged(index: number, length: number): void {

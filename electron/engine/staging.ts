@@ -3,6 +3,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { toEngineError } from './errors';
+import { crc32 } from './gzip/crc32';
 import type { RangeSink } from './range-fetch';
 
 export class StagingArea {
@@ -23,9 +24,23 @@ export class StagingArea {
   /** Opens (or continues) the chunk's part file; its current size is the committed prefix. */
   async openPart(index: number): Promise<PartFile> {
     const path = this.partPath(index);
-    const handle = await fsp.open(path, 'a');
+    const handle = await fsp.open(path, 'a+');
     const { size } = await handle.stat();
-    return new PartFile(path, handle, size);
+    // A continued part needs the CRC of its prefix, so the staged record covers every byte.
+    const crc = size > 0 ? await crcOfHandle(handle, size) : 0;
+    return new PartFile(path, handle, size, crc);
+  }
+
+  /** CRC-32 of a staged chunk file, or null when it is missing. */
+  async stagedCrc(index: number): Promise<{ length: number; crc: number } | null> {
+    const handle = await fsp.open(this.stagedPath(index), 'r').catch(() => null);
+    if (!handle) return null;
+    try {
+      const { size } = await handle.stat();
+      return { length: size, crc: await crcOfHandle(handle, size) };
+    } finally {
+      await handle.close();
+    }
   }
 
   /** Makes a complete part durable and visible as staged. */
@@ -58,10 +73,23 @@ export class PartFile implements RangeSink {
     readonly path: string,
     readonly handle: fsp.FileHandle,
     private size: number,
+    private crc: number,
   ) {}
 
   get committed(): number {
     return this.size;
+  }
+
+  /** CRC-32 of the committed bytes. */
+  get checksum(): number {
+    return this.crc;
+  }
+
+  /** Drops everything (a part longer than its chunk cannot be trusted). */
+  async reset(): Promise<void> {
+    await this.handle.truncate(0);
+    this.size = 0;
+    this.crc = 0;
   }
 
   async write(data: Buffer): Promise<void> {
@@ -74,9 +102,11 @@ export class PartFile implements RangeSink {
     } catch (err) {
       // Bytes written before the failure are on disk: count them, the next attempt continues after them.
       this.size += offset;
+      this.crc = crc32(data.subarray(0, offset), this.crc);
       throw toEngineError(Object.assign(err as Error, { path: this.path }), 'E_IO');
     }
     this.size += data.length;
+    this.crc = crc32(data, this.crc);
   }
 
   async close(): Promise<void> {
@@ -84,4 +114,16 @@ export class PartFile implements RangeSink {
     this.closed = true;
     await this.handle.close();
   }
+}
+
+async function crcOfHandle(handle: fsp.FileHandle, size: number): Promise<number> {
+  const buf = Buffer.allocUnsafe(Math.min(size, 4 * 1024 * 1024) || 1);
+  let crc = 0;
+  for (let pos = 0; pos < size; ) {
+    const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, size - pos), pos);
+    if (bytesRead === 0) break;
+    crc = crc32(buf.subarray(0, bytesRead), crc);
+    pos += bytesRead;
+  }
+  return crc;
 }
