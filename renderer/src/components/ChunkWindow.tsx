@@ -1,0 +1,49 @@
+// The W slots of the ring buffer on disk: which chunk each holds and how far it is, and what the
+// window is waiting on (the network with free slots, or the extractor with every slot full).
+import type { JobView, WindowSlot } from '../store/model';
+import { formatBytes } from '../store/format';
+
+const WAITING: Record<string, string> = {
+  network: 'Waiting on the network: slots are free while ranges download',
+  extractor: 'Waiting on the extractor: every slot is full, downloads hold back',
+  none: 'Idle',
+};
+
+export function ChunkWindow({ job, onPick }: { job: JobView; onPick: (index: number) => void }) {
+  const w = job.window;
+  const capacity = w?.capacity ?? job.info.window ?? 0;
+  const slots: WindowSlot[] = w?.slots ?? Array.from({ length: capacity }, (_, slot) => ({ slot, chunk: null, state: 'free' as const, bytes: 0, length: 0 }));
+  const waitingOn = w?.waitingOn ?? 'none';
+  return (
+    <section className="panel" role="region" aria-label="Chunk window">
+      <div className="panel-head">
+        <h3>Chunk window</h3>
+        <span className={`backpressure waiting-${waitingOn}`} aria-live="polite">
+          {job.state === 'paused' ? 'Paused: committed chunks stay on disk' : WAITING[waitingOn]}
+        </span>
+        <span className="muted">
+          {w ? `${w.inFlight} in flight · ${w.staged} staged (${formatBytes(w.stagedBytes)}) · ${capacity} slots` : `${capacity} slots`}
+        </span>
+      </div>
+      <ol className="slots">
+        {slots.map((s) => (
+          <li key={s.slot} className={`slot slot-${s.state}`}>
+            <span className="slot-name">Slot {s.slot + 1}</span>
+            {s.chunk === null ? (
+              <span className="slot-chunk muted">free</span>
+            ) : (
+              <button type="button" className="link slot-chunk" onClick={() => onPick(s.chunk!)} aria-label={`Chunk ${s.chunk}, ${s.state}`}>
+                #{s.chunk}
+              </button>
+            )}
+            <span className="slot-state">{s.state === 'free' ? '' : s.state}</span>
+            <span className="slot-bar" aria-hidden="true">
+              <span className="slot-fill" style={{ width: `${s.length > 0 ? Math.min(100, (s.bytes / s.length) * 100) : 0}%` }} />
+            </span>
+            <span className="slot-bytes muted">{s.chunk === null ? '' : `${formatBytes(s.bytes)} / ${formatBytes(s.length)}`}</span>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
