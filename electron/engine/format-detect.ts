@@ -1,0 +1,114 @@
+// Recognises the archive format from its first bytes, and names what a non-archive looks like (an HTML
+// error page served with 200 is the usual suspect).
+import { ArchiveError } from './errors';
+import type { ExtractFormat } from './extract-types';
+
+/** Bytes needed for a confident answer: one tar header block. */
+export const DETECT_BYTES = 512;
+
+export type Detection = { format: ExtractFormat } | { needMore: true };
+
+const GZIP = [0x1f, 0x8b];
+const ZSTD = [0x28, 0xb5, 0x2f, 0xfd];
+
+const UNSUPPORTED: Array<{ magic: number[]; name: string }> = [
+  { magic: [0x42, 0x5a, 0x68], name: 'bzip2' },
+  { magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], name: 'xz' },
+  { magic: [0x04, 0x22, 0x4d, 0x18], name: 'lz4' },
+  { magic: [0x50, 0x4b, 0x03, 0x04], name: 'zip' },
+  { magic: [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], name: '7z' },
+  { magic: [0x5d, 0x00, 0x00], name: 'lzma' },
+];
+
+function startsWith(buf: Buffer, magic: number[]): boolean {
+  if (buf.length < magic.length) return false;
+  for (let i = 0; i < magic.length; i++) if (buf[i] !== magic[i]) return false;
+  return true;
+}
+
+/** A tar header block whose checksum is right (unsigned sum, as tar-stream checks it), or an all-zero block. */
+export function isTarHeaderBlock(block: Buffer): boolean {
+  if (block.length < 512) return false;
+  if (isZeroBlock(block)) return true;
+  return tarChecksumMatches(block);
+}
+
+const ZERO_BLOCK = Buffer.alloc(512);
+export function isZeroBlock(block: Buffer, offset = 0): boolean {
+  return block.compare(ZERO_BLOCK, 0, 512, offset, offset + 512) === 0;
+}
+
+export function tarChecksumMatches(block: Buffer, offset = 0): boolean {
+  let sum = 8 * 32;
+  for (let i = 0; i < 148; i++) sum += block[offset + i]!;
+  for (let i = 156; i < 512; i++) sum += block[offset + i]!;
+  return sum === parseOctalField(block, offset + 148, 8);
+}
+
+function parseOctalField(buf: Buffer, start: number, length: number): number {
+  let i = start;
+  const end = start + length;
+  while (i < end && (buf[i] === 0x20 || buf[i] === 0)) i++;
+  let v = 0;
+  let digits = 0;
+  for (; i < end; i++) {
+    const c = buf[i]!;
+    if (c < 0x30 || c > 0x37) break;
+    v = v * 8 + (c - 0x30);
+    digits++;
+  }
+  return digits === 0 ? -1 : v;
+}
+
+/** A short human description of data that is not an archive, for the error message. */
+export function describeNonArchive(head: Buffer): string {
+  for (const u of UNSUPPORTED) if (startsWith(head, u.magic)) return `${u.name} compressed data`;
+  const text = head.subarray(0, 256).toString('latin1').replace(/^\uFEFF|^\u00ef\u00bb\u00bf/, '').trimStart().toLowerCase();
+  if (text.startsWith('<!doctype html') || text.startsWith('<html') || /<(head|body|title)[\s>]/.test(text)) {
+    const title = /<title[^>]*>([^<]{0,80})/i.exec(head.toString('utf8'))?.[1]?.trim();
+    return `an HTML page${title ? ` ("${title}")` : ''}, perhaps an error page served with status 200`;
+  }
+  if (text.startsWith('<?xml')) return 'an XML document, perhaps an error from an object store';
+  if (text.startsWith('{') || text.startsWith('[')) return 'JSON text, perhaps an API error';
+  if (isMostlyText(head)) return `plain text beginning "${head.subarray(0, 40).toString('utf8').replace(/\s+/g, ' ').trim()}"`;
+  return `unrecognised binary data beginning ${head.subarray(0, 8).toString('hex')}`;
+}
+
+function isMostlyText(head: Buffer): boolean {
+  if (head.length === 0) return false;
+  const sample = head.subarray(0, 256);
+  let printable = 0;
+  for (const c of sample) if (c === 9 || c === 10 || c === 13 || (c >= 0x20 && c < 0x7f) || c >= 0x80) printable++;
+  return printable / sample.length > 0.95;
+}
+
+/**
+ * Decides the format from the first bytes. `final` says no more bytes will come (short inputs). Throws a
+ * coded ArchiveError for an empty body, a non-archive, or a format this build cannot unpack.
+ */
+export function detectFormat(head: Buffer, final: boolean): Detection {
+  if (head.length === 0) {
+    if (!final) return { needMore: true };
+    throw new ArchiveError('E_NOT_AN_ARCHIVE', 'The download is empty (0 bytes): there is no archive to unpack.', {
+      details: { offset: 0 },
+    });
+  }
+  if (startsWith(head, GZIP)) return { format: 'gzip' };
+  if (startsWith(head, ZSTD)) return { format: 'zstd' };
+  if (head.length < 4 && !final) return { needMore: true };
+  for (const u of UNSUPPORTED) {
+    if (startsWith(head, u.magic)) {
+      throw new ArchiveError('E_FORMAT_UNSUPPORTED', `The data is ${u.name} compressed; only tar, gzip and zstd archives are supported.`, {
+        details: { offset: 0, detected: u.name },
+      });
+    }
+  }
+  if (head.length < DETECT_BYTES) {
+    if (!final) return { needMore: true };
+  } else if (isTarHeaderBlock(head)) {
+    return { format: 'tar' };
+  }
+  throw new ArchiveError('E_NOT_AN_ARCHIVE', `The data is not an archive: it looks like ${describeNonArchive(head)}.`, {
+    details: { offset: 0, looksLike: describeNonArchive(head) },
+  });
+}

@@ -1,0 +1,547 @@
+// Writes archive members into the destination without ever leaving it: every parent component is a real
+// directory (checked with lstat, never followed), files are created with O_CREAT|O_EXCL|O_NOFOLLOW after
+// unlinking whatever was there, links are checked before they are made, modes are masked, owners ignored.
+// An unsafe member is reported and skipped, or, in strict mode, stops the extraction.
+import * as fs from 'node:fs';
+import { promisify } from 'node:util';
+import { ArchiveError, DiskFullError, EngineError } from './errors';
+import type { EntryHeader, EntryWarningCode, SkippedEntry } from './extract-types';
+import { checkSymlinkTarget, containedPath, foldKey, sanitizeEntryPath } from './safe-path';
+import type { ExtractLimits } from './tar-limits';
+
+const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
+// O_NOFOLLOW does not exist on Windows; there O_EXCL already refuses an existing link.
+const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+
+const writev = promisify(fs.writev);
+const fsp = fs.promises;
+
+/** Mode bits kept: permissions only. setuid, setgid and sticky are dropped, like GNU tar for a non-root user. */
+const PERMISSION_BITS = 0o777;
+/** Background closes allowed at once before a new member waits (many small files stay fast). */
+const MAX_PENDING_CLOSES = 64;
+
+export interface EntryWarning extends SkippedEntry {
+  /** True when the member was not extracted; false when it was extracted with a change (root stripped, mode masked). */
+  skipped: boolean;
+}
+
+export interface SafeWriterOptions {
+  dest: string;
+  limits: ExtractLimits;
+  strict?: boolean;
+  platform?: NodeJS.Platform;
+  onWarning?: (w: EntryWarning) => void;
+}
+
+/** The data side of one regular file being written. Writes are sequential; `end` closes in the background. */
+export interface FileSink {
+  readonly path: string;
+  write(buffers: Buffer[]): Promise<void>;
+  /** Makes the bytes written so far durable (a resume checkpoint needs it). */
+  sync(): Promise<void>;
+  end(): Promise<void>;
+}
+
+type SeenType = 'file' | 'directory' | 'symlink';
+
+/** Thrown internally to skip a member; turned into a warning (or a fatal error in strict mode). */
+class Skip {
+  constructor(
+    readonly code: EntryWarningCode,
+    readonly reason: string,
+  ) {}
+}
+
+export class SafeWriter {
+  private readonly root: string;
+  private readonly limits: ExtractLimits;
+  private readonly strict: boolean;
+  private readonly platform: NodeJS.Platform;
+  private readonly onWarning: ((w: EntryWarning) => void) | undefined;
+  private readonly umask = currentUmask();
+  /** Relative paths verified (or created) as real directories during this run. */
+  private readonly dirs = new Set<string>();
+  /** Case- and normalisation-folded names already seen, with their type. */
+  private readonly seen = new Map<string, { type: SeenType; name: string }>();
+  /** Regular files this archive wrote: the only valid hardlink targets. */
+  private readonly written = new Set<string>();
+  /** Modes and mtimes of directory members, applied at the end (children would change them). */
+  private readonly dirMeta = new Map<string, { mode: number; mtime: number }>();
+  private readonly pendingCloses = new Set<Promise<void>>();
+  private closeError: unknown = null;
+  private freeBytes = Number.POSITIVE_INFINITY;
+  private _bytesWritten = 0;
+  private _entries = 0;
+  readonly skipped: SkippedEntry[] = [];
+  readonly warnings: SkippedEntry[] = [];
+
+  private constructor(root: string, options: SafeWriterOptions) {
+    this.root = root;
+    this.limits = options.limits;
+    this.strict = options.strict ?? false;
+    this.platform = options.platform ?? process.platform;
+    this.onWarning = options.onWarning;
+  }
+
+  /** Creates the destination if needed and resolves it once: all later checks are relative to its real path. */
+  static async open(options: SafeWriterOptions): Promise<SafeWriter> {
+    try {
+      await fsp.mkdir(options.dest, { recursive: true });
+      const root = await fsp.realpath(options.dest);
+      const st = await fsp.stat(root);
+      if (!st.isDirectory()) throw new Error(`${options.dest} is not a directory`);
+      const writer = new SafeWriter(root, options);
+      await writer.refreshFreeSpace();
+      return writer;
+    } catch (err) {
+      if (err instanceof EngineError) throw err;
+      throw new EngineError('E_DEST_NOT_WRITABLE', `Cannot use ${options.dest} as the destination: ${(err as Error).message}`, {
+        cause: err,
+        details: { path: options.dest },
+      });
+    }
+  }
+
+  get destination(): string {
+    return this.root;
+  }
+
+  /** Bytes of file data written into the destination. */
+  get bytesWritten(): number {
+    return this._bytesWritten;
+  }
+
+  /** Members extracted (skipped ones not counted). */
+  get entries(): number {
+    return this._entries;
+  }
+
+  /**
+   * Creates one member. Returns a sink when file data must follow, else null (directory, link, or a skipped
+   * member, whose data the caller drains). Throws on I/O failure, or for an unsafe member in strict mode.
+   */
+  async begin(entry: EntryHeader): Promise<FileSink | null> {
+    try {
+      const sink = await this.create(entry);
+      this._entries++;
+      return sink;
+    } catch (err) {
+      if (err instanceof Skip) {
+        this.report(entry, err.code, err.reason, true);
+        return null;
+      }
+      throw this.ioError(err, entry.name);
+    }
+  }
+
+  /**
+   * Reopens a regular file this extraction was writing before a restart, truncated to `offset`, to write
+   * the rest of its data (resume). Links are not followed; the file must exist and be regular.
+   */
+  async resumeFile(entry: EntryHeader, offset: number): Promise<FileSink> {
+    const parts = this.checkedParts(entry);
+    if (entry.type !== 'file') throw new ArchiveError('E_INTERNAL', `resumeFile needs a regular file, got ${entry.type}`);
+    const abs = this.absolute(parts);
+    const unsafe = (reason: string) =>
+      new ArchiveError('E_UNSAFE_ENTRY', `Cannot resume "${entry.name}": ${reason}.`, { details: { entry: entry.name, offset: entry.offset } });
+    try {
+      await this.ensureParents(parts, false);
+    } catch (err) {
+      if (err instanceof Skip) throw unsafe(err.reason);
+      throw this.ioError(err, entry.name, abs);
+    }
+    const fd = await fsp.open(abs, O_WRONLY | O_NOFOLLOW).catch((err) => {
+      throw this.ioError(err, entry.name, abs);
+    });
+    try {
+      const st = await fd.stat();
+      if (!st.isFile()) throw unsafe('it is no longer a regular file');
+      await fd.truncate(offset);
+    } catch (err) {
+      await fd.close();
+      throw this.ioError(err, entry.name, abs);
+    }
+    const key = parts.join('/');
+    this.written.add(key);
+    this.remember(parts, 'file', entry.name);
+    return this.sinkFor(fd.fd, abs, entry, offset, fd);
+  }
+
+  /** Waits for background closes, then applies directory modes and mtimes, deepest first. */
+  async finish(): Promise<void> {
+    await this.drainCloses();
+    const keys = [...this.dirMeta.keys()].sort((a, b) => depth(b) - depth(a));
+    for (const key of keys) {
+      const meta = this.dirMeta.get(key)!;
+      const abs = this.absolute(key.split('/'));
+      try {
+        const st = await fsp.lstat(abs);
+        if (!st.isDirectory()) continue;
+        await fsp.chmod(abs, meta.mode);
+        await fsp.utimes(abs, meta.mtime, meta.mtime);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw this.ioError(err, key);
+      }
+    }
+  }
+
+  /** Stops: waits for files being closed so no descriptor leaks. Errors are dropped (a failure is already being reported). */
+  async abort(): Promise<void> {
+    await Promise.allSettled([...this.pendingCloses]);
+  }
+
+  // --- members -------------------------------------------------------------------------------------
+
+  private async create(entry: EntryHeader): Promise<FileSink | null> {
+    if (entry.type === 'other') {
+      throw new Skip('UNSUPPORTED_TYPE', `${entry.rawType} members are not extracted`);
+    }
+    const parts = this.checkedParts(entry);
+    if (parts.length === 0) {
+      if (entry.type === 'directory') return null; // `./`: the destination itself, whose mode we leave alone
+      throw new Skip('BAD_NAME', 'the member names the destination itself');
+    }
+    const type: SeenType = entry.type === 'directory' ? 'directory' : entry.type === 'symlink' ? 'symlink' : 'file';
+    this.checkCollisions(parts, type);
+    if (entry.type === 'symlink') {
+      const problem = checkSymlinkTarget(parts, entry.linkname ?? '', this.limits.maxPathBytes);
+      if (problem) throw new Skip(problem.code, problem.reason);
+    }
+    let hardlinkTarget: string | null = null;
+    if (entry.type === 'hardlink') hardlinkTarget = await this.checkHardlinkTarget(entry, parts);
+    if ((entry.type === 'file' || entry.type === 'directory') && entry.mode & 0o7000) {
+      this.report(entry, 'MODE_MASKED', `setuid/setgid/sticky bits (${(entry.mode & 0o7000).toString(8)}) were dropped`, false);
+    }
+    await this.ensureParents(parts, true);
+    const abs = this.absolute(parts);
+    const key = parts.join('/');
+    let sink: FileSink | null = null;
+    switch (entry.type) {
+      case 'directory':
+        await this.makeDirectory(abs, key, entry);
+        break;
+      case 'symlink':
+        await this.replaceWith(abs, key, entry, () => fsp.symlink(entry.linkname!, abs));
+        await lutimesIfPossible(abs, entry.mtime);
+        break;
+      case 'hardlink':
+        await this.replaceWith(abs, key, entry, () => fsp.link(hardlinkTarget!, abs));
+        this.written.add(key);
+        break;
+      case 'file': {
+        await this.ensureSpace(entry.size, abs);
+        let fd = -1;
+        await this.replaceWith(abs, key, entry, async () => {
+          fd = await openFd(abs, CREATE_FLAGS, entry.mode & PERMISSION_BITS);
+        });
+        this.written.add(key);
+        sink = this.sinkFor(fd, abs, entry, 0, null);
+        break;
+      }
+    }
+    this.remember(parts, type, entry.name);
+    return sink;
+  }
+
+  /** Sanitised components of the member's name; reports a stripped root. */
+  private checkedParts(entry: EntryHeader): string[] {
+    const verdict = sanitizeEntryPath(entry.name, this.limits, this.platform);
+    if (!verdict.ok) throw new Skip(verdict.code, verdict.reason);
+    if (verdict.strippedRoot !== null) {
+      this.report(entry, 'ABSOLUTE_PATH', `the leading "${verdict.strippedRoot}" was removed`, false);
+    }
+    return verdict.parts;
+  }
+
+  /** A name already seen with another type (also through case folding or unicode normalisation) is refused. */
+  private checkCollisions(parts: string[], type: SeenType): void {
+    for (let i = 1; i <= parts.length; i++) {
+      const want: SeenType = i === parts.length ? type : 'directory';
+      const prev = this.seen.get(foldKey(parts.slice(0, i)));
+      if (prev && prev.type !== want) {
+        throw new Skip(
+          'NAME_COLLISION',
+          `"${parts.slice(0, i).join('/')}" would be a ${want}, but "${prev.name}" already made the same name a ${prev.type}`,
+        );
+      }
+    }
+  }
+
+  private remember(parts: string[], type: SeenType, name: string): void {
+    for (let i = 1; i <= parts.length; i++) {
+      const k = foldKey(parts.slice(0, i));
+      if (i < parts.length) {
+        if (!this.seen.has(k)) this.seen.set(k, { type: 'directory', name: parts.slice(0, i).join('/') });
+      } else {
+        this.seen.set(k, { type, name });
+      }
+    }
+  }
+
+  /** A hardlink may only point at a regular file this archive wrote, reached without crossing a link. */
+  private async checkHardlinkTarget(entry: EntryHeader, parts: string[]): Promise<string> {
+    const linkname = entry.linkname ?? '';
+    const verdict = sanitizeEntryPath(linkname, this.limits, this.platform);
+    if (!verdict.ok) throw new Skip('HARDLINK_TARGET', `the hardlink target ${JSON.stringify(linkname)} is refused: ${verdict.reason}`);
+    if (verdict.strippedRoot !== null) throw new Skip('HARDLINK_TARGET', `the hardlink target ${linkname} is an absolute path`);
+    const key = verdict.parts.join('/');
+    if (key === parts.join('/')) throw new Skip('HARDLINK_TARGET', 'the hardlink points at itself');
+    if (!this.written.has(key)) {
+      throw new Skip('HARDLINK_TARGET', `the hardlink target ${linkname} is not a file this archive extracted`);
+    }
+    const ok = await this.ensureParents(verdict.parts, false).then(
+      () => true,
+      (err) => {
+        if (err instanceof Skip) return false;
+        throw err;
+      },
+    );
+    const abs = this.absolute(verdict.parts);
+    const st = ok ? await fsp.lstat(abs).catch(() => null) : null;
+    if (!st || !st.isFile()) throw new Skip('HARDLINK_TARGET', `the hardlink target ${linkname} is not a regular file reached without links`);
+    return abs;
+  }
+
+  // --- file system steps ---------------------------------------------------------------------------
+
+  private absolute(parts: readonly string[]): string {
+    const abs = containedPath(this.root, parts);
+    if (abs === null) throw new Skip('PATH_TRAVERSAL', 'the path resolves outside the destination');
+    return abs;
+  }
+
+  /**
+   * Makes sure every parent of `parts` is a real directory below the root, creating missing ones when
+   * `create`. A link or a non-directory on the way skips the member: it is never followed.
+   */
+  private async ensureParents(parts: readonly string[], create: boolean): Promise<void> {
+    for (let i = 1; i < parts.length; i++) {
+      const key = parts.slice(0, i).join('/');
+      if (this.dirs.has(key)) continue;
+      const abs = this.absolute(parts.slice(0, i));
+      let st = await fsp.lstat(abs).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return null;
+        throw err;
+      });
+      if (st === null) {
+        if (!create) throw new Skip('THROUGH_LINK', `the directory ${key} does not exist`);
+        try {
+          await fsp.mkdir(abs, 0o777);
+          this.dirs.add(key);
+          continue;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          st = await fsp.lstat(abs);
+        }
+      }
+      if (st.isSymbolicLink()) throw new Skip('THROUGH_LINK', `${key} is a symbolic link; the member would be written through it`);
+      if (!st.isDirectory()) throw new Skip('THROUGH_LINK', `${key} is not a directory`);
+      this.dirs.add(key);
+    }
+  }
+
+  private async makeDirectory(abs: string, key: string, entry: EntryHeader): Promise<void> {
+    this.dirMeta.set(key, { mode: entry.mode & PERMISSION_BITS & ~this.umask, mtime: entry.mtime });
+    if (this.dirs.has(key)) return;
+    try {
+      // Owner-writable until the end, so a read-only directory can still be filled.
+      await fsp.mkdir(abs, (entry.mode & PERMISSION_BITS) | 0o700);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const st = await fsp.lstat(abs);
+      if (!st.isDirectory()) {
+        await fsp.unlink(abs);
+        await fsp.mkdir(abs, (entry.mode & PERMISSION_BITS) | 0o700);
+      }
+    }
+    this.dirs.add(key);
+  }
+
+  /**
+   * Runs `make` (which creates a non-directory at `abs` exclusively). If something is already there it is
+   * unlinked first, never opened or followed; an existing non-empty directory skips the member.
+   */
+  private async replaceWith(abs: string, key: string, entry: EntryHeader, make: () => Promise<void>): Promise<void> {
+    this.forgetDirectory(key);
+    try {
+      await make();
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const st = await fsp.lstat(abs);
+    if (st.isDirectory()) {
+      try {
+        await fsp.rmdir(abs);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+          throw new Skip('EXISTING_DIRECTORY', `a non-empty directory already exists where this ${entry.type} would go`);
+        }
+        throw err;
+      }
+    } else {
+      await fsp.unlink(abs);
+    }
+    await make();
+  }
+
+  /** Something other than a directory now lives at `key`: nothing below it may be trusted from the cache. */
+  private forgetDirectory(key: string): void {
+    this.dirMeta.delete(key);
+    if (!this.dirs.delete(key)) return;
+    const prefix = key + '/';
+    for (const k of this.dirs) if (k.startsWith(prefix)) this.dirs.delete(k);
+    for (const k of this.dirMeta.keys()) if (k.startsWith(prefix)) this.dirMeta.delete(k);
+  }
+
+  private sinkFor(fd: number, abs: string, entry: EntryHeader, startAt: number, handle: fs.promises.FileHandle | null): FileSink {
+    let position = startAt;
+    const writer = this;
+    return {
+      path: abs,
+      async write(buffers) {
+        try {
+          const n = await writevAll(fd, buffers, position);
+          position += n;
+          writer._bytesWritten += n;
+        } catch (err) {
+          await (handle ? handle.close() : promisify(fs.close)(fd)).catch(() => undefined);
+          throw writer.ioError(err, entry.name, abs);
+        }
+      },
+      async sync() {
+        await promisify(fs.fsync)(fd);
+      },
+      async end() {
+        await writer.closeInBackground(fd, handle, entry.mtime);
+      },
+    };
+  }
+
+  /** Restores the mtime and closes off the member's path; resolves once few enough closes are pending. */
+  private async closeInBackground(fd: number, handle: fs.promises.FileHandle | null, mtime: number | null): Promise<void> {
+    const p = (async () => {
+      try {
+        if (mtime !== null) await promisify(fs.futimes)(fd, Date.now() / 1000, mtime);
+      } finally {
+        if (handle) await handle.close();
+        else await promisify(fs.close)(fd);
+      }
+    })().catch((err) => {
+      this.closeError ??= err;
+    });
+    this.pendingCloses.add(p);
+    void p.finally(() => this.pendingCloses.delete(p));
+    if (this.pendingCloses.size >= MAX_PENDING_CLOSES) await Promise.race(this.pendingCloses);
+    if (this.closeError) throw this.ioError(this.closeError, 'a file');
+  }
+
+  private async drainCloses(): Promise<void> {
+    await Promise.all([...this.pendingCloses]);
+    if (this.closeError) throw this.ioError(this.closeError, 'a file');
+  }
+
+  /** Refuses a member larger than the free space up front (a clear disk-full pause, not a half-written file). */
+  private async ensureSpace(size: number, abs: string): Promise<void> {
+    if (size <= this.freeBytes) {
+      this.freeBytes -= size;
+      return;
+    }
+    await this.refreshFreeSpace();
+    if (size > this.freeBytes) throw new DiskFullError(abs, size - this.freeBytes);
+    this.freeBytes -= size;
+  }
+
+  private async refreshFreeSpace(): Promise<void> {
+    const statfs = (fsp as { statfs?: (p: string) => Promise<{ bavail: number; bsize: number }> }).statfs;
+    if (!statfs) return;
+    try {
+      const s = await statfs(this.root);
+      this.freeBytes = s.bavail * s.bsize;
+    } catch {
+      this.freeBytes = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  // --- reporting -----------------------------------------------------------------------------------
+
+  private report(entry: EntryHeader, code: EntryWarningCode, reason: string, skipped: boolean): void {
+    const w: SkippedEntry = { entry: entry.name, code, reason };
+    if (this.strict) {
+      throw new ArchiveError('E_UNSAFE_ENTRY', `Unsafe archive member "${entry.name}": ${reason} (strict mode).`, {
+        details: { entry: entry.name, warning: code, reason, offset: entry.offset },
+      });
+    }
+    (skipped ? this.skipped : this.warnings).push(w);
+    this.onWarning?.({ ...w, skipped });
+  }
+
+  private ioError(err: unknown, name: string, file?: string): EngineError {
+    if (err instanceof EngineError) return err;
+    const e = err as NodeJS.ErrnoException;
+    if (e?.code === 'ENOSPC') return new DiskFullError(file ?? e.path ?? this.root, undefined, { cause: err });
+    return new EngineError('E_IO', `Writing "${name}" failed: ${e?.message ?? String(err)}`, {
+      cause: err,
+      details: { entry: name, path: file ?? e?.path, syscall: e?.syscall, errno: e?.code },
+    });
+  }
+}
+
+function depth(key: string): number {
+  let n = 0;
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) === 47) n++;
+  return n;
+}
+
+function openFd(abs: string, flags: number, mode: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.open(abs, flags, mode, (err, fd) => (err ? reject(err) : resolve(fd))));
+}
+
+/** writev until every byte is written (a short write is legal); returns the byte count. */
+async function writevAll(fd: number, buffers: Buffer[], position: number): Promise<number> {
+  let total = 0;
+  for (const b of buffers) total += b.length;
+  let done = 0;
+  let bufs = buffers;
+  while (done < total) {
+    const { bytesWritten } = await writev(fd, bufs, position + done);
+    done += bytesWritten;
+    if (done < total) bufs = dropBytes(bufs, bytesWritten);
+  }
+  return total;
+}
+
+function dropBytes(buffers: Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  let skip = n;
+  for (const b of buffers) {
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
+    out.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return out;
+}
+
+async function lutimesIfPossible(abs: string, mtime: number): Promise<void> {
+  try {
+    await fsp.lutimes(abs, mtime, mtime);
+  } catch {
+    // Some platforms cannot time a link itself; the link works the same.
+  }
+}
+
+/** The process umask, read without changing it where the runtime allows (worker threads cannot set it). */
+function currentUmask(): number {
+  try {
+    return process.umask();
+  } catch {
+    return 0o022;
+  }
+}
