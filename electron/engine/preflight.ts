@@ -15,7 +15,13 @@ export interface PreflightInput {
 export async function preflightDestination(input: PreflightInput): Promise<void> {
   if (input.dest) {
     const dest = input.dest;
-    const stat = await fsp.stat(dest).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)));
+    const stat = await fsp.stat(dest).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw new EngineError('E_DEST_NOT_WRITABLE', `The destination ${dest} cannot be used (${err.code}): part of its path is not a folder or is not accessible.`, {
+        cause: err,
+        details: { path: dest },
+      });
+    });
     if (stat && !stat.isDirectory()) {
       throw new EngineError('E_DEST_NOT_WRITABLE', `The destination ${dest} exists and is not a folder; choose a folder.`, { details: { path: dest } });
     }
