@@ -152,7 +152,7 @@ class ProgressLine {
     const pct = total ? ` ${((p.bytesConsumed / total) * 100).toFixed(1)}%` : '';
     const eta = total && p.downloadRate > 0 ? ` ETA ${formatDuration(((total - p.bytesCommitted) / p.downloadRate) * 1000)}` : '';
     const text = `${formatBytes(p.bytesConsumed)}${total ? ` / ${formatBytes(total)}` : ''}${pct}  ↓ ${formatRate(p.downloadRate)}  ⇣ ${formatRate(p.extractRate)}${eta}  ${this.window}  retries ${p.retries}${this.state ? `  ${this.state}` : ''}`;
-    this.out.write(`\r\x1b[2K${text.slice(0, Math.max(20, (this.out.columns ?? 120) - 1))}`);
+    this.out.write(`\r\x1b[2K${text.slice(0, Math.max(20, (this.out.columns || 120) - 1))}`);
   }
 
   end(): void {
