@@ -262,9 +262,14 @@ export class JobManager {
     return true;
   }
 
+  /** The engine's record while the job runs; afterwards what the model saw in this process. */
   async chunkHistory(id: string, index: number): Promise<AttemptRecord[]> {
-    this.model(id);
-    return this.config.runner.chunkHistory(id, index);
+    const m = this.model(id);
+    if (this.isRunning(id)) {
+      const records = await this.config.runner.chunkHistory(id, index);
+      if (records.length > 0) return records;
+    }
+    return m.chunkHistory(index);
   }
 
   /** Suspend or offline: pause every running job, remembering why, so resumeAll(reason) undoes only that. */

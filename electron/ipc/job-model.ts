@@ -2,7 +2,7 @@
 // its full chunk map and window. A renderer that connects late asks for this snapshot; afterwards the
 // coalescer sends only what changed. The persisted part (`JobRecord`) survives restarts.
 import type { ChunkView, JobDetail, JobView, ProgressView, WindowView } from '../../shared/contract';
-import type { ChunkState, EngineEvent, JobState, PauseReason } from '../engine/events';
+import type { AttemptRecord, ChunkState, EngineEvent, JobState, PauseReason } from '../engine/events';
 import type { SerializedError } from '../engine/errors';
 
 /** Where the model reports what changed; the progress coalescer implements it. */
@@ -34,6 +34,9 @@ const CHUNK_LETTERS: Record<ChunkState, string> = {
 };
 const LETTER_STATES = new Map(Object.entries(CHUNK_LETTERS).map(([state, letter]) => [letter, state as ChunkState]));
 
+/** Attempts kept per chunk once the job no longer runs (the engine keeps its own while it runs). */
+export const ATTEMPTS_KEPT = 20;
+
 /** Chunks can be this many at most in a model (a 64 TiB snapshot in 1 MiB chunks would exceed it). */
 const MAX_CHUNKS = 10_000_000;
 
@@ -45,6 +48,7 @@ export class JobModel {
   private view: JobView;
   private chunks: ChunkView[] = [];
   private windowView: WindowView | null = null;
+  private readonly attempts = new Map<number, AttemptRecord[]>();
   /** Sequence of the latest batch sent for this job (the coalescer advances it). */
   seq = 0;
 
@@ -85,6 +89,11 @@ export class JobModel {
   chunk(index: number): ChunkView | undefined {
     const c = this.chunks[index];
     return c ? { ...c } : undefined;
+  }
+
+  /** The attempts seen in this process for a chunk, oldest first (an open one has durationMs 0). */
+  chunkHistory(index: number): AttemptRecord[] {
+    return (this.attempts.get(index) ?? []).map((r) => ({ ...r }));
   }
 
   progress(): ProgressView {
@@ -149,6 +158,7 @@ export class JobModel {
         c.length = e.length;
         if (e.state !== 'retrying') c.nextAt = null;
         if (e.state === 'done') c.errorCode = null;
+        if (e.state === 'staged' || e.state === 'done') this.closeAttempt(e.index, e.at, e.bytes);
         this.changes.chunk(this.view.id, e.index);
         break;
       }
@@ -158,6 +168,7 @@ export class JobModel {
           c.attempt = e.attempt;
           c.nextAt = null;
           this.changes.chunk(this.view.id, e.index);
+          this.openAttempt(e.index, { attempt: e.attempt, startedAt: e.at, durationMs: 0, rangeStart: e.rangeStart, rangeEnd: e.rangeEnd, status: null, bytes: 0, error: null });
         }
         this.changes.attempt(this.view.id, e);
         break;
@@ -168,6 +179,8 @@ export class JobModel {
           c.attempt = Math.max(c.attempt, e.attempt);
           c.errorCode = e.error.code;
           this.changes.chunk(this.view.id, e.index);
+          const open = this.attempts.get(e.index)?.find((r) => r.attempt === e.attempt);
+          if (open) Object.assign(open, { durationMs: e.durationMs, status: e.status, bytes: e.bytes, error: e.error });
         }
         this.changes.attempt(this.view.id, e);
         break;
@@ -227,6 +240,21 @@ export class JobModel {
     this.settleInFlightChunks(null);
     this.windowView = null;
     this.changes.window(this.view.id);
+  }
+
+  private openAttempt(index: number, record: AttemptRecord): void {
+    let list = this.attempts.get(index);
+    if (!list) this.attempts.set(index, (list = []));
+    list.push(record);
+    if (list.length > ATTEMPTS_KEPT) list.splice(0, list.length - ATTEMPTS_KEPT);
+  }
+
+  private closeAttempt(index: number, at: number, bytes: number): void {
+    const last = this.attempts.get(index)?.at(-1);
+    if (last && last.durationMs === 0 && last.error === null) {
+      last.durationMs = Math.max(0, at - last.startedAt);
+      last.bytes = bytes;
+    }
   }
 
   private settleInFlightChunks(to: 'done' | null): void {
