@@ -359,9 +359,10 @@ export class Job extends EventEmitter {
     for (let index = startChunk; index < chunkCount; index++) {
       if (this.failure) break;
       const rec = this.records!.get(index);
+      // A connection slot first, then the window permit: a slot marked fetching always has a request going.
+      while (running.size >= o.concurrency) await Promise.race(running);
       await this.window!.acquire(index, rec.length, this.cancelController.signal);
       this.emitWindow();
-      while (running.size >= o.concurrency) await Promise.race(running);
       if (this.failure) break;
       const task: Promise<void> = this.fetchChunk(staging, index).then(
         () => {

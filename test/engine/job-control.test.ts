@@ -1,0 +1,160 @@
+// The job's own behaviour, against a real loopback origin: backpressure before requests, pause/resume without
+// re-fetching committed bytes, "Retry now", and the attempt history the inspector shows.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Job } from '../../electron/engine/job';
+import type { EngineEvent } from '../../electron/engine/events';
+import { FaultServer, faultAlways, faultTimes, rangedGet } from '../helpers/fault-server';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'sm-job-'));
+}
+
+/** A tar of one big zero-filled file: tiny when gzipped, slow to write out, so extraction lags the network. */
+function zeroTarGz(dir: string, mb: number): Buffer {
+  const src = join(dir, 'src');
+  mkdirSync(src);
+  writeFileSync(join(src, 'zeros.bin'), Buffer.alloc(mb * 1024 * 1024));
+  const tar = execFileSync('tar', ['-cf', '-', '-C', src, '.'], { maxBuffer: 1 << 30 });
+  return gzipSync(tar, { level: 9 });
+}
+
+test('backpressure: no range is requested while the window is full of unconsumed chunks', async () => {
+  const dir = tempDir();
+  const server = await FaultServer.start();
+  try {
+    const archive = Buffer.concat([zeroTarGz(dir, 160), randomBytes(0)]);
+    const url = await server.serve('/z.tar.gz', archive);
+    const chunkSize = 16 * 1024;
+    const window = 3;
+    const consumedAt = new Map<number, number>();
+    const job = new Job({ url, dest: join(dir, 'out'), stateDir: join(dir, 'state'), chunkSize, window, concurrency: 2 });
+    let maxOccupied = 0;
+    job.on('event', (e: EngineEvent) => {
+      if (e.type === 'chunk' && e.state === 'done') consumedAt.set(e.index, performance.now());
+      if (e.type === 'window') {
+        maxOccupied = Math.max(maxOccupied, e.slots.filter((s) => s.chunk !== null).length);
+        assert.ok(e.inFlight <= 2, 'never more ranges in flight than --concurrency');
+      }
+    });
+    const requestStart = new Map<number, number>();
+    server.setPlan((r) => {
+      if (r.range) requestStart.set(Math.floor(r.range.start / chunkSize), performance.now());
+      return undefined;
+    });
+    await job.run();
+    const chunks = Math.ceil(archive.length / chunkSize);
+    assert.ok(chunks > window * 3, `enough chunks to fill the window (${chunks})`);
+    assert.equal(maxOccupied, window, 'the window filled up: extraction was the bottleneck');
+    for (let i = window; i < chunks; i++) {
+      const asked = requestStart.get(i);
+      const freed = consumedAt.get(i - window);
+      assert.ok(asked !== undefined && freed !== undefined);
+      assert.ok(asked >= freed, `chunk ${i} was requested only after chunk ${i - window} was consumed`);
+    }
+    assert.equal(server.bodyBytesServed('/z.tar.gz'), archive.length, 'every byte fetched exactly once');
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('pause tears ranges down, keeps committed bytes, and resume continues without re-fetching them', async () => {
+  const dir = tempDir();
+  const server = await FaultServer.start();
+  try {
+    const body = randomBytes(600_000);
+    const url = await server.serve('/raw.bin', body);
+    server.setPlan(faultAlways(rangedGet(), { kind: 'trickle', bytes: 16_384, everyMs: 20 }));
+    const out = join(dir, 'raw.bin');
+    const job = new Job({ url, output: out, stateDir: join(dir, 'state'), chunkSize: 200_000, window: 3, concurrency: 3 });
+    const states: string[] = [];
+    job.on('event', (e: EngineEvent) => {
+      if (e.type === 'job-state') states.push(e.reason ? `${e.state}:${e.reason}` : e.state);
+    });
+    const done = job.run();
+    await new Promise((r) => setTimeout(r, 300));
+    job.pause('user');
+    const pausedAt = Date.now();
+    const servedAtPause = server.bodyBytesServed('/raw.bin');
+    assert.ok(servedAtPause > 0 && servedAtPause < body.length);
+    await new Promise((r) => setTimeout(r, 400));
+    const startedWhilePaused = server.requests.filter((r) => r.method === 'GET' && r.startedAt > pausedAt + 50);
+    assert.equal(startedWhilePaused.length, 0, 'no request is issued while paused');
+    assert.ok(server.bodyBytesServed('/raw.bin') - servedAtPause < 3 * 16_384 + 1, 'in-flight bodies stopped');
+    server.setPlan(() => undefined);
+    job.resume();
+    const summary = await done;
+    assert.ok(readFileSync(out).equals(body));
+    assert.deepEqual(states.slice(0, 4), ['probing', 'downloading', 'paused:user', 'downloading']);
+    // Bytes already committed at the pause were not asked for again: every GET after the pause starts past them.
+    const served = server.bodyBytesServed('/raw.bin');
+    assert.ok(served <= body.length + 3 * 16_384, `served ${served} for ${body.length}`);
+    assert.ok(summary.bytesFetched >= body.length && summary.bytesFetched <= served, 'fetched-byte accounting matches the server');
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Retry now ends a long Retry-After wait, and the chunk history shows the failed attempt', async () => {
+  const dir = tempDir();
+  const server = await FaultServer.start();
+  try {
+    const body = randomBytes(100_000);
+    const url = await server.serve('/raw.bin', body);
+    server.setPlan(faultTimes(rangedGet(50_000), { kind: 'status', status: 503, retryAfter: 120 }));
+    const job = new Job({ url, output: join(dir, 'raw.bin'), stateDir: join(dir, 'state'), chunkSize: 50_000, window: 2, concurrency: 2 });
+    job.on('event', (e: EngineEvent) => {
+      if (e.type === 'retry-scheduled') {
+        assert.equal(e.index, 1);
+        assert.equal(e.delayMs, 120_000, 'Retry-After is honoured');
+        setTimeout(() => job.retryChunkNow(1), 50);
+      }
+    });
+    const t0 = Date.now();
+    const summary = await job.run();
+    assert.ok(Date.now() - t0 < 10_000, 'did not wait two minutes');
+    assert.equal(summary.retries, 1);
+    const history = job.chunkHistory(1);
+    assert.equal(history.length, 2);
+    assert.equal(history[0]!.status, 503);
+    assert.equal(history[0]!.error?.code, 'E_HTTP_STATUS');
+    assert.equal(history[1]!.error, null);
+    assert.ok(readFileSync(join(dir, 'raw.bin')).equals(body));
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cancel stops the job with E_ABORTED and keeps its state for a resume', async () => {
+  const dir = tempDir();
+  const server = await FaultServer.start();
+  try {
+    const body = randomBytes(400_000);
+    const url = await server.serve('/raw.bin', body);
+    server.setPlan(faultAlways(rangedGet(), { kind: 'trickle', bytes: 4_096, everyMs: 50 }));
+    const opts = { url, output: join(dir, 'raw.bin'), stateDir: join(dir, 'state'), chunkSize: 100_000, window: 2, concurrency: 2 };
+    const job = new Job(opts);
+    const run = job.run();
+    await new Promise((r) => setTimeout(r, 700));
+    job.cancel();
+    await assert.rejects(run, (err: unknown) => (err as { code?: string }).code === 'E_ABORTED');
+    const servedFirst = server.bodyBytesServed('/raw.bin');
+    server.setPlan(() => undefined);
+    await new Job(opts).run();
+    assert.ok(readFileSync(join(dir, 'raw.bin')).equals(body));
+    const servedSecond = server.bodyBytesServed('/raw.bin') - servedFirst;
+    assert.ok(servedSecond < body.length, `the re-run fetched ${servedSecond} of ${body.length} bytes: committed bytes were kept`);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
