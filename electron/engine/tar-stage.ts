@@ -35,7 +35,7 @@ interface TarStreamEntry {
 interface TarStreamParser {
   on(event: 'entry', fn: (header: TarStreamHeader, stream: TarStreamEntry, next: (err?: Error | null) => void) => void): void;
   on(event: 'error', fn: (err: Error) => void): void;
-  once(event: 'drain' | 'finish', fn: () => void): void;
+  once(event: 'drain' | 'finish' | 'close', fn: () => void): void;
   write(buf: Buffer): boolean;
   end(): void;
   destroy(err?: Error): void;
@@ -76,11 +76,15 @@ export class TarStage extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    const start = this.framer.position;
     let n: number;
     try {
       n = this.framer.push(chunk);
     } catch (err) {
-      cb(err as Error);
+      // The members before the bad spot are complete: let them be written, then report the error.
+      const at = (err as ArchiveError).details?.offset;
+      const good = typeof at === 'number' ? Math.max(0, Math.min(chunk.length, at - start)) : 0;
+      this.completeThenFail(chunk.subarray(0, good), err as Error, cb);
       return;
     }
     if (n === 0) {
@@ -96,7 +100,7 @@ export class TarStage extends Writable {
     try {
       this.framer.finish();
     } catch (err) {
-      cb(err as Error);
+      this.completeThenFail(null, err as Error, cb);
       return;
     }
     this.parser.once('finish', () => {
@@ -116,6 +120,26 @@ export class TarStage extends Writable {
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.parser.destroy();
     void this.writer.abort().then(() => cb(err));
+  }
+
+  /**
+   * Ends the parser after `part` (which stops at a member boundary) and waits for the members already
+   * parsed to be written before failing with `err`; a write failure meanwhile takes precedence. When the
+   * stream stopped inside a member, fails at once: that member can never complete.
+   */
+  private completeThenFail(part: Buffer | null, err: Error, cb: (err?: Error | null) => void): void {
+    if (this.framer.current !== null || this.failure) {
+      cb(this.failure ?? err);
+      return;
+    }
+    new Promise<void>((resolve) => {
+      this.parser.once('finish', resolve);
+      this.parser.once('close', resolve);
+      if (part && part.length > 0) this.parser.write(part);
+      this.parser.end();
+    })
+      .then(() => this.entryInFlight)
+      .then(() => cb(this.failure ?? err));
   }
 
   private fail(err: unknown): void {
