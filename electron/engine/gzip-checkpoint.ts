@@ -6,7 +6,7 @@
 // Checkpoints come out in the output sequence itself, between buffers, so each one is tied to an exact
 // uncompressed offset: everything before the marker was produced before that point.
 import { ArchiveError, type ErrorCode } from './errors';
-import { matchingBitPositions } from './gzip/bit-position';
+import { matchingBitPositions, type BitPosition } from './gzip/bit-position';
 import { crc32 } from './gzip/crc32';
 import { parseGzipHeader } from './gzip/header';
 import { nativeInflaterFactory, probeNativeInflater } from './gzip/native-inflater';
@@ -85,11 +85,20 @@ interface PendingBoundary {
   borrowedTail: boolean;
   held: Buffer[];
   heldBytes: number;
+  /** Positions that matched so far, when the first block after the boundary left several. */
+  candidates: BitPosition[] | undefined;
+  extensions: number;
 }
 
 /** Limits on what a pending boundary may hold before it is given up for a later one. */
 const MAX_PENDING_COMPRESSED = 16 * 1024 * 1024;
 const MAX_PENDING_OUTPUT = 64 * 1024 * 1024;
+/**
+ * When several positions reproduce the next block, the evidence is extended by this many more blocks.
+ * Positions that still all match then decode identically: past a stored block they have all skipped to
+ * the same byte, and one whose final-block flag differs would have ended the stream.
+ */
+const MAX_EXTENSIONS = 2;
 /** After this many inconclusive searches in one member, wait for the next member start instead. */
 const MAX_INCONCLUSIVE_PER_MEMBER = 16;
 
@@ -437,15 +446,17 @@ export class CheckpointingGunzip {
   private atBoundary(input: Buffer, i: number, result: GunzipChunk[]): void {
     const inflater = this.inflater!;
     if (inflater.exactBitPosition) {
-      if (!this.checkpointRequested) return;
+      // After the final block comes the trailer, not another block: nothing to resume there.
+      if (!this.checkpointRequested || inflater.afterFinalBlock) return;
       const unused = inflater.unusedBits;
       this.emitCheckpoint(result, this.midMemberCheckpoint(unused === 0 ? this.pos : this.pos - 1, (8 - unused) % 8, this.windowTail()));
       return;
     }
     if (this.pending) {
       const pending = this.pending;
-      this.pending = undefined;
       const found = this.searchBitPosition(pending);
+      if (found === 'extend') return; // keep holding output until the next boundary
+      this.pending = undefined;
       if (found) {
         this.emitCheckpoint(result, {
           version: GZIP_CHECKPOINT_VERSION,
@@ -484,6 +495,8 @@ export class CheckpointingGunzip {
       borrowedTail: true,
       held: [],
       heldBytes: 0,
+      candidates: undefined,
+      extensions: 0,
     };
   }
 
@@ -504,24 +517,30 @@ export class CheckpointingGunzip {
     for (const chunk of pending.held) result.push(chunk);
   }
 
-  private searchBitPosition(pending: PendingBoundary) {
+  private searchBitPosition(pending: PendingBoundary): BitPosition | 'extend' | undefined {
     const started = performance.now();
     this.stats.bitSearches++;
-    const matches = matchingBitPositions(this.factory, {
-      dictionary: pending.dictionary,
-      consumedAtBoundary: pending.consumedAtBoundary,
-      compressed: pending.compressed,
-      compressedStart: pending.compressedStart,
-      consumedAtNextBoundary: this.pos,
-      output: pending.held,
-    });
+    const matches = matchingBitPositions(
+      this.factory,
+      {
+        dictionary: pending.dictionary,
+        consumedAtBoundary: pending.consumedAtBoundary,
+        compressed: pending.compressed,
+        compressedStart: pending.compressedStart,
+        consumedAtNextBoundary: this.pos,
+        output: pending.held,
+      },
+      pending.candidates,
+    );
     this.stats.bitSearchMs += performance.now() - started;
-    // Several matches happen after tiny blocks (pigz's empty alignment blocks): try the next boundary.
-    if (matches.length !== 1) {
-      this.stats.bitSearchesInconclusive++;
-      return undefined;
+    if (matches.length === 1 || (matches.length > 1 && pending.extensions >= MAX_EXTENSIONS)) return matches[0];
+    if (matches.length > 1) {
+      pending.candidates = matches;
+      pending.extensions++;
+      return 'extend';
     }
-    return matches[0];
+    this.stats.bitSearchesInconclusive++;
+    return undefined;
   }
 
   private emitCheckpoint(result: GunzipChunk[], checkpoint: GzipCheckpoint): void {

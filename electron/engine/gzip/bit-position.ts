@@ -30,8 +30,12 @@ export interface BitPosition {
 
 const SCRATCH_BYTES = 64 * 1024;
 
-/** Every candidate position that reproduces the evidence; the true one is always among them. */
-export function matchingBitPositions(factory: InflaterFactory, evidence: BoundaryEvidence): BitPosition[] {
+/**
+ * Every candidate position (of `among`, else all eight) that reproduces the evidence; the true one is
+ * always among them. Several can match when the next block is stored: its 3 header bits may be read at
+ * other positions as "stored" too, after which all skip to the same byte.
+ */
+export function matchingBitPositions(factory: InflaterFactory, evidence: BoundaryEvidence, among?: readonly BitPosition[]): BitPosition[] {
   const compressed = evidence.compressed.length === 1 ? evidence.compressed[0]! : Buffer.concat(evidence.compressed);
   const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
   const matches: BitPosition[] = [];
@@ -43,6 +47,7 @@ export function matchingBitPositions(factory: InflaterFactory, evidence: Boundar
           ? { compressedOffset: evidence.consumedAtBoundary, bitOffset: 0 }
           : { compressedOffset: evidence.consumedAtBoundary - 1, bitOffset: 8 - unused };
       if (position.compressedOffset < evidence.compressedStart) continue;
+      if (among && !among.some((p) => p.compressedOffset === position.compressedOffset && p.bitOffset === position.bitOffset)) continue;
       if (unused > 0) inflater.reset();
       if (reproduces(inflater, evidence, compressed, position, scratch)) matches.push(position);
     }

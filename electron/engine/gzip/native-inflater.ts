@@ -22,6 +22,7 @@ class NativeInflater implements RawInflater {
   consumed = 0;
   produced = 0;
   unusedBits = 0;
+  afterFinalBlock = false;
   private readonly handle: ZlibHandle;
   private readonly writeState: Uint32Array;
   private error: string | undefined;

@@ -10,6 +10,7 @@ class PortableInflater implements RawInflater {
   consumed = 0;
   produced = 0;
   unusedBits = 0;
+  afterFinalBlock = false;
   private readonly strm = new pako.ZStream();
   private ended = false;
 
@@ -59,9 +60,11 @@ class PortableInflater implements RawInflater {
       return 'end';
     }
     if (status !== pako.Z_OK && status !== pako.Z_BUF_ERROR) check(status, strm);
-    // data_type: bit 7 = stopped at a block boundary, low 3 bits = unused bits of the last byte.
+    // data_type: bit 7 = stopped at a block boundary, bit 6 = the final block was seen, low 3 bits =
+    // unused bits of the last byte.
     if (flush === Z_BLOCK && (strm.data_type & 128) !== 0) {
       this.unusedBits = strm.data_type & 7;
+      this.afterFinalBlock = (strm.data_type & 64) !== 0;
       return 'boundary';
     }
     if (strm.avail_in === 0) return 'input';

@@ -24,6 +24,8 @@ export interface RawInflater {
   produced: number;
   /** At a `boundary` stop of an exact inflater: bits of the last consumed byte not yet used (0..7). */
   unusedBits: number;
+  /** At a `boundary` stop of an exact inflater: the block that just ended was the final one. */
+  afterFinalBlock: boolean;
   /** Inflates; throws an Error with zlib's message on corrupt data. */
   write(
     flush: InflateFlush,
