@@ -66,6 +66,7 @@ export class JobManager {
   /** Reasons (suspend, offline) for which pauseAll paused a job; it resumes when none is left. */
   private readonly heldBy = new Map<string, Set<PauseReason>>();
   private readonly cancelling = new Set<string>();
+  private readonly settleWaiters = new Map<string, Array<() => void>>();
   private settingsValue: Settings = { ...DEFAULT_SETTINGS };
   private changes: ModelChanges = NOOP_CHANGES;
   private saveChain: Promise<void> = Promise.resolve();
@@ -246,8 +247,9 @@ export class JobManager {
   /** Forgets a job that no longer runs and frees its staging; the destination is never touched. */
   async remove(id: string): Promise<void> {
     const m = this.model(id);
+    // A job reports its terminal state a moment before its run settles: wait for that, not the caller.
+    if (this.isRunning(id) && m.isTerminal) await this.settledOrTimeout(id, 10_000);
     if (this.isRunning(id)) throw new JobConflictError('The job is running; cancel or pause it first', id);
-    void m;
     this.jobs.delete(id);
     this.options.delete(id);
     this.heldBy.delete(id);
@@ -256,8 +258,8 @@ export class JobManager {
   }
 
   retryChunkNow(id: string, index: number): boolean {
-    this.model(id);
-    if (!this.isRunning(id)) return false;
+    const m = this.model(id);
+    if (!this.isRunning(id) || m.isTerminal) return false;
     this.config.runner.retryChunkNow(id, index);
     return true;
   }
@@ -330,7 +332,22 @@ export class JobManager {
     }
   }
 
+  private settledOrTimeout(id: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      const list = this.settleWaiters.get(id) ?? [];
+      list.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.settleWaiters.set(id, list);
+    });
+  }
+
   private onSettled(id: string, outcome: JobOutcome): void {
+    const waiters = this.settleWaiters.get(id) ?? [];
+    this.settleWaiters.delete(id);
+    queueMicrotask(() => waiters.forEach((w) => w()));
     const m = this.jobs.get(id);
     const wasCancelled = this.cancelling.delete(id);
     if (!m) return;
