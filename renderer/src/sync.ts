@@ -12,7 +12,7 @@ export function startSync(api: Api, store: AppStore, onStatus: (listener: (s: Co
     fetching.add(jobId);
     api
       .getJob({ jobId })
-      .then((detail) => store.getState().loadDetail(detail))
+      .then((detail) => store.getState().loadDetail(detail, seqOf(detail)))
       .catch((err) => {
         const error = asSerializedError(err);
         if (error.code === 'E_NOT_FOUND') store.getState().removeJob(jobId);
@@ -48,4 +48,10 @@ export function startSync(api: Api, store: AppStore, onStatus: (listener: (s: Co
     if (status === 'open' && !wasOpen) void loadAll();
     wasOpen = status === 'open';
   });
+}
+
+/** The last batch a detail includes, when the host says (batches up to it are already in the detail). */
+function seqOf(detail: object): number | undefined {
+  const seq = (detail as { seq?: unknown }).seq;
+  return typeof seq === 'number' ? seq : undefined;
 }

@@ -213,7 +213,7 @@ export function AddJobForm({ onClose }: { onClose: () => void }) {
               <input type="checkbox" checked={draft.strict} onChange={(e) => set('strict', e.target.checked)} /> Stop on unsafe entries (instead of skipping them)
             </label>
             <label className="check">
-              <input type="checkbox" checked={draft.force} onChange={(e) => set('force', e.target.checked)} /> Accept a destination that is not empty
+              <input type="checkbox" checked={draft.force} onChange={(e) => set('force', e.target.checked)} /> Allow extracting into a folder that is not empty
             </label>
           </div>
         </details>

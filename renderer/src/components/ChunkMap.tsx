@@ -149,6 +149,9 @@ export function ChunkMap({ job }: { job: JobView }) {
             role="img"
             aria-label={summary}
             aria-describedby="chunk-map-help"
+            data-cols={layout?.cols}
+            data-pitch={layout?.pitch}
+            data-cell={layout?.cell}
             onMouseMove={(e) => setHover(locate(e))}
             onMouseLeave={() => setHover(null)}
             onClick={(e) => pick(locate(e)?.index ?? null)}
@@ -163,14 +166,10 @@ export function ChunkMap({ job }: { job: JobView }) {
             </div>
           ) : null}
         </div>
-        <p id="chunk-map-help" className="sr-only">
-          Arrow keys move between chunks, Enter opens the chunk in the inspector.
+        {/* Always one line tall: a line that came and went with focus would move the panels below under the pointer. */}
+        <p className="muted map-cursor-line" aria-live="polite">
+          {cursor !== null ? <ChunkTip job={job} index={cursor} chunkSize={chunkSize} size={size} /> : <span id="chunk-map-help">Hover a chunk for its range; click it, or use the arrow keys and Enter, to inspect it.</span>}
         </p>
-        {cursor !== null ? (
-          <p className="muted map-cursor-line" aria-live="polite">
-            <ChunkTip job={job} index={cursor} chunkSize={chunkSize} size={size} />
-          </p>
-        ) : null}
       </div>
     </section>
   );

@@ -11,8 +11,9 @@ const WAITING: Record<string, string> = {
 
 export function ChunkWindow({ job, onPick }: { job: JobView; onPick: (index: number) => void }) {
   const w = job.window;
-  const capacity = w?.capacity ?? job.info.window ?? 0;
-  const slots: WindowSlot[] = w?.slots ?? Array.from({ length: capacity }, (_, slot) => ({ slot, chunk: null, state: 'free' as const, bytes: 0, length: 0 }));
+  // A stopped job reports an empty window; its configured slots are still worth showing.
+  const capacity = w?.capacity || job.info.window || 0;
+  const slots: WindowSlot[] = w && w.slots.length > 0 ? w.slots : Array.from({ length: capacity }, (_, slot) => ({ slot, chunk: null, state: 'free' as const, bytes: 0, length: 0 }));
   const waitingOn = w?.waitingOn ?? 'none';
   return (
     <section className="panel" role="region" aria-label="Chunk window">

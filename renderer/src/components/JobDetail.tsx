@@ -6,6 +6,8 @@ import { ChunkMap } from './ChunkMap';
 import { ChunkWindow } from './ChunkWindow';
 import { Throughput } from './Throughput';
 
+const FORMAT_NAMES: Record<string, string> = { tar: 'tar', gzip: 'tar.gz', zstd: 'tar.zst', raw: 'raw file' };
+
 export function JobDetail() {
   const { store } = useApp();
   const job = useAppState((s) => (s.selectedJobId ? s.jobs[s.selectedJobId] : undefined));
@@ -18,7 +20,7 @@ export function JobDetail() {
       <div className="detail-head">
         <h2 title={job.info.url}>{job.name}</h2>
         <span className="muted">
-          {p ? `${formatBytes(p.size)} · ${p.chunkCount.toLocaleString('en-US')} chunks of ${formatBytes(p.chunkSize)} · ${p.format ?? 'unknown format'} · ${p.mode === 'ranged' ? 'ranged' : 'single stream (no ranges)'}` : 'Examining the source…'}
+          {p ? `${formatBytes(p.size)} · ${p.chunkCount.toLocaleString('en-US')} chunks of ${formatBytes(p.chunkSize)} · ${p.format ? `${FORMAT_NAMES[p.format]}` : 'format detected from the first bytes'} · ${p.mode === 'ranged' ? 'ranged' : 'single stream (no ranges)'}` : 'Examining the source…'}
         </span>
       </div>
       <ChunkWindow job={job} onPick={select} />
