@@ -1,0 +1,55 @@
+// `npm run bench -- [--sizes 256M,1G] [--runs 3] [--scenario 1,2] ...`: the options and their defaults.
+import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
+import { parseSize } from '../electron/engine/units';
+import type { BenchOptions } from './context';
+
+export const HELP = `npm run bench -- [options]
+  --sizes 256M,1G,4G     gzip input sizes (compressed), generated once into the work dir (default 256M)
+  --runs N               runs per tool and case (default 3); the median of verified runs is reported
+  --scenario 1,2,3,4,5   scenarios to run (default all): 1 loopback, 2 throttled, 3 faults, 4 resume, 5 scale
+  --dir PATH             work dir for inputs and runs (default $BENCH_DIR or /tmp/snapshot-manager-bench)
+  --results PATH         where the .md, .json and .svg go (default bench/results)
+  --rate 8m              nginx limit_rate per connection in scenario 2
+  --connections 1,4,8    connection counts in scenario 2
+  --stall-timeout 10     seconds without data before any tool gives up a transfer in scenario 3
+  --note TEXT            a line for the results file (e.g. what else ran on the machine)`;
+
+export function parseOptions(argv: string[]): BenchOptions | null {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      sizes: { type: 'string' },
+      runs: { type: 'string' },
+      scenario: { type: 'string' },
+      dir: { type: 'string' },
+      results: { type: 'string' },
+      rate: { type: 'string' },
+      connections: { type: 'string' },
+      'stall-timeout': { type: 'string' },
+      note: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return null;
+  const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
+  const sizes = list(values.sizes ?? '256M').map((label) => ({ label: label.toUpperCase(), bytes: parseSize(label, '--sizes') }));
+  const scenarios = list(values.scenario ?? '1,2,3,4,5').map(Number);
+  if (scenarios.some((s) => !Number.isInteger(s) || s < 1 || s > 5)) throw new Error('--scenario takes numbers from 1 to 5');
+  const runs = Number(values.runs ?? 3);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a whole number of at least 1');
+  const connections = list(values.connections ?? '1,4,8').map(Number);
+  if (connections.some((c) => !Number.isInteger(c) || c < 1 || c > 16)) throw new Error('--connections takes numbers from 1 to 16');
+  return {
+    sizes,
+    runs,
+    scenarios,
+    connections,
+    workDir: resolve(values.dir ?? process.env.BENCH_DIR ?? '/tmp/snapshot-manager-bench'),
+    resultsDir: resolve(values.results ?? join(__dirname, '..', '..', 'bench', 'results')),
+    rate: values.rate ?? '8m',
+    stallTimeoutS: Number(values['stall-timeout'] ?? 10),
+    note: values.note ?? null,
+  };
+}

@@ -1,0 +1,90 @@
+// Scenario 1: loopback, no throttle (CPU- and disk-bound). Ours (extracting, and download-only) against
+// curl | tar, aria2c and wget -c on each gzip size, with the ceiling measured in the same run: Node's zlib
+// inflating the same file on one core, and gzip -dc. At the smallest size, also the pigz archive, the plain
+// tar and the multi-member gzip.
+import { join } from 'node:path';
+import type { BenchContext, ScenarioResult } from '../context';
+import { pct, verdict } from '../context';
+import type { InputFile } from '../inputs';
+import { measure } from '../measure';
+import { quote } from '../shell';
+import { fmtMiB, fmtRate, fmtRatio, fmtSeconds, groupBy, median, summarize, table } from '../stats';
+import type { ToolName } from '../tools';
+import { runTrial, type Trial } from '../trial';
+
+const TOOLS: ToolName[] = ['curl|tar', 'ours', 'ours --output', 'aria2c', 'wget -c'];
+const FORMAT_TOOLS: ToolName[] = ['curl|tar', 'ours'];
+
+interface Ceiling {
+  input: string;
+  zlibMs: number[];
+  gzipMs: number[];
+}
+
+async function ceiling(ctx: BenchContext, input: InputFile): Promise<{ zlib: number; gzip: number }> {
+  const file = join(ctx.inputs.serveDir, input.name);
+  const node = await measure({ command: `${quote(process.execPath)} ${quote(join(__dirname, '..', 'inflate-ceiling.js'))} ${quote(file)}`, timeoutMs: 30 * 60_000 });
+  const zlib = node.exitCode === 0 ? (JSON.parse(node.stdoutTail.trim()) as { ms: number }).ms : NaN;
+  const gz = await measure({ command: `gzip -dc ${quote(file)} > /dev/null`, timeoutMs: 30 * 60_000 });
+  return { zlib, gzip: gz.exitCode === 0 ? gz.wallMs : NaN };
+}
+
+export async function loopback(ctx: BenchContext): Promise<ScenarioResult> {
+  const gzips = ctx.options.sizes.map((s) => ctx.inputs.find(s.label, 'gzip'));
+  const smallest = gzips.reduce((a, b) => (a.bytes <= b.bytes ? a : b));
+  const variants = (['pigz', 'tar', 'multi'] as const).map((v) => ctx.inputs.find(smallest.label, v));
+  const trials: Trial[] = [];
+  const ceilings = new Map<string, Ceiling>();
+  for (let run = 1; run <= ctx.options.runs; run++) {
+    for (const input of gzips) {
+      const c = await ceiling(ctx, input);
+      const entry = ceilings.get(input.name) ?? { input: input.name, zlibMs: [], gzipMs: [] };
+      entry.zlibMs.push(c.zlib);
+      entry.gzipMs.push(c.gzip);
+      ceilings.set(input.name, entry);
+      ctx.log(`  s1 zlib inflate ${input.name} run ${run}: ${(c.zlib / 1000).toFixed(2)} s, gzip -dc ${(c.gzip / 1000).toFixed(2)} s`);
+      for (const tool of TOOLS) trials.push(await runTrial(ctx, { scenario: 's1', tool, input, url: ctx.nginx.url(input.name), run }));
+    }
+    for (const input of variants) {
+      for (const tool of FORMAT_TOOLS) trials.push(await runTrial(ctx, { scenario: 's1', tool, input, url: ctx.nginx.url(input.name), run }));
+    }
+  }
+
+  const rows: string[][] = [];
+  const findings: string[] = [];
+  const extra: Record<string, unknown> = { ceilings: [...ceilings.values()] };
+  for (const input of [...gzips, ...variants]) {
+    const groups = groupBy(
+      trials.filter((t) => t.input === input.name),
+      (t) => t.tool,
+    ).map(summarize);
+    const ours = groups.find((g) => g.tool === 'ours')!;
+    const c = ceilings.get(input.name);
+    const zlibMs = c ? median(c.zlibMs) : NaN;
+    if (c) {
+      rows.push([input.name, fmtMiB(input.bytes), 'zlib inflate (ceiling)', fmtSeconds(zlibMs), fmtRate(input.bytes, zlibMs), fmtRatio(zlibMs, ours.medianMs), '-', '-', `${c.zlibMs.length}/${c.zlibMs.length}`]);
+      rows.push([input.name, fmtMiB(input.bytes), 'gzip -dc > /dev/null', fmtSeconds(median(c.gzipMs)), fmtRate(input.bytes, median(c.gzipMs)), fmtRatio(median(c.gzipMs), ours.medianMs), '-', '-', `${c.gzipMs.length}/${c.gzipMs.length}`]);
+    }
+    for (const g of groups) {
+      rows.push([input.name, fmtMiB(input.bytes), g.tool, fmtSeconds(g.medianMs), fmtRate(input.bytes, g.medianMs), fmtRatio(g.medianMs, ours.medianMs), fmtMiB(g.peakRssBytes), g.tool.startsWith('ours') || g.tool === 'aria2c' || g.tool === 'wget -c' ? fmtMiB(g.peakStagedBytes) : '0', `${g.okRuns}/${g.runs}${g.problems.length ? ` (${g.problems[0]})` : ''}`]);
+    }
+    const curl = groups.find((g) => g.tool === 'curl|tar');
+    if (curl && ours) {
+      const speedup = curl.medianMs / ours.medianMs;
+      findings.push(`${input.name}: ours ${speedup.toFixed(2)}x the speed of curl|tar (target 1.5x: ${verdict(speedup >= 1.5)})` + (c ? `; ${pct(zlibMs / ours.medianMs)} of zlib inflate speed (target 75%: ${verdict(zlibMs / ours.medianMs >= 0.75)})` : ''));
+    }
+  }
+  return {
+    id: 1,
+    title: 'Loopback, no throttle',
+    setup: [
+      `nginx on 127.0.0.1, no rate limit; inputs in the page cache. ${ctx.options.runs} run(s) per tool, tools interleaved; median wall time of verified runs.`,
+      'ours: engine defaults (64 MiB chunks, window 4, 4 connections). aria2c -x 4 -s 4 and wget -c download only.',
+      '"vs ours" is wall time over ours (above 1: slower than ours). Staged: disk allocated for staging (ours: state dir; aria2c and wget: their file).',
+    ],
+    tables: [table(['input', 'size', 'tool', 'median wall', 'throughput (compressed)', 'vs ours', 'peak RSS', 'peak staged', 'verified runs'], rows)],
+    findings,
+    trials,
+    extra,
+  };
+}

@@ -1,0 +1,88 @@
+// Scenario 2: nginx limit_rate per connection (an object store's per-stream cap). Ours with 1, 4 and 8
+// connections against curl | tar (one stream, always) and aria2c with the same connection counts
+// (download only). A relay in front of nginx counts what each tool receives, for the throughput plot.
+import { startNginx } from '../../test/helpers/nginx';
+import type { BenchContext, ScenarioResult } from '../context';
+import { chunkSizeFor, smallestGzip, verdict } from '../context';
+import { Relay } from '../relay';
+import { fmtMiB, fmtRate, fmtRatio, fmtSeconds, groupBy, summarize, table } from '../stats';
+import { throughputSvg, type Line } from '../svg-plot';
+import type { ToolName } from '../tools';
+import { runTrial, type Trial } from '../trial';
+
+export async function throttled(ctx: BenchContext): Promise<ScenarioResult> {
+  const input = smallestGzip(ctx);
+  const counts = ctx.options.connections;
+  const maxConn = Math.max(...counts);
+  // Enough chunks that every connection has several ranges to fetch.
+  const chunk = chunkSizeFor(input.bytes, 4 * maxConn);
+  const nginx = await startNginx({ root: ctx.inputs.serveDir, limitRate: ctx.options.rate });
+  const relay = await Relay.start(nginx.port);
+  const sub = { ...ctx, nginx };
+  const cases: Array<{ tool: ToolName; connections: number }> = [
+    { tool: 'curl|tar', connections: 1 },
+    ...counts.map((n) => ({ tool: 'ours' as ToolName, connections: n })),
+    ...counts.map((n) => ({ tool: 'aria2c' as ToolName, connections: n })),
+  ];
+  const trials: Trial[] = [];
+  try {
+    for (let run = 1; run <= ctx.options.runs; run++) {
+      for (const c of cases) {
+        relay.reset(null);
+        trials.push(
+          await runTrial(sub, {
+            scenario: 's2',
+            tool: c.tool,
+            input,
+            url: relay.url(input.name),
+            run,
+            call: { connections: c.connections, ...(c.tool === 'ours' ? { chunkSize: chunk.text } : {}) },
+            counter: () => relay.bytesOut,
+          }),
+        );
+      }
+    }
+  } finally {
+    await relay.close();
+    await nginx.stop();
+  }
+
+  const groups = groupBy(trials, (t) => `${t.tool} ${t.connections}`).map((g) => ({ s: summarize(g), trials: g }));
+  const find = (tool: string, n: number) => groups.find((g) => g.s.tool === tool && g.s.connections === n)?.s;
+  const curl = find('curl|tar', 1)!;
+  const rows = groups.map(({ s }) => {
+    const ours = find('ours', s.connections);
+    return [s.tool, String(s.connections), fmtSeconds(s.medianMs), fmtRate(input.bytes, s.medianMs), fmtRatio(curl.medianMs, s.medianMs), ours ? fmtRatio(s.medianMs, ours.medianMs) : '-', fmtMiB(s.peakRssBytes), fmtMiB(s.peakStagedBytes), `${s.okRuns}/${s.runs}${s.problems.length ? ` (${s.problems[0]})` : ''}`];
+  });
+  const findings: string[] = [];
+  const ours8 = find('ours', maxConn);
+  const aria8 = find('aria2c', maxConn);
+  if (ours8 && curl) {
+    const speedup = curl.medianMs / ours8.medianMs;
+    findings.push(`ours with ${maxConn} connections: ${speedup.toFixed(2)}x curl|tar (target 6x: ${verdict(speedup >= 6)}).`);
+  }
+  if (ours8 && aria8) {
+    const over = ours8.medianMs / aria8.medianMs - 1;
+    findings.push(`ours with ${maxConn} connections, extracting, vs aria2c -x ${maxConn} download only: ${over >= 0 ? '+' : ''}${(over * 100).toFixed(0)}% wall time (target within 10%: ${verdict(over <= 0.1)}).`);
+  }
+  // The plot: each case's first verified run (or first run).
+  const lines: Line[] = groups.map(({ s, trials: g }) => ({
+    name: `${s.tool} x${s.connections}`,
+    points: (g.find((t) => t.ok) ?? g[0]!).series ?? [],
+  }));
+  const svgName = 'throttled.svg';
+  const svg = throughputSvg(`Scenario 2: ${input.name}, limit_rate ${ctx.options.rate} per connection`, lines);
+  return {
+    id: 2,
+    title: `Per-connection throttle (${ctx.options.rate}/s)`,
+    setup: [
+      `${input.name} (${fmtMiB(input.bytes)}), nginx limit_rate ${ctx.options.rate} per connection, through a counting relay. ${ctx.options.runs} run(s) per case.`,
+      `ours: --concurrency N --window max(4, N) --chunk-size ${chunk.text} (so ${maxConn} connections have ranges to share); aria2c -x N -s N, download only.`,
+      '"speed-up" is curl|tar wall time over the case\'s; "vs ours" is wall time over ours with the same connection count.',
+    ],
+    tables: [table(['tool', 'connections', 'median wall', 'throughput', 'speed-up vs curl|tar', 'vs ours', 'peak RSS', 'peak staged', 'verified runs'], rows), `![throughput over time](${ctx.resultsStem}-${svgName})`],
+    findings,
+    trials,
+    files: [{ name: svgName, content: svg }],
+  };
+}
