@@ -278,10 +278,15 @@ export class JobManager {
   pauseAll(reason: PauseReason): string[] {
     const paused: string[] = [];
     for (const m of this.jobs.values()) {
+      const held = this.heldBy.get(m.id);
+      if (held) {
+        // Already held for another reason (suspend while offline): it resumes only when both are gone.
+        held.add(reason);
+        continue;
+      }
+      // A job the operator paused, or one that stopped by itself, stays as it is.
       if (!this.isRunning(m.id) || m.isTerminal || m.state === 'paused') continue;
-      let reasons = this.heldBy.get(m.id);
-      if (!reasons) this.heldBy.set(m.id, (reasons = new Set()));
-      reasons.add(reason);
+      this.heldBy.set(m.id, new Set([reason]));
       this.config.runner.pause(m.id, reason);
       paused.push(m.id);
     }
@@ -313,6 +318,13 @@ export class JobManager {
   /** Pauses what runs (every committed byte stays), writes the list, and stops the runner. */
   async close(): Promise<void> {
     if (this.closed) return;
+    // What runs is recorded as paused first: the runner's shutdown must not read as a failure or a cancel.
+    for (const m of this.jobs.values()) {
+      if (this.isRunning(m.id) && !m.isTerminal) {
+        m.setState('paused', { pauseReason: 'user' });
+        m.markStopped();
+      }
+    }
     this.closed = true;
     if (this.saveTimer) clearTimeout(this.saveTimer);
     await this.config.runner.close();
@@ -323,6 +335,7 @@ export class JobManager {
   // ---- engine side
 
   private onEngineEvents(events: EngineEvent[]): void {
+    if (this.closed) return;
     for (const e of events) {
       const m = this.jobs.get(e.jobId);
       if (!m) continue;
@@ -350,7 +363,7 @@ export class JobManager {
     queueMicrotask(() => waiters.forEach((w) => w()));
     const m = this.jobs.get(id);
     const wasCancelled = this.cancelling.delete(id);
-    if (!m) return;
+    if (!m || this.closed) return;
     if (outcome.ok) {
       m.setState('done');
     } else if (outcome.error.code === 'E_ABORTED' || wasCancelled) {

@@ -40,7 +40,24 @@ export class InProcessRunner implements JobRunner {
   async chunkHistory(id: string, index: number): Promise<AttemptRecord[]> {
     return this.host.chunkHistory(id, index);
   }
+  /**
+   * Stops every job and waits for its run to settle. The engine keeps a cancelled job's state on disk,
+   * so a later run resumes it; nothing of it stays alive in this thread.
+   */
   async close(): Promise<void> {
-    for (const id of this.host.runningIds()) this.host.pause(id, 'user');
+    const ids = this.host.runningIds();
+    if (ids.length === 0) return;
+    const settled = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 10_000);
+      const check = (): void => {
+        if (this.host.runningIds().length === 0) {
+          clearTimeout(timer);
+          resolve();
+        } else setTimeout(check, 10);
+      };
+      check();
+    });
+    for (const id of ids) this.host.cancel(id);
+    await settled;
   }
 }

@@ -68,11 +68,21 @@ port.on('message', (message: ToWorker) => {
     case 'history':
       post({ t: 'history', requestId: message.requestId, records: host.chunkHistory(message.id, message.index) });
       break;
-    case 'pauseAllAndReport':
-      for (const id of host.runningIds()) host.pause(id, 'user');
-      if (flushTimer) clearTimeout(flushTimer);
-      flush();
-      post({ t: 'paused-all', requestId: message.requestId });
+    case 'stopAll': {
+      // Cancel keeps each job's state on disk (a later run resumes it) and closes its files and sockets.
+      const deadline = Date.now() + 10_000;
+      for (const id of host.runningIds()) host.cancel(id);
+      const check = (): void => {
+        if (host.runningIds().length > 0 && Date.now() < deadline) {
+          setTimeout(check, 10);
+          return;
+        }
+        if (flushTimer) clearTimeout(flushTimer);
+        flush();
+        post({ t: 'stopped-all', requestId: message.requestId });
+      };
+      check();
       break;
+    }
   }
 });

@@ -16,10 +16,10 @@ export type ToWorker =
   | { op: 'cancel'; id: string }
   | { op: 'retryChunkNow'; id: string; index: number }
   | { op: 'history'; id: string; index: number; requestId: number }
-  | { op: 'pauseAllAndReport'; requestId: number };
+  | { op: 'stopAll'; requestId: number };
 
 export type FromWorker =
   | { t: 'events'; events: EngineEvent[] }
   | { t: 'settled'; id: string; outcome: JobOutcome }
   | { t: 'history'; requestId: number; records: AttemptRecord[] }
-  | { t: 'paused-all'; requestId: number };
+  | { t: 'stopped-all'; requestId: number };

@@ -39,6 +39,6 @@ export interface JobRunner {
   retryChunkNow(id: string, index: number): void;
   chunkHistory(id: string, index: number): Promise<AttemptRecord[]>;
   setListeners(listeners: RunnerListeners): void;
-  /** Cancels nothing: pauses what runs (keeping every committed byte) and releases the thread. */
+  /** Stops what runs, keeping every committed byte and the journal (a later run resumes), and releases the thread. */
   close(): Promise<void>;
 }

@@ -61,7 +61,7 @@ export class WorkerRunner implements JobRunner {
         this.listeners?.settled(message.id, message.outcome);
         break;
       case 'history':
-      case 'paused-all': {
+      case 'stopped-all': {
         const reply = this.requests.get(message.requestId);
         this.requests.delete(message.requestId);
         reply?.(message);
@@ -128,7 +128,7 @@ export class WorkerRunner implements JobRunner {
   async close(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
-    await this.request({ op: 'pauseAllAndReport', requestId: this.nextRequest++ });
+    await this.request({ op: 'stopAll', requestId: this.nextRequest++ });
     this.worker = null;
     await worker.terminate();
   }

@@ -1,0 +1,151 @@
+// The job manager: jobs and settings survive a restart (restored paused, resumable to the end), pauseAll
+// and resumeAll undo only their own reason, and a crashed engine worker fails its jobs resumably.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { FaultServer } from '../helpers/fault-server';
+import { JobManager } from '../../electron/engine/job-manager';
+import { InProcessRunner } from '../../electron/engine/worker/in-process-runner';
+import { WorkerRunner } from '../../electron/engine/worker/worker-runner';
+import { Job } from '../../electron/engine/job';
+import { makeTarGz, tempDir, waitFor } from './helpers';
+
+const MiB = 1024 * 1024;
+let origin: FaultServer;
+let dirs: ReturnType<typeof tempDir>;
+let contents: Map<string, Buffer>;
+
+before(async () => {
+  dirs = tempDir('manager');
+  const made = await makeTarGz(4, MiB);
+  contents = made.contents;
+  origin = await FaultServer.start();
+  await origin.serve('/snap.tar.gz', made.archive);
+});
+
+after(async () => {
+  await origin?.close();
+  dirs?.cleanup();
+});
+
+const inProcess = (): InProcessRunner => new InProcessRunner((o, id) => new Job(o, id));
+
+test('jobs and settings survive a restart: restored paused with their chunk map, then resumed to the end', async () => {
+  const dataDir = join(dirs.path, 'data-restart');
+  const dest = join(dirs.path, 'dest-restart');
+  const first = await JobManager.open({ dataDir, runner: inProcess(), engineOptions: { retryBaseMs: 20 } });
+  await first.updateSettings({ chunkSize: MiB, window: 2, keepAwake: true });
+  const job = await first.add({ url: origin.url('/snap.tar.gz'), dest, limitRate: 1024 * 1024 });
+  await waitFor(() => first.get(job.id).chunks.filter((c) => c.state === 'done').length >= 1, 15_000, 'a chunk done');
+  const doneBefore = first.get(job.id).chunks.filter((c) => c.state === 'done').length;
+  await first.close();
+
+  const stored = JSON.parse(readFileSync(join(dataDir, 'jobs.json'), 'utf8')) as { jobs: Array<{ id: string; state: string }> };
+  assert.deepEqual(stored.jobs.map((j) => [j.id, j.state]), [[job.id, 'paused']]);
+
+  const second = await JobManager.open({ dataDir, runner: inProcess(), engineOptions: { retryBaseMs: 20 } });
+  try {
+    assert.equal(second.settings().chunkSize, MiB);
+    assert.equal(second.settings().keepAwake, true);
+    const restored = second.get(job.id);
+    assert.equal(restored.state, 'paused');
+    assert.equal(restored.pauseReason, 'user');
+    assert.equal(restored.url, origin.url('/snap.tar.gz'));
+    assert.ok(restored.chunks.filter((c) => c.state === 'done').length >= doneBefore, 'done chunks are shown again');
+    assert.ok(restored.chunks.every((c) => c.state === 'done' || c.state === 'pending'), 'nothing in flight after a restart');
+    assert.equal(second.isRunning(job.id), false);
+    second.resume(job.id);
+    await waitFor(() => second.view(job.id).state === 'done', 30_000, 'done after resume');
+    for (const [name, body] of contents) assert.deepEqual(readFileSync(join(dest, name)), body, name);
+  } finally {
+    await second.close();
+  }
+});
+
+test('a corrupt job list falls back to the previous generation', async () => {
+  const dataDir = join(dirs.path, 'data-corrupt');
+  const m = await JobManager.open({ dataDir, runner: inProcess() });
+  const job = await m.add({ url: origin.url('/snap.tar.gz'), dest: join(dirs.path, 'dest-corrupt') });
+  m.pause(job.id);
+  await m.close();
+  // A second write so that a previous generation exists, then the current one is torn.
+  const again = await JobManager.open({ dataDir, runner: inProcess() });
+  await again.updateSettings({ window: 3 });
+  await again.close();
+  writeFileSync(join(dataDir, 'jobs.json'), '{"version":1,"jobs":[{"id":');
+  const reopened = await JobManager.open({ dataDir, runner: inProcess() });
+  try {
+    assert.deepEqual(reopened.list().map((j) => j.id), [job.id]);
+  } finally {
+    await reopened.close();
+  }
+});
+
+test('pauseAll and resumeAll undo only their own reason and never resume a job the operator paused', async () => {
+  const m = await JobManager.open({ dataDir: join(dirs.path, 'data-suspend'), runner: inProcess() });
+  try {
+    const slow = { url: origin.url('/snap.tar.gz'), limitRate: 128 * 1024, chunkSize: MiB };
+    const a = await m.add({ ...slow, dest: join(dirs.path, 'dest-a') });
+    const b = await m.add({ ...slow, dest: join(dirs.path, 'dest-b') });
+    await waitFor(() => m.view(a.id).state === 'downloading' && m.view(b.id).state === 'downloading', 10_000, 'both downloading');
+    m.pause(b.id);
+    await waitFor(() => m.view(b.id).state === 'paused', 5_000, 'b paused');
+
+    assert.deepEqual(m.pauseAll('suspend'), [a.id]);
+    await waitFor(() => m.view(a.id).state === 'paused', 5_000, 'a paused');
+    assert.equal(m.view(a.id).pauseReason, 'suspend');
+    m.pauseAll('offline');
+    assert.deepEqual(m.resumeAll('suspend'), [], 'still offline');
+    assert.equal(m.view(a.id).state, 'paused');
+    assert.deepEqual(m.resumeAll('offline'), [a.id]);
+    await waitFor(() => m.view(a.id).state === 'downloading', 5_000, 'a resumed');
+    assert.equal(m.view(b.id).state, 'paused', 'the operator paused b: it stays paused');
+    assert.equal(m.view(b.id).pauseReason, 'user');
+    m.cancel(a.id);
+    m.cancel(b.id);
+    await waitFor(() => m.view(a.id).state === 'cancelled' && m.view(b.id).state === 'cancelled', 10_000, 'cancelled');
+  } finally {
+    await m.close();
+  }
+});
+
+test('a crashed engine worker fails its jobs as retryable, and they resume on a fresh worker', async () => {
+  // A job module whose run never ends and whose constructor kills the thread on demand.
+  const modDir = join(dirs.path, 'crash-module');
+  mkdirSync(modDir, { recursive: true });
+  const modulePath = join(modDir, 'job.js');
+  writeFileSync(
+    modulePath,
+    `const { EventEmitter } = require('node:events');
+const real = require(${JSON.stringify(join(__dirname, '..', '..', 'electron', 'engine', 'job.js'))});
+class Job extends EventEmitter {
+  constructor(options, id) {
+    super();
+    if (options.url.endsWith('#crash')) setTimeout(() => process.exit(3), 50);
+    this.inner = new real.Job({ ...options, url: options.url.replace('#crash', '') }, id);
+    this.inner.on('event', (e) => this.emit('event', e));
+    this.id = id;
+  }
+  run() { return this.inner.run(); }
+  pause(r) { this.inner.pause(r); }
+  resume() { this.inner.resume(); }
+  cancel() { this.inner.cancel(); }
+  retryChunkNow(i) { this.inner.retryChunkNow(i); }
+  chunkHistory(i) { return this.inner.chunkHistory(i); }
+}
+module.exports = { Job };
+`,
+  );
+  const m = await JobManager.open({ dataDir: join(dirs.path, 'data-crash'), runner: new WorkerRunner({ jobModule: modulePath }) });
+  try {
+    const job = await m.add({ url: `${origin.url('/snap.tar.gz')}#crash`, dest: join(dirs.path, 'dest-crash'), limitRate: 256 * 1024, chunkSize: MiB });
+    const failed = await waitFor(() => (m.view(job.id).state === 'failed' ? m.view(job.id) : null), 10_000, 'failed');
+    assert.equal(failed.error?.code, 'E_INTERNAL');
+    assert.equal(failed.error?.retryable, true);
+    const ok = await m.add({ url: origin.url('/snap.tar.gz'), dest: join(dirs.path, 'dest-after-crash'), chunkSize: MiB });
+    await waitFor(() => m.view(ok.id).state === 'done', 30_000, 'a job on the fresh worker');
+  } finally {
+    await m.close();
+  }
+});
