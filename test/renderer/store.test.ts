@@ -203,7 +203,7 @@ test('a full job detail replaces the map and later batches continue from it', ()
   const store = createAppStore();
   const s = store.getState();
   const chunks = [0, 1, 2, 3].map((index) => ({ index, state: index < 2 ? ('done' as const) : ('pending' as const), bytes: 0, length: 64 * MiB, attempt: 0, nextAt: null, errorCode: null }));
-  s.loadDetail({ ...contractJob(), chunks, window: null }, 9);
+  s.loadDetail({ ...contractJob(), chunks, window: null, seq: 9 }, 9);
   s.ingest({ channel: 'chunkBatch', payload: { jobId: JOB, seq: 9, at: 500, progress: contractJob().progress, chunks: [{ ...chunks[0]!, state: 'failed' }] } });
   s.ingest({ channel: 'chunkBatch', payload: { jobId: JOB, seq: 10, at: 510, progress: contractJob().progress, chunks: [{ ...chunks[2]!, state: 'fetching', bytes: MiB }] } });
   const job = store.getState().jobs[JOB]!;

@@ -27,23 +27,27 @@ export function ChunkWindow({ job, onPick }: { job: JobView; onPick: (index: num
         </span>
       </div>
       <ol className="slots">
-        {slots.map((s) => (
-          <li key={s.slot} className={`slot slot-${s.state}`}>
+        {slots.map((s) => {
+          // A slot whose chunk waits to retry still reads "fetching" from the window; the map knows better.
+          const state = s.chunk !== null && job.grid.stateOf(s.chunk) === 'retrying' ? 'retrying' : s.state;
+          return (
+          <li key={s.slot} className={`slot slot-${state}`}>
             <span className="slot-name">Slot {s.slot + 1}</span>
             {s.chunk === null ? (
               <span className="slot-chunk muted">free</span>
             ) : (
-              <button type="button" className="link slot-chunk" onClick={() => onPick(s.chunk!)} aria-label={`Chunk ${s.chunk}, ${s.state}`}>
+              <button type="button" className="link slot-chunk" onClick={() => onPick(s.chunk!)} aria-label={`Chunk ${s.chunk}, ${state}`}>
                 #{s.chunk}
               </button>
             )}
-            <span className="slot-state">{s.state === 'free' ? '' : s.state}</span>
+            <span className="slot-state">{state === 'free' ? '' : state}</span>
             <span className="slot-bar" aria-hidden="true">
               <span className="slot-fill" style={{ width: `${s.length > 0 ? Math.min(100, (s.bytes / s.length) * 100) : 0}%` }} />
             </span>
             <span className="slot-bytes muted">{s.chunk === null ? '' : `${formatBytes(s.bytes)} / ${formatBytes(s.length)}`}</span>
           </li>
-        ))}
+          );
+        })}
       </ol>
     </section>
   );

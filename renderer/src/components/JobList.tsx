@@ -88,7 +88,7 @@ function JobFigures({ job, total }: { job: JobView; total: number | null }) {
   const eta = etaMs(job);
   return (
     <dl className="figures">
-      <div>
+      <div className="span2">
         <dt>Downloaded</dt>
         <dd>
           {formatBytes(job.progress.bytesCommitted)} / {formatBytes(total)}
@@ -99,14 +99,16 @@ function JobFigures({ job, total }: { job: JobView; total: number | null }) {
         <dd>{formatBytes(job.progress.bytesWritten)}</dd>
       </div>
       <div>
-        <dt>Rate</dt>
-        <dd title="download / extraction">
-          {formatRate(job.progress.downloadRate)} · {formatRate(job.progress.extractRate)}
-        </dd>
-      </div>
-      <div>
         <dt>ETA</dt>
         <dd>{job.state === 'done' ? 'done' : formatDuration(eta)}</dd>
+      </div>
+      <div>
+        <dt>Download</dt>
+        <dd>{formatRate(job.progress.downloadRate)}</dd>
+      </div>
+      <div>
+        <dt>Extraction</dt>
+        <dd>{formatRate(job.progress.extractRate)}</dd>
       </div>
       <div>
         <dt>Retries</dt>
