@@ -9,8 +9,10 @@ export interface BenchOptions {
   scenarios: number[];
   workDir: string;
   resultsDir: string;
-  /** nginx limit_rate for scenario 2, e.g. "8m". */
+  /** Per-connection cap for scenario 2, e.g. "8M" (bytes/s, binary suffixes). */
   rate: string;
+  /** Who applies it: the relay (default, no burst) or nginx limit_rate. */
+  throttle: 'relay' | 'nginx';
   /** Connection counts compared in scenario 2. */
   connections: number[];
   /** Seconds without a byte before a transfer is given up (scenario 3, every tool). */

@@ -20,6 +20,8 @@ export interface RunSpec {
   counter?: () => number;
   /** Checked at every poll: true kills the whole group with SIGKILL (a crash, for the resume scenario). */
   killWhen?: () => boolean;
+  /** Given a function that kills the group at once (SIGKILL), for a trigger outside the polling loop. */
+  armKill?: (kill: () => void) => void;
 }
 
 export interface RunResult {
@@ -117,6 +119,12 @@ export function measure(spec: RunSpec): Promise<RunResult> {
         killGroup();
       }
     };
+    spec.armKill?.(() => {
+      if (killed) return;
+      killed = true;
+      peakRss = Math.max(peakRss, groupRss(pgid));
+      killGroup();
+    });
     const timer = setInterval(poll, POLL_MS);
     const deadline = setTimeout(() => {
       timedOut = true;

@@ -10,7 +10,9 @@ export const HELP = `npm run bench -- [options]
   --scenario 1,2,3,4,5   scenarios to run (default all): 1 loopback, 2 throttled, 3 faults, 4 resume, 5 scale
   --dir PATH             work dir for inputs and runs (default $BENCH_DIR or /tmp/snapshot-manager-bench)
   --results PATH         where the .md, .json and .svg go (default bench/results)
-  --rate 8m              nginx limit_rate per connection in scenario 2
+  --rate 8M              per-connection cap in scenario 2 (bytes/s; 8M = 8 MiB/s)
+  --throttle relay       who caps it: relay (token bucket, default) or nginx (limit_rate, which lets
+                         each request's first second of bytes through at full speed)
   --connections 1,4,8    connection counts in scenario 2
   --stall-timeout 10     seconds without data before any tool gives up a transfer in scenario 3
   --note TEXT            a line for the results file (e.g. what else ran on the machine)`;
@@ -26,6 +28,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       dir: { type: 'string' },
       results: { type: 'string' },
       rate: { type: 'string' },
+      throttle: { type: 'string' },
       connections: { type: 'string' },
       'stall-timeout': { type: 'string' },
       note: { type: 'string' },
@@ -38,6 +41,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
   const scenarios = list(values.scenario ?? '1,2,3,4,5').map(Number);
   if (scenarios.some((s) => !Number.isInteger(s) || s < 1 || s > 5)) throw new Error('--scenario takes numbers from 1 to 5');
   const runs = Number(values.runs ?? 3);
+  if (values.throttle !== undefined && values.throttle !== 'nginx' && values.throttle !== 'relay') throw new Error('--throttle is relay or nginx');
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a whole number of at least 1');
   const connections = list(values.connections ?? '1,4,8').map(Number);
   if (connections.some((c) => !Number.isInteger(c) || c < 1 || c > 16)) throw new Error('--connections takes numbers from 1 to 16');
@@ -48,7 +52,8 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     connections,
     workDir: resolve(values.dir ?? process.env.BENCH_DIR ?? '/tmp/snapshot-manager-bench'),
     resultsDir: resolve(values.results ?? join(__dirname, '..', '..', 'bench', 'results')),
-    rate: values.rate ?? '8m',
+    rate: values.rate ?? '8M',
+    throttle: values.throttle === 'nginx' ? 'nginx' : 'relay',
     stallTimeoutS: Number(values['stall-timeout'] ?? 10),
     note: values.note ?? null,
   };

@@ -2,6 +2,8 @@
 // clients receive (throughput over time, kill at 50%) and inject faults nginx cannot: a response cut
 // mid-body (the connection is closed early) or stalled mid-body (the connection stays open, silent).
 // Working on bytes rather than through an HTTP library keeps its cost small next to the tools measured.
+// It can also cap each connection's rate with a token bucket: nginx's limit_rate grants every request one
+// second's worth of bytes up front, so range requests of a few MiB would pass it unthrottled.
 import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
 import { prng } from './tree-gen';
 
@@ -43,6 +45,8 @@ export class Relay {
   private stallDone = false;
   private startedAt = performance.now();
   private readonly sockets = new Set<Socket>();
+  private rateLimit: number | null = null;
+  private watcher: { bytes: number; fire: () => void } | null = null;
 
   private constructor(
     private readonly server: Server,
@@ -66,6 +70,16 @@ export class Relay {
     return `http://127.0.0.1:${this.port}/${path.replace(/^\//, '')}`;
   }
 
+  /** Caps every connection opened from now on at `bytesPerSecond` (null: no cap). */
+  setRateLimit(bytesPerSecond: number | null): void {
+    this.rateLimit = bytesPerSecond;
+  }
+
+  /** Calls `fire` once, as soon as this many body bytes have been sent since the last reset. */
+  onceBodyBytes(bytes: number, fire: () => void): void {
+    this.watcher = { bytes, fire };
+  }
+
   /** Zeroes the counters and arms a new fault plan (null: relay only). */
   reset(plan: FaultPlan | null): void {
     this.plan = plan;
@@ -73,6 +87,7 @@ export class Relay {
     this.bytesOut = this.bodyBytes = this.responses = this.connections = 0;
     this.faults = [];
     this.cutDone = this.stallDone = false;
+    this.watcher = null;
     this.startedAt = performance.now();
   }
 
@@ -98,13 +113,58 @@ export class Relay {
     let state: 'head' | 'body' | 'done' = 'head';
     let stallTimer: NodeJS.Timeout | null = null;
 
-    const out = (data: Buffer) => {
-      if (data.length === 0) return;
+    const rate = this.rateLimit;
+    // Throttling: pieces wait in `queue` until the connection's virtual clock allows them.
+    const queue: Array<Buffer | 'end'> = [];
+    let nextFreeAt = performance.now();
+    let congested = false;
+    let throttled = false;
+    let pumpTimer: NodeJS.Timeout | null = null;
+    const resumeIfClear = () => {
+      if (!congested && !throttled && state !== 'done') upstream.resume();
+    };
+    const deliver = (data: Buffer) => {
       this.bytesOut += data.length;
       if (!client.write(data)) {
+        congested = true;
         upstream.pause();
-        client.once('drain', () => state !== 'done' && upstream.resume());
+        client.once('drain', () => {
+          congested = false;
+          resumeIfClear();
+        });
       }
+    };
+    const pump = () => {
+      pumpTimer = null;
+      while (queue.length) {
+        const now = performance.now();
+        const wait = nextFreeAt - now;
+        if (wait > 10) {
+          throttled = true;
+          upstream.pause();
+          pumpTimer = setTimeout(pump, wait);
+          return;
+        }
+        const item = queue.shift()!;
+        if (item === 'end') {
+          client.end();
+          return;
+        }
+        nextFreeAt = Math.max(now, nextFreeAt) + (item.length / rate!) * 1000;
+        deliver(item);
+      }
+      throttled = false;
+      resumeIfClear();
+    };
+    const out = (data: Buffer) => {
+      if (data.length === 0) return;
+      if (rate === null) return deliver(data);
+      queue.push(data);
+      if (!pumpTimer) pump();
+    };
+    const endClient = () => {
+      if (rate === null || (queue.length === 0 && !pumpTimer)) client.end();
+      else queue.push('end');
     };
     const fault = (kind: 'cut' | 'stall', forced: boolean) => {
       state = 'done';
@@ -112,7 +172,7 @@ export class Relay {
       else this.stallDone = true;
       this.faults.push({ kind, forced, atMs: Math.round(performance.now() - this.startedAt), response, bodyOffset: bodyPos, bodyLength });
       upstream.destroy();
-      if (kind === 'cut') client.end();
+      if (kind === 'cut') endClient();
       else stallTimer = setTimeout(() => client.destroy(), this.plan?.stallMaxMs ?? 60_000);
     };
     const startResponse = (text: string) => {
@@ -186,6 +246,11 @@ export class Relay {
         out(pending.subarray(0, take));
         bodyPos += take;
         this.bodyBytes += take;
+        if (this.watcher && this.bodyBytes >= this.watcher.bytes) {
+          const fire = this.watcher.fire;
+          this.watcher = null;
+          fire();
+        }
         bodyLeft -= take;
         pending = pending.subarray(take);
         if (bodyLeft === 0) state = 'head';
@@ -193,6 +258,7 @@ export class Relay {
     });
     const cleanup = () => {
       if (stallTimer) clearTimeout(stallTimer);
+      if (pumpTimer) clearTimeout(pumpTimer);
       this.sockets.delete(client);
       this.sockets.delete(upstream);
     };
@@ -201,7 +267,7 @@ export class Relay {
       cleanup();
     });
     upstream.on('close', () => {
-      if (state !== 'done') client.end();
+      if (state !== 'done') endClient();
     });
     client.on('error', () => undefined);
     upstream.on('error', () => client.destroy());

@@ -26,6 +26,7 @@ export interface TrialSpec {
   call?: Partial<Omit<ToolCall, 'tool' | 'url' | 'runDir' | 'compressed'>>;
   counter?: () => number;
   killWhen?: () => boolean;
+  armKill?: (kill: () => void) => void;
   /** Keep the run folder afterwards (the resume scenario runs again in it). */
   keep?: boolean;
   /** Skip the check (a run killed on purpose has nothing to check yet). */
@@ -90,6 +91,7 @@ export async function runTrial(ctx: TrialContext, spec: TrialSpec): Promise<Tria
     timeoutMs: spec.timeoutMs ?? 30 * 60_000,
     counter: spec.counter,
     killWhen: spec.killWhen,
+    armKill: spec.armKill,
   });
   // nginx logs a request when it ends; a client killed mid-body is noticed on the next write.
   await sleep(300);

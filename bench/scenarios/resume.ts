@@ -33,7 +33,7 @@ export async function resume(ctx: BenchContext): Promise<ScenarioResult> {
           dirName,
           keep: true,
           verify: false,
-          killWhen: () => relay.bodyBytes >= input.bytes / 2,
+          armKill: (kill) => relay.onceBodyBytes(Math.floor(input.bytes / 2), kill),
         });
         const receivedBeforeKill = relay.bodyBytes;
         relay.reset(null);
@@ -71,7 +71,7 @@ export async function resume(ctx: BenchContext): Promise<ScenarioResult> {
     id: 4,
     title: 'Resume after kill -9 at 50%',
     setup: [
-      `${input.name} (${fmtMiB(input.bytes)}) through a counting relay in front of nginx (no throttle). The tool's process group gets SIGKILL once half the file's bytes have reached it; then the same command runs again in the same folder (curl|tar into the partly written folder: it can only start over).`,
+      `${input.name} (${fmtMiB(input.bytes)}) through a counting relay in front of nginx (no throttle). The tool's process group gets SIGKILL the moment the relay has passed it half the file's bytes; then the same command runs again in the same folder (curl|tar into the partly written folder: it can only start over).`,
       `ours: --chunk-size ${chunk.text} --window ${WINDOW}; aria2c -c -x 4 -s 4 (its control file is saved every 60 s by default); wget -c. ${ctx.options.runs} run(s) each.`,
       'Served: nginx $body_bytes_sent (it may send a little more than a killed client read). Re-fetched: both runs\' served bytes minus the file size.',
     ],
