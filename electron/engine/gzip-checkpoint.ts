@@ -99,6 +99,11 @@ const MAX_PENDING_OUTPUT = 64 * 1024 * 1024;
  * the same byte, and one whose final-block flag differs would have ended the stream.
  */
 const MAX_EXTENSIONS = 2;
+/**
+ * Input given to one inflate call. zlib does not say where in a call's input it found corrupt data, so
+ * this bounds how far before the damage the reported offset can be.
+ */
+const MAX_INPUT_PER_CALL = 64 * 1024;
 /** After this many inconclusive searches in one member, wait for the next member start instead. */
 const MAX_INCONCLUSIVE_PER_MEMBER = 16;
 
@@ -327,7 +332,7 @@ export class CheckpointingGunzip {
     }
     if (this.memberIndex > 0 || this.memberStart > 0) {
       return new ArchiveError('E_TRAILING_GARBAGE', `Unexpected data after gzip member ${this.memberIndex - 1}`, {
-        details: { ...err.details, outputComplete: true },
+        details: { ...err.details, offset: this.memberStart, outputComplete: true },
         cause: err,
       });
     }
@@ -388,10 +393,12 @@ export class CheckpointingGunzip {
       const callStart = this.pos;
       let stop;
       try {
-        stop = inflater.write(flush, input, i, input.length - i, this.out, this.outOffset, this.out.length - this.outOffset);
+        const length = Math.min(input.length - i, MAX_INPUT_PER_CALL);
+        stop = inflater.write(flush, input, i, length, this.out, this.outOffset, this.out.length - this.outOffset);
       } catch (err) {
         throw this.error('E_ARCHIVE_CORRUPT', `Corrupt deflate data in gzip member ${this.memberIndex}: ${(err as Error).message}`, callStart, {
-          offsetIsStartOfRun: true,
+          // zlib does not say where in the call's input it stopped: the damage is within this run.
+          runBytes: MAX_INPUT_PER_CALL,
           cause: err,
         });
       }
