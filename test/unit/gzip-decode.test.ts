@@ -32,7 +32,7 @@ test('pigz output (blocks with empty alignment blocks) and pigz -i (independent 
     for (const engine of engines) {
       const { output, checkpoints, requests } = decodeAll(gz, { engine, every: 100_000, pieceBytes: 32_768 });
       assert.ok(output.equals(zlib.gunzipSync(gz)), `${args.join(' ')} ${engine}`);
-      assert.ok(requests >= 10 && checkpoints.length >= requests - 1, `${args.join(' ')} ${engine}: ${checkpoints.length} checkpoints for ${requests} requests`);
+      assert.ok(requests >= 5 && checkpoints.length >= requests - 1, `${args.join(' ')} ${engine}: ${checkpoints.length} checkpoints for ${requests} requests`);
     }
   }
 });
