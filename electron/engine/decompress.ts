@@ -46,13 +46,20 @@ export const createDecompressor: DecompressorFactory = (format) => {
   return nodeDecoder('zstd', zstd({ chunkSize: CHUNK_SIZE }));
 };
 
-// zlib messages raised while reading a member header: seen after a complete member, they mean the bytes
-// that follow are not another member.
-const GZIP_HEADER_ERRORS = /incorrect header check|unknown compression method|unknown header flags|header crc mismatch/i;
-const ZSTD_FRAME_ERRORS = /unknown frame descriptor|prefix unknown/i;
+// Raised while reading a member (frame) header. The first member's magic was checked by format detection,
+// so a bad magic means bytes after a complete member; the other header faults count as trailing garbage
+// only once a member is known to have ended.
+const BAD_MAGIC = { gzip: /incorrect header check/i, zstd: /unknown frame descriptor|prefix unknown/i };
+const OTHER_HEADER_ERRORS = /unknown compression method|unknown header flags|header crc mismatch/i;
 
 function nodeDecoder(format: CompressedFormat, stream: Transform): Decompressor {
+  // zlib advances bytesWritten each time an output buffer fills, so inside one written chunk it lags:
+  // offsets from it are lower bounds, exact to within one output buffer of input.
   const consumed = (): number => (stream as unknown as { bytesWritten: number }).bytesWritten ?? 0;
+  let produced = 0;
+  stream.on('data', (d: Buffer) => {
+    produced += d.length;
+  });
   return {
     format,
     stream,
@@ -73,9 +80,9 @@ function nodeDecoder(format: CompressedFormat, stream: Transform): Decompressor 
       if (format === 'gzip' && /incorrect length check/i.test(msg)) {
         return corrupt(format, `gzip length (ISIZE) mismatch in the member ending near byte ${at}: the data is corrupt`, at, err);
       }
-      const isHeaderError = format === 'gzip' ? GZIP_HEADER_ERRORS.test(msg) : ZSTD_FRAME_ERRORS.test(msg);
-      if (isHeaderError && at > 0) {
-        return new ArchiveError('E_TRAILING_GARBAGE', `Unexpected data after the end of the ${format} stream, at byte ${at} (${msg}).`, {
+      if (BAD_MAGIC[format].test(msg) || (OTHER_HEADER_ERRORS.test(msg) && (at > 0 || produced > 0))) {
+        // A member (frame) ended well, and what follows is not another one.
+        return new ArchiveError('E_TRAILING_GARBAGE', `Unexpected data after the end of the ${format} stream, after byte ${at} (${msg}).`, {
           cause: err,
           details: { offset: at, format },
         });

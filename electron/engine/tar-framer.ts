@@ -52,6 +52,11 @@ export class TarFramer {
     return this.pos;
   }
 
+  /** True between members (nothing of a header or member buffered): the parser can be ended cleanly. */
+  get atBoundary(): boolean {
+    return (this.state === 'header' && this.headerFill === 0) || this.state === 'end';
+  }
+
   get ended(): boolean {
     return this.state === 'end';
   }

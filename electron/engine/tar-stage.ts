@@ -46,6 +46,8 @@ export class TarStage extends Writable {
   private readonly framer: TarFramer;
   private readonly parser: TarStreamParser;
   private failure: Error | null = null;
+  /** Set while the parser is ended early after a framing error: its own complaints are then moot. */
+  private stopping = false;
   private entryInFlight: Promise<void> = Promise.resolve();
 
   constructor(
@@ -62,7 +64,9 @@ export class TarStage extends Writable {
         (err) => this.fail(err),
       );
     });
-    this.parser.on('error', (err) => this.fail(this.parserError(err)));
+    this.parser.on('error', (err) => {
+      if (!this.stopping) this.fail(this.parserError(err));
+    });
   }
 
   /** Uncompressed tar bytes examined so far. */
@@ -128,7 +132,8 @@ export class TarStage extends Writable {
    * stream stopped inside a member, fails at once: that member can never complete.
    */
   private completeThenFail(part: Buffer | null, err: Error, cb: (err?: Error | null) => void): void {
-    if (this.framer.current !== null || this.failure) {
+    this.stopping = true;
+    if (!this.framer.atBoundary || this.failure) {
       cb(this.failure ?? err);
       return;
     }
