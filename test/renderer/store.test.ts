@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAppStore } from '../../renderer/src/store/store';
 import { STATE_CODE } from '../../renderer/src/store/chunk-grid';
+import { fieldErrors } from '../../renderer/src/store/field-errors';
 import type { ChunkChange, JobDelta } from '../../renderer/src/store/model';
 import type { JobView as JobViewPayload } from '../../shared/contract';
 
@@ -271,4 +272,17 @@ test('a 100,000-chunk job takes 1,000 changes per batch quickly and reports only
   console.log(`100,000-chunk job: ${batches} batches of ${perBatch} changes in ${elapsed.toFixed(1)} ms (${perBatchMs.toFixed(3)} ms per batch)`);
   // 10 batches a second leave 100 ms each; the store must take a small part of that.
   assert.ok(perBatchMs < 10, `${perBatchMs} ms per batch`);
+});
+
+test("the host's validation issues land next to their fields", () => {
+  const error = {
+    code: 'E_VALIDATION',
+    message: 'Invalid addJob request: url: an absolute http:// or https:// URL; dest: the path must be absolute',
+    retryable: false,
+    causes: [],
+    details: { issues: [{ path: 'url', message: 'an absolute http:// or https:// URL' }, { path: 'dest', message: 'the path must be absolute' }, { path: '', message: 'exactly one of dest or output' }] },
+  };
+  assert.deepEqual(fieldErrors(error), { url: 'An absolute http:// or https:// URL.', dest: 'The path must be absolute.', form: 'Exactly one of dest or output.' });
+  assert.deepEqual(fieldErrors({ code: 'E_DEST_NOT_EMPTY', message: '/data is not empty', retryable: false, causes: [] }), { dest: '/data is not empty' });
+  assert.deepEqual(fieldErrors({ code: 'E_INTERNAL', message: 'boom', retryable: false, causes: [] }), {});
 });
