@@ -44,7 +44,7 @@ export type Fault =
   /** Answer 206 with the right bytes for the request but a Content-Range that lies (absent parts stay true). */
   | { kind: 'wrong-content-range'; start?: number; end?: number; total?: number | '*' }
   /** Serve this request as if the resource had changed: a new ETag and, optionally, other bytes. */
-  | { kind: 'changed'; etag: string; body?: Buffer; lastModified?: Date }
+  | { kind: 'changed'; etag: string | null; body?: Buffer; lastModified?: Date }
   /** Send the headers (full Content-Length) then destroy the socket after this many body bytes. */
   | { kind: 'cut'; afterBytes: number }
   /** Send the headers and `afterBytes` (default 0) body bytes, then nothing for `ms` (forever if absent). */
@@ -102,6 +102,8 @@ export interface FaultServerOptions {
   maxResponseMs?: number;
   /** Size of the pieces the body is written in. */
   writeSize?: number;
+  /** Listen on this port instead of a free one (to bring an origin back where it was). */
+  port?: number;
 }
 
 const FIXED_DATE = new Date('2024-01-02T03:04:05Z');
@@ -143,7 +145,7 @@ export class FaultServer {
     const s = new FaultServer(options);
     await new Promise<void>((resolve, reject) => {
       s.server.once('error', reject);
-      s.server.listen(0, '127.0.0.1', () => resolve());
+      s.server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
     });
     s._port = (s.server.address() as AddressInfo).port;
     return s;
