@@ -64,6 +64,8 @@ export interface CheckpointingGunzipStats {
   /** Bit-position searches (native engine) and how many were inconclusive (retried at the next block). */
   bitSearches: number;
   bitSearchesInconclusive: number;
+  /** Searches where several positions matched the next block, so more blocks were compared. */
+  bitSearchExtensions: number;
   bitSearchMs: number;
   /** Zero bytes after the last member: ignored, as GNU gzip does. */
   trailingZeroBytes: number;
@@ -155,6 +157,7 @@ export class CheckpointingGunzip {
       checkpoints: 0,
       bitSearches: 0,
       bitSearchesInconclusive: 0,
+      bitSearchExtensions: 0,
       bitSearchMs: 0,
       trailingZeroBytes: 0,
     };
@@ -544,6 +547,7 @@ export class CheckpointingGunzip {
     if (matches.length > 1) {
       pending.candidates = matches;
       pending.extensions++;
+      this.stats.bitSearchExtensions++;
       return 'extend';
     }
     this.stats.bitSearchesInconclusive++;

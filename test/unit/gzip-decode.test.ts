@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
 import { crc32 } from '../../electron/engine/gzip/crc32';
 import { probeNativeInflater } from '../../electron/engine/gzip/native-inflater';
-import { compressWith, decodeAll, gzipMember, hasTool, mixedBytes, randomBytes, textBytes } from './gzip-fixtures';
+import { compressWith, decodeAll, gzipMember, hasTool, mixedBytes, randomBytes, resumeFrom, textBytes } from './gzip-fixtures';
 
 const engines = ['native', 'portable'] as const;
 const crc = (b: Buffer) => crc32(b, 0);
@@ -87,7 +87,11 @@ test('one byte at a time on a small file, and the whole file in one push', () =>
   const small = textBytes(40_000, 8);
   const gz = compressWith('gzip', ['-9', '-c'], small)!;
   for (const engine of engines) {
-    assert.ok(decodeAll(gz, { engine, pieceBytes: 1, every: 5_000 }).output.equals(small), `${engine} byte by byte`);
+    const byteByByte = decodeAll(gz, { engine, pieceBytes: 1, every: 5_000 });
+    assert.ok(byteByByte.output.equals(small), `${engine} byte by byte`);
+    for (const checkpoint of byteByByte.checkpoints) {
+      assert.ok(resumeFrom(gz, checkpoint, { engine, pieceBytes: 1 }).output.equals(small.subarray(checkpoint.uncompressedOffset)), `${engine} resumed byte by byte`);
+    }
   }
   const big = compressWith('gzip', ['-6', '-c'], data)!;
   for (const engine of engines) {

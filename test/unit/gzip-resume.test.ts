@@ -134,3 +134,26 @@ test('zlib agrees with the fixtures (sanity)', () => {
   const data = textBytes(10_000, 1);
   assert.ok(zlib.gunzipSync(compressWith('gzip', ['-c'], data)!).equals(data));
 });
+
+test('resume works where several bit positions decode alike: stored blocks, pigz alignment blocks', () => {
+  const data = mixedBytes(4_000_000, 81);
+  const inputs: Array<[string, Buffer | undefined]> = [
+    ['zlib, stored blocks in a mix', zlib.gzipSync(data, { level: 6, memLevel: 5 })],
+    ['pigz -6', compressWith('pigz', ['-6', '-c', '-b', '64'], data)],
+    ['pigz -1 -i', compressWith('pigz', ['-1', '-i', '-c', '-b', '32'], data)],
+  ];
+  let extensions = 0;
+  for (const [label, gz] of inputs) {
+    if (!gz) continue; // pigz not installed
+    for (const engine of engines) {
+      const { checkpoints, decoder } = decodeAll(gz, { engine, every: 50_000, pieceBytes: 16 * 1024 });
+      extensions += decoder.stats.bitSearchExtensions;
+      assert.ok(checkpoints.length >= 20, `${label} ${engine}: ${checkpoints.length}`);
+      for (const checkpoint of checkpoints) {
+        const rest = resumeFrom(gz, checkpoint, { engine, pieceBytes: 512 * 1024 });
+        assert.ok(rest.output.equals(data.subarray(checkpoint.uncompressedOffset)), `${label} ${engine} from ${checkpoint.compressedOffset}:${checkpoint.bitOffset}`);
+      }
+    }
+  }
+  assert.ok(extensions > 0, 'the ambiguous case was exercised');
+});

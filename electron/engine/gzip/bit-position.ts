@@ -36,7 +36,9 @@ const SCRATCH_BYTES = 64 * 1024;
  * other positions as "stored" too, after which all skip to the same byte.
  */
 export function matchingBitPositions(factory: InflaterFactory, evidence: BoundaryEvidence, among?: readonly BitPosition[]): BitPosition[] {
-  const compressed = evidence.compressed.length === 1 ? evidence.compressed[0]! : Buffer.concat(evidence.compressed);
+  // Candidates never need more than one byte past the real decoder's stop.
+  const needed = evidence.consumedAtNextBoundary + 1 - evidence.compressedStart;
+  const compressed = evidence.compressed.length === 1 ? evidence.compressed[0]!.subarray(0, needed) : concatPrefix(evidence.compressed, needed);
   const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
   const matches: BitPosition[] = [];
   const inflater = factory.create(evidence.dictionary);
@@ -89,6 +91,16 @@ function reproduces(inflater: RawInflater, evidence: BoundaryEvidence, compresse
   } catch {
     return false; // corrupt data at a wrong position
   }
+}
+
+function concatPrefix(pieces: readonly Buffer[], length: number): Buffer {
+  const out = Buffer.allocUnsafe(Math.min(length, pieces.reduce((n, p) => n + p.length, 0)));
+  let at = 0;
+  for (const piece of pieces) {
+    if (at >= out.length) break;
+    at += piece.copy(out, at, 0, Math.min(piece.length, out.length - at));
+  }
+  return out;
 }
 
 /** Compares produced output against the expected buffers, in order. */
