@@ -18,6 +18,7 @@ export interface BenchOptions {
   /** Seconds without a byte before a transfer is given up (scenario 3, every tool). */
   stallTimeoutS: number;
   note: string | null;
+  prepareOnly: boolean;
 }
 
 export interface BenchContext extends TrialContext {

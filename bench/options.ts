@@ -15,7 +15,8 @@ export const HELP = `npm run bench -- [options]
                          each request's first second of bytes through at full speed)
   --connections 1,4,8    connection counts in scenario 2
   --stall-timeout 10     seconds without data before any tool gives up a transfer in scenario 3
-  --note TEXT            a line for the results file (e.g. what else ran on the machine)`;
+  --note TEXT            a line for the results file (e.g. what else ran on the machine)
+  --prepare              only generate the inputs (and their reference manifests), then exit`;
 
 export function parseOptions(argv: string[]): BenchOptions | null {
   const { values } = parseArgs({
@@ -33,6 +34,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       'stall-timeout': { type: 'string' },
       note: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      prepare: { type: 'boolean' },
     },
   });
   if (values.help) return null;
@@ -56,5 +58,6 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     throttle: values.throttle === 'nginx' ? 'nginx' : 'relay',
     stallTimeoutS: Number(values['stall-timeout'] ?? 10),
     note: values.note ?? null,
+    prepareOnly: values.prepare ?? false,
   };
 }

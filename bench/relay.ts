@@ -31,6 +31,7 @@ export interface FaultRecord {
 /** Responses below this size are never faulted (probes and tiny bodies are not what the scenario is about). */
 const MIN_FAULT_BODY = 64 * 1024;
 const EMPTY: Buffer = Buffer.alloc(0);
+const BURST_MS = 50;
 
 export class Relay {
   /** Every byte sent to clients (headers included), and body bytes only. */
@@ -150,7 +151,8 @@ export class Relay {
           client.end();
           return;
         }
-        nextFreeAt = Math.max(now, nextFreeAt) + (item.length / rate!) * 1000;
+        // A bucket of 50 ms: a timer that fires late on a busy machine is made up, a long idle gap is not.
+        nextFreeAt = Math.max(now - BURST_MS, nextFreeAt) + (item.length / rate!) * 1000;
         deliver(item);
       }
       throttled = false;

@@ -34,6 +34,7 @@ async function main(): Promise<number> {
   await fsp.mkdir(options.workDir, { recursive: true });
   const inputs = await prepareInputs(options.workDir, options.sizes, log);
   for (const f of inputs.files) log(`input ${f.name}: ${(f.bytes / 2 ** 20).toFixed(0)} MiB, tree ${(f.treeBytes / 2 ** 20).toFixed(0)} MiB in ${f.files} files`);
+  if (options.prepareOnly) return 0;
   const nginx = await startNginx({ root: inputs.serveDir });
   const resultsStem = stamp(new Date(machine.date));
   const ctx: BenchContext = { nginx, inputs, workDir: options.workDir, log, options, previous: [], resultsStem };
