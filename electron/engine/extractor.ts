@@ -3,7 +3,7 @@
 // Each stage is its own module; this file only wires them and turns failures into one coded error.
 import { Writable } from 'node:stream';
 import { createDecompressor, type Decompressor, type DecompressorFactory } from './decompress';
-import { ArchiveError, EngineError, toEngineError } from './errors';
+import { AbortedError, ArchiveError, EngineError, toEngineError } from './errors';
 import type { ExtractFormat, SkippedEntry } from './extract-types';
 import { DETECT_BYTES, detectFormat } from './format-detect';
 import { SafeWriter, type EntryWarning } from './safe-writer';
@@ -57,6 +57,8 @@ export class Extractor extends Writable {
     this.finished = new Promise<ExtractResult>((resolve, reject) => {
       this.once('finish', () => resolve(this.result()));
       this.once('error', reject);
+      // destroy() without an error (the job was stopped): settles as aborted; after 'finish' this is a no-op.
+      this.once('close', () => reject(new AbortedError('The extraction was stopped before the end of the archive.')));
     });
     // done() is the way to learn the outcome; a missing 'error' listener must not crash the process.
     this.finished.catch(() => undefined);

@@ -70,6 +70,8 @@ export class SafeWriter {
   /** Modes and mtimes of directory members, applied at the end (children would change them). */
   private readonly dirMeta = new Map<string, { mode: number; mtime: number }>();
   private readonly pendingCloses = new Set<Promise<void>>();
+  /** Descriptors of files still being written: closed by abort() so a stopped extraction leaks none. */
+  private readonly openFds = new Set<number>();
   private closeError: unknown = null;
   private freeBytes = Number.POSITIVE_INFINITY;
   private _bytesWritten = 0;
@@ -190,7 +192,9 @@ export class SafeWriter {
 
   /** Stops: waits for files being closed so no descriptor leaks. Errors are dropped (a failure is already being reported). */
   async abort(): Promise<void> {
-    await Promise.allSettled([...this.pendingCloses]);
+    const open = [...this.openFds];
+    this.openFds.clear();
+    await Promise.allSettled([...this.pendingCloses, ...open.map((fd) => promisify(fs.close)(fd))]);
   }
 
   // --- members -------------------------------------------------------------------------------------
@@ -400,6 +404,7 @@ export class SafeWriter {
 
   private sinkFor(fd: number, abs: string, entry: EntryHeader, startAt: number, handle: fs.promises.FileHandle | null): FileSink {
     let position = startAt;
+    if (!handle) this.openFds.add(fd);
     const writer = this;
     return {
       path: abs,
@@ -409,7 +414,7 @@ export class SafeWriter {
           position += n;
           writer._bytesWritten += n;
         } catch (err) {
-          await (handle ? handle.close() : promisify(fs.close)(fd)).catch(() => undefined);
+          if (handle || writer.openFds.delete(fd)) await (handle ? handle.close() : promisify(fs.close)(fd)).catch(() => undefined);
           throw writer.ioError(err, entry.name, abs);
         }
       },
@@ -424,6 +429,7 @@ export class SafeWriter {
 
   /** Restores the mtime and closes off the member's path; resolves once few enough closes are pending. */
   private async closeInBackground(fd: number, handle: fs.promises.FileHandle | null, mtime: number | null): Promise<void> {
+    if (!handle && !this.openFds.delete(fd)) return; // already closed by abort()
     const p = (async () => {
       try {
         if (mtime !== null) await promisify(fs.futimes)(fd, Date.now() / 1000, mtime);
