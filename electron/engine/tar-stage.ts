@@ -54,7 +54,8 @@ export class TarStage extends Writable {
     private readonly writer: SafeWriter,
     limits: ExtractLimits,
   ) {
-    super({ highWaterMark: 1024 * 1024 });
+    // A few decoder buffers of slack, so inflating goes on while a file write is in flight.
+    super({ highWaterMark: 4 * 1024 * 1024 });
     this.framer = new TarFramer(limits);
     // allowUnknownFormat: old v7 archives have no `ustar` magic; the header checksum is still verified.
     this.parser = createParser({ allowUnknownFormat: true });
