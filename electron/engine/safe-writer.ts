@@ -63,8 +63,8 @@ export class SafeWriter {
   private readonly umask = currentUmask();
   /** Relative paths verified (or created) as real directories during this run. */
   private readonly dirs = new Set<string>();
-  /** Case- and normalisation-folded names already seen, with their type. */
-  private readonly seen = new Map<string, { type: SeenType; name: string }>();
+  /** Case- and normalisation-folded names already seen, with their type (kept small: archives hold millions). */
+  private readonly seen = new Map<string, SeenType>();
   /** Regular files this archive wrote: the only valid hardlink targets. */
   private readonly written = new Set<string>();
   /** Modes and mtimes of directory members, applied at the end (children would change them). */
@@ -167,7 +167,7 @@ export class SafeWriter {
     }
     const key = parts.join('/');
     this.written.add(key);
-    this.remember(parts, 'file', entry.name);
+    this.remember(parts, 'file');
     return this.sinkFor(fd.fd, abs, entry, offset, fd);
   }
 
@@ -246,7 +246,7 @@ export class SafeWriter {
         break;
       }
     }
-    this.remember(parts, type, entry.name);
+    this.remember(parts, type);
     return sink;
   }
 
@@ -265,22 +265,22 @@ export class SafeWriter {
     for (let i = 1; i <= parts.length; i++) {
       const want: SeenType = i === parts.length ? type : 'directory';
       const prev = this.seen.get(foldKey(parts.slice(0, i)));
-      if (prev && prev.type !== want) {
+      if (prev && prev !== want) {
         throw new Skip(
           'NAME_COLLISION',
-          `"${parts.slice(0, i).join('/')}" would be a ${want}, but "${prev.name}" already made the same name a ${prev.type}`,
+          `"${parts.slice(0, i).join('/')}" would be a ${want}, but an earlier member made the same name (ignoring case and unicode form) a ${prev}`,
         );
       }
     }
   }
 
-  private remember(parts: string[], type: SeenType, name: string): void {
+  private remember(parts: string[], type: SeenType): void {
     for (let i = 1; i <= parts.length; i++) {
       const k = foldKey(parts.slice(0, i));
       if (i < parts.length) {
-        if (!this.seen.has(k)) this.seen.set(k, { type: 'directory', name: parts.slice(0, i).join('/') });
+        if (!this.seen.has(k)) this.seen.set(k, 'directory');
       } else {
-        this.seen.set(k, { type, name });
+        this.seen.set(k, type);
       }
     }
   }
