@@ -20,6 +20,7 @@ if (selected.length === 0) {
   console.error('no test files found under', root);
   process.exit(1);
 }
-const args = ['--test', '--test-concurrency=2', ...(process.env.TEST_REPORTER ? [`--test-reporter=${process.env.TEST_REPORTER}`] : []), ...selected];
+// A per-test timeout, so one hung test fails instead of stalling the whole run.
+const args = ['--test', '--test-concurrency=2', '--test-timeout=300000', ...(process.env.TEST_REPORTER ? [`--test-reporter=${process.env.TEST_REPORTER}`] : []), ...selected];
 const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
 process.exit(result.status ?? 1);

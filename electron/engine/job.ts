@@ -238,6 +238,8 @@ export class Job extends EventEmitter {
 
     this.setState('downloading');
     this.ticker = setInterval(() => this.tick(), o.progressIntervalMs);
+    // The ticker only reports; it must never be what keeps a process alive.
+    this.ticker.unref();
     this.lastTick = { at: performance.now(), fetched: 0, consumed: 0 };
 
     if (this.mode === 'ranged') await this.runRanged(size, chunkCount, resumeFrom, record);
@@ -688,7 +690,9 @@ export class Job extends EventEmitter {
 
   private setChunk(rec: { index: number; state: ChunkState; bytes: number; length: number }, state: ChunkState): void {
     rec.state = state;
-    this.window?.update(rec.index, state === 'staged' || state === 'extracting' ? state : 'fetching', rec.bytes);
+    // A consumed chunk's slot is released right after; a failed one fails the job: neither is a fetch.
+    if (state === 'staged' || state === 'extracting') this.window?.update(rec.index, state, rec.bytes);
+    else if (state === 'fetching' || state === 'retrying') this.window?.update(rec.index, 'fetching', rec.bytes);
     this.emitEvent({ type: 'chunk', index: rec.index, state, bytes: rec.bytes, length: rec.length });
     this.emitWindow();
   }

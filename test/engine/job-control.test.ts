@@ -71,7 +71,7 @@ test('pause tears ranges down, keeps committed bytes, and resume continues witho
   try {
     const body = randomBytes(600_000);
     const url = await server.serve('/raw.bin', body);
-    server.setPlan(faultAlways(rangedGet(), { kind: 'trickle', bytes: 16_384, everyMs: 20 }));
+    server.setPlan(faultAlways(rangedGet(), { kind: 'trickle', bytes: 4_096, everyMs: 50 }));
     const out = join(dir, 'raw.bin');
     const job = new Job({ url, output: out, stateDir: join(dir, 'state'), chunkSize: 200_000, window: 3, concurrency: 3 });
     const states: string[] = [];
@@ -87,7 +87,7 @@ test('pause tears ranges down, keeps committed bytes, and resume continues witho
     await new Promise((r) => setTimeout(r, 400));
     const startedWhilePaused = server.requests.filter((r) => r.method === 'GET' && r.startedAt > pausedAt + 50);
     assert.equal(startedWhilePaused.length, 0, 'no request is issued while paused');
-    assert.ok(server.bodyBytesServed('/raw.bin') - servedAtPause < 3 * 16_384 + 1, 'in-flight bodies stopped');
+    assert.ok(server.bodyBytesServed('/raw.bin') - servedAtPause < 3 * 4_096 + 1, 'in-flight bodies stopped');
     server.setPlan(() => undefined);
     job.resume();
     const summary = await done;
@@ -95,7 +95,7 @@ test('pause tears ranges down, keeps committed bytes, and resume continues witho
     assert.deepEqual(states.slice(0, 4), ['probing', 'downloading', 'paused:user', 'downloading']);
     // Bytes already committed at the pause were not asked for again: every GET after the pause starts past them.
     const served = server.bodyBytesServed('/raw.bin');
-    assert.ok(served <= body.length + 3 * 16_384, `served ${served} for ${body.length}`);
+    assert.ok(served <= body.length + 3 * 4_096, `served ${served} for ${body.length}`);
     assert.ok(summary.bytesFetched >= body.length && summary.bytesFetched <= served, 'fetched-byte accounting matches the server');
   } finally {
     await server.close();
