@@ -287,3 +287,31 @@ test('every request is recorded with method, range, status, fault and bytes', as
     assert.equal(s.requestsFor('/blob', 'GET').length, 2);
   });
 });
+
+test('changed without an ETag: If-Range with the old date gets the whole new file', async () => {
+  await withServer(async (s) => {
+    const dated = await s.serve('/dated', data, { etag: null });
+    const head = await raw(dated, { method: 'HEAD' });
+    assert.equal(head.headers['etag'], undefined);
+    const date = String(head.headers['last-modified']);
+    assert.equal((await raw(dated, { headers: { range: 'bytes=0-9', 'if-range': date } })).status, 206);
+    s.setPlan(faultAlways(() => true, { kind: 'changed', etag: null }));
+    const r = await raw(dated, { headers: { range: 'bytes=0-9', 'if-range': date } });
+    assert.equal(r.status, 200);
+    assert.notEqual(r.headers['last-modified'], date);
+  });
+});
+
+test('an origin can come back on the port it had', async () => {
+  const first = await FaultServer.start();
+  const port = first.port;
+  await first.close();
+  await assert.rejects(raw(`http://127.0.0.1:${port}/`), /ECONNREFUSED/);
+  const again = await FaultServer.start({ port });
+  try {
+    await again.serve('/blob', data);
+    assert.equal((await raw(again.url('/blob'), { method: 'HEAD' })).status, 200);
+  } finally {
+    await again.close();
+  }
+});
