@@ -97,13 +97,14 @@ export class TarFramer {
           const n = Math.min(BLOCK - this.headerFill, buf.length - i);
           if (n === BLOCK) {
             // Common case: the whole header lies in this buffer; examine it in place.
-            this.onHeader(buf, i);
+            this.onHeader(buf, i, this.pos);
           } else {
             buf.copy(this.header, this.headerFill, i, i + n);
             this.headerFill += n;
             if (this.headerFill === BLOCK) {
               this.headerFill = 0;
-              this.onHeader(this.header, 0);
+              // The header began in an earlier buffer: its offset is where this piece ends, minus a block.
+              this.onHeader(this.header, 0, this.pos + n - BLOCK);
             }
           }
           this.pos += n;
@@ -174,8 +175,7 @@ export class TarFramer {
     }
   }
 
-  private onHeader(block: Buffer, off: number): void {
-    const at = this.pos;
+  private onHeader(block: Buffer, off: number, at: number): void {
     if (isZeroBlock(block, off)) {
       this.zeroBlocks++;
       if (this.zeroBlocks >= 2) this.state = 'end';

@@ -8,7 +8,7 @@ import * as zlib from 'node:zlib';
 import { extractBuffer, listTree, sandbox, strayPaths } from '../hostile/harness';
 import { tarArchive, tarMember } from '../hostile/tar-builder';
 import { zstdDecoder } from '../../electron/engine/decompress';
-import type { ExtractOptions } from '../../electron/engine/extractor';
+import { Extractor, type ExtractOptions } from '../../electron/engine/extractor';
 
 const members = [
   { name: 'one.txt', data: 'first file\n' },
@@ -163,6 +163,22 @@ test('a multi-member gzip stream (pigz -i, concatenated members) extracts whole'
     const o = await extractBuffer(gz, box.dest);
     assert.equal(o.error, null, o.error?.message);
     assert.deepEqual(await readFile(join(box.dest, 'dir/two.bin')), Buffer.alloc(5000, 7));
+  } finally {
+    await box.cleanup();
+  }
+});
+
+test('regression: a header split across two writes is framed at its true offset (not where its second piece began)', async () => {
+  const many = tarArchive(Array.from({ length: 40 }, (_, i) => ({ name: `d/f${i}`, data: 'y'.repeat(i * 37) })));
+  const box = await sandbox();
+  try {
+    const ex = new Extractor({ dest: box.dest, format: 'auto' });
+    // 100-byte writes: nearly every header straddles two of them.
+    for (let i = 0; i < many.length; i += 100) ex.write(many.subarray(i, i + 100));
+    ex.end();
+    const result = await ex.done();
+    assert.equal(result.entries, 40);
+    assert.equal(await readFile(join(box.dest, 'd/f39'), 'utf8'), 'y'.repeat(39 * 37));
   } finally {
     await box.cleanup();
   }
