@@ -82,6 +82,7 @@ export class Job extends EventEmitter {
   private offlineWait: Promise<void> | null = null;
   private diskWait: Promise<void> | null = null;
   private failure: EngineError | null = null;
+  private terminalEmitted = false;
   private journal: Journal | null = null;
   private readonly stagedRecords = new Map<number, { length: number; crc: number }>();
   private lock: JobLock | null = null;
@@ -156,7 +157,9 @@ export class Job extends EventEmitter {
       throw e;
     } finally {
       this.stopTicker();
-      await this.dispatcher?.close().catch(() => undefined);
+      // close() would wait for requests still open (a torn-down or stalled range): after a failure, destroy.
+      if (this.state === 'done') await this.dispatcher?.close().catch(() => undefined);
+      else await this.dispatcher?.destroy().catch(() => undefined);
       await this.journal?.close();
       await this.lock?.release().catch(() => undefined);
     }
@@ -320,13 +323,16 @@ export class Job extends EventEmitter {
     this.committedChunksBytes = startChunk * o.chunkSize;
     for (let i = startChunk; i < chunkCount; i++) this.stagedSignals.set(i, deferred());
 
+    // Aborted on the first failure or on cancel: wakes a producer waiting for a window permit.
+    const stop = new AbortController();
     const failAll = (err: unknown) => {
       this.failure ??= toEngineError(err);
+      stop.abort(this.failure);
       for (const d of this.stagedSignals.values()) d.reject(this.failure);
       for (const c of this.inflight.values()) c.abort(this.failure);
       this.resumed?.resolve();
     };
-    const producer = this.produce(staging, startChunk, chunkCount).catch((err) => {
+    const producer = this.produce(staging, startChunk, chunkCount, stop.signal, failAll).catch((err) => {
       failAll(err);
       throw err;
     });
@@ -355,7 +361,7 @@ export class Job extends EventEmitter {
   }
 
   /** Admits chunks in order: a window slot first (backpressure), then a connection slot. */
-  private async produce(staging: StagingArea, startChunk: number, chunkCount: number): Promise<void> {
+  private async produce(staging: StagingArea, startChunk: number, chunkCount: number, stop: AbortSignal, fatal: (err: unknown) => void): Promise<void> {
     const o = this.options;
     const running = new Set<Promise<void>>();
     for (let index = startChunk; index < chunkCount; index++) {
@@ -363,7 +369,7 @@ export class Job extends EventEmitter {
       const rec = this.records!.get(index);
       // A connection slot first, then the window permit: a slot marked fetching always has a request going.
       while (running.size >= o.concurrency) await Promise.race(running);
-      await this.window!.acquire(index, rec.length, this.cancelController.signal);
+      await this.window!.acquire(index, rec.length, stop);
       this.emitWindow();
       if (this.failure) break;
       const task: Promise<void> = this.fetchChunk(staging, index).then(
@@ -372,6 +378,8 @@ export class Job extends EventEmitter {
         },
         (err) => {
           running.delete(task);
+          // Fail everything now: the producer may be waiting for a window permit, not on this task.
+          fatal(err);
           throw err;
         },
       );
@@ -680,6 +688,9 @@ export class Job extends EventEmitter {
   // ---- events --------------------------------------------------------------------------------------------
 
   private emitEvent(event: DistributiveOmit<EngineEvent, 'jobId' | 'at'>): void {
+    // `done` / `error` is the last word: a chunk settling after a failure must not look like progress.
+    if (this.terminalEmitted) return;
+    if (event.type === 'done' || event.type === 'error') this.terminalEmitted = true;
     this.emit('event', { ...event, jobId: this.id, at: Date.now() } as EngineEvent);
   }
 
