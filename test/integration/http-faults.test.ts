@@ -22,15 +22,8 @@ import { assertTreesEqual, sha256File } from '../helpers/archives';
 import { FAST, FAST_CLI, eventsOf, makeFixture, runCli, runEngine, scratch, splicedFiles, suiteDir, type Fixture } from './harness';
 
 const CHUNK = FAST.chunkSize!;
-/**
- * Known engine bug, fixed in the engine (not here): a chunk's non-retryable error (404, 403, 200 to a range,
- * upstream changed) that happens while the producer is waiting for a window permit is dropped with the task,
- * so nothing fails the job and it waits forever for that chunk. These tests fail (after the watchdog) until
- * then; remove this marker once Job.produce() propagates the failure.
- */
 /** A job that should fail does so within a second or two; waiting longer only slows the suite. */
 const FAILS_FAST_MS = 5_000;
-const FATAL_CHUNK_ERROR_HANGS = false;
 let work: string;
 let fx: Fixture;
 let archive: Buffer;
@@ -100,7 +93,7 @@ test('baseline: no fault, the tree equals GNU tar and every byte is fetched once
 
 // ---- row: server ignores Range, answers 200 ------------------------------------------------------------
 
-test('ignored Range (200 to a ranged GET) is never written into a chunk: a clear E_RANGE_IGNORED, then a clean resume', { todo: FATAL_CHUNK_ERROR_HANGS }, async () => {
+test('ignored Range (200 to a ranged GET) is never written into a chunk: a clear E_RANGE_IGNORED, then a clean resume', async () => {
   plan(faultTimes(rangedGet(6 * CHUNK + 10), { kind: 'ignore-range' }));
   const where = place('ignore-range');
   const first = await runEngine(url, where, {}, undefined, FAILS_FAST_MS);
@@ -140,14 +133,14 @@ for (const which of ['start', 'end'] as const) {
   });
 }
 
-test('a Content-Range with the wrong total is not spliced (the size changed): upstream changed', { todo: FATAL_CHUNK_ERROR_HANGS }, async () => {
+test('a Content-Range with the wrong total is not spliced (the size changed): upstream changed', async () => {
   plan(faultTimes(rangedGet(5 * CHUNK), { kind: 'wrong-content-range', total: fx.size + 1 }));
   const o = await runEngine(url, place('content-range-total'), {}, undefined, FAILS_FAST_MS);
   assertFailedWith(o, 'E_UPSTREAM_CHANGED');
   assertNothingSpliced(o);
 });
 
-test('a Content-Range that is always wrong gives up after the retry cap with E_RETRIES_EXHAUSTED', { todo: FATAL_CHUNK_ERROR_HANGS }, async () => {
+test('a Content-Range that is always wrong gives up after the retry cap with E_RETRIES_EXHAUSTED', async () => {
   const at = 4 * CHUNK;
   plan(faultAlways(rangedGet(at), { kind: 'wrong-content-range', start: at + 7 }));
   const o = await runEngine(url, place('content-range-cap'), { retries: 2 }, undefined, FAILS_FAST_MS);
@@ -169,7 +162,7 @@ function changesAfter(n: number, etag: string | null): FaultPlan {
   return (r) => (r.method === 'GET' && r.range !== null && ++ranged >= n ? { kind: 'changed', etag, body: other } : undefined);
 }
 
-test('the ETag changes between ranges: If-Range gets a 200, the job stops with E_UPSTREAM_CHANGED, never splices', { todo: FATAL_CHUNK_ERROR_HANGS }, async () => {
+test('the ETag changes between ranges: If-Range gets a 200, the job stops with E_UPSTREAM_CHANGED, never splices', async () => {
   plan(changesAfter(6, '"another-file"'));
   const o = await runEngine(url, place('etag-change'), {}, undefined, FAILS_FAST_MS);
   assertFailedWith(o, 'E_UPSTREAM_CHANGED');
@@ -180,7 +173,7 @@ test('the ETag changes between ranges: If-Range gets a 200, the job stops with E
   assertNothingSpliced(o);
 });
 
-test('Last-Modified changes between ranges (no ETag): If-Range with the date, then E_UPSTREAM_CHANGED', { todo: FATAL_CHUNK_ERROR_HANGS }, async () => {
+test('Last-Modified changes between ranges (no ETag): If-Range with the date, then E_UPSTREAM_CHANGED', async () => {
   plan(undefined);
   const dated = await server.serve('/dated.tar.gz', { file: fx.archive }, { etag: null });
   plan(changesAfter(6, null));
@@ -191,7 +184,7 @@ test('Last-Modified changes between ranges (no ETag): If-Range with the date, th
   assertNothingSpliced(o);
 });
 
-test('CLI: an ETag change mid-download exits 4 with E_UPSTREAM_CHANGED as the last NDJSON line', { todo: FATAL_CHUNK_ERROR_HANGS }, async () => {
+test('CLI: an ETag change mid-download exits 4 with E_UPSTREAM_CHANGED as the last NDJSON line', async () => {
   plan(changesAfter(4, '"v2"'));
   const { dest, stateDir } = place('cli-etag');
   const r = await runCli(['get', url, '--dest', dest, '--state-dir', stateDir, '--json', ...FAST_CLI], 15_000);
@@ -202,7 +195,7 @@ test('CLI: an ETag change mid-download exits 4 with E_UPSTREAM_CHANGED as the la
   assert.deepEqual(splicedFiles(fx.reference, dest), []);
 });
 
-test('CLI: the file changes between two runs (a 404 stopped the first): the second exits 4, nothing mixed', { todo: FATAL_CHUNK_ERROR_HANGS }, async () => {
+test('CLI: the file changes between two runs (a 404 stopped the first): the second exits 4, nothing mixed', async () => {
   const path = '/rotating.tar.gz';
   const rotating = await server.serve(path, { file: fx.archive });
   plan(faultAlways((r) => r.path === path && r.range !== null && r.range.start >= 8 * CHUNK, { kind: 'status', status: 404 }));
@@ -332,7 +325,7 @@ test('416 with the pinned size is retried and completes', async () => {
   assert.equal(eventsOf(o.events, 'attempt-failed').filter((e) => e.status === 416).length, 1);
 });
 
-test('416 naming another size (bytes */N) is upstream changed', { todo: FATAL_CHUNK_ERROR_HANGS }, async () => {
+test('416 naming another size (bytes */N) is upstream changed', async () => {
   plan(faultTimes(rangedGet(5 * CHUNK), { kind: 'unsatisfiable', total: 1000 }));
   const o = await runEngine(url, place('416-other'), {}, undefined, FAILS_FAST_MS);
   assertFailedWith(o, 'E_UPSTREAM_CHANGED');
@@ -341,7 +334,7 @@ test('416 naming another size (bytes */N) is upstream changed', { todo: FATAL_CH
 
 // ---- row: 404 / 403 mid-download ----------------------------------------------------------------------
 
-test('404 mid-download fails the job clearly (regression: a fatal chunk error while the producer waits for a window permit hung the job), keeps history and state; a later run completes', { todo: FATAL_CHUNK_ERROR_HANGS }, async () => {
+test('404 mid-download fails the job clearly (regression: a fatal chunk error while the producer waits for a window permit hung the job), keeps history and state; a later run completes', async () => {
   const at = 6 * CHUNK;
   plan(faultAlways(rangedGet(at), { kind: 'status', status: 404 }));
   const where = place('404');
@@ -357,7 +350,7 @@ test('404 mid-download fails the job clearly (regression: a fatal chunk error wh
   assertDone(await runEngine(url, where));
 });
 
-test('403 mid-download in download-only mode: the later run resumes after the chunks already written', { todo: FATAL_CHUNK_ERROR_HANGS }, async () => {
+test('403 mid-download in download-only mode: the later run resumes after the chunks already written', async () => {
   const at = 9 * CHUNK;
   plan(faultAlways(rangedGet(at), { kind: 'status', status: 403 }));
   const dir = scratch(work, '403');
