@@ -31,9 +31,15 @@ import { ExtractSink, OutputFileSink, type SinkResult, type StreamSink } from '.
 import { StagingArea } from './staging';
 import { preflightDestination } from './preflight';
 import { Journal } from './journal';
+import { clearCheckpoint, loadCheckpoint, saveCheckpoint, type SavedCheckpoint } from './checkpoint-store';
+import { ResumableSha256 } from './resumable-hash';
 import { JobLock } from './job-lock';
 
 export type { JobOptions } from './job-options';
+
+/** Checkpoint cadence: every ~64 MiB of output or ~10 s, whichever comes first (plus one per consumed chunk). */
+const CHECKPOINT_OUTPUT_BYTES = 64 * 1024 * 1024;
+const CHECKPOINT_INTERVAL_MS = 10_000;
 
 /** The reason given to an in-flight attempt's AbortController when the job pauses: not a failure. */
 const PAUSE = Symbol('pause');
@@ -83,6 +89,15 @@ export class Job extends EventEmitter {
   private diskWait: Promise<void> | null = null;
   private failure: EngineError | null = null;
   private terminalEmitted = false;
+  private staging: StagingArea | null = null;
+  private hasher: ResumableSha256 | null = null;
+  private checkpointing = false;
+  private checkpointTask: Promise<void> | null = null;
+  private checkpointError: EngineError | null = null;
+  private readonly consumedAwaiting: number[] = [];
+  private lastCheckpoint = { at: 0, written: 0 };
+  private consumedBase = 0;
+  readonly checkpointStats = { count: 0, bytes: 0, saveMs: 0 };
   private journal: Journal | null = null;
   private readonly stagedRecords = new Map<number, { length: number; crc: number }>();
   private lock: JobLock | null = null;
@@ -195,7 +210,9 @@ export class Job extends EventEmitter {
       target,
     };
     let resumeFrom = 0;
-    if (previous && previous.identity.target === target && previous.identity.url === o.url) {
+    let resumePoint: SavedCheckpoint | null = null;
+    const sameJob = !!previous && previous.identity.target === target && previous.identity.url === o.url;
+    if (previous && sameJob) {
       const change = describeUpstreamChange(previous.identity, probed);
       if (change) {
         throw new UpstreamChangedError(
@@ -206,11 +223,15 @@ export class Job extends EventEmitter {
       // Download-only output is committed chunk by chunk; extraction restarts from the beginning until a
       // checkpoint says otherwise.
       if (identity.mode === 'download' && previous.identity.chunkSize === o.chunkSize) resumeFrom = previous.consumedChunks;
+      if (identity.mode === 'extract' && previous.identity.chunkSize === o.chunkSize) resumePoint = await loadCheckpoint(o.stateDir);
     }
+    if (!sameJob) await clearCheckpoint(o.stateDir);
 
     this.mode = probed.rangeSupported && probed.size !== null && probed.size > 0 ? 'ranged' : 'single-stream';
     const size = probed.size ?? 0;
     const chunkCount = this.mode === 'ranged' ? Math.ceil(size / o.chunkSize) : 0;
+    resumePoint = this.usableResumePoint(resumePoint, size);
+    if (resumePoint) resumeFrom = Math.floor(resumePoint.extract.compressedOffset / o.chunkSize);
     resumeFrom = Math.min(resumeFrom, chunkCount);
     this.emitEvent({
       type: 'probed',
@@ -234,8 +255,9 @@ export class Job extends EventEmitter {
             format: o.format,
             strict: o.strict,
             onWarning: (w: { entry: string; code: string; reason: string }) => this.emitEvent({ type: 'warning', code: w.code, message: w.reason, entry: w.entry }),
+            ...(resumePoint ? { resumeFrom: resumePoint.extract } : {}),
           },
-          o.sha256 !== null,
+          o.sha256 !== null && this.mode !== 'ranged',
         )
       : await OutputFileSink.open(o.output!, resumeFrom * o.chunkSize, o.sha256 !== null);
 
@@ -245,11 +267,12 @@ export class Job extends EventEmitter {
     this.ticker.unref();
     this.lastTick = { at: performance.now(), fetched: 0, consumed: 0 };
 
-    if (this.mode === 'ranged') await this.runRanged(size, chunkCount, resumeFrom, record);
+    if (this.mode === 'ranged') await this.runRanged(size, chunkCount, resumeFrom, record, resumePoint);
     else await this.runSingleStream(probed);
 
     this.setState('verifying');
-    const result: SinkResult = await this.sink.finish();
+    const finished: SinkResult = await this.sink.finish();
+    const result = this.hasher ? { ...finished, sha256: this.hasher.digest() } : finished;
     if (o.sha256 !== null && result.sha256 !== o.sha256) {
       throw new IntegrityError(`SHA-256 mismatch: expected ${o.sha256}, got ${result.sha256}. The download does not match the published checksum; do not use it.`, {
         details: { expected: o.sha256, actual: result.sha256 },
@@ -262,6 +285,7 @@ export class Job extends EventEmitter {
     await this.journal?.close();
     this.journal = null;
     await fsp.rm(`${o.stateDir}/journal.log`, { force: true });
+    await clearCheckpoint(o.stateDir);
     this.tick();
     return {
       bytesTotal: probed.size,
@@ -283,6 +307,23 @@ export class Job extends EventEmitter {
     for (const name of await fsp.readdir(this.options.stateDir)) {
       if (/^chunk-\d+\.(part|bin)$/.test(name) || name === 'journal.log') await fsp.rm(`${this.options.stateDir}/${name}`, { force: true });
     }
+    await clearCheckpoint(this.options.stateDir);
+  }
+
+  /** A saved checkpoint is used only if it fits this file and can verify what it must. */
+  private usableResumePoint(point: SavedCheckpoint | null, size: number): SavedCheckpoint | null {
+    if (!point) return null;
+    const why =
+      this.mode !== 'ranged'
+        ? 'the server no longer serves ranges'
+        : point.extract.compressedOffset > size
+          ? 'it lies beyond the end of the file'
+          : this.options.sha256 !== null && !point.sha256
+            ? 'it holds no checksum state, and --sha256 must cover every byte'
+            : null;
+    if (!why) return point;
+    this.emitEvent({ type: 'warning', code: 'CHECKPOINT_IGNORED', message: `The saved checkpoint cannot be used (${why}); extraction starts from the beginning.` });
+    return null;
   }
 
   private async probeWithRetries(): Promise<ProbeResult> {
@@ -306,8 +347,20 @@ export class Job extends EventEmitter {
 
   // ---- ranged mode ---------------------------------------------------------------------------------------
 
-  private async runRanged(size: number, chunkCount: number, startChunk: number, record: JobStateRecord): Promise<void> {
+  private async runRanged(size: number, chunkCount: number, startChunk: number, record: JobStateRecord, resumePoint: SavedCheckpoint | null): Promise<void> {
     const o = this.options;
+    const resumeOffset = resumePoint ? resumePoint.extract.compressedOffset : startChunk * o.chunkSize;
+    this.consumedBase = resumePoint ? resumeOffset : 0;
+    if (o.sha256 !== null && this.sink instanceof ExtractSink) this.hasher = await ResumableSha256.create(resumePoint?.sha256 ?? null);
+    // A window of one slot cannot hold a consumed chunk while the next one is fetched: no checkpoints then.
+    this.checkpointing = this.sink instanceof ExtractSink && o.window >= 2;
+    if (resumePoint) {
+      this.emitEvent({
+        type: 'warning',
+        code: 'RESUMED',
+        message: `Resuming from the checkpoint at byte ${resumeOffset} of ${size} (${((resumeOffset / size) * 100).toFixed(1)}%, ${resumePoint.extract.entries} entries done): chunks before chunk ${startChunk} are not fetched again.`,
+      });
+    }
     const staging = new StagingArea(o.stateDir);
     await staging.init();
     const opened = await Journal.open(o.stateDir);
@@ -336,7 +389,7 @@ export class Job extends EventEmitter {
       failAll(err);
       throw err;
     });
-    const consumer = this.consume(staging, startChunk, chunkCount, record).catch((err) => {
+    const consumer = this.consume(staging, startChunk, chunkCount, record, resumeOffset - startChunk * o.chunkSize).catch((err) => {
       failAll(err);
       throw err;
     });
@@ -530,8 +583,9 @@ export class Job extends EventEmitter {
   }
 
   /** Feeds staged chunks to the sink strictly in order, returning each slot once its bytes are consumed. */
-  private async consume(staging: StagingArea, startChunk: number, chunkCount: number, record: JobStateRecord): Promise<void> {
+  private async consume(staging: StagingArea, startChunk: number, chunkCount: number, record: JobStateRecord, skipInFirst: number): Promise<void> {
     const o = this.options;
+    this.staging = staging;
     for (let index = startChunk; index < chunkCount; index++) {
       this.nextToConsume = index;
       this.emitWindow();
@@ -539,11 +593,13 @@ export class Job extends EventEmitter {
       await this.whileRunning();
       const rec = this.records!.get(index);
       this.setChunk(rec, 'extracting');
-      const stream = createReadStream(staging.stagedPath(index), { highWaterMark: 1024 * 1024 });
+      const from = index === startChunk ? skipInFirst : 0;
+      const stream = createReadStream(staging.stagedPath(index), { highWaterMark: 1024 * 1024, start: from });
       try {
         for await (const piece of stream as AsyncIterable<Buffer>) {
           if (this.failure) throw this.failure;
           await this.sink!.write(piece);
+          this.maybeCheckpoint(false);
         }
       } catch (err) {
         stream.destroy();
@@ -557,13 +613,105 @@ export class Job extends EventEmitter {
         record.consumedChunks = index + 1;
         record.updatedAt = Date.now();
         await saveJobState(o.stateDir, record);
+        await this.releaseChunk(index);
+        continue;
       }
-      await staging.remove(index);
       this.setChunk(rec, 'done');
-      this.records!.settle(index);
-      this.window!.release(index);
+      this.consumedAwaiting.push(index);
+      if (!this.checkpointing) {
+        await this.releaseConsumed(Number.POSITIVE_INFINITY);
+        continue;
+      }
+      // A slot returns only once a durable checkpoint lies past its chunk, so a crash costs at most the window.
+      this.maybeCheckpoint(true);
+      if (this.consumedAwaiting.length >= o.window) {
+        // Every slot holds a consumed chunk and the next chunk cannot be admitted: the checkpoint needs more
+        // input than the window can give (a deflate block longer than the window). Give the oldest slot back.
+        const oldest = this.consumedAwaiting[0]!;
+        await this.hasher?.advanceTo(Math.min(this.records!.get(oldest).start + this.records!.get(oldest).length, this.probeResult!.size!), o.chunkSize, (i) => staging.stagedPath(i));
+        this.consumedAwaiting.shift();
+        await this.releaseChunk(oldest);
+      }
+      if (this.checkpointError) throw this.checkpointError;
     }
+    await this.checkpointTask;
+    if (this.checkpointError) throw this.checkpointError;
+    await this.hasher?.advanceTo(this.probeResult!.size!, o.chunkSize, (i) => staging.stagedPath(i));
+    await this.releaseConsumed(Number.POSITIVE_INFINITY);
     this.nextToConsume = null;
+    this.emitWindow();
+  }
+
+  /** Starts a checkpoint when one is due (every 64 MiB of output, 10 s, or a chunk consumed); never waits for it. */
+  private maybeCheckpoint(chunkConsumed: boolean): void {
+    if (!this.checkpointing || this.checkpointTask || !(this.sink instanceof ExtractSink)) return;
+    const written = this.sink.written;
+    const due = chunkConsumed || performance.now() - this.lastCheckpoint.at >= CHECKPOINT_INTERVAL_MS || written - this.lastCheckpoint.written >= CHECKPOINT_OUTPUT_BYTES;
+    if (!due) return;
+    this.lastCheckpoint = { at: performance.now(), written };
+    this.checkpointTask = this.takeCheckpoint(this.sink)
+      .catch((err) => {
+        this.checkpointError ??= toEngineError(err, 'E_JOURNAL');
+      })
+      .finally(() => {
+        this.checkpointTask = null;
+      });
+  }
+
+  private async takeCheckpoint(sink: ExtractSink): Promise<void> {
+    const cp = await sink.checkpoint();
+    if (!cp) {
+      this.checkpointing = false;
+      this.emitEvent({
+        type: 'warning',
+        code: 'CHECKPOINT_UNSUPPORTED',
+        message: `Extraction cannot be checkpointed (${sink.checkpointUnsupportedReason ?? 'unsupported format'}): if the job stops, it re-reads the archive from the beginning.`,
+      });
+      await this.hasher?.advanceTo(this.hashableEnd(), this.options.chunkSize, (i) => this.staging!.stagedPath(i));
+      await this.releaseConsumed(Number.POSITIVE_INFINITY);
+      return;
+    }
+    // Offsets in a checkpoint are absolute in the file, also for an extractor that was itself resumed.
+    const offset = cp.compressedOffset;
+    const absolute = cp;
+    if (this.hasher) {
+      // The escape hatch above may have hashed past this point; such a checkpoint could not verify a resume.
+      if (this.hasher.position > offset) return;
+      await this.hasher.advanceTo(offset, this.options.chunkSize, (i) => this.staging!.stagedPath(i));
+    }
+    const t0 = performance.now();
+    const bytes = await saveCheckpoint(this.options.stateDir, { version: 1, savedAt: Date.now(), extract: absolute, sha256: this.hasher?.save() ?? null });
+    this.checkpointStats.count++;
+    this.checkpointStats.bytes = bytes;
+    this.checkpointStats.saveMs += performance.now() - t0;
+    await this.releaseConsumed(offset);
+  }
+
+  /** Everything the hasher may read: the end of the last consumed chunk. */
+  private hashableEnd(): number {
+    const last = this.consumedAwaiting[this.consumedAwaiting.length - 1];
+    if (last === undefined) return this.hasher?.position ?? 0;
+    const rec = this.records!.get(last);
+    return rec.start + rec.length;
+  }
+
+  /** Gives back the slots of consumed chunks that lie wholly before `offset`. */
+  private async releaseConsumed(offset: number): Promise<void> {
+    while (this.consumedAwaiting.length > 0) {
+      const index = this.consumedAwaiting[0]!;
+      const rec = this.records!.get(index);
+      if (rec.start + rec.length > offset) break;
+      this.consumedAwaiting.shift();
+      await this.releaseChunk(index);
+    }
+  }
+
+  private async releaseChunk(index: number): Promise<void> {
+    await this.staging!.remove(index);
+    const rec = this.records!.get(index);
+    if (rec.state !== 'done') this.setChunk(rec, 'done');
+    this.records!.settle(index);
+    this.window!.release(index);
     this.emitWindow();
   }
 
@@ -716,7 +864,7 @@ export class Job extends EventEmitter {
 
   private tick(): void {
     const now = performance.now();
-    const consumed = this.sink?.consumed ?? 0;
+    const consumed = this.consumedBase + (this.sink?.consumed ?? 0);
     const dt = (now - this.lastTick.at) / 1000;
     if (dt > 0) {
       // Exponentially weighted, so one slow tick does not make the rate jump around.

@@ -6,6 +6,7 @@ import { promises as fsp } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { toEngineError } from './errors';
 import type { ArchiveFormat } from './events';
+import type { ExtractCheckpointData } from './checkpoint-store';
 import { Extractor, type ExtractOptions, type ExtractResult } from './extractor';
 
 export interface StreamSink {
@@ -31,13 +32,21 @@ export async function writeWithBackpressure(stream: Writable, data: Buffer): Pro
   if (!stream.write(data)) await once(stream, 'drain');
 }
 
+/** The extractor's resume interface (see extractor.ts): checkpoints the job persists, and resume from one. */
+interface Checkpointable {
+  checkpoint(): Promise<ExtractCheckpointData | null>;
+  readonly checkpointUnsupportedReason: string | null;
+}
+
 export class ExtractSink implements StreamSink {
   private readonly extractor: Extractor;
   private readonly hash: Hash | null;
   private failure: Error | null = null;
 
-  constructor(options: ExtractOptions, sha256: boolean) {
-    this.extractor = new Extractor(options);
+  /** `inlineSha256`: hash here (single stream); ranged jobs hash from the chunk files, resumably. */
+  constructor(options: ExtractOptions & { resumeFrom?: ExtractCheckpointData }, inlineSha256: boolean) {
+    this.extractor = new Extractor(options as ExtractOptions);
+    const sha256 = inlineSha256;
     this.hash = sha256 ? createHash('sha256') : null;
     // The extractor reports archive errors through done(); keep an 'error' listener so none is unhandled.
     this.extractor.on('error', (err: Error) => {
@@ -61,6 +70,24 @@ export class ExtractSink implements StreamSink {
     } catch {
       throw await this.settledError();
     }
+  }
+
+  /** True when the extractor can hand out checkpoints (the API exists and the format allows it). */
+  get canCheckpoint(): boolean {
+    const c = this.extractor as unknown as Partial<Checkpointable>;
+    return typeof c.checkpoint === 'function' && !c.checkpointUnsupportedReason;
+  }
+
+  get checkpointUnsupportedReason(): string | null {
+    const c = this.extractor as unknown as Partial<Checkpointable>;
+    if (typeof c.checkpoint !== 'function') return 'this build cannot checkpoint extraction';
+    return c.checkpointUnsupportedReason ?? null;
+  }
+
+  /** The next point extraction can resume from, once durable; null when the format cannot be checkpointed. */
+  async checkpoint(): Promise<ExtractCheckpointData | null> {
+    if (!this.canCheckpoint) return null;
+    return (this.extractor as unknown as Checkpointable).checkpoint();
   }
 
   async finish(): Promise<SinkResult> {
