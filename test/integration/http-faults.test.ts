@@ -91,6 +91,17 @@ test('baseline: no fault, the tree equals GNU tar and every byte is fetched once
   assert.equal(rangesAsked().length, chunks, 'one range request per chunk');
 });
 
+test('regression: extraction with sha256 read staged chunks after they were consumed (ENOENT); it verifies the compressed bytes', async () => {
+  plan(faultTimes(rangedGet(3 * CHUNK), { kind: 'cut', afterBytes: 10_000 }));
+  const expected = await sha256File(fx.archive);
+  const o = await runEngine(url, place('sha-extract'), { sha256: expected });
+  assertDone(o);
+  assert.equal(o.summary!.sha256, expected);
+  plan(undefined);
+  const wrong = await runEngine(url, place('sha-wrong'), { sha256: expected.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')) }, undefined, FAILS_FAST_MS);
+  assertFailedWith(wrong, 'E_CHECKSUM_MISMATCH');
+});
+
 // ---- row: server ignores Range, answers 200 ------------------------------------------------------------
 
 test('ignored Range (200 to a ranged GET) is never written into a chunk: a clear E_RANGE_IGNORED, then a clean resume', async () => {
@@ -188,7 +199,7 @@ test('CLI: an ETag change mid-download exits 4 with E_UPSTREAM_CHANGED as the la
   plan(changesAfter(4, '"v2"'));
   const { dest, stateDir } = place('cli-etag');
   const r = await runCli(['get', url, '--dest', dest, '--state-dir', stateDir, '--json', ...FAST_CLI], 15_000);
-  assert.equal(r.code, 4, r.stderr);
+  assert.equal(r.code, 4, `${r.stderr}\n${JSON.stringify(r.last)}`);
   assert.equal(r.last?.type, 'error');
   assert.equal(r.last?.code, 'E_UPSTREAM_CHANGED');
   assert.ok(Array.isArray(r.last?.causes));
@@ -201,14 +212,14 @@ test('CLI: the file changes between two runs (a 404 stopped the first): the seco
   plan(faultAlways((r) => r.path === path && r.range !== null && r.range.start >= 8 * CHUNK, { kind: 'status', status: 404 }));
   const { dest, stateDir } = place('cli-restart-change');
   const first = await runCli(['get', rotating, '--dest', dest, '--state-dir', stateDir, '--json', ...FAST_CLI], 15_000);
-  assert.equal(first.code, 1, first.stderr);
+  assert.equal(first.code, 1, `${first.stderr}\n${JSON.stringify(first.last)}`);
   assert.equal(first.last?.code, 'E_HTTP_STATUS');
   const other = Buffer.from(archive);
   other[Math.floor(other.length / 2)]! ^= 0xff;
   plan(undefined);
   await server.serve(path, other);
   const second = await runCli(['get', rotating, '--dest', dest, '--state-dir', stateDir, '--json', ...FAST_CLI], 15_000);
-  assert.equal(second.code, 4, second.stderr);
+  assert.equal(second.code, 4, `${second.stderr}\n${JSON.stringify(second.last)}`);
   assert.equal(second.last?.code, 'E_UPSTREAM_CHANGED');
   assert.equal(server.requestsFor(path, 'GET').filter((r) => r.range !== null && r.bytesSent > 0).length, 0, 'no byte of the new file was fetched');
   assert.deepEqual(splicedFiles(fx.reference, dest), []);
@@ -245,7 +256,7 @@ test('CLI: cuts and resets end in exit 0, a done line with the totals, and the r
   );
   const { dest, stateDir } = place('cli-cut');
   const r = await runCli(['get', url, '--dest', dest, '--state-dir', stateDir, '--json', ...FAST_CLI], 30_000);
-  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.code, 0, `${r.stderr}\n${JSON.stringify(r.last)}`);
   assert.equal(r.last?.type, 'done');
   assert.equal(r.last?.bytesTotal, fx.size);
   assert.equal(r.last?.bytesFetched, fx.size, 'the 40,000 committed bytes were not fetched again');
@@ -371,7 +382,7 @@ test('CLI: 404 at the probe exits 1 with E_HTTP_STATUS and a readable message', 
   plan(undefined);
   const { dest, stateDir } = place('cli-404');
   const r = await runCli(['get', server.url('/missing.tar.gz'), '--dest', dest, '--state-dir', stateDir, '--json', ...FAST_CLI], 30_000);
-  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.code, 1, `${r.stderr}\n${JSON.stringify(r.last)}`);
   assert.equal(r.last?.type, 'error');
   assert.equal(r.last?.code, 'E_HTTP_STATUS');
   assert.match(String(r.last?.message), /404/);

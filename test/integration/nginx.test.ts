@@ -119,7 +119,7 @@ test('CLI download-only from nginx is byte-identical; a wrong --sha256 exits 4',
     ['get', url, '--output', output, '--state-dir', join(dir, 'state-good'), '--chunk-size', '8M', '--sha256', expected, '--json'],
     120_000,
   );
-  assert.equal(good.code, 0, good.stderr);
+  assert.equal(good.code, 0, `${good.stderr}\n${JSON.stringify(good.last)}`);
   assert.equal(good.last?.type, 'done');
   assert.equal(good.last?.sha256, expected);
   assert.equal(await sha256File(output), expected);
@@ -129,7 +129,7 @@ test('CLI download-only from nginx is byte-identical; a wrong --sha256 exits 4',
     ['get', url, '--output', join(dir, 'other.tar.gz'), '--state-dir', join(dir, 'state-bad'), '--chunk-size', '8M', '--sha256', wrong, '--json'],
     120_000,
   );
-  assert.equal(bad.code, 4, bad.stderr);
+  assert.equal(bad.code, 4, `${bad.stderr}\n${JSON.stringify(bad.last)}`);
   assert.equal(bad.last?.type, 'error');
   assert.equal(bad.last?.code, 'E_CHECKSUM_MISMATCH');
 });
@@ -139,6 +139,6 @@ test('CLI get with --sha256 of the compressed file: extraction and verification 
   const dir = scratch(work, 'sha-extract');
   const dest = join(dir, 'out');
   const r = await runCli(['get', url, '--dest', dest, '--state-dir', join(dir, 'state'), '--chunk-size', '8M', '--sha256', await sha256File(fx.archive), '--json'], 120_000);
-  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.code, 0, `${r.stderr}\n${JSON.stringify(r.last)}`);
   assertTreesEqual(fx.reference, dest);
 });
