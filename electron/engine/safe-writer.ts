@@ -21,6 +21,9 @@ const fsp = fs.promises;
 const PERMISSION_BITS = 0o777;
 /** Background closes allowed at once before a new member waits (many small files stay fast). */
 const MAX_PENDING_CLOSES = 64;
+/** Small files written whole in the background at once, and their bytes held in memory. */
+const MAX_PENDING_FILES = 64;
+const MAX_PENDING_FILE_BYTES = 32 * 1024 * 1024;
 
 export interface EntryWarning extends SkippedEntry {
   /** True when the member was not extracted; false when it was extracted with a change (root stripped, mode masked). */
@@ -73,6 +76,10 @@ export class SafeWriter {
   /** Descriptors of files still being written: closed by abort() so a stopped extraction leaks none. */
   private readonly openFds = new Set<number>();
   private closeError: unknown = null;
+  /** Small files being created in the background, by folded name: a later member on that name waits. */
+  private readonly pendingFiles = new Map<string, Promise<void>>();
+  private pendingFileBytes = 0;
+  private backgroundError: EngineError | null = null;
   private freeBytes = Number.POSITIVE_INFINITY;
   private _bytesWritten = 0;
   private _entries = 0;
@@ -121,12 +128,14 @@ export class SafeWriter {
   }
 
   /**
-   * Creates one member. Returns a sink when file data must follow, else null (directory, link, or a skipped
+   * Creates one member. With `wholeData` (a regular file's complete content, small), the file is written
+   * in the background and null is returned: many small files then cost no round trips each. Else returns a sink when file data must follow, else null (directory, link, or a skipped
    * member, whose data the caller drains). Throws on I/O failure, or for an unsafe member in strict mode.
    */
-  async begin(entry: EntryHeader): Promise<FileSink | null> {
+  async begin(entry: EntryHeader, wholeData: Buffer[] | null = null): Promise<FileSink | null> {
+    if (this.backgroundError) throw this.backgroundError;
     try {
-      const sink = await this.create(entry);
+      const sink = await this.create(entry, wholeData);
       this._entries++;
       return sink;
     } catch (err) {
@@ -173,6 +182,8 @@ export class SafeWriter {
 
   /** Waits for background closes, then applies directory modes and mtimes, deepest first. */
   async finish(): Promise<void> {
+    await Promise.all([...this.pendingFiles.values()]);
+    if (this.backgroundError) throw this.backgroundError;
     await this.drainCloses();
     const keys = [...this.dirMeta.keys()].sort((a, b) => depth(b) - depth(a));
     for (const key of keys) {
@@ -194,12 +205,12 @@ export class SafeWriter {
   async abort(): Promise<void> {
     const open = [...this.openFds];
     this.openFds.clear();
-    await Promise.allSettled([...this.pendingCloses, ...open.map((fd) => promisify(fs.close)(fd))]);
+    await Promise.allSettled([...this.pendingFiles.values(), ...this.pendingCloses, ...open.map((fd) => promisify(fs.close)(fd))]);
   }
 
   // --- members -------------------------------------------------------------------------------------
 
-  private async create(entry: EntryHeader): Promise<FileSink | null> {
+  private async create(entry: EntryHeader, wholeData: Buffer[] | null): Promise<FileSink | null> {
     if (entry.type === 'other') {
       throw new Skip('UNSUPPORTED_TYPE', `${entry.rawType} members are not extracted`);
     }
@@ -222,6 +233,7 @@ export class SafeWriter {
     await this.ensureParents(parts, true);
     const abs = this.absolute(parts);
     const key = parts.join('/');
+    await this.pendingFiles.get(foldKey(parts));
     let sink: FileSink | null = null;
     switch (entry.type) {
       case 'directory':
@@ -237,6 +249,11 @@ export class SafeWriter {
         break;
       case 'file': {
         await this.ensureSpace(entry.size, abs);
+        if (wholeData) {
+          await this.writeInBackground(parts, abs, key, entry, wholeData);
+          this.written.add(key);
+          break;
+        }
         let fd = -1;
         await this.replaceWith(abs, key, entry, async () => {
           fd = await openFd(abs, CREATE_FLAGS, entry.mode & PERMISSION_BITS);
@@ -304,6 +321,7 @@ export class SafeWriter {
       },
     );
     const abs = this.absolute(verdict.parts);
+    await this.pendingFiles.get(foldKey(verdict.parts));
     const st = ok ? await fsp.lstat(abs).catch(() => null) : null;
     if (!st || !st.isFile()) throw new Skip('HARDLINK_TARGET', `the hardlink target ${linkname} is not a regular file reached without links`);
     return abs;
@@ -400,6 +418,44 @@ export class SafeWriter {
     const prefix = key + '/';
     for (const k of this.dirs) if (k.startsWith(prefix)) this.dirs.delete(k);
     for (const k of this.dirMeta.keys()) if (k.startsWith(prefix)) this.dirMeta.delete(k);
+  }
+
+  /** Creates, fills, times and closes a small file off the member's critical path (bounded in count and bytes). */
+  private async writeInBackground(parts: string[], abs: string, key: string, entry: EntryHeader, data: Buffer[]): Promise<void> {
+    const folded = foldKey(parts);
+    const size = data.reduce((n, b) => n + b.length, 0);
+    const job = (async () => {
+      let fd = -1;
+      await this.replaceWith(abs, key, entry, async () => {
+        fd = await openFd(abs, CREATE_FLAGS, entry.mode & PERMISSION_BITS);
+      });
+      try {
+        if (size > 0) await writevAll(fd, data, 0);
+        this._bytesWritten += size;
+        await promisify(fs.futimes)(fd, Date.now() / 1000, entry.mtime);
+      } finally {
+        await promisify(fs.close)(fd);
+      }
+    })().catch((err) => {
+      if (err instanceof Skip) {
+        try {
+          this.report(entry, err.code, err.reason, true);
+        } catch (strictErr) {
+          this.backgroundError ??= strictErr as EngineError;
+        }
+        return;
+      }
+      this.backgroundError ??= this.ioError(err, entry.name, abs);
+    });
+    const tracked = job.finally(() => {
+      this.pendingFileBytes -= size;
+      if (this.pendingFiles.get(folded) === tracked) this.pendingFiles.delete(folded);
+    });
+    this.pendingFiles.set(folded, tracked);
+    this.pendingFileBytes += size;
+    while (this.pendingFiles.size >= MAX_PENDING_FILES || this.pendingFileBytes > MAX_PENDING_FILE_BYTES) {
+      await Promise.race(this.pendingFiles.values());
+    }
   }
 
   private sinkFor(fd: number, abs: string, entry: EntryHeader, startAt: number, handle: fs.promises.FileHandle | null): FileSink {

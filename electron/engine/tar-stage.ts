@@ -11,6 +11,8 @@ import type { ExtractLimits } from './tar-limits';
 
 /** Data is handed to the file system in batches of about this size (one writev each). */
 const WRITE_BATCH = 1024 * 1024;
+/** Files up to this size are collected whole and written in the background (no round trip per file). */
+const SMALL_FILE_BYTES = 256 * 1024;
 
 // The slice of tar-stream's (streamx-based) API used here, typed loosely on purpose: unknown type flags
 // arrive as a null type, and the pax record map is not in its published types.
@@ -175,6 +177,10 @@ export class TarStage extends Writable {
       );
     }
     const entry = toEntryHeader(header, framed.headerOffset);
+    if (entry.type === 'file' && entry.size <= SMALL_FILE_BYTES) {
+      await this.writer.begin(entry, await collect(stream));
+      return;
+    }
     const sink = await this.writer.begin(entry);
     if (sink) await pump(stream, sink);
     else await drain(stream);
@@ -247,6 +253,15 @@ function pump(stream: TarStreamEntry, sink: FileSink): Promise<void> {
         .then(resolve, fail);
     });
     stream.on('error', fail);
+  });
+}
+
+function collect(stream: TarStreamEntry): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    stream.on('data', (buf) => parts.push(buf));
+    stream.on('end', () => resolve(parts));
+    stream.on('error', reject);
   });
 }
 
