@@ -33,6 +33,7 @@ import { preflightDestination } from './preflight';
 import { Journal } from './journal';
 import { clearCheckpoint, loadCheckpoint, saveCheckpoint, type SavedCheckpoint } from './checkpoint-store';
 import { ResumableSha256 } from './resumable-hash';
+import { checkFreeSpace, gzipSizeHint, type SpaceNeed } from './space-check';
 import { JobLock } from './job-lock';
 
 export type { JobOptions } from './job-options';
@@ -40,6 +41,7 @@ export type { JobOptions } from './job-options';
 /** Checkpoint cadence: every ~64 MiB of output or ~10 s, whichever comes first (plus one per consumed chunk). */
 const CHECKPOINT_OUTPUT_BYTES = 64 * 1024 * 1024;
 const CHECKPOINT_INTERVAL_MS = 10_000;
+const SIZE_HINT_MIN_BYTES = 256 * 1024 * 1024;
 
 /** The reason given to an in-flight attempt's AbortController when the job pauses: not a failure. */
 const PAUSE = Symbol('pause');
@@ -97,6 +99,7 @@ export class Job extends EventEmitter {
   private readonly consumedAwaiting: number[] = [];
   private lastCheckpoint = { at: 0, written: 0 };
   private consumedBase = 0;
+  private hashChain: Promise<void> = Promise.resolve();
   readonly checkpointStats = { count: 0, bytes: 0, saveMs: 0 };
   private journal: Journal | null = null;
   private readonly stagedRecords = new Map<number, { length: number; crc: number }>();
@@ -245,6 +248,8 @@ export class Job extends EventEmitter {
       format: o.output ? 'raw' : o.format === 'auto' ? null : o.format,
     });
 
+    if (!o.force) await this.preflightSpace(probed, chunkCount, resumeFrom, resumePoint);
+
     const record: JobStateRecord = { version: 1, identity, consumedChunks: resumeFrom, complete: false, updatedAt: Date.now() };
     await saveJobState(o.stateDir, record);
 
@@ -308,6 +313,21 @@ export class Job extends EventEmitter {
       if (/^chunk-\d+\.(part|bin)$/.test(name) || name === 'journal.log') await fsp.rm(`${this.options.stateDir}/${name}`, { force: true });
     }
     await clearCheckpoint(this.options.stateDir);
+  }
+
+  /** Free space for the window and for what is known of the output, before anything is fetched. */
+  private async preflightSpace(probed: ProbeResult, chunkCount: number, startChunk: number, resumePoint: SavedCheckpoint | null): Promise<void> {
+    const o = this.options;
+    const needs: SpaceNeed[] = [];
+    const remainingChunks = Math.max(0, chunkCount - startChunk);
+    if (this.mode === 'ranged') needs.push({ path: o.stateDir, bytes: Math.min(o.window, remainingChunks) * o.chunkSize, what: 'the chunk window' });
+    if (o.output && probed.size !== null) needs.push({ path: dirname(o.output), bytes: probed.size - startChunk * o.chunkSize, what: 'the download' });
+    // The trailer hint costs two tiny requests: worth it only where running out of space would hurt.
+    if (o.dest && this.mode === 'ranged' && probed.size !== null && probed.size >= SIZE_HINT_MIN_BYTES) {
+      const hint = await gzipSizeHint(this.dispatcher!, probed.finalUrl, probed.size, probed.etag ?? probed.lastModified);
+      if (hint !== null) needs.push({ path: o.dest, bytes: hint - (resumePoint?.extract.bytesWritten ?? 0), what: 'the extracted files (gzip size hint)' });
+    }
+    await checkFreeSpace(needs);
   }
 
   /** A saved checkpoint is used only if it fits this file and can verify what it must. */
@@ -627,16 +647,13 @@ export class Job extends EventEmitter {
       if (this.consumedAwaiting.length >= o.window) {
         // Every slot holds a consumed chunk and the next chunk cannot be admitted: the checkpoint needs more
         // input than the window can give (a deflate block longer than the window). Give the oldest slot back.
-        const oldest = this.consumedAwaiting[0]!;
-        await this.hasher?.advanceTo(Math.min(this.records!.get(oldest).start + this.records!.get(oldest).length, this.probeResult!.size!), o.chunkSize, (i) => staging.stagedPath(i));
-        this.consumedAwaiting.shift();
+        const oldest = this.consumedAwaiting.shift()!;
         await this.releaseChunk(oldest);
       }
       if (this.checkpointError) throw this.checkpointError;
     }
     await this.checkpointTask;
     if (this.checkpointError) throw this.checkpointError;
-    await this.hasher?.advanceTo(this.probeResult!.size!, o.chunkSize, (i) => staging.stagedPath(i));
     await this.releaseConsumed(Number.POSITIVE_INFINITY);
     this.nextToConsume = null;
     this.emitWindow();
@@ -667,7 +684,6 @@ export class Job extends EventEmitter {
         code: 'CHECKPOINT_UNSUPPORTED',
         message: `Extraction cannot be checkpointed (${sink.checkpointUnsupportedReason ?? 'unsupported format'}): if the job stops, it re-reads the archive from the beginning.`,
       });
-      await this.hasher?.advanceTo(this.hashableEnd(), this.options.chunkSize, (i) => this.staging!.stagedPath(i));
       await this.releaseConsumed(Number.POSITIVE_INFINITY);
       return;
     }
@@ -675,9 +691,9 @@ export class Job extends EventEmitter {
     const offset = cp.compressedOffset;
     const absolute = cp;
     if (this.hasher) {
-      // The escape hatch above may have hashed past this point; such a checkpoint could not verify a resume.
-      if (this.hasher.position > offset) return;
-      await this.hasher.advanceTo(offset, this.options.chunkSize, (i) => this.staging!.stagedPath(i));
+      await this.hashTo(offset);
+      // A slot given back early (see consume) may have been hashed past this point: its state cannot be saved here.
+      if (this.hasher.position !== offset) return;
     }
     const t0 = performance.now();
     const bytes = await saveCheckpoint(this.options.stateDir, { version: 1, savedAt: Date.now(), extract: absolute, sha256: this.hasher?.save() ?? null });
@@ -687,12 +703,13 @@ export class Job extends EventEmitter {
     await this.releaseConsumed(offset);
   }
 
-  /** Everything the hasher may read: the end of the last consumed chunk. */
-  private hashableEnd(): number {
-    const last = this.consumedAwaiting[this.consumedAwaiting.length - 1];
-    if (last === undefined) return this.hasher?.position ?? 0;
-    const rec = this.records!.get(last);
-    return rec.start + rec.length;
+  /** Advances the resumable hash to `offset`, one advance at a time (they read the chunk files in order). */
+  private hashTo(offset: number): Promise<void> {
+    const hasher = this.hasher;
+    if (!hasher) return Promise.resolve();
+    const run = this.hashChain.then(() => (hasher.position < offset ? hasher.advanceTo(offset, this.options.chunkSize, (i) => this.staging!.stagedPath(i)) : undefined));
+    this.hashChain = run.catch(() => undefined);
+    return run;
   }
 
   /** Gives back the slots of consumed chunks that lie wholly before `offset`. */
@@ -707,6 +724,9 @@ export class Job extends EventEmitter {
   }
 
   private async releaseChunk(index: number): Promise<void> {
+    const rec0 = this.records!.get(index);
+    // The hash reads staged files: a chunk file goes only once the hash has passed it.
+    await this.hashTo(rec0.start + rec0.length);
     await this.staging!.remove(index);
     const rec = this.records!.get(index);
     if (rec.state !== 'done') this.setChunk(rec, 'done');

@@ -71,7 +71,8 @@ test('ENOSPC while staging pauses as disk-full and resumes by itself once space 
     const filler = join(small, 'filler');
     writeFileSync(filler, Buffer.alloc(800 * 1024));
     const out = join(dir, 'raw.bin');
-    const job = new Job({ url, output: out, stateDir: join(small, 'state'), chunkSize: 256 * 1024, window: 2, concurrency: 2, retryBaseMs: 10 });
+    const job = new Job({ url, output: out, stateDir: join(small, 'state'), chunkSize: 256 * 1024, window: 2, concurrency: 2, retryBaseMs: 10, force: true });
+    // force: the up-front space check would refuse (rightly); this test is about running out mid-way.
     const states: string[] = [];
     let freed = false;
     job.on('event', (e: EngineEvent) => {

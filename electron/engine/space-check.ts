@@ -1,0 +1,72 @@
+// Will it fit? The staging window needs window x chunk size; the output needs what is known of its size: the
+// file itself (download only), or for a single-member gzip under 4 GiB the trailer's ISIZE, read with one
+// 4-byte range request at the end (a hint only: ISIZE is the size modulo 2^32).
+import { promises as fsp } from 'node:fs';
+import type { Dispatcher } from 'undici';
+import { EngineError, formatBytes } from './errors';
+import { discardBody, USER_AGENT } from './http';
+import { pathOf } from './probe';
+
+const FOUR_GIB = 2 ** 32;
+
+/** The uncompressed size hint of a gzip file from its trailer, or null when there is none to trust. */
+export async function gzipSizeHint(dispatcher: Dispatcher, url: string, size: number, validator: string | null): Promise<number | null> {
+  if (size < 18 || size >= FOUR_GIB) return null;
+  const head = await readRange(dispatcher, url, 0, 1, validator);
+  if (!head || head[0] !== 0x1f || head[1] !== 0x8b) return null;
+  const tail = await readRange(dispatcher, url, size - 4, size - 1, validator);
+  if (!tail) return null;
+  const isize = tail.readUInt32LE(0);
+  // A multi-member file's last ISIZE covers only its last member: implausibly small next to the whole file.
+  return isize >= size / 2 ? isize : null;
+}
+
+async function readRange(dispatcher: Dispatcher, url: string, start: number, end: number, validator: string | null): Promise<Buffer | null> {
+  try {
+    const res = await dispatcher.request({
+      origin: new URL(url).origin,
+      path: pathOf(url),
+      method: 'GET',
+      headers: { 'user-agent': USER_AGENT, range: `bytes=${start}-${end}`, ...(validator ? { 'if-range': validator } : {}) },
+    });
+    if (res.statusCode !== 206) {
+      discardBody(res.body);
+      return null;
+    }
+    const buf = Buffer.from(await res.body.arrayBuffer());
+    return buf.length === end - start + 1 ? buf : null;
+  } catch {
+    return null; // a hint only: never fail a job over it
+  }
+}
+
+export interface SpaceNeed {
+  path: string;
+  bytes: number;
+  what: string;
+}
+
+/** Refuses up front when a filesystem cannot hold what the job will write (needs on one device are summed). */
+export async function checkFreeSpace(needs: SpaceNeed[]): Promise<void> {
+  const byDevice = new Map<number, { free: number; needs: SpaceNeed[]; path: string }>();
+  for (const need of needs) {
+    if (need.bytes <= 0) continue;
+    const st = await fsp.stat(need.path).catch(() => null);
+    const fs = await fsp.statfs(need.path).catch(() => null);
+    if (!st || !fs) continue;
+    const entry = byDevice.get(st.dev) ?? { free: fs.bavail * fs.bsize, needs: [], path: need.path };
+    entry.needs.push(need);
+    byDevice.set(st.dev, entry);
+  }
+  for (const { free, needs: list, path } of byDevice.values()) {
+    const total = list.reduce((s, n) => s + n.bytes, 0);
+    if (total > free) {
+      throw new EngineError(
+        'E_DISK_FULL',
+        `Not enough free space on the filesystem of ${path}: ${formatBytes(free)} free, about ${formatBytes(total)} needed (${list.map((n) => `${n.what} ${formatBytes(n.bytes)}`).join(', ')}). ` +
+          'Free some space, choose another destination or a smaller --window/--chunk-size, or pass --force to start anyway.',
+        { details: { path, free, needed: total } },
+      );
+    }
+  }
+}
