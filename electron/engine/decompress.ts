@@ -4,6 +4,7 @@
 import type { Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { ArchiveError } from './errors';
+import { CheckpointingGunzip, type GunzipChunk, type GzipCheckpoint } from './gzip-checkpoint';
 
 export type CompressedFormat = 'gzip' | 'zstd';
 
@@ -102,4 +103,49 @@ function nodeDecoder(format: CompressedFormat, stream: Transform): Decompressor 
 
 function corrupt(format: CompressedFormat, message: string, offset: number, cause: unknown): ArchiveError {
   return new ArchiveError('E_ARCHIVE_CORRUPT', message + '.', { cause, details: { offset, format } });
+}
+
+/**
+ * The gzip decoder of a resumable extraction: synchronous, so the extractor decides exactly where output
+ * stops, and it hands out checkpoints between output buffers. Its errors are already coded ArchiveErrors.
+ */
+export class ResumableGunzip {
+  private readonly decoder: CheckpointingGunzip;
+
+  constructor(resumeFrom?: GzipCheckpoint) {
+    this.decoder = new CheckpointingGunzip({ engine: 'auto', outputChunkBytes: CHUNK_SIZE, ...(resumeFrom ? { resumeFrom } : {}) });
+  }
+
+  /** Compressed bytes consumed so far, as an offset in the whole file. */
+  get position(): number {
+    return this.decoder.compressedPosition;
+  }
+
+  requestCheckpoint(): void {
+    this.decoder.requestCheckpoint();
+  }
+
+  push(input: Buffer): GunzipChunk[] {
+    return this.decoder.push(input);
+  }
+
+  /**
+   * End of input: the rest of the output, or a coded error (truncated, corrupt, trailing garbage).
+   * Zero bytes after the last member are refused like any trailing data, as Node's gunzip does.
+   */
+  finish(): GunzipChunk[] {
+    const rest = this.decoder.finish();
+    const zeros = this.decoder.stats.trailingZeroBytes;
+    if (zeros > 0) {
+      const at = this.decoder.compressedPosition - zeros;
+      throw new ArchiveError('E_TRAILING_GARBAGE', `${zeros} unexpected bytes follow the end of the gzip stream, from byte ${at}.`, {
+        details: { offset: at, format: 'gzip', trailingBytes: zeros },
+      });
+    }
+    return rest;
+  }
+
+  close(): void {
+    this.decoder.close();
+  }
 }

@@ -1,16 +1,24 @@
 // The extractor the job writes the downloaded (compressed) stream into, in order: format detection on
 // the first bytes, then decompression, then the tar stage (tar-stream + framer) and the safe writer.
 // Each stage is its own module; this file only wires them and turns failures into one coded error.
+//
+// Resume: for gzip and plain tar the extraction can be checkpointed (`checkpoint()`): the decoder, the
+// tar stage and the writer are captured together at one uncompressed offset once every byte before it
+// is on disk and fsynced, and a new Extractor built with `resumeFrom` continues from there when fed the
+// compressed bytes from `compressedOffset` on. zstd cannot be checkpointed (see checkpointUnsupportedReason).
 import { Writable } from 'node:stream';
-import { createDecompressor, type Decompressor, type DecompressorFactory } from './decompress';
+import { createDecompressor, ResumableGunzip, type Decompressor, type DecompressorFactory } from './decompress';
 import { AbortedError, ArchiveError, EngineError, toEngineError } from './errors';
+import { EXTRACT_CHECKPOINT_VERSION, extractCheckpointProblem, type ExtractCheckpoint, type TarResumeState } from './extract-checkpoint';
 import type { ExtractFormat, SkippedEntry } from './extract-types';
+import { isCheckpoint, type GunzipChunk, type GzipCheckpoint } from './gzip-checkpoint';
 import { DETECT_BYTES, detectFormat } from './format-detect';
 import { SafeWriter, type EntryWarning } from './safe-writer';
 import { TarStage } from './tar-stage';
 import { resolveLimits, type ExtractLimits } from './tar-limits';
 
 export type { SkippedEntry } from './extract-types';
+export type { ExtractCheckpoint } from './extract-checkpoint';
 export type { ExtractLimits } from './tar-limits';
 
 export interface ExtractOptions {
@@ -21,8 +29,10 @@ export interface ExtractOptions {
   limits?: Partial<ExtractLimits>;
   /** Every skipped or altered member, as it happens. `skipped: false` means extracted with a change. */
   onWarning?: (w: SkippedEntry & { skipped?: boolean }) => void;
-  /** Replaces Node's streaming decoders (a checkpointing gunzip for resumable extraction). */
+  /** Replaces the decoders (gzip then uses it instead of the checkpointing one, and cannot be checkpointed). */
   decompressor?: DecompressorFactory;
+  /** Continue from a checkpoint: the job then writes the compressed bytes from cp.compressedOffset on. */
+  resumeFrom?: ExtractCheckpoint;
 }
 
 export interface ExtractResult {
@@ -38,15 +48,25 @@ export interface ExtractResult {
 export class Extractor extends Writable {
   private readonly options: ExtractOptions;
   private readonly limits: ExtractLimits;
+  private readonly resumeFrom: ExtractCheckpoint | undefined;
   private readonly head: Buffer[] = [];
   private headBytes = 0;
   private _bytesIn = 0;
   private format: ExtractFormat | null = null;
   private writer: SafeWriter | null = null;
+  /** A streaming decoder (zstd, or a replacement given in the options). */
   private decoder: Decompressor | null = null;
+  /** The checkpointing gzip decoder, driven synchronously so output stops exactly at a checkpoint. */
+  private gunzip: ResumableGunzip | null = null;
   private tar: TarStage | null = null;
-  /** Where compressed bytes go once the pipeline is built: the decoder, or the tar stage for plain tar. */
-  private input: Writable | null = null;
+  private started = false;
+  /** Absolute offset in the tar stream of the next byte handed to the tar stage. */
+  private tarIn = 0;
+  /** Feeding and capturing run one at a time, in order. */
+  private work: Promise<void> = Promise.resolve();
+  private pendingCheckpoint: { promise: Promise<ExtractCheckpoint | null>; resolve: (cp: ExtractCheckpoint | null) => void; reject: (err: Error) => void } | null =
+    null;
+  private unsupportedReason: string | null = null;
   private failure: EngineError | null = null;
   private readonly finished: Promise<ExtractResult>;
 
@@ -54,18 +74,27 @@ export class Extractor extends Writable {
     super({ highWaterMark: 1024 * 1024 });
     this.options = options;
     this.limits = resolveLimits(options.limits);
+    this.resumeFrom = options.resumeFrom;
     this.finished = new Promise<ExtractResult>((resolve, reject) => {
-      this.once('finish', () => resolve(this.result()));
+      this.once('finish', () => {
+        // Nothing follows the end: a checkpoint still asked for has no point to land on.
+        this.settleCheckpoint(null);
+        resolve(this.result());
+      });
       this.once('error', reject);
       // destroy() without an error (the job was stopped): settles as aborted; after 'finish' this is a no-op.
-      this.once('close', () => reject(new AbortedError('The extraction was stopped before the end of the archive.')));
+      this.once('close', () => {
+        const stopped = new AbortedError('The extraction was stopped before the end of the archive.');
+        this.failCheckpoint(this.failure ?? stopped);
+        reject(stopped);
+      });
     });
     // done() is the way to learn the outcome; a missing 'error' listener must not crash the process.
     this.finished.catch(() => undefined);
     this.on('error', () => undefined);
   }
 
-  /** Compressed bytes accepted so far. */
+  /** Compressed bytes accepted so far (by this extractor: a resumed one counts from its checkpoint). */
   get bytesIn(): number {
     return this._bytesIn;
   }
@@ -79,6 +108,14 @@ export class Extractor extends Writable {
     return this.format;
   }
 
+  /**
+   * Why this extraction cannot be checkpointed (known once the format is: zstd, or a replaced decoder);
+   * null when it can, or before the format is known.
+   */
+  get checkpointUnsupportedReason(): string | null {
+    return this.unsupportedReason;
+  }
+
   /** Uncompressed tar bytes examined so far, and the member being written (for resume checkpoints). */
   get tarPosition(): { offset: number; entry: { name: string; headerOffset: number; dataOffset: number; size: number } | null } {
     return { offset: this.tar?.tarOffset ?? 0, entry: this.tar?.currentEntry ?? null };
@@ -89,26 +126,55 @@ export class Extractor extends Writable {
     return this.finished;
   }
 
+  /**
+   * Resolves with the next point the extraction can be resumed from, once every file byte before it is
+   * fsynced (durable): for gzip the next deflate block boundary or member start, for plain tar the end of
+   * the input accepted so far. Resolves null when the format cannot be checkpointed (see
+   * checkpointUnsupportedReason) or when the archive ends first. Extraction goes on while the caller
+   * persists it. Calls while one is pending share it; rejects if the extraction fails or is stopped first.
+   */
+  checkpoint(): Promise<ExtractCheckpoint | null> {
+    if (this.pendingCheckpoint) return this.pendingCheckpoint.promise;
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.unsupportedReason || this.writableFinished) return Promise.resolve(null);
+    if (this.destroyed) return Promise.reject(new AbortedError('The extraction was stopped.'));
+    let resolve!: (cp: ExtractCheckpoint | null) => void;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<ExtractCheckpoint | null>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    promise.catch(() => undefined);
+    this.pendingCheckpoint = { promise, resolve, reject };
+    this.armCheckpoint();
+    return promise;
+  }
+
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     this._bytesIn += chunk.length;
-    if (this.input) {
-      this.forward(chunk, cb);
+    if (this.started) {
+      this.feed(chunk).then(
+        () => cb(),
+        (err) => cb(this.fail(err)),
+      );
       return;
     }
     this.head.push(chunk);
     this.headBytes += chunk.length;
-    if (this.headBytes < DETECT_BYTES) {
+    if (this.headBytes < DETECT_BYTES && !this.resumeFrom) {
       cb();
       return;
     }
-    this.start(false).then(
-      () => this.forward(Buffer.concat(this.head.splice(0)), cb),
-      (err) => cb(this.fail(err)),
-    );
+    this.start(false)
+      .then(() => this.feed(Buffer.concat(this.head.splice(0))))
+      .then(
+        () => cb(),
+        (err) => cb(this.fail(err)),
+      );
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    const begin = this.input ? Promise.resolve() : this.start(true).then(() => this.writeHead());
+    const begin = this.started ? Promise.resolve() : this.start(true).then(() => this.feedHead());
     begin
       .then(() => this.endPipeline())
       .then(
@@ -120,6 +186,7 @@ export class Extractor extends Writable {
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     const e = err ? this.fail(err) : null;
     this.decoder?.stream.destroy();
+    this.gunzip?.close();
     if (this.tar && !this.tar.destroyed) this.tar.destroy();
     const abort = this.writer ? this.writer.abort() : Promise.resolve();
     void abort.then(() => cb(e));
@@ -130,8 +197,50 @@ export class Extractor extends Writable {
     return { format: this.format!, entries: w.entries, bytesWritten: w.bytesWritten, skipped: [...w.skipped], warnings: [...w.warnings] };
   }
 
-  /** Decides the format and builds decoder → tar stage → writer. */
+  /** Decides the format (or takes the checkpoint's) and builds decoder → tar stage → writer. */
   private async start(final: boolean): Promise<void> {
+    this.started = true;
+    const resume = this.resumeFrom;
+    if (resume) {
+      const problem = extractCheckpointProblem(resume);
+      if (problem) throw new EngineError('E_JOURNAL', `The extraction checkpoint cannot be used: ${problem}.`, { details: { offset: resume.compressedOffset } });
+      this.format = resume.format;
+    } else {
+      this.format = this.detect(final);
+    }
+    const format = this.format;
+    const custom = this.options.decompressor;
+    if (format === 'gzip' && !custom) {
+      this.gunzip = new ResumableGunzip(resume?.gzip ?? undefined);
+    } else if (format !== 'tar') {
+      this.decoder = (custom ?? createDecompressor)(format);
+      this.unsupportedReason = custom
+        ? 'a replacement decoder is in use'
+        : 'a zstd frame cannot be resumed in its middle (no zstd binding exposes the decoder window); ' +
+          'the zstd CLI writes one frame, so the only restart point is the start of the archive';
+    }
+    this.writer = await SafeWriter.open({
+      dest: this.options.dest,
+      limits: this.limits,
+      strict: this.options.strict ?? false,
+      onWarning: (w: EntryWarning) => this.options.onWarning?.(w),
+      trackDurability: this.unsupportedReason === null,
+      ...(resume ? { resumeFrom: { entries: resume.entries, bytesWritten: resume.bytesWritten, skipped: resume.skipped, warnings: resume.warnings, dirMeta: resume.dirMeta } } : {}),
+    });
+    const tar = new TarStage(this.writer, this.limits, resume?.tar);
+    tar.on('error', (err) => this.destroy(this.fail(err)));
+    this.tar = tar;
+    this.tarIn = resume ? resume.uncompressedOffset : 0;
+    const decoder = this.decoder;
+    if (decoder) {
+      decoder.stream.on('error', (err) => this.destroy(this.fail(decoder.toArchiveError(err, this._bytesIn))));
+      decoder.stream.pipe(tar);
+    }
+    await tar.start();
+    this.armCheckpoint();
+  }
+
+  private detect(final: boolean): ExtractFormat {
     const head = Buffer.concat(this.head);
     this.head.splice(0, this.head.length, head);
     const detection = detectFormat(head, final);
@@ -142,45 +251,133 @@ export class Extractor extends Writable {
         details: { offset: 0, expected: wanted, detected: detection.format },
       });
     }
-    this.format = detection.format;
-    const decoder = detection.format === 'tar' ? null : (this.options.decompressor ?? createDecompressor)(detection.format);
-    this.writer = await SafeWriter.open({
-      dest: this.options.dest,
-      limits: this.limits,
-      strict: this.options.strict ?? false,
-      onWarning: (w: EntryWarning) => this.options.onWarning?.(w),
-    });
-    const tar = new TarStage(this.writer, this.limits);
-    tar.on('error', (err) => this.destroy(this.fail(err)));
-    this.tar = tar;
-    if (decoder) {
-      this.decoder = decoder;
-      decoder.stream.on('error', (err) => this.destroy(this.fail(decoder.toArchiveError(err, this._bytesIn))));
-      decoder.stream.pipe(tar);
-      this.input = decoder.stream;
-    } else {
-      this.input = tar;
+    return detection.format;
+  }
+
+  /** Passes a checkpoint request on to where it can be met, once the pipeline exists. */
+  private armCheckpoint(): void {
+    if (!this.pendingCheckpoint || !this.started || !this.tar) return;
+    if (this.unsupportedReason) {
+      this.settleCheckpoint(null);
+    } else if (this.gunzip) {
+      this.gunzip.requestCheckpoint();
+    } else if (this.format === 'tar') {
+      // Plain tar: the end of what was accepted so far is a point; take it now if no input is being fed.
+      this.exclusive(() => this.captureTar()).catch((err) => this.destroy(this.fail(err)));
     }
   }
 
-  private writeHead(): Promise<void> {
+  private feedHead(): Promise<void> {
     const head = Buffer.concat(this.head.splice(0));
-    if (head.length === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => this.forward(head, (err) => (err ? reject(err) : resolve())));
+    return head.length === 0 ? Promise.resolve() : this.feed(head);
   }
 
-  private forward(chunk: Buffer, cb: (err?: Error | null) => void): void {
-    const input = this.input!;
-    if (input.write(chunk)) {
-      cb();
+  private feed(chunk: Buffer): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.gunzip) {
+        await this.deliver(this.gunzip.push(chunk));
+      } else if (this.decoder) {
+        await writeOrWait(this.decoder.stream, chunk);
+      } else {
+        await this.toTar(chunk);
+        if (this.pendingCheckpoint) await this.captureTar();
+      }
+    });
+  }
+
+  /** Hands decoded output to the tar stage in order, stopping at each checkpoint to capture it. */
+  private async deliver(items: GunzipChunk[]): Promise<void> {
+    for (const item of items) {
+      if (isCheckpoint(item)) await this.captureGzip(item);
+      else await this.toTar(item);
+    }
+  }
+
+  private toTar(buf: Buffer): Promise<void> {
+    this.tarIn += buf.length;
+    return writeOrWait(this.tar!, buf);
+  }
+
+  private async captureGzip(point: GzipCheckpoint): Promise<void> {
+    if (!this.pendingCheckpoint) return;
+    if (point.uncompressedOffset !== this.tarIn) {
+      throw new ArchiveError('E_INTERNAL', `gzip checkpoint at output byte ${point.uncompressedOffset}, but ${this.tarIn} bytes were handed on`);
+    }
+    const tar = await this.tar!.capture(this.tarIn);
+    if (!tar) {
+      this.gunzip!.requestCheckpoint();
       return;
     }
-    // Wait for room downstream; a failure destroys this stream, which drops the pending callback.
-    input.once('drain', () => cb());
+    this.settleCheckpoint(this.build('gzip', point.compressedOffset, point, tar));
+  }
+
+  private async captureTar(): Promise<void> {
+    if (!this.pendingCheckpoint || this.format !== 'tar') return;
+    const tar = await this.tar!.capture(this.tarIn);
+    // null: inside a long header sequence; the next write brings another chance.
+    if (tar) this.settleCheckpoint(this.build('tar', this.tarIn, null, tar));
+  }
+
+  private build(format: 'tar' | 'gzip', compressedOffset: number, gzip: GzipCheckpoint | null, tar: TarResumeState): ExtractCheckpoint {
+    const w = this.writer!.state();
+    return {
+      version: EXTRACT_CHECKPOINT_VERSION,
+      format,
+      compressedOffset,
+      uncompressedOffset: this.tarIn,
+      entries: w.entries,
+      bytesWritten: w.bytesWritten,
+      skipped: w.skipped,
+      warnings: w.warnings,
+      gzip,
+      tar,
+      dirMeta: w.dirMeta,
+    };
+  }
+
+  private settleCheckpoint(cp: ExtractCheckpoint | null): void {
+    const p = this.pendingCheckpoint;
+    this.pendingCheckpoint = null;
+    p?.resolve(cp);
+  }
+
+  private failCheckpoint(err: Error): void {
+    const p = this.pendingCheckpoint;
+    this.pendingCheckpoint = null;
+    p?.reject(err);
+  }
+
+  /** Runs `step` after every step queued before it. */
+  private exclusive(step: () => Promise<void>): Promise<void> {
+    const run = this.work.then(step);
+    this.work = run.catch(() => undefined);
+    return run;
   }
 
   /** Ends the input and waits for the tar stage to flush every file; then checks for unread input. */
-  private endPipeline(): Promise<void> {
+  private async endPipeline(): Promise<void> {
+    let late: EngineError | null = null;
+    await this.exclusive(async () => {
+      if (!this.gunzip) return;
+      let rest: GunzipChunk[] = [];
+      try {
+        rest = this.gunzip.finish();
+      } catch (err) {
+        // Trailing data after complete members: the archive before it is whole, so finish it first.
+        if (!(err instanceof EngineError) || err.code !== 'E_TRAILING_GARBAGE') throw err;
+        late = err;
+      }
+      await this.deliver(rest);
+    });
+    try {
+      await this.endStages();
+    } catch (err) {
+      throw late ?? err;
+    }
+    if (late) throw late;
+  }
+
+  private endStages(): Promise<void> {
     const tar = this.tar!;
     const decoder = this.decoder;
     return new Promise<void>((resolve, reject) => {
@@ -205,13 +402,34 @@ export class Extractor extends Writable {
       });
       tar.once('error', reject);
       decoder?.stream.once('error', (err) => reject(decoder.toArchiveError(err, this._bytesIn)));
-      this.input!.end();
+      (decoder ? decoder.stream : tar).end();
     });
   }
 
   /** Records the first failure (later ones are consequences) and returns it. */
   private fail(err: unknown): EngineError {
     if (!this.failure) this.failure = toEngineError(err, 'E_INTERNAL');
+    this.failCheckpoint(this.failure);
     return this.failure;
   }
+}
+
+/** Writes into a stream, resolving at once or when it drains; rejects if it fails or closes first. */
+function writeOrWait(stream: Writable, buf: Buffer): Promise<void> {
+  if (stream.write(buf)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      stream.off('drain', onDrain);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onError = (err: Error) => done(err);
+    const onClose = () => done(new AbortedError('The extraction was stopped.'));
+    stream.on('drain', onDrain);
+    stream.on('error', onError);
+    stream.on('close', onClose);
+  });
 }

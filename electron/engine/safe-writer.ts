@@ -3,6 +3,7 @@
 // unlinking whatever was there, links are checked before they are made, modes are masked, owners ignored.
 // An unsafe member is reported and skipped, or, in strict mode, stops the extraction.
 import * as fs from 'node:fs';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { ArchiveError, DiskFullError, EngineError } from './errors';
 import type { EntryHeader, EntryWarningCode, SkippedEntry } from './extract-types';
@@ -24,6 +25,10 @@ const MAX_PENDING_CLOSES = 64;
 /** Small files written whole in the background at once, and their bytes held in memory. */
 const MAX_PENDING_FILES = 64;
 const MAX_PENDING_FILE_BYTES = 32 * 1024 * 1024;
+/** Files (and directories) fsynced at once when a checkpoint makes the work so far durable. */
+const SYNC_CONCURRENCY = 8;
+/** Completed files awaiting fsync before they are synced in the background anyway (bounds memory). */
+const MAX_UNSYNCED = 16384;
 
 export interface EntryWarning extends SkippedEntry {
   /** True when the member was not extracted; false when it was extracted with a change (root stripped, mode masked). */
@@ -36,11 +41,30 @@ export interface SafeWriterOptions {
   strict?: boolean;
   platform?: NodeJS.Platform;
   onWarning?: (w: EntryWarning) => void;
+  /**
+   * Remember every file and directory changed since the last `syncCompleted()`, so a checkpoint can make
+   * them durable. Off for formats that cannot be checkpointed.
+   */
+  trackDurability?: boolean;
+  /** The state saved with a checkpoint, when this writer continues an extraction after a restart. */
+  resumeFrom?: WriterState;
+}
+
+/** What a checkpoint keeps of the writer: counters, reports, and directory metadata still to apply. */
+export interface WriterState {
+  entries: number;
+  bytesWritten: number;
+  skipped: SkippedEntry[];
+  warnings: SkippedEntry[];
+  /** Directory members' relative path, mode and mtime, applied at the very end. */
+  dirMeta: Array<[string, number, number]>;
 }
 
 /** The data side of one regular file being written. Writes are sequential; `end` closes in the background. */
 export interface FileSink {
   readonly path: string;
+  /** The file's path relative to the destination, '/'-separated, as the writer resolved it. */
+  readonly key: string;
   write(buffers: Buffer[]): Promise<void>;
   /** Makes the bytes written so far durable (a resume checkpoint needs it). */
   sync(): Promise<void>;
@@ -85,6 +109,16 @@ export class SafeWriter {
   private _entries = 0;
   readonly skipped: SkippedEntry[] = [];
   readonly warnings: SkippedEntry[] = [];
+  /** Continuing after a restart: files written before it are valid hardlink targets (see checkHardlinkTarget). */
+  private readonly resumed: boolean;
+  private readonly trackDurability: boolean;
+  /** Files completed, and directories whose entries changed, since the last sync (absolute paths). */
+  private unsyncedFiles: string[] = [];
+  private unsyncedDirs = new Set<string>();
+  private readonly pendingSyncs = new Set<Promise<void>>();
+  private syncError: unknown = null;
+  /** A file reopened on resume (closed by abort() if the extraction stops). */
+  private readonly openHandles = new Set<fs.promises.FileHandle>();
 
   private constructor(root: string, options: SafeWriterOptions) {
     this.root = root;
@@ -92,6 +126,16 @@ export class SafeWriter {
     this.strict = options.strict ?? false;
     this.platform = options.platform ?? process.platform;
     this.onWarning = options.onWarning;
+    this.trackDurability = options.trackDurability ?? false;
+    const r = options.resumeFrom;
+    this.resumed = r !== undefined;
+    if (r) {
+      this._entries = r.entries;
+      this._bytesWritten = r.bytesWritten;
+      this.skipped.push(...r.skipped);
+      this.warnings.push(...r.warnings);
+      for (const [key, mode, mtime] of r.dirMeta) this.dirMeta.set(key, { mode, mtime });
+    }
   }
 
   /** Creates the destination if needed and resolves it once: all later checks are relative to its real path. */
@@ -151,12 +195,21 @@ export class SafeWriter {
    * Reopens a regular file this extraction was writing before a restart, truncated to `offset`, to write
    * the rest of its data (resume). Links are not followed; the file must exist and be regular.
    */
-  async resumeFile(entry: EntryHeader, offset: number): Promise<FileSink> {
-    const parts = this.checkedParts(entry);
-    if (entry.type !== 'file') throw new ArchiveError('E_INTERNAL', `resumeFile needs a regular file, got ${entry.type}`);
-    const abs = this.absolute(parts);
+  async resumeFile(entry: EntryHeader, offset: number, expectedKey?: string): Promise<FileSink> {
     const unsafe = (reason: string) =>
       new ArchiveError('E_UNSAFE_ENTRY', `Cannot resume "${entry.name}": ${reason}.`, { details: { entry: entry.name, offset: entry.offset } });
+    // Resolved again exactly as when it was begun (its warnings were reported then, and saved).
+    const verdict = sanitizeEntryPath(entry.name, this.limits, this.platform);
+    if (!verdict.ok) throw unsafe(verdict.reason);
+    const parts = verdict.parts;
+    if (entry.type !== 'file') throw new ArchiveError('E_INTERNAL', `resumeFile needs a regular file, got ${entry.type}`);
+    if (expectedKey !== undefined && parts.join('/') !== expectedKey) throw unsafe(`it resolves to ${parts.join('/')}, not ${expectedKey} as saved`);
+    let abs: string;
+    try {
+      abs = this.absolute(parts);
+    } catch (err) {
+      throw unsafe((err as Skip).reason);
+    }
     try {
       await this.ensureParents(parts, false);
     } catch (err) {
@@ -169,6 +222,9 @@ export class SafeWriter {
     try {
       const st = await fd.stat();
       if (!st.isFile()) throw unsafe('it is no longer a regular file');
+      // A second name for it could only have been made outside this extraction: writing would change that file too.
+      if (st.nlink > 1) throw unsafe('it has other hard links');
+      if (st.size < offset) throw unsafe(`it holds ${st.size} bytes, fewer than the ${offset} saved as written`);
       await fd.truncate(offset);
     } catch (err) {
       await fd.close();
@@ -177,14 +233,44 @@ export class SafeWriter {
     const key = parts.join('/');
     this.written.add(key);
     this.remember(parts, 'file');
-    return this.sinkFor(fd.fd, abs, entry, offset, fd);
+    this.openHandles.add(fd);
+    return this.sinkFor(fd.fd, abs, key, entry, offset, fd);
+  }
+
+  /** Waits for the members begun so far to be fully written, timed and closed (background work included). */
+  async settle(): Promise<void> {
+    await Promise.all([...this.pendingFiles.values()]);
+    if (this.backgroundError) throw this.backgroundError;
+    await this.drainCloses();
+  }
+
+  /**
+   * Makes every member completed so far durable: waits for background work, then fsyncs the files
+   * completed and the directories changed since the last call. (The member still being written is synced
+   * through its own sink.)
+   */
+  async syncCompleted(): Promise<void> {
+    await this.settle();
+    this.startSync();
+    await Promise.all([...this.pendingSyncs]);
+    if (this.syncError) throw this.ioError(this.syncError, 'a file');
+  }
+
+  /** The state a checkpoint keeps (see WriterState); call when settled. */
+  state(): WriterState {
+    return {
+      entries: this._entries,
+      bytesWritten: this._bytesWritten,
+      skipped: [...this.skipped],
+      warnings: [...this.warnings],
+      dirMeta: [...this.dirMeta].map(([key, m]) => [key, m.mode, m.mtime]),
+    };
   }
 
   /** Waits for background closes, then applies directory modes and mtimes, deepest first. */
   async finish(): Promise<void> {
-    await Promise.all([...this.pendingFiles.values()]);
-    if (this.backgroundError) throw this.backgroundError;
-    await this.drainCloses();
+    await this.settle();
+    await Promise.all([...this.pendingSyncs]);
     const keys = [...this.dirMeta.keys()].sort((a, b) => depth(b) - depth(a));
     for (const key of keys) {
       const meta = this.dirMeta.get(key)!;
@@ -205,7 +291,41 @@ export class SafeWriter {
   async abort(): Promise<void> {
     const open = [...this.openFds];
     this.openFds.clear();
-    await Promise.allSettled([...this.pendingFiles.values(), ...this.pendingCloses, ...open.map((fd) => promisify(fs.close)(fd))]);
+    const handles = [...this.openHandles];
+    this.openHandles.clear();
+    await Promise.allSettled([
+      ...this.pendingFiles.values(),
+      ...this.pendingCloses,
+      ...this.pendingSyncs,
+      ...open.map((fd) => promisify(fs.close)(fd)),
+      ...handles.map((h) => h.close()),
+    ]);
+  }
+
+  // --- durability ----------------------------------------------------------------------------------
+
+  private changed(abs: string, isFile: boolean): void {
+    if (!this.trackDurability) return;
+    if (isFile) this.unsyncedFiles.push(abs);
+    this.unsyncedDirs.add(dirname(abs));
+    if (this.unsyncedFiles.length >= MAX_UNSYNCED) this.startSync();
+  }
+
+  /** fsyncs the files and directories recorded so far, in the background (tracked in pendingSyncs). */
+  private startSync(): void {
+    const files = this.unsyncedFiles;
+    const dirs = this.platform === 'win32' ? [] : [...this.unsyncedDirs];
+    this.unsyncedFiles = [];
+    this.unsyncedDirs = new Set();
+    if (files.length === 0 && dirs.length === 0) return;
+    // Files first, then the directories naming them.
+    const p = syncPaths(files, this.platform === 'win32' ? 'r+' : 'r')
+      .then(() => syncPaths(dirs, 'r'))
+      .catch((err) => {
+        this.syncError ??= err;
+      });
+    this.pendingSyncs.add(p);
+    void p.finally(() => this.pendingSyncs.delete(p));
   }
 
   // --- members -------------------------------------------------------------------------------------
@@ -259,10 +379,12 @@ export class SafeWriter {
           fd = await openFd(abs, CREATE_FLAGS, entry.mode & PERMISSION_BITS);
         });
         this.written.add(key);
-        sink = this.sinkFor(fd, abs, entry, 0, null);
+        sink = this.sinkFor(fd, abs, key, entry, 0, null);
         break;
       }
     }
+    // Its directory changed now (a small file's is recorded once it is written, a file itself when closed).
+    if (!wholeData) this.changed(abs, false);
     this.remember(parts, type);
     return sink;
   }
@@ -310,7 +432,10 @@ export class SafeWriter {
     if (verdict.strippedRoot !== null) throw new Skip('HARDLINK_TARGET', `the hardlink target ${linkname} is an absolute path`);
     const key = verdict.parts.join('/');
     if (key === parts.join('/')) throw new Skip('HARDLINK_TARGET', 'the hardlink points at itself');
-    if (!this.written.has(key)) {
+    // After a restart the files written before it are not in `written`: a regular file inside the
+    // destination, reached without links (checked below), is accepted then. The destination is this
+    // job's own (preflight refuses a foreign one), so such a file was extracted by this archive.
+    if (!this.written.has(key) && !this.resumed) {
       throw new Skip('HARDLINK_TARGET', `the hardlink target ${linkname} is not a file this archive extracted`);
     }
     const ok = await this.ensureParents(verdict.parts, false).then(
@@ -352,6 +477,7 @@ export class SafeWriter {
         if (!create) throw new Skip('THROUGH_LINK', `the directory ${key} does not exist`);
         try {
           await fsp.mkdir(abs, 0o777);
+          this.changed(abs, false);
           this.dirs.add(key);
           continue;
         } catch (err) {
@@ -436,6 +562,7 @@ export class SafeWriter {
       } finally {
         await promisify(fs.close)(fd);
       }
+      this.changed(abs, true);
     })().catch((err) => {
       if (err instanceof Skip) {
         try {
@@ -458,19 +585,22 @@ export class SafeWriter {
     }
   }
 
-  private sinkFor(fd: number, abs: string, entry: EntryHeader, startAt: number, handle: fs.promises.FileHandle | null): FileSink {
+  private sinkFor(fd: number, abs: string, key: string, entry: EntryHeader, startAt: number, handle: fs.promises.FileHandle | null): FileSink {
     let position = startAt;
     if (!handle) this.openFds.add(fd);
     const writer = this;
     return {
       path: abs,
+      key,
       async write(buffers) {
         try {
           const n = await writevAll(fd, buffers, position);
           position += n;
           writer._bytesWritten += n;
         } catch (err) {
-          if (handle || writer.openFds.delete(fd)) await (handle ? handle.close() : promisify(fs.close)(fd)).catch(() => undefined);
+          if (handle ? writer.openHandles.delete(handle) : writer.openFds.delete(fd)) {
+            await (handle ? handle.close() : promisify(fs.close)(fd)).catch(() => undefined);
+          }
           throw writer.ioError(err, entry.name, abs);
         }
       },
@@ -478,14 +608,14 @@ export class SafeWriter {
         await promisify(fs.fsync)(fd);
       },
       async end() {
-        await writer.closeInBackground(fd, handle, entry.mtime);
+        await writer.closeInBackground(fd, handle, entry.mtime, abs);
       },
     };
   }
 
   /** Restores the mtime and closes off the member's path; resolves once few enough closes are pending. */
-  private async closeInBackground(fd: number, handle: fs.promises.FileHandle | null, mtime: number | null): Promise<void> {
-    if (!handle && !this.openFds.delete(fd)) return; // already closed by abort()
+  private async closeInBackground(fd: number, handle: fs.promises.FileHandle | null, mtime: number | null, abs: string): Promise<void> {
+    if (handle ? !this.openHandles.delete(handle) : !this.openFds.delete(fd)) return; // already closed by abort()
     const p = (async () => {
       try {
         if (mtime !== null) await promisify(fs.futimes)(fd, Date.now() / 1000, mtime);
@@ -493,6 +623,7 @@ export class SafeWriter {
         if (handle) await handle.close();
         else await promisify(fs.close)(fd);
       }
+      this.changed(abs, true);
     })().catch((err) => {
       this.closeError ??= err;
     });
@@ -557,6 +688,33 @@ function depth(key: string): number {
   let n = 0;
   for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) === 47) n++;
   return n;
+}
+
+/** fsyncs each path (opened without following links), a few at a time; a path gone since is fine. */
+async function syncPaths(paths: string[], flags: 'r' | 'r+'): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < paths.length) {
+      const path = paths[next++]!;
+      let handle: fs.promises.FileHandle;
+      try {
+        handle = await fsp.open(path, (flags === 'r' ? fs.constants.O_RDONLY : fs.constants.O_RDWR) | O_NOFOLLOW);
+      } catch (err) {
+        // Replaced by a later member (its own sync covers it), or removed: nothing of ours to sync.
+        if (['ENOENT', 'ELOOP', 'EISDIR', 'EPERM', 'EACCES'].includes((err as NodeJS.ErrnoException).code ?? '')) continue;
+        throw err;
+      }
+      try {
+        await handle.sync().catch((err: NodeJS.ErrnoException) => {
+          // Some file systems cannot sync a directory: nothing more can be done there.
+          if (err.code !== 'EINVAL' && err.code !== 'EPERM' && err.code !== 'EBADF') throw err;
+        });
+      } finally {
+        await handle.close();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SYNC_CONCURRENCY, paths.length) }, worker));
 }
 
 function openFd(abs: string, flags: number, mode: number): Promise<number> {

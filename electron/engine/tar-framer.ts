@@ -22,6 +22,24 @@ export interface FramedEntry {
 
 type State = 'header' | 'data' | 'long' | 'end';
 
+/**
+ * The framer's state at a point where extraction can resume: a member's data (`data`), the start of a
+ * header sequence (`header`: nothing of it read yet), or past the end-of-archive blocks (`end`).
+ * Plain JSON, so it can be saved with a resume checkpoint.
+ */
+export interface FramerSnapshot {
+  state: 'header' | 'data' | 'end';
+  pos: number;
+  entryCount: number;
+  declaredTotal: number;
+  globalPaxSize: string | null;
+  /** The last global pax record (header block, body, padding) as base64: a fresh parser must see it again. */
+  globalPaxRecord: string | null;
+  /** `data` only: bytes of data and padding still to come, and the member they belong to. */
+  remaining: number;
+  current: FramedEntry | null;
+}
+
 // tar-stream's type numbers (typeflag char minus '0') for the records it consumes itself.
 const LONG_TYPES = new Set([27 /* K */, 28 /* L */, 30 /* N */, 55 /* g */, 72 /* x */]);
 
@@ -44,8 +62,86 @@ export class TarFramer {
   private currentEntry: FramedEntry | null = null;
   /** Members framed but not yet claimed by the parser, oldest first. */
   private readonly pending: FramedEntry[] = [];
+  /** The last global pax record, raw; and the header block of a global record being read. */
+  private globalPaxRecord: Buffer | null = null;
+  private longHeaderBlock: Buffer | null = null;
+  /**
+   * Where the current header sequence (pax / long-name records, then the member's header) began, with the
+   * counters as they were there: a resume can replay the raw bytes from that point into a fresh parser.
+   */
+  private seqStart = 0;
+  private seqEntryCount = 0;
+  private seqDeclaredTotal = 0;
+  private seqGlobalPaxSize: string | undefined;
+  private seqGlobalPaxRecord: Buffer | null = null;
 
-  constructor(private readonly limits: ExtractLimits) {}
+  constructor(
+    private readonly limits: ExtractLimits,
+    resumeFrom?: FramerSnapshot,
+  ) {
+    if (resumeFrom) this.restore(resumeFrom);
+  }
+
+  /** Start of the current header sequence (the end of the last complete member, padding included). */
+  get sequenceStart(): number {
+    return this.seqStart;
+  }
+
+  /** The state at the start of the current header sequence (valid while in a header, a record or a member's data). */
+  sequenceSnapshot(): FramerSnapshot {
+    return {
+      state: 'header',
+      pos: this.seqStart,
+      entryCount: this.seqEntryCount,
+      declaredTotal: this.seqDeclaredTotal,
+      globalPaxSize: this.seqGlobalPaxSize ?? null,
+      globalPaxRecord: this.seqGlobalPaxRecord?.toString('base64') ?? null,
+      remaining: 0,
+      current: null,
+    };
+  }
+
+  /** The state right now, inside a member's data or padding, or past the end of the archive. */
+  snapshot(): FramerSnapshot {
+    if (this.state !== 'data' && this.state !== 'end') throw new Error(`no resumable framer snapshot in state ${this.state}`);
+    return {
+      state: this.state,
+      pos: this.pos,
+      entryCount: this.entryCount,
+      declaredTotal: this.declaredTotal,
+      globalPaxSize: this.globalPaxSize ?? null,
+      globalPaxRecord: this.globalPaxRecord?.toString('base64') ?? null,
+      remaining: this.state === 'data' ? this.remaining : 0,
+      current: this.state === 'data' ? { ...this.currentEntry! } : null,
+    };
+  }
+
+  /** The global pax record in force, raw (a fresh parser is fed it first so it applies the same defaults). */
+  get globalRecord(): Buffer | null {
+    return this.globalPaxRecord;
+  }
+
+  private restore(s: FramerSnapshot): void {
+    this.state = s.state;
+    this.pos = s.pos;
+    this.entryCount = s.entryCount;
+    this.declaredTotal = s.declaredTotal;
+    this.globalPaxSize = s.globalPaxSize ?? undefined;
+    this.globalPaxRecord = s.globalPaxRecord ? Buffer.from(s.globalPaxRecord, 'base64') : null;
+    if (s.state === 'data') {
+      this.remaining = s.remaining;
+      this.currentEntry = s.current ? { ...s.current } : null;
+    }
+    this.markSequence(s.state === 'data' ? s.pos + s.remaining : s.pos);
+  }
+
+  private markSequence(at: number): void {
+    this.seqStart = at;
+    this.seqEntryCount = this.entryCount;
+    this.seqDeclaredTotal = this.declaredTotal;
+    this.seqGlobalPaxSize = this.globalPaxSize;
+    this.seqGlobalPaxRecord = this.globalPaxRecord;
+  }
 
   /** Uncompressed tar bytes examined so far. */
   get position(): number {
@@ -90,7 +186,10 @@ export class TarFramer {
           this.remaining -= n;
           this.pos += n;
           i += n;
-          if (this.remaining === 0) this.state = 'header';
+          if (this.remaining === 0) {
+            this.state = 'header';
+            this.markSequence(this.pos);
+          }
           break;
         }
         case 'header': {
@@ -205,6 +304,7 @@ export class TarFramer {
         throw new ArchiveError('E_ARCHIVE_CORRUPT', `Empty pax or long-name record at byte ${at}.`, { details: { offset: at } });
       }
       this.longType = typeflag;
+      this.longHeaderBlock = typeflag === 55 ? Buffer.from(block.subarray(off, off + BLOCK)) : null;
       this.longBody = Buffer.alloc(headerSize);
       this.longFill = 0;
       this.longPadding = padding(headerSize);
@@ -251,6 +351,7 @@ export class TarFramer {
     this.currentEntry = entry;
     this.remaining = size + padding(size);
     if (this.remaining > 0) this.state = 'data';
+    else this.markSequence(at + BLOCK);
   }
 
   private onLongBody(body: Buffer): void {
@@ -259,6 +360,8 @@ export class TarFramer {
       this.localPaxSize = paxSizeRecord(body);
     } else if (this.longType === 55) {
       this.globalPaxSize = paxSizeRecord(body);
+      this.globalPaxRecord = Buffer.concat([this.longHeaderBlock!, body, Buffer.alloc(padding(body.length))]);
+      this.longHeaderBlock = null;
     }
   }
 }

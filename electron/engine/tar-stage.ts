@@ -1,13 +1,22 @@
 // The tar stage: uncompressed tar bytes in (a Writable, in order, with backpressure), members out to the
 // safe writer. tar-stream parses; the framer runs ahead of it on the same bytes to find the end of the
 // archive, enforce caps and cross-check the parser's framing.
+//
+// Resume: `capture(at)` waits until every byte before `at` has been parsed and written (and fsynced),
+// then describes the stage's state there (see TarResumeState); a stage built with `resumeFrom` reopens
+// the member being written (truncated to its saved length), or replays the saved raw header bytes into
+// a fresh parser, and continues with the bytes from that point on.
 import { Writable } from 'node:stream';
 import * as tarStream from 'tar-stream';
-import { ArchiveError, EngineError } from './errors';
+import type { ResumedMember, TarResumeState } from './extract-checkpoint';
+import { AbortedError, ArchiveError, EngineError } from './errors';
 import type { EntryHeader, EntryType } from './extract-types';
 import type { FileSink, SafeWriter } from './safe-writer';
 import { TarFramer, type FramedEntry } from './tar-framer';
 import type { ExtractLimits } from './tar-limits';
+
+/** Raw header bytes a checkpoint may carry; a point with more waits for the next one. */
+export const MAX_REPLAY_BYTES = 1024 * 1024;
 
 /** Data is handed to the file system in batches of about this size (one writev each). */
 const WRITE_BATCH = 1024 * 1024;
@@ -44,6 +53,18 @@ interface TarStreamParser {
 }
 const createParser = tarStream.extract as unknown as (options: { allowUnknownFormat: boolean }) => TarStreamParser;
 
+/** How the member whose data is flowing is handled, and how much of its data has arrived. */
+interface ActiveMember {
+  framed: FramedEntry;
+  entry: EntryHeader;
+  kind: 'stream' | 'collect' | 'drain';
+  sink: FileSink | null;
+  /** Data bytes received from the parser (or, for a resumed member, from the input), its saved part included. */
+  received: number;
+  /** Hands buffered data to the file and resolves once it is written. */
+  flush(): Promise<void>;
+}
+
 export class TarStage extends Writable {
   private readonly framer: TarFramer;
   private readonly parser: TarStreamParser;
@@ -51,25 +72,116 @@ export class TarStage extends Writable {
   /** Set while the parser is ended early after a framing error: its own complaints are then moot. */
   private stopping = false;
   private entryInFlight: Promise<void> = Promise.resolve();
+  /** Absolute tar offset of the parser's byte 0 (non-zero after a resume: its offsets restart at 0). */
+  private parserBase = 0;
+  /** Members fully handled (written, skipped or failed), counted like the framer counts them. */
+  private completed: number;
+  private active: ActiveMember | null = null;
+  /** A resumed member's remaining data and padding, taken from the input before the parser sees any. */
+  private resumed: { member: ActiveMember; dataLeft: number; padLeft: number; chain: Promise<void> } | null = null;
+  private readonly resumeFrom: TarResumeState | undefined;
+  /** Raw bytes from the framer's current sequence start (for a checkpoint inside a header sequence). */
+  private retained: Buffer[] = [];
+  private retainedBytes = 0;
+  private retainOverflow = false;
+  private waiters: Array<{ ready: () => boolean; resolve: () => void; reject: (err: Error) => void }> = [];
 
   constructor(
     private readonly writer: SafeWriter,
     limits: ExtractLimits,
+    resumeFrom?: TarResumeState,
   ) {
     // A few decoder buffers of slack, so inflating goes on while a file write is in flight.
     super({ highWaterMark: 4 * 1024 * 1024 });
-    this.framer = new TarFramer(limits);
+    this.resumeFrom = resumeFrom;
+    this.framer = new TarFramer(limits, resumeFrom?.framer);
     // allowUnknownFormat: old v7 archives have no `ustar` magic; the header checksum is still verified.
     this.parser = createParser({ allowUnknownFormat: true });
+    this.completed = this.framer.entries - (resumeFrom?.member ? 1 : 0);
+    if (resumeFrom) {
+      // A fresh parser must know the global pax record in force; it produces no member, so the framer
+      // (already past it) does not see it again. Parser offsets then count it too.
+      const m = resumeFrom.member;
+      const firstParserByte = m ? resumeFrom.framer.pos + resumeFrom.framer.remaining : resumeFrom.framer.pos;
+      const global = this.framer.globalRecord;
+      this.parserBase = firstParserByte - (global?.length ?? 0);
+      if (global) this.parser.write(global);
+    }
     this.parser.on('entry', (header, stream, next) => {
       this.entryInFlight = this.onEntry(header, stream).then(
-        () => next(),
+        () => {
+          this.active = null;
+          this.completed++;
+          this.progressed();
+          next();
+        },
         (err) => this.fail(err),
       );
     });
     this.parser.on('error', (err) => {
       if (!this.stopping) this.fail(this.parserError(err));
     });
+  }
+
+  /**
+   * Resume only: reopens the member that was being written (truncated to its saved length) and replays
+   * the saved header bytes. Call before writing the bytes that follow the checkpoint.
+   */
+  async start(): Promise<void> {
+    const r = this.resumeFrom;
+    if (!r) return;
+    if (r.member) await this.reopen(r.member, r.framer.remaining);
+    if (r.replay) {
+      const replay = Buffer.from(r.replay, 'base64');
+      await new Promise<void>((resolve, reject) => this.write(replay, (err) => (err ? reject(err) : resolve())));
+    }
+  }
+
+  /**
+   * Waits until every byte before tar offset `at` (which must be everything written to this stage) is
+   * parsed, written and fsynced, none after it, then returns the stage's state there; null when the point
+   * cannot be a checkpoint (a header sequence longer than MAX_REPLAY_BYTES): try again later.
+   */
+  async capture(at: number): Promise<TarResumeState | null> {
+    await this.until(() => this.framer.position >= at);
+    if (this.framer.position !== at) throw new ArchiveError('E_INTERNAL', `tar checkpoint at ${at}, but the stage is at ${this.framer.position}`);
+    const framer = this.framer;
+    if (framer.ended) {
+      await this.until(() => this.completed === framer.entries);
+      await this.writer.syncCompleted();
+      return { framer: framer.snapshot(), member: null, replay: null };
+    }
+    const current = framer.current;
+    if (current) {
+      // Every member before this one is done, and this one's handling is decided.
+      await this.until(() => this.completed >= framer.entries - 1 && (this.active?.framed === current || this.completed === framer.entries));
+      const dataEnd = current.dataOffset + current.size;
+      if (at >= dataEnd) {
+        // In the padding: the member itself is complete (closed, timed); only padding is left to skip.
+        await this.until(() => this.completed === framer.entries);
+        await this.writer.syncCompleted();
+        return { framer: framer.snapshot(), member: { entry: placeholderEntry(current), key: null, written: current.size, dataRemaining: 0 }, replay: null };
+      }
+      const member = this.active!;
+      if (member.kind !== 'collect') {
+        const want = at - current.dataOffset;
+        await this.until(() => member.received >= want);
+        if (member.received !== want) throw new ArchiveError('E_INTERNAL', `member data ran past the checkpoint (${member.received} > ${want})`);
+        await member.flush();
+        if (member.sink) await member.sink.sync();
+        await this.writer.syncCompleted();
+        const state: ResumedMember = { entry: member.entry, key: member.sink?.key ?? null, written: want, dataRemaining: current.size - want };
+        return { framer: framer.snapshot(), member: state, replay: null };
+      }
+      // A small file collected in memory: nothing of it is on disk yet, its raw bytes are replayed instead.
+    } else {
+      await this.until(() => this.completed === framer.entries);
+    }
+    const start = framer.sequenceStart;
+    if (this.retainOverflow || at - start > MAX_REPLAY_BYTES || this.retainedBytes !== at - start) return null;
+    await this.writer.syncCompleted();
+    const replay = this.retained.length === 1 ? this.retained[0]! : Buffer.concat(this.retained);
+    return { framer: framer.sequenceSnapshot(), member: null, replay: replay.toString('base64') };
   }
 
   /** Uncompressed tar bytes examined so far. */
@@ -82,6 +194,11 @@ export class TarStage extends Writable {
     return this.framer.current;
   }
 
+  /** Members the archive has declared so far (those before a checkpoint included, after a resume). */
+  get entriesFramed(): number {
+    return this.framer.entries;
+  }
+
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     const start = this.framer.position;
     let n: number;
@@ -91,16 +208,118 @@ export class TarStage extends Writable {
       // The members before the bad spot are complete: let them be written, then report the error.
       const at = (err as ArchiveError).details?.offset;
       const good = typeof at === 'number' ? Math.max(0, Math.min(chunk.length, at - start)) : 0;
-      this.completeThenFail(chunk.subarray(0, good), err as Error, cb);
+      this.completeThenFail(this.resumed ? null : chunk.subarray(0, good), err as Error, cb);
       return;
     }
+    this.retain(chunk, start, n);
+    this.progressed();
     if (n === 0) {
       cb();
       return;
     }
     const part = n === chunk.length ? chunk : chunk.subarray(0, n);
+    const r = this.resumed;
+    if (r) {
+      const rest = part.subarray(this.takeResumed(part));
+      // Accept more once the resumed member's data is written (backpressure); the parser gets what follows it.
+      r.chain.then(
+        () => (rest.length === 0 ? cb() : this.toParser(rest, cb)),
+        (err: Error) => cb(err),
+      );
+      return;
+    }
+    this.toParser(part, cb);
+  }
+
+  private toParser(part: Buffer, cb: (err?: Error | null) => void): void {
     if (this.parser.write(part)) cb();
     else this.parser.once('drain', () => cb());
+  }
+
+  /** Keeps views of the bytes since the framer's sequence start, up to MAX_REPLAY_BYTES. */
+  private retain(chunk: Buffer, chunkStart: number, n: number): void {
+    const seq = this.framer.sequenceStart;
+    if (seq >= chunkStart) {
+      const from = Math.min(n, seq - chunkStart);
+      this.retained = from < n ? [chunk.subarray(from, n)] : [];
+      this.retainedBytes = n - from;
+      this.retainOverflow = false;
+    } else if (!this.retainOverflow) {
+      if (n > 0) this.retained.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+      this.retainedBytes += n;
+    }
+    if (this.retainedBytes > MAX_REPLAY_BYTES) {
+      this.retained = [];
+      this.retainedBytes = 0;
+      this.retainOverflow = true;
+    }
+  }
+
+  /** Routes input to the resumed member: its data to the file (or nowhere), then its padding skipped. */
+  private takeResumed(part: Buffer): number {
+    const r = this.resumed!;
+    let used = 0;
+    if (r.dataLeft > 0) {
+      const n = Math.min(r.dataLeft, part.length);
+      const data = part.subarray(0, n);
+      r.dataLeft -= n;
+      r.member.received += n;
+      const sink = r.member.sink;
+      if (sink) r.chain = r.chain.then(() => sink.write([data]));
+      used = n;
+      if (r.dataLeft === 0) r.chain = r.chain.then(() => sink?.end());
+    }
+    const pad = Math.min(r.padLeft, part.length - used);
+    r.padLeft -= pad;
+    used += pad;
+    if (r.dataLeft === 0 && r.padLeft === 0) {
+      this.resumed = null;
+      this.entryInFlight = r.chain.then(
+        () => {
+          this.active = null;
+          this.completed++;
+          this.progressed();
+        },
+        (err) => this.fail(err),
+      );
+    }
+    this.progressed();
+    return used;
+  }
+
+  /** Reopens the member a checkpoint was taken in; its data then comes first in the input. */
+  private async reopen(m: ResumedMember, remaining: number): Promise<void> {
+    const framed = this.framer.current!;
+    let sink: FileSink | null = null;
+    if (m.key !== null && m.dataRemaining > 0) sink = await this.writer.resumeFile(m.entry, m.written, m.key);
+    const member: ActiveMember = {
+      framed,
+      entry: m.entry,
+      kind: sink ? 'stream' : 'drain',
+      sink,
+      received: m.written,
+      flush: () => this.resumed?.chain ?? Promise.resolve(),
+    };
+    this.active = member;
+    this.resumed = { member, dataLeft: m.dataRemaining, padLeft: remaining - m.dataRemaining, chain: Promise.resolve() };
+    if (m.dataRemaining === 0 && sink) this.resumed.chain = sink.end();
+  }
+
+  /** Resolves once `ready()` holds (re-checked whenever the stage makes progress); rejects if the stage fails. */
+  private until(ready: () => boolean): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (ready()) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ ready, resolve, reject }));
+  }
+
+  private progressed(): void {
+    if (this.waiters.length === 0) return;
+    const still = [];
+    for (const w of this.waiters) {
+      if (w.ready()) w.resolve();
+      else still.push(w);
+    }
+    this.waiters = still;
   }
 
   override _final(cb: (err?: Error | null) => void): void {
@@ -125,6 +344,8 @@ export class TarStage extends Writable {
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    const stopped = err ?? new AbortedError('The extraction was stopped.');
+    for (const w of this.waiters.splice(0)) w.reject(stopped);
     this.parser.destroy();
     void this.writer.abort().then(() => cb(err));
   }
@@ -154,6 +375,7 @@ export class TarStage extends Writable {
     const e = err instanceof Error ? err : new Error(String(err));
     if (this.failure) return;
     this.failure = e;
+    for (const w of this.waiters.splice(0)) w.reject(e);
     this.destroy(e);
   }
 
@@ -168,22 +390,30 @@ export class TarStage extends Writable {
 
   private async onEntry(header: TarStreamHeader, stream: TarStreamEntry): Promise<void> {
     const framed = this.framer.claim();
-    if (!framed || framed.headerOffset !== stream.offset || (framed.size !== header.size && header.type !== 'directory')) {
+    const parsedAt = stream.offset + this.parserBase;
+    if (!framed || framed.headerOffset !== parsedAt || (framed.size !== header.size && header.type !== 'directory')) {
       // Both readers saw the same bytes; if they disagree, one of them is being fooled.
       throw new ArchiveError(
         'E_ARCHIVE_CORRUPT',
-        `The tar header of "${header.name}" is ambiguous (framed at byte ${framed?.headerOffset}, parsed at ${stream.offset}).`,
-        { details: { offset: framed?.headerOffset ?? stream.offset, entry: header.name } },
+        `The tar header of "${header.name}" is ambiguous (framed at byte ${framed?.headerOffset}, parsed at ${parsedAt}).`,
+        { details: { offset: framed?.headerOffset ?? parsedAt, entry: header.name } },
       );
     }
     const entry = toEntryHeader(header, framed.headerOffset);
+    const member: ActiveMember = { framed, entry, kind: 'collect', sink: null, received: 0, flush: () => Promise.resolve() };
     if (entry.type === 'file' && entry.size <= SMALL_FILE_BYTES) {
+      this.active = member;
+      this.progressed();
       await this.writer.begin(entry, await collect(stream));
       return;
     }
     const sink = await this.writer.begin(entry);
-    if (sink) await pump(stream, sink);
-    else await drain(stream);
+    member.kind = sink ? 'stream' : 'drain';
+    member.sink = sink;
+    this.active = member;
+    this.progressed();
+    if (sink) await pump(stream, sink, member, () => this.progressed());
+    else await drain(stream, member, () => this.progressed());
   }
 }
 
@@ -219,8 +449,11 @@ export function toEntryHeader(header: TarStreamHeader, offset: number): EntryHea
   };
 }
 
-/** Streams one member's data into its file in big sequential writes, pausing the parser while a write runs. */
-function pump(stream: TarStreamEntry, sink: FileSink): Promise<void> {
+/**
+ * Streams one member's data into its file in big sequential writes, pausing the parser while a write runs.
+ * Counts what arrives in `member.received` and lets a checkpoint flush a partial batch (`member.flush`).
+ */
+function pump(stream: TarStreamEntry, sink: FileSink, member: ActiveMember, onData: () => void): Promise<void> {
   return new Promise((resolve, reject) => {
     let batch: Buffer[] = [];
     let batchBytes = 0;
@@ -238,14 +471,17 @@ function pump(stream: TarStreamEntry, sink: FileSink): Promise<void> {
       chain = chain.then(() => (b.length > 0 ? sink.write(b) : undefined));
       return chain;
     };
+    member.flush = flush;
     stream.on('data', (buf: Buffer) => {
       if (failed) return;
       batch.push(buf);
       batchBytes += buf.length;
+      member.received += buf.length;
       if (batchBytes >= WRITE_BATCH) {
         stream.pause();
         flush().then(() => stream.resume(), fail);
       }
+      onData();
     });
     stream.on('end', () => {
       flush()
@@ -265,10 +501,19 @@ function collect(stream: TarStreamEntry): Promise<Buffer[]> {
   });
 }
 
-function drain(stream: TarStreamEntry): Promise<void> {
+function drain(stream: TarStreamEntry, member: ActiveMember, onData: () => void): Promise<void> {
   return new Promise((resolve, reject) => {
+    stream.on('data', (buf: Buffer) => {
+      member.received += buf.length;
+      onData();
+    });
     stream.on('end', resolve);
     stream.on('error', reject);
     stream.resume();
   });
+}
+
+/** The header of a member whose data is complete (only its padding is left): never used to write. */
+function placeholderEntry(framed: FramedEntry): EntryHeader {
+  return { name: framed.name, type: 'file', rawType: 'file', size: framed.size, mode: 0o644, mtime: 0, linkname: null, offset: framed.headerOffset };
 }
