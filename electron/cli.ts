@@ -8,7 +8,7 @@ import { EngineError, serializeError, UsageError, formatBytes, type SerializedEr
 import type { EngineEvent, JobSummary } from './engine/events';
 import { defaultStateDir, Job } from './engine/job';
 import type { JobOptions } from './engine/job-options';
-import { loadJobState } from './engine/job-state';
+import { readJobStatus } from './engine/job-status';
 import { formatDuration, formatRate, parseSize } from './engine/units';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 3, integrity: 4 } as const;
@@ -242,23 +242,37 @@ async function runStatus(argv: string[]): Promise<number> {
   const target = v.dest ?? v.output;
   const stateDir = v['state-dir'] ?? (target ? defaultStateDir(resolve(target)) : undefined);
   if (!stateDir) return reportFailure(new UsageError('status needs --state-dir <dir>, or the --dest/--output the job was started with.'), v.json ?? false);
-  const state = await loadJobState(resolve(stateDir));
-  if (!state) return reportFailure(new UsageError(`No job state in ${resolve(stateDir)}.`), v.json ?? false);
+  const report = await readJobStatus(resolve(stateDir));
+  if (!report) return reportFailure(new UsageError(`No job state in ${resolve(stateDir)}: nothing was started there, or it was another folder.`), v.json ?? false);
   if (v.json) {
-    process.stdout.write(JSON.stringify(state) + '\n');
-  } else {
-    const id = state.identity;
-    const chunks = id.size === null ? 0 : Math.ceil(id.size / id.chunkSize);
-    process.stdout.write(
-      [
-        `url:        ${id.url}${id.finalUrl !== id.url ? ` (→ ${id.finalUrl})` : ''}`,
-        `target:     ${id.target} (${id.mode})`,
-        `size:       ${id.size === null ? 'unknown' : formatBytes(id.size)}, ETag ${id.etag ?? '-'}, Last-Modified ${id.lastModified ?? '-'}`,
-        `progress:   ${state.complete ? 'complete' : `${state.consumedChunks} of ${chunks} chunks committed`}`,
-        `updated:    ${new Date(state.updatedAt).toISOString()}`,
-      ].join('\n') + '\n',
-    );
+    process.stdout.write(JSON.stringify(report) + '\n');
+    return EXIT.ok;
   }
+  const { state, checkpoint } = report;
+  const id = state.identity;
+  const pct = id.size ? ` (${((report.committedBytes / id.size) * 100).toFixed(1)}%)` : '';
+  const lines = [
+    `url:         ${id.url}${id.finalUrl !== id.url ? ` (→ ${id.finalUrl})` : ''}`,
+    `target:      ${id.target} (${id.mode === 'extract' ? 'extract' : 'download only'})`,
+    `size:        ${id.size === null ? 'unknown' : formatBytes(id.size)} in ${report.chunkCount} chunks of ${formatBytes(id.chunkSize)}; ETag ${id.etag ?? '-'}; Last-Modified ${id.lastModified ?? '-'}`,
+    `progress:    ${state.complete ? 'complete' : `${formatBytes(report.committedBytes)} committed${pct}`}`,
+    `checkpoint:  ${
+      checkpoint
+        ? `byte ${checkpoint.compressedOffset} of the source, ${formatBytes(checkpoint.bytesWritten)} written in ${checkpoint.entries} entries, saved ${new Date(checkpoint.savedAt).toISOString()}`
+        : state.complete || id.mode === 'download'
+          ? '-'
+          : 'none yet (a restart extracts from the beginning)'
+    }`,
+    `staged:      ${report.stagedChunks.length ? report.stagedChunks.join(', ') : '-'}`,
+    `updated:     ${new Date(state.updatedAt).toISOString()}`,
+  ];
+  for (const f of report.failedChunks) {
+    lines.push(`chunk ${f.index}: ${f.attempts.length} failed attempt(s)`);
+    for (const a of f.attempts) {
+      lines.push(`  #${a.attempt} ${new Date(a.startedAt).toISOString()} HTTP ${a.status ?? '-'} ${a.bytes} bytes ${a.durationMs} ms: ${a.error ? describeError(a.error).replace(/\n/g, '\n    ') : 'ok'}`);
+    }
+  }
+  process.stdout.write(lines.join('\n') + '\n');
   return EXIT.ok;
 }
 

@@ -383,14 +383,21 @@ export class Job extends EventEmitter {
     }
     const staging = new StagingArea(o.stateDir);
     await staging.init();
+    this.records = new ChunkRecords(o.chunkSize, size);
     const opened = await Journal.open(o.stateDir);
     this.journal = opened.journal;
-    for (const r of opened.records) if (r.t === 'staged') this.stagedRecords.set(r.index, { length: r.length, crc: r.crc });
+    for (const r of opened.records) {
+      if (r.t === 'staged') this.stagedRecords.set(r.index, { length: r.length, crc: r.crc });
+      else if (r.t === 'attempt' && r.index >= startChunk) {
+        this.records.addAttempt(r.index, r.attempt);
+        const rec = this.records.get(r.index);
+        rec.attemptCount = Math.max(rec.attemptCount, r.attempt.attempt);
+      }
+    }
     if (opened.tornBytes > 0) {
       this.emitEvent({ type: 'warning', code: 'E_JOURNAL', message: `The journal ended in a torn record (${opened.tornBytes} bytes, from a crash mid-write); it was dropped and the chunks it named are verified again.` });
     }
     await this.discardStaleChunks(staging, startChunk);
-    this.records = new ChunkRecords(o.chunkSize, size);
     this.window = new ChunkWindow(o.window);
     this.nextToConsume = startChunk < chunkCount ? startChunk : null;
     this.committedChunksBytes = startChunk * o.chunkSize;
@@ -533,6 +540,9 @@ export class Job extends EventEmitter {
             error: serialized,
           });
           this.emitEvent({ type: 'attempt-failed', index, attempt, status: info.status, bytes: info.bytes, durationMs: Date.now() - startedAt, error: serialized });
+          await this.journal
+            ?.append({ t: 'attempt', index, attempt: rec.attempts[rec.attempts.length - 1]! })
+            .catch(() => undefined); // history is a convenience: a full disk must not turn into a second failure
           if (e.code === 'E_DISK_FULL') {
             await this.waitForDiskSpace(e);
             continue;

@@ -3,6 +3,7 @@
 // recognised and ignored: everything before it is trusted, nothing after it is.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import type { AttemptRecord } from './events';
 import { crc32 } from './gzip/crc32';
 
 export interface StagedRecord {
@@ -12,7 +13,14 @@ export interface StagedRecord {
   crc: number;
 }
 
-export type JournalRecord = StagedRecord;
+/** A failed attempt, kept so `status` (and a restarted app) can show a chunk's history. */
+export interface AttemptJournalRecord {
+  t: 'attempt';
+  index: number;
+  attempt: AttemptRecord;
+}
+
+export type JournalRecord = StagedRecord | AttemptJournalRecord;
 
 const HEADER = 8; // u32 length, u32 crc32 of the payload
 
