@@ -19,6 +19,8 @@ export interface BenchOptions {
   stallTimeoutS: number;
   note: string | null;
   prepareOnly: boolean;
+  /** "dist" or a commit-ish (see engine-build.ts). */
+  engine: string;
 }
 
 export interface BenchContext extends TrialContext {

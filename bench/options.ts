@@ -16,6 +16,8 @@ export const HELP = `npm run bench -- [options]
   --connections 1,4,8    connection counts in scenario 2
   --stall-timeout 10     seconds without data before any tool gives up a transfer in scenario 3
   --note TEXT            a line for the results file (e.g. what else ran on the machine)
+  --engine dist          the engine measured: dist (a copy of the current build, default) or a commit
+                         (e.g. HEAD: that commit's electron/ and shared/, compiled into the work dir)
   --prepare              only generate the inputs (and their reference manifests), then exit`;
 
 export function parseOptions(argv: string[]): BenchOptions | null {
@@ -35,6 +37,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       note: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       prepare: { type: 'boolean' },
+      engine: { type: 'string' },
     },
   });
   if (values.help) return null;
@@ -59,5 +62,6 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     stallTimeoutS: Number(values['stall-timeout'] ?? 10),
     note: values.note ?? null,
     prepareOnly: values.prepare ?? false,
+    engine: values.engine ?? 'dist',
   };
 }

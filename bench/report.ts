@@ -4,7 +4,7 @@ import type { MachineInfo } from './machine';
 
 export function reproduceLine(options: BenchOptions): string {
   const sizes = options.sizes.map((s) => s.label).join(',');
-  return `npm run bench -- --sizes ${sizes} --runs ${options.runs} --scenario ${options.scenarios.join(',')} --rate ${options.rate} --throttle ${options.throttle} --connections ${options.connections.join(',')} --stall-timeout ${options.stallTimeoutS}`;
+  return `npm run bench -- --sizes ${sizes} --runs ${options.runs} --scenario ${options.scenarios.join(',')} --rate ${options.rate} --throttle ${options.throttle} --connections ${options.connections.join(',')} --stall-timeout ${options.stallTimeoutS} --engine ${options.engine}`;
 }
 
 export function renderMarkdown(machine: MachineInfo, options: BenchOptions, results: ScenarioResult[], loadAtEnd: number[], elapsedMs: number): string {
@@ -13,7 +13,7 @@ export function renderMarkdown(machine: MachineInfo, options: BenchOptions, resu
     `# Benchmark results, ${machine.date.slice(0, 16).replace('T', ' ')} UTC`,
     '',
     `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM, Linux ${machine.kernel}; load average ${machine.loadAverageAtStart.join(' / ')} at start, ${loadAtEnd.join(' / ')} at the end.`,
-    `- Versions: Node ${v.node}, nginx ${v.nginx}, ${v.curl}, ${v.aria2c}, ${v.wget}, ${v.tar}, ${v.gzip}, ${v.pigz}; Snapshot Manager at ${machine.commit}.`,
+    `- Versions: Node ${v.node}, nginx ${v.nginx}, ${v.curl}, ${v.aria2c}, ${v.wget}, ${v.tar}, ${v.gzip}, ${v.pigz}; Snapshot Manager: ${machine.commit}.`,
     `- Reproduce: \`${reproduceLine(options)}\` (inputs are generated into \`$BENCH_DIR\`, default /tmp/snapshot-manager-bench, and reused). Whole run: ${(elapsedMs / 60000).toFixed(1)} min.`,
     ...(options.note ? [`- Note: ${options.note}`] : []),
     '',

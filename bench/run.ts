@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { startNginx } from '../test/helpers/nginx';
 import type { BenchContext, ScenarioResult } from './context';
 import { prepareInputs } from './inputs';
+import { prepareEngine } from './engine-build';
 import { machineInfo } from './machine';
 import { HELP, parseOptions } from './options';
 import { renderMarkdown } from './report';
@@ -14,6 +15,7 @@ import { loopback } from './scenarios/loopback';
 import { resume } from './scenarios/resume';
 import { scale } from './scenarios/scale';
 import { throttled } from './scenarios/throttled';
+import { useCli } from './tools';
 
 const SCENARIOS: Record<number, (ctx: BenchContext) => Promise<ScenarioResult>> = { 1: loopback, 2: throttled, 3: faults, 4: resume, 5: scale };
 
@@ -35,6 +37,10 @@ async function main(): Promise<number> {
   const inputs = await prepareInputs(options.workDir, options.sizes, log);
   for (const f of inputs.files) log(`input ${f.name}: ${(f.bytes / 2 ** 20).toFixed(0)} MiB, tree ${(f.treeBytes / 2 ** 20).toFixed(0)} MiB in ${f.files} files`);
   if (options.prepareOnly) return 0;
+  const engine = await prepareEngine(options.workDir, options.engine, log);
+  useCli(engine.cli);
+  machine.commit = engine.describe;
+  log(`engine: ${engine.describe}`);
   const nginx = await startNginx({ root: inputs.serveDir });
   const resultsStem = stamp(new Date(machine.date));
   const ctx: BenchContext = { nginx, inputs, workDir: options.workDir, log, options, previous: [], resultsStem };

@@ -33,7 +33,12 @@ export interface ToolCommand {
   staged: string | null;
 }
 
-const CLI = join(__dirname, '..', 'electron', 'cli.js');
+let CLI = join(__dirname, '..', 'electron', 'cli.js');
+
+/** Which build of our CLI the commands run (see engine-build.ts). */
+export function useCli(path: string): void {
+  CLI = path;
+}
 
 export function toolCommand(call: ToolCall): ToolCommand {
   const dir = call.runDir;

@@ -144,5 +144,8 @@ function lastLines(stderr: string, stdout: string, tool: ToolName): string {
     const done = lastJsonLine(stdout);
     if (done?.type === 'error') return `${String(done.code)} ${String(done.message)}`;
   }
-  return stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300) || '(no output)';
+  // An uncaught exception ends with Node's version line: the thrown error's own line says more.
+  const lines = stderr.trim().split('\n');
+  const thrown = lines.find((l) => /^\w*Error\b|^\s*throw /.test(l));
+  return (thrown ?? lines.slice(-2).join(' | ')).slice(0, 300) || '(no output)';
 }
