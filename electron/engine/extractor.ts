@@ -64,8 +64,13 @@ export class Extractor extends Writable {
   private tarIn = 0;
   /** Feeding and capturing run one at a time, in order. */
   private work: Promise<void> = Promise.resolve();
-  private pendingCheckpoint: { promise: Promise<ExtractCheckpoint | null>; resolve: (cp: ExtractCheckpoint | null) => void; reject: (err: Error) => void } | null =
-    null;
+  private pendingCheckpoint: {
+    promise: Promise<ExtractCheckpoint | null>;
+    resolve: (cp: ExtractCheckpoint | null) => void;
+    reject: (err: Error) => void;
+    /** Taken, and waiting only for its fsyncs (extraction goes on meanwhile). */
+    captured: boolean;
+  } | null = null;
   private unsupportedReason: string | null = null;
   private failure: EngineError | null = null;
   private readonly finished: Promise<ExtractResult>;
@@ -78,7 +83,7 @@ export class Extractor extends Writable {
     this.finished = new Promise<ExtractResult>((resolve, reject) => {
       this.once('finish', () => {
         // Nothing follows the end: a checkpoint still asked for has no point to land on.
-        this.settleCheckpoint(null);
+        if (!this.pendingCheckpoint?.captured) this.settleCheckpoint(null);
         resolve(this.result());
       });
       this.once('error', reject);
@@ -116,6 +121,15 @@ export class Extractor extends Writable {
     return this.unsupportedReason;
   }
 
+  /**
+   * The checkpoint asked for, if any: still waiting for a point to land on (more input is needed for gzip),
+   * or taken and waiting for its fsyncs.
+   */
+  get checkpointInProgress(): 'awaiting-point' | 'syncing' | null {
+    const p = this.pendingCheckpoint;
+    return p ? (p.captured ? 'syncing' : 'awaiting-point') : null;
+  }
+
   /** Uncompressed tar bytes examined so far, and the member being written (for resume checkpoints). */
   get tarPosition(): { offset: number; entry: { name: string; headerOffset: number; dataOffset: number; size: number } | null } {
     return { offset: this.tar?.tarOffset ?? 0, entry: this.tar?.currentEntry ?? null };
@@ -145,7 +159,7 @@ export class Extractor extends Writable {
       reject = rej;
     });
     promise.catch(() => undefined);
-    this.pendingCheckpoint = { promise, resolve, reject };
+    this.pendingCheckpoint = { promise, resolve, reject, captured: false };
     this.armCheckpoint();
     return promise;
   }
@@ -280,7 +294,7 @@ export class Extractor extends Writable {
         await writeOrWait(this.decoder.stream, chunk);
       } else {
         await this.toTar(chunk);
-        if (this.pendingCheckpoint) await this.captureTar();
+        if (this.pendingCheckpoint && !this.pendingCheckpoint.captured) await this.captureTar();
       }
     });
   }
@@ -299,7 +313,7 @@ export class Extractor extends Writable {
   }
 
   private async captureGzip(point: GzipCheckpoint): Promise<void> {
-    if (!this.pendingCheckpoint) return;
+    if (!this.pendingCheckpoint || this.pendingCheckpoint.captured) return;
     if (point.uncompressedOffset !== this.tarIn) {
       throw new ArchiveError('E_INTERNAL', `gzip checkpoint at output byte ${point.uncompressedOffset}, but ${this.tarIn} bytes were handed on`);
     }
@@ -308,14 +322,23 @@ export class Extractor extends Writable {
       this.gunzip!.requestCheckpoint();
       return;
     }
-    this.settleCheckpoint(this.build('gzip', point.compressedOffset, point, tar));
+    this.whenDurable(this.build('gzip', point.compressedOffset, point, tar.state), tar.durable);
   }
 
   private async captureTar(): Promise<void> {
-    if (!this.pendingCheckpoint || this.format !== 'tar') return;
+    if (!this.pendingCheckpoint || this.pendingCheckpoint.captured || this.format !== 'tar') return;
     const tar = await this.tar!.capture(this.tarIn);
     // null: inside a long header sequence; the next write brings another chance.
-    if (tar) this.settleCheckpoint(this.build('tar', this.tarIn, null, tar));
+    if (tar) this.whenDurable(this.build('tar', this.tarIn, null, tar.state), tar.durable);
+  }
+
+  /** The state is taken; extraction goes on while its files are fsynced, and the checkpoint resolves after. */
+  private whenDurable(cp: ExtractCheckpoint, durable: Promise<void>): void {
+    this.pendingCheckpoint!.captured = true;
+    durable.then(
+      () => this.settleCheckpoint(cp),
+      (err) => this.destroy(this.fail(err)),
+    );
   }
 
   private build(format: 'tar' | 'gzip', compressedOffset: number, gzip: GzipCheckpoint | null, tar: TarResumeState): ExtractCheckpoint {

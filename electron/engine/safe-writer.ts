@@ -245,15 +245,15 @@ export class SafeWriter {
   }
 
   /**
-   * Makes every member completed so far durable: waits for background work, then fsyncs the files
-   * completed and the directories changed since the last call. (The member still being written is synced
-   * through its own sink.)
+   * Makes the members completed so far durable: fsyncs the files completed and the directories changed
+   * since the last call, as recorded at the moment of the call (call it when settled, see settle()); work
+   * begun afterwards may go on meanwhile. (The member still being written is synced through its sink.)
    */
-  async syncCompleted(): Promise<void> {
-    await this.settle();
+  syncCompleted(): Promise<void> {
     this.startSync();
-    await Promise.all([...this.pendingSyncs]);
-    if (this.syncError) throw this.ioError(this.syncError, 'a file');
+    return Promise.all([...this.pendingSyncs]).then(() => {
+      if (this.syncError) throw this.ioError(this.syncError, 'a file');
+    });
   }
 
   /** The state a checkpoint keeps (see WriterState); call when settled. */
@@ -289,6 +289,7 @@ export class SafeWriter {
 
   /** Stops: waits for files being closed so no descriptor leaks. Errors are dropped (a failure is already being reported). */
   async abort(): Promise<void> {
+    await Promise.allSettled([...this.pendingSyncs]);
     const open = [...this.openFds];
     this.openFds.clear();
     const handles = [...this.openHandles];
@@ -587,6 +588,7 @@ export class SafeWriter {
 
   private sinkFor(fd: number, abs: string, key: string, entry: EntryHeader, startAt: number, handle: fs.promises.FileHandle | null): FileSink {
     let position = startAt;
+    let syncing: Promise<void> | null = null;
     if (!handle) this.openFds.add(fd);
     const writer = this;
     return {
@@ -598,16 +600,25 @@ export class SafeWriter {
           position += n;
           writer._bytesWritten += n;
         } catch (err) {
+          if (syncing) await syncing;
           if (handle ? writer.openHandles.delete(handle) : writer.openFds.delete(fd)) {
             await (handle ? handle.close() : promisify(fs.close)(fd)).catch(() => undefined);
           }
           throw writer.ioError(err, entry.name, abs);
         }
       },
-      async sync() {
-        await promisify(fs.fsync)(fd);
+      sync() {
+        // The descriptor must stay open until the fsync is done: end() and abort() wait for it.
+        const p = promisify(fs.fsync)(fd);
+        syncing = p.catch(() => undefined);
+        writer.pendingSyncs.add(syncing);
+        void syncing.finally(() => writer.pendingSyncs.delete(syncing!));
+        return p.catch((err) => {
+          throw writer.ioError(err, entry.name, abs);
+        });
       },
       async end() {
+        if (syncing) await syncing;
         await writer.closeInBackground(fd, handle, entry.mtime, abs);
       },
     };

@@ -139,17 +139,18 @@ export class TarStage extends Writable {
 
   /**
    * Waits until every byte before tar offset `at` (which must be everything written to this stage) is
-   * parsed, written and fsynced, none after it, then returns the stage's state there; null when the point
-   * cannot be a checkpoint (a header sequence longer than MAX_REPLAY_BYTES): try again later.
+   * parsed and written, none after it, then returns the stage's state there, and `durable`, which resolves
+   * once all of that is fsynced (the caller may write on meanwhile). null when the point cannot be a
+   * checkpoint (a header sequence longer than MAX_REPLAY_BYTES): try again later.
    */
-  async capture(at: number): Promise<TarResumeState | null> {
+  async capture(at: number): Promise<{ state: TarResumeState; durable: Promise<void> } | null> {
     await this.until(() => this.framer.position >= at);
     if (this.framer.position !== at) throw new ArchiveError('E_INTERNAL', `tar checkpoint at ${at}, but the stage is at ${this.framer.position}`);
     const framer = this.framer;
     if (framer.ended) {
       await this.until(() => this.completed === framer.entries);
-      await this.writer.syncCompleted();
-      return { framer: framer.snapshot(), member: null, replay: null };
+      await this.writer.settle();
+      return { state: { framer: framer.snapshot(), member: null, replay: null }, durable: this.writer.syncCompleted() };
     }
     const current = framer.current;
     if (current) {
@@ -159,8 +160,9 @@ export class TarStage extends Writable {
       if (at >= dataEnd) {
         // In the padding: the member itself is complete (closed, timed); only padding is left to skip.
         await this.until(() => this.completed === framer.entries);
-        await this.writer.syncCompleted();
-        return { framer: framer.snapshot(), member: { entry: placeholderEntry(current), key: null, written: current.size, dataRemaining: 0 }, replay: null };
+        await this.writer.settle();
+        const member = { entry: placeholderEntry(current), key: null, written: current.size, dataRemaining: 0 };
+        return { state: { framer: framer.snapshot(), member, replay: null }, durable: this.writer.syncCompleted() };
       }
       const member = this.active!;
       if (member.kind !== 'collect') {
@@ -168,10 +170,11 @@ export class TarStage extends Writable {
         await this.until(() => member.received >= want);
         if (member.received !== want) throw new ArchiveError('E_INTERNAL', `member data ran past the checkpoint (${member.received} > ${want})`);
         await member.flush();
-        if (member.sink) await member.sink.sync();
-        await this.writer.syncCompleted();
+        await this.writer.settle();
         const state: ResumedMember = { entry: member.entry, key: member.sink?.key ?? null, written: want, dataRemaining: current.size - want };
-        return { framer: framer.snapshot(), member: state, replay: null };
+        const ownSync = member.sink ? member.sink.sync() : Promise.resolve();
+        const durable = Promise.all([ownSync, this.writer.syncCompleted()]).then(() => undefined);
+        return { state: { framer: framer.snapshot(), member: state, replay: null }, durable };
       }
       // A small file collected in memory: nothing of it is on disk yet, its raw bytes are replayed instead.
     } else {
@@ -179,9 +182,9 @@ export class TarStage extends Writable {
     }
     const start = framer.sequenceStart;
     if (this.retainOverflow || at - start > MAX_REPLAY_BYTES || this.retainedBytes !== at - start) return null;
-    await this.writer.syncCompleted();
+    await this.writer.settle();
     const replay = this.retained.length === 1 ? this.retained[0]! : Buffer.concat(this.retained);
-    return { framer: framer.sequenceSnapshot(), member: null, replay: replay.toString('base64') };
+    return { state: { framer: framer.sequenceSnapshot(), member: null, replay: replay.toString('base64') }, durable: this.writer.syncCompleted() };
   }
 
   /** Uncompressed tar bytes examined so far. */
