@@ -227,11 +227,12 @@ export class Extractor extends Writable {
     if (format === 'gzip' && !custom) {
       this.gunzip = new ResumableGunzip(resume?.gzip ?? undefined);
     } else if (format !== 'tar') {
-      this.decoder = (custom ?? createDecompressor)(format);
       this.unsupportedReason = custom
         ? 'a replacement decoder is in use'
         : 'a zstd frame cannot be resumed in its middle (no zstd binding exposes the decoder window); ' +
           'the zstd CLI writes one frame, so the only restart point is the start of the archive';
+      this.armCheckpoint();
+      this.decoder = (custom ?? createDecompressor)(format);
     }
     this.writer = await SafeWriter.open({
       dest: this.options.dest,
@@ -270,9 +271,11 @@ export class Extractor extends Writable {
 
   /** Passes a checkpoint request on to where it can be met, once the pipeline exists. */
   private armCheckpoint(): void {
-    if (!this.pendingCheckpoint || !this.started || !this.tar) return;
+    if (!this.pendingCheckpoint || !this.started) return;
     if (this.unsupportedReason) {
       this.settleCheckpoint(null);
+    } else if (!this.tar) {
+      return;
     } else if (this.gunzip) {
       this.gunzip.requestCheckpoint();
     } else if (this.format === 'tar') {

@@ -25,8 +25,11 @@ const MAX_PENDING_CLOSES = 64;
 /** Small files written whole in the background at once, and their bytes held in memory. */
 const MAX_PENDING_FILES = 64;
 const MAX_PENDING_FILE_BYTES = 32 * 1024 * 1024;
-/** Files (and directories) fsynced at once when a checkpoint makes the work so far durable. */
-const SYNC_CONCURRENCY = 8;
+/**
+ * Files (and directories) fsynced at once when a checkpoint makes the work so far durable. Two: the
+ * fsyncs share libuv's thread pool (4 threads) with the extraction's own writes, which go on meanwhile.
+ */
+const SYNC_CONCURRENCY = 2;
 /** Completed files awaiting fsync before they are synced in the background anyway (bounds memory). */
 const MAX_UNSYNCED = 16384;
 
