@@ -25,6 +25,8 @@ export interface JobStateRecord {
   consumedChunks: number;
   complete: boolean;
   updatedAt: number;
+  /** The outcome, once complete: a re-run reports it instead of downloading again. */
+  summary?: import('./events').JobSummary;
 }
 
 function isStateRecord(value: unknown): value is JobStateRecord {

@@ -42,6 +42,8 @@ export type { JobOptions } from './job-options';
 const CHECKPOINT_OUTPUT_BYTES = 64 * 1024 * 1024;
 const CHECKPOINT_INTERVAL_MS = 10_000;
 const SIZE_HINT_MIN_BYTES = 256 * 1024 * 1024;
+/** How long a full window waits for the checkpoint in flight before a slot is given back without one. */
+const CHECKPOINT_WAIT_MS = 2_000;
 
 /** The reason given to an in-flight attempt's AbortController when the job pauses: not a failure. */
 const PAUSE = Symbol('pause');
@@ -100,6 +102,7 @@ export class Job extends EventEmitter {
   private lastCheckpoint = { at: 0, written: 0 };
   private consumedBase = 0;
   private hashChain: Promise<void> = Promise.resolve();
+  private checkpointWanted = false;
   readonly checkpointStats = { count: 0, bytes: 0, saveMs: 0 };
   private journal: Journal | null = null;
   private readonly stagedRecords = new Map<number, { length: number; crc: number }>();
@@ -225,6 +228,11 @@ export class Job extends EventEmitter {
       }
       // Download-only output is committed chunk by chunk; extraction restarts from the beginning until a
       // checkpoint says otherwise.
+      if (previous.complete && previous.summary && (await targetExists(target))) {
+        // Finished before (perhaps killed just after): running it again is a no-op, not a second download.
+        this.emitEvent({ type: 'warning', code: 'ALREADY_COMPLETE', message: `This job already completed on ${new Date(previous.updatedAt).toISOString()}; nothing to do. Use --restart to download it again.` });
+        return { ...previous.summary, bytesFetched: 0, retries: 0, elapsedMs: Date.now() - this.startedAt };
+      }
       if (identity.mode === 'download' && previous.identity.chunkSize === o.chunkSize) resumeFrom = previous.consumedChunks;
       if (identity.mode === 'extract' && previous.identity.chunkSize === o.chunkSize) resumePoint = await loadCheckpoint(o.stateDir);
     }
@@ -283,16 +291,7 @@ export class Job extends EventEmitter {
         details: { expected: o.sha256, actual: result.sha256 },
       });
     }
-    record.consumedChunks = chunkCount;
-    record.complete = true;
-    record.updatedAt = Date.now();
-    await saveJobState(o.stateDir, record);
-    await this.journal?.close();
-    this.journal = null;
-    await fsp.rm(`${o.stateDir}/journal.log`, { force: true });
-    await clearCheckpoint(o.stateDir);
-    this.tick();
-    return {
+    const summary: JobSummary = {
       bytesTotal: probed.size,
       bytesFetched: this.bytesFetched,
       bytesWritten: result.bytesWritten,
@@ -304,6 +303,17 @@ export class Job extends EventEmitter {
       mode: this.mode,
       format: result.format,
     };
+    record.consumedChunks = chunkCount;
+    record.complete = true;
+    record.updatedAt = Date.now();
+    record.summary = summary;
+    await saveJobState(o.stateDir, record);
+    await this.journal?.close();
+    this.journal = null;
+    await fsp.rm(`${o.stateDir}/journal.log`, { force: true });
+    await clearCheckpoint(o.stateDir);
+    this.tick();
+    return summary;
   }
 
   /** --restart: the earlier run's state, journal and staged chunks go; the destination is left to the operator. */
@@ -653,10 +663,14 @@ export class Job extends EventEmitter {
         continue;
       }
       // A slot returns only once a durable checkpoint lies past its chunk, so a crash costs at most the window.
-      this.maybeCheckpoint(true);
+      if (index < chunkCount - 1) this.maybeCheckpoint(true);
+      if (this.consumedAwaiting.length >= o.window && this.checkpointTask) {
+        // Every slot holds a consumed chunk: give the checkpoint in flight a moment to return them.
+        await Promise.race([this.checkpointTask, sleep(CHECKPOINT_WAIT_MS)]);
+      }
       if (this.consumedAwaiting.length >= o.window) {
-        // Every slot holds a consumed chunk and the next chunk cannot be admitted: the checkpoint needs more
-        // input than the window can give (a deflate block longer than the window). Give the oldest slot back.
+        // Still full: the checkpoint needs more input than the window can give (a deflate block longer than the
+        // window). Give the oldest slot back; a crash now costs that chunk again, never a deadlock.
         const oldest = this.consumedAwaiting.shift()!;
         await this.releaseChunk(oldest);
       }
@@ -671,10 +685,15 @@ export class Job extends EventEmitter {
 
   /** Starts a checkpoint when one is due (every 64 MiB of output, 10 s, or a chunk consumed); never waits for it. */
   private maybeCheckpoint(chunkConsumed: boolean): void {
-    if (!this.checkpointing || this.checkpointTask || !(this.sink instanceof ExtractSink)) return;
+    if (!this.checkpointing || !(this.sink instanceof ExtractSink)) return;
     const written = this.sink.written;
     const due = chunkConsumed || performance.now() - this.lastCheckpoint.at >= CHECKPOINT_INTERVAL_MS || written - this.lastCheckpoint.written >= CHECKPOINT_OUTPUT_BYTES;
     if (!due) return;
+    if (this.checkpointTask) {
+      // One at a time; the one that comes due meanwhile starts as soon as this one is saved.
+      this.checkpointWanted = true;
+      return;
+    }
     this.lastCheckpoint = { at: performance.now(), written };
     this.checkpointTask = this.takeCheckpoint(this.sink)
       .catch((err) => {
@@ -682,11 +701,20 @@ export class Job extends EventEmitter {
       })
       .finally(() => {
         this.checkpointTask = null;
+        if (this.checkpointWanted && !this.checkpointError) {
+          this.checkpointWanted = false;
+          this.maybeCheckpoint(true);
+        }
       });
   }
 
   private async takeCheckpoint(sink: ExtractSink): Promise<void> {
     const cp = await sink.checkpoint();
+    if (!cp && !sink.checkpointUnsupportedReason) {
+      // No point left to resume from (the stream has ended): nothing more to save.
+      await this.releaseConsumed(Number.POSITIVE_INFINITY);
+      return;
+    }
     if (!cp) {
       this.checkpointing = false;
       this.emitEvent({
@@ -953,4 +981,11 @@ export async function runJob(options: JobOptions, onEvent?: (e: EngineEvent) => 
 export function defaultStateDir(target: string): string {
   const base = target.replace(/[\\/]+$/, '');
   return `${dirname(base)}/.${base.split(/[\\/]/).pop()}.snapshot-manager`;
+}
+
+async function targetExists(path: string): Promise<boolean> {
+  return fsp.stat(path).then(
+    () => true,
+    () => false,
+  );
 }

@@ -44,7 +44,7 @@ export class ExtractSink implements StreamSink {
   private failure: Error | null = null;
 
   /** `inlineSha256`: hash here (single stream); ranged jobs hash from the chunk files, resumably. */
-  constructor(options: ExtractOptions & { resumeFrom?: ExtractCheckpointData }, inlineSha256: boolean) {
+  constructor(options: Omit<ExtractOptions, 'resumeFrom'> & { resumeFrom?: ExtractCheckpointData }, inlineSha256: boolean) {
     this.extractor = new Extractor(options as ExtractOptions);
     const sha256 = inlineSha256;
     this.hash = sha256 ? createHash('sha256') : null;

@@ -152,9 +152,13 @@ test('a torn journal tail and a corrupted staged chunk are detected and fetched 
   const stateDir = join(dir, 'state');
   const first = await runGet(url, dest, stateDir, 0.4);
   assert.ok(first.killed);
-  const staged = readdirSync(stateDir).filter((n) => n.endsWith('.bin')).sort();
-  assert.ok(staged.length > 0, 'the kill left staged chunks');
-  // The oldest staged chunk is the one the resumed run reads first.
+  // The first staged chunk at or after the checkpoint is one the resumed run will read.
+  const checkpoint = JSON.parse(readFileSync(join(stateDir, 'checkpoint.json'), 'utf8')) as { extract: { compressedOffset: number } };
+  const fromChunk = Math.floor(checkpoint.extract.compressedOffset / CHUNK);
+  const staged = readdirSync(stateDir)
+    .filter((n) => /^chunk-\d+\.bin$/.test(n) && Number(n.slice(6, 14)) >= fromChunk)
+    .sort();
+  assert.ok(staged.length > 0, 'the kill left staged chunks past the checkpoint');
   const victim = join(stateDir, staged[0]!);
   const bytes = readFileSync(victim);
   bytes[Math.floor(bytes.length / 2)] ^= 0xff;
