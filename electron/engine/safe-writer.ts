@@ -219,18 +219,24 @@ export class SafeWriter {
       if (err instanceof Skip) throw unsafe(err.reason);
       throw this.ioError(err, entry.name, abs);
     }
-    const fd = await fsp.open(abs, O_WRONLY | O_NOFOLLOW).catch((err) => {
+    let fd = await fsp.open(abs, fs.constants.O_RDWR | O_NOFOLLOW).catch((err) => {
       throw this.ioError(err, entry.name, abs);
     });
     try {
       const st = await fd.stat();
       if (!st.isFile()) throw unsafe('it is no longer a regular file');
-      // A second name for it could only have been made outside this extraction: writing would change that file too.
-      if (st.nlink > 1) throw unsafe('it has other hard links');
       if (st.size < offset) throw unsafe(`it holds ${st.size} bytes, fewer than the ${offset} saved as written`);
-      await fd.truncate(offset);
+      if (st.nlink > 1) {
+        // Another name shares this file: a later hardlink member written before the crash (made again
+        // on resume), or a link made from outside. Either way it must not change: continue in a copy.
+        const copy = await this.copyPrefix(fd, abs, offset, entry);
+        await fd.close();
+        fd = copy;
+      } else {
+        await fd.truncate(offset);
+      }
     } catch (err) {
-      await fd.close();
+      await fd.close().catch(() => undefined);
       throw this.ioError(err, entry.name, abs);
     }
     const key = parts.join('/');
@@ -238,6 +244,27 @@ export class SafeWriter {
     this.remember(parts, 'file');
     this.openHandles.add(fd);
     return this.sinkFor(fd.fd, abs, key, entry, offset, fd);
+  }
+
+  /** A new file holding the first `length` bytes of `from`, renamed over `abs` (which it unlinks from other names). */
+  private async copyPrefix(from: fs.promises.FileHandle, abs: string, length: number, entry: EntryHeader): Promise<fs.promises.FileHandle> {
+    const temp = `${abs}.resume-${process.pid}-${Date.now()}`;
+    const to = await fsp.open(temp, CREATE_FLAGS, entry.mode & PERMISSION_BITS);
+    try {
+      const buf = Buffer.allocUnsafe(Math.min(length, 1024 * 1024) || 1);
+      for (let at = 0; at < length; ) {
+        const { bytesRead } = await from.read(buf, 0, Math.min(buf.length, length - at), at);
+        if (bytesRead === 0) throw new Error(`the file ended at byte ${at} while copying ${length}`);
+        await to.write(buf, 0, bytesRead, at);
+        at += bytesRead;
+      }
+      await fsp.rename(temp, abs);
+      return to;
+    } catch (err) {
+      await to.close().catch(() => undefined);
+      await fsp.unlink(temp).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Waits for the members begun so far to be fully written, timed and closed (background work included). */

@@ -93,6 +93,8 @@ export async function extractWithCheckpoints(archive: Buffer, dest: string, o: C
     ask();
   });
   if (o.crash) {
+    // All input fed without a crash yet: let the members in flight be written first (a crash near the end).
+    if (!picked || countdown >= 0) await new Promise((resolve) => setTimeout(resolve, 300));
     ex.destroy();
     await ex.done().then(
       () => assert.fail('a destroyed extractor must not succeed'),
