@@ -103,6 +103,7 @@ export class Job extends EventEmitter {
   private consumedBase = 0;
   private hashChain: Promise<void> = Promise.resolve();
   private checkpointWanted = false;
+  private finishing = false;
   readonly checkpointStats = { count: 0, bytes: 0, saveMs: 0 };
   private journal: Journal | null = null;
   private readonly stagedRecords = new Map<number, { length: number; crc: number }>();
@@ -285,6 +286,7 @@ export class Job extends EventEmitter {
 
     this.setState('verifying');
     const finished: SinkResult = await this.sink.finish();
+    await this.checkpointTask;
     const result = this.hasher ? { ...finished, sha256: this.hasher.digest() } : finished;
     if (o.sha256 !== null && result.sha256 !== o.sha256) {
       throw new IntegrityError(`SHA-256 mismatch: expected ${o.sha256}, got ${result.sha256}. The download does not match the published checksum; do not use it.`, {
@@ -492,7 +494,17 @@ export class Job extends EventEmitter {
       if (part.committed > rec.length) await part.reset();
       rec.bytes = part.committed;
       let failures = 0;
-      while (part.committed < rec.length) {
+      for (;;) {
+        // Bytes gathered by the last attempt go to disk first: the next range starts right after them.
+        try {
+          await part.flush();
+        } catch (err) {
+          const e = toEngineError(err, 'E_IO');
+          if (e.code !== 'E_DISK_FULL') throw e;
+          await this.waitForDiskSpace(e);
+          continue;
+        }
+        if (part.committed >= rec.length) break;
         await this.whileRunning();
         const controller = new AbortController();
         this.inflight.set(index, controller);
@@ -676,8 +688,10 @@ export class Job extends EventEmitter {
       }
       if (this.checkpointError) throw this.checkpointError;
     }
-    await this.checkpointTask;
+    // Not awaiting the checkpoint in flight: it may need a block boundary that only the end of input brings
+    // (it then resolves null once the extractor is ended). Every byte is consumed: the slots can go.
     if (this.checkpointError) throw this.checkpointError;
+    this.finishing = true;
     await this.releaseConsumed(Number.POSITIVE_INFINITY);
     this.nextToConsume = null;
     this.emitWindow();
@@ -726,6 +740,8 @@ export class Job extends EventEmitter {
       return;
     }
     // Offsets in a checkpoint are absolute in the file, also for an extractor that was itself resumed.
+    // The job is finishing: a late point is of no use, and must not be saved after the final state.
+    if (this.finishing) return;
     const offset = cp.compressedOffset;
     const absolute = cp;
     if (this.hasher) {

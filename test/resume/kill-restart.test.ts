@@ -72,7 +72,8 @@ function runGet(url: string, dest: string, stateDir: string, killAt: number | nu
       }
     });
     child.stderr.on('data', () => undefined);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': the last NDJSON line may still be in the pipe when the process exits.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, killed, last, requests: server.requests.slice(firstRequest), warnings });
     });
@@ -150,16 +151,22 @@ test('a torn journal tail and a corrupted staged chunk are detected and fetched 
   const dir = scratch(work, 'torn');
   const dest = join(dir, 'out');
   const stateDir = join(dir, 'state');
-  const first = await runGet(url, dest, stateDir, 0.4);
-  assert.ok(first.killed);
-  // The first staged chunk at or after the checkpoint is one the resumed run will read.
-  const checkpoint = JSON.parse(readFileSync(join(stateDir, 'checkpoint.json'), 'utf8')) as { extract: { compressedOffset: number } };
-  const fromChunk = Math.floor(checkpoint.extract.compressedOffset / CHUNK);
-  const staged = readdirSync(stateDir)
-    .filter((n) => /^chunk-\d+\.bin$/.test(n) && Number(n.slice(6, 14)) >= fromChunk)
-    .sort();
-  assert.ok(staged.length > 0, 'the kill left staged chunks past the checkpoint');
-  const victim = join(stateDir, staged[0]!);
+  // Kill until a run leaves a staged chunk that the next run will read (at or after the checkpoint).
+  let victim: string | null = null;
+  for (const at of [0.3, 0.45, 0.6, 0.75]) {
+    const killedRun = await runGet(url, dest, stateDir, at);
+    assert.ok(killedRun.killed, 'the run was killed before it finished');
+    const checkpoint = JSON.parse(readFileSync(join(stateDir, 'checkpoint.json'), 'utf8')) as { extract: { compressedOffset: number } };
+    const fromChunk = Math.floor(checkpoint.extract.compressedOffset / CHUNK);
+    const staged = readdirSync(stateDir)
+      .filter((n) => /^chunk-\d+\.bin$/.test(n) && Number(n.slice(6, 14)) >= fromChunk)
+      .sort();
+    if (staged.length > 0) {
+      victim = join(stateDir, staged[0]!);
+      break;
+    }
+  }
+  assert.ok(victim, 'some kill left a staged chunk past the checkpoint');
   const bytes = readFileSync(victim);
   bytes[Math.floor(bytes.length / 2)] ^= 0xff;
   writeFileSync(victim, bytes);
