@@ -94,25 +94,6 @@ export function applyDelta(view: JobView, delta: JobDelta): JobView {
     next.reason = delta.state.state === 'paused' ? (delta.state.reason ?? 'user') : null;
     next.error = delta.state.error ?? (delta.state.state === 'failed' ? view.error : null);
   }
-  if (delta.chunks) {
-    for (const c of delta.chunks) {
-      if (next.grid.set(c.index, c.state, c.bytes, c.length)) gridChanged = true;
-      if (c.state === 'retrying' && typeof c.nextAt === 'number') {
-        const known = next.nextRetry.get(c.index);
-        if (known?.nextAt !== c.nextAt) {
-          next.nextRetry.set(c.index, { ...known, index: c.index, attempt: (c.attempt ?? known?.attempt ?? 0) + (known ? 0 : 1), nextAt: c.nextAt });
-          detailChanged = true;
-        }
-      } else if (c.state !== 'retrying' && next.nextRetry.delete(c.index)) detailChanged = true;
-      if (c.errorCode && next.lastErrorCode.get(c.index) !== c.errorCode) {
-        next.lastErrorCode.set(c.index, c.errorCode);
-        detailChanged = true;
-      }
-      if (c.state === 'staged' || c.state === 'extracting' || c.state === 'done') {
-        if (closeOpenAttempt(next.attempts.get(c.index), delta.at, c.length)) detailChanged = true;
-      }
-    }
-  }
   if (delta.window && delta.at >= view.windowAt) {
     next.window = delta.window;
     next.windowAt = delta.at;
@@ -131,7 +112,10 @@ export function applyDelta(view: JobView, delta: JobDelta): JobView {
     if (list.some((x) => x.attempt === a.attempt)) continue;
     // A new attempt means the previous one ended, whatever we were told about it.
     closeOpenAttempt(list, a.at, undefined);
-    list.push({ attempt: a.attempt, startedAt: a.at, rangeStart: a.rangeStart, rangeEnd: a.rangeEnd, status: null, bytes: 0, durationMs: 0, error: null, open: true });
+    // Attempts start only on chunks still to fetch: one reported after its chunk was staged (batches of
+    // different channels can cross) has already ended.
+    const settled = ['staged', 'extracting', 'done'].includes(next.grid.stateOf(a.index));
+    list.push({ attempt: a.attempt, startedAt: a.at, rangeStart: a.rangeStart, rangeEnd: a.rangeEnd, status: null, bytes: 0, durationMs: 0, error: null, open: !settled });
     if (list.length > ATTEMPTS_KEPT) list.splice(0, list.length - ATTEMPTS_KEPT);
     next.attempts.set(a.index, list);
     detailChanged = true;
@@ -148,6 +132,27 @@ export function applyDelta(view: JobView, delta: JobDelta): JobView {
     Object.assign(record, { status: f.status, bytes: f.bytes, durationMs: f.durationMs, error: f.error, open: false });
     next.attempts.set(f.index, list);
     detailChanged = true;
+  }
+  // Chunk states after attempts: a batch can carry an attempt's start and its chunk's staging together, and
+  // the state (the later fact) must close the attempt the same batch opened.
+  if (delta.chunks) {
+    for (const c of delta.chunks) {
+      if (next.grid.set(c.index, c.state, c.bytes, c.length)) gridChanged = true;
+      if (c.state === 'retrying' && typeof c.nextAt === 'number') {
+        const known = next.nextRetry.get(c.index);
+        if (known?.nextAt !== c.nextAt) {
+          next.nextRetry.set(c.index, { ...known, index: c.index, attempt: (c.attempt ?? known?.attempt ?? 0) + (known ? 0 : 1), nextAt: c.nextAt });
+          detailChanged = true;
+        }
+      } else if (c.state !== 'retrying' && next.nextRetry.delete(c.index)) detailChanged = true;
+      if (c.errorCode && next.lastErrorCode.get(c.index) !== c.errorCode) {
+        next.lastErrorCode.set(c.index, c.errorCode);
+        detailChanged = true;
+      }
+      if (c.state === 'staged' || c.state === 'extracting' || c.state === 'done') {
+        if (closeOpenAttempt(next.attempts.get(c.index), delta.at, c.length)) detailChanged = true;
+      }
+    }
   }
   for (const r of delta.retries ?? []) {
     next.nextRetry.set(r.index, r);
