@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { ArchiveError, DiskFullError, EngineError } from './errors';
 import type { EntryHeader, EntryWarningCode, SkippedEntry } from './extract-types';
+import { syncFileSystem } from './filesystem-sync';
 import { checkSymlinkTarget, containedPath, foldKey, sanitizeEntryPath } from './safe-path';
 import type { ExtractLimits } from './tar-limits';
 
@@ -349,9 +350,14 @@ export class SafeWriter {
     this.unsyncedFiles = [];
     this.unsyncedDirs = new Set();
     if (files.length === 0 && dirs.length === 0) return;
-    // Files first, then the directories naming them.
-    const p = syncPaths(files, this.platform === 'win32' ? 'r+' : 'r')
-      .then(() => syncPaths(dirs, 'r'))
+    const perFile = (): Promise<void> =>
+      // Files first, then the directories naming them.
+      syncPaths(files, this.platform === 'win32' ? 'r+' : 'r').then(() => syncPaths(dirs, 'r'));
+    // One syncfs covers them all, and the member still being written (see filesystem-sync.ts). A writer
+    // told it runs on another platform (tests) keeps the per-file path it would take there.
+    const whole = this.platform === process.platform ? syncFileSystem(this.root) : Promise.resolve(false);
+    const p = whole
+      .then((done) => (done ? undefined : perFile()))
       .catch((err) => {
         this.syncError ??= err;
       });

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { SafeWriter } from '../../electron/engine/safe-writer';
+import { syncFileSystem } from '../../electron/engine/filesystem-sync';
 import { DEFAULT_LIMITS } from '../../electron/engine/tar-limits';
 import type { EntryHeader } from '../../electron/engine/extract-types';
 import { sandbox, strayPaths } from '../hostile/harness';
@@ -53,6 +55,46 @@ test('resumeFile refuses a file that became a symlink, or sits under one', async
     assert.equal(await readFile(join(box.outside, 'target'), 'utf8'), 'keep');
     assert.deepEqual(await strayPaths(box, ['outside/target']), []);
   } finally {
+    await box.cleanup();
+  }
+});
+
+test('a checkpoint makes completed files durable with one syncfs, or file by file where sync -f is missing', async () => {
+  const box = await sandbox();
+  const saved = process.env.SNAPSHOT_MANAGER_NO_SYNCFS;
+  try {
+    let syncfsHere = false;
+    try {
+      execFileSync('sync', ['-f', box.dest]);
+      syncfsHere = process.platform === 'linux';
+    } catch {
+      syncfsHere = false;
+    }
+    assert.equal(await syncFileSystem(box.dest), syncfsHere, 'syncfs is used exactly where `sync -f` works');
+    for (const noSyncfs of [false, true]) {
+      if (noSyncfs) process.env.SNAPSHOT_MANAGER_NO_SYNCFS = '1';
+      else delete process.env.SNAPSHOT_MANAGER_NO_SYNCFS;
+      if (noSyncfs) assert.equal(await syncFileSystem(box.dest), false);
+      const writer = await SafeWriter.open({ dest: box.dest, limits: DEFAULT_LIMITS, trackDurability: true });
+      for (let i = 0; i < 20; i++) {
+        // Small files go whole (written in the background), the others through a sink.
+        const whole = i % 2 === 0 ? [Buffer.from('abc')] : null;
+        const sink = await writer.begin(header(`run-${noSyncfs}/f${i}.txt`, 3), whole);
+        assert.equal(sink === null, whole !== null);
+        if (sink) {
+          await sink.write([Buffer.from('abc')]);
+          await sink.end();
+        }
+      }
+      await writer.settle();
+      await writer.syncCompleted();
+      await writer.finish();
+      for (const i of [18, 19]) assert.equal(await readFile(join(box.dest, `run-${noSyncfs}/f${i}.txt`), 'utf8'), 'abc');
+    }
+    assert.deepEqual(await strayPaths(box), []);
+  } finally {
+    if (saved === undefined) delete process.env.SNAPSHOT_MANAGER_NO_SYNCFS;
+    else process.env.SNAPSHOT_MANAGER_NO_SYNCFS = saved;
     await box.cleanup();
   }
 });
