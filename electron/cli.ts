@@ -32,6 +32,7 @@ Options for get:
   --strict                 an unsafe archive entry fails the job instead of being skipped
   --force                  extract into a non-empty folder that this job did not start
   --restart                forget an earlier run's state (e.g. after the upstream changed)
+  --no-checkpoints         no extraction checkpoints: a little faster, but a stopped job extracts again from the start
   --json                   NDJSON events on stdout; the last line is {"type":"done",...} or {"type":"error",...}
 
 Exit codes: 0 done, 1 failed, 2 usage, 3 interrupted (run again to resume), 4 checksum mismatch or upstream changed.`;
@@ -91,6 +92,7 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
         strict: { type: 'boolean' },
         force: { type: 'boolean' },
         restart: { type: 'boolean' },
+        'no-checkpoints': { type: 'boolean' },
         json: { type: 'boolean' },
       },
     });
@@ -119,6 +121,7 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
     strict: v.strict ?? false,
     force: v.force ?? false,
     restart: v.restart ?? false,
+    ...(v['no-checkpoints'] ? { checkpoints: false } : {}),
   };
   return { options, json: v.json ?? false };
 }

@@ -31,6 +31,8 @@ export interface ExtractOptions {
   onWarning?: (w: SkippedEntry & { skipped?: boolean }) => void;
   /** Replaces the decoders (gzip then uses it instead of the checkpointing one, and cannot be checkpointed). */
   decompressor?: DecompressorFactory;
+  /** Why the decoder was replaced, said in place of the generic reason checkpoints are unavailable. */
+  decompressorNote?: string;
   /** Continue from a checkpoint: the job then writes the compressed bytes from cp.compressedOffset on. */
   resumeFrom?: ExtractCheckpoint;
 }
@@ -228,7 +230,7 @@ export class Extractor extends Writable {
       this.gunzip = new ResumableGunzip(resume?.gzip ?? undefined);
     } else if (format !== 'tar') {
       this.unsupportedReason = custom
-        ? 'a replacement decoder is in use'
+        ? (this.options.decompressorNote ?? 'a replacement decoder is in use')
         : 'a zstd frame cannot be resumed in its middle (no zstd binding exposes the decoder window); ' +
           'the zstd CLI writes one frame, so the only restart point is the start of the archive';
       this.armCheckpoint();

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { ChunkRecords } from './chunk-records';
 import { ChunkWindow } from './chunk-window';
+import { createDecompressor } from './decompress';
 import {
   AbortedError,
   EngineError,
@@ -235,7 +236,7 @@ export class Job extends EventEmitter {
         return { ...previous.summary, bytesFetched: 0, retries: 0, elapsedMs: Date.now() - this.startedAt };
       }
       if (identity.mode === 'download' && previous.identity.chunkSize === o.chunkSize) resumeFrom = previous.consumedChunks;
-      if (identity.mode === 'extract' && previous.identity.chunkSize === o.chunkSize) resumePoint = await loadCheckpoint(o.stateDir);
+      if (o.checkpoints && identity.mode === 'extract' && previous.identity.chunkSize === o.chunkSize) resumePoint = await loadCheckpoint(o.stateDir);
     }
     if (!sameJob) await clearCheckpoint(o.stateDir);
 
@@ -270,6 +271,8 @@ export class Job extends EventEmitter {
             strict: o.strict,
             onWarning: (w: { entry: string; code: string; reason: string }) => this.emitEvent({ type: 'warning', code: w.code, message: w.reason, entry: w.entry }),
             ...(resumePoint ? { resumeFrom: resumePoint.extract } : {}),
+            // Checkpoints off: zlib's streaming gunzip (the fastest decoder), and the extractor then says it cannot checkpoint.
+            ...(o.checkpoints ? {} : { decompressor: createDecompressor, decompressorNote: 'checkpoints are turned off for this job' }),
           },
           o.sha256 !== null && this.mode !== 'ranged',
         )

@@ -158,3 +158,28 @@ test('cancel stops the job with E_ABORTED and keeps its state for a resume', asy
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('checkpoints off: the same tree, a warning that says so up front, and no checkpoint taken', async () => {
+  const dir = tempDir();
+  const server = await FaultServer.start();
+  try {
+    const src = join(dir, 'src');
+    mkdirSync(join(src, 'sub'), { recursive: true });
+    for (let i = 0; i < 40; i++) writeFileSync(join(src, 'sub', `f${i}.bin`), randomBytes(20_000 + i));
+    const archive = gzipSync(execFileSync('tar', ['-cf', '-', '-C', src, '.'], { maxBuffer: 1 << 30 }));
+    const url = await server.serve('/s.tar.gz', archive);
+    const warnings: string[] = [];
+    const job = new Job({ url, dest: join(dir, 'out'), stateDir: join(dir, 'state'), chunkSize: 64 * 1024, window: 3, checkpoints: false });
+    job.on('event', (e: EngineEvent) => {
+      if (e.type === 'warning') warnings.push(`${e.code}: ${e.message}`);
+    });
+    await job.run();
+    for (let i = 0; i < 40; i++) assert.deepEqual(readFileSync(join(dir, 'out', 'sub', `f${i}.bin`)), readFileSync(join(src, 'sub', `f${i}.bin`)));
+    assert.equal(job.checkpointStats.count, 0);
+    assert.ok(warnings.some((w) => w.startsWith('CHECKPOINT_UNSUPPORTED') && w.includes('checkpoints are turned off')), warnings.join('\n'));
+    assert.throws(() => new Job({ url, output: join(dir, 'o.bin'), stateDir: join(dir, 'state2'), checkpoints: false }), /--no-checkpoints applies to extraction/);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -38,6 +38,8 @@ test('get parses sizes, durations and flags into job options', () => {
   assert.equal(options.idleTimeoutMs, 500);
   assert.equal(options.limitRate, 2 * 1024 * 1024);
   assert.match(options.stateDir, /\.x\.snapshot-manager$/);
+  assert.equal(options.checkpoints, undefined, 'checkpoints stay on unless turned off');
+  assert.equal(parseGetArgs(['https://example.org/s.tar.gz', '--dest', '/tmp/x', '--no-checkpoints']).options.checkpoints, false);
 });
 
 const usageCases: Array<[string, string[], RegExp]> = [
