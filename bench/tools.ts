@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { quote } from './shell';
 
-export type ToolName = 'ours' | 'ours --output' | 'curl|tar' | 'aria2c' | 'wget -c';
+export type ToolName = 'ours' | 'ours --no-checkpoints' | 'ours --output' | 'curl|tar' | 'aria2c' | 'wget -c';
 
 export interface ToolCall {
   tool: ToolName;
@@ -68,9 +68,10 @@ export function toolCommand(call: ToolCall): ToolCommand {
       return { command: retry(`mkdir -p ${quote(join(dir, 'out'))} && wget -c -q${t} -O ${quote(file)} ${url}`), dest: file, kind: 'file', staged: file };
     }
     case 'ours':
+    case 'ours --no-checkpoints':
     case 'ours --output': {
       const state = join(dir, 'state');
-      const extract = call.tool === 'ours';
+      const extract = call.tool !== 'ours --output';
       const dest = extract ? join(dir, 'dest') : join(dir, 'out', 'snapshot');
       const opts = [
         `--state-dir ${quote(state)}`,
@@ -78,6 +79,7 @@ export function toolCommand(call: ToolCall): ToolCommand {
         `--window ${call.window ?? Math.max(4, n)}`,
         call.chunkSize ? `--chunk-size ${call.chunkSize}` : '',
         stall ? `--idle-timeout ${stall}` : '',
+        call.tool === 'ours --no-checkpoints' ? '--no-checkpoints' : '',
         '--json',
       ].filter(Boolean);
       const target = extract ? `--dest ${quote(dest)}` : `--output ${quote(dest)}`;

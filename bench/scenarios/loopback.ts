@@ -12,7 +12,7 @@ import { fmtMiB, fmtRate, fmtRatio, fmtSeconds, groupBy, median, summarize, tabl
 import type { ToolName } from '../tools';
 import { runTrial, type Trial } from '../trial';
 
-const TOOLS: ToolName[] = ['curl|tar', 'ours', 'ours --output', 'aria2c', 'wget -c'];
+const TOOLS: ToolName[] = ['curl|tar', 'ours', 'ours --no-checkpoints', 'ours --output', 'aria2c', 'wget -c'];
 const FORMAT_TOOLS: ToolName[] = ['curl|tar', 'ours'];
 
 interface Ceiling {
@@ -73,13 +73,17 @@ export async function loopback(ctx: BenchContext): Promise<ScenarioResult> {
       const speedup = curl.medianMs / ours.medianMs;
       findings.push(`${input.name}: ours ${speedup.toFixed(2)}x the speed of curl|tar (target 1.5x: ${verdict(speedup >= 1.5)})` + (c ? `; ${pct(zlibMs / ours.medianMs)} of zlib inflate speed (target 75%: ${verdict(zlibMs / ours.medianMs >= 0.75)})` : ''));
     }
+    const unchecked = groups.find((g) => g.tool === 'ours --no-checkpoints');
+    if (unchecked && ours) {
+      findings.push(`${input.name}: checkpoints on vs. off: ${(unchecked.medianMs / 1000).toFixed(2)} s without, ${(ours.medianMs / 1000).toFixed(2)} s with (throughput ratio ${(unchecked.medianMs / ours.medianMs).toFixed(2)}).`);
+    }
   }
   return {
     id: 1,
     title: 'Loopback, no throttle',
     setup: [
       `nginx on 127.0.0.1, no rate limit; inputs in the page cache. ${ctx.options.runs} run(s) per tool, tools interleaved; median wall time of verified runs.`,
-      'ours: engine defaults (64 MiB chunks, window 4, 4 connections). aria2c -x 4 -s 4 and wget -c download only.',
+      'ours: engine defaults (64 MiB chunks, window 4, 4 connections); ours --no-checkpoints: the same without extraction checkpoints (zlib\'s streaming gunzip, nothing fsynced for resume). aria2c -x 4 -s 4 and wget -c download only.',
       '"vs ours" is wall time over ours (above 1: slower than ours). Staged: disk allocated for staging (ours: state dir; aria2c and wget: their file).',
     ],
     tables: [table(['input', 'size', 'tool', 'median wall', 'throughput (compressed)', 'vs ours', 'peak RSS', 'peak staged', 'verified runs'], rows)],
