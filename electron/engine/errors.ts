@@ -10,6 +10,7 @@ export type ErrorCode =
   // network and HTTP
   | 'E_CONNECT'
   | 'E_IDLE_TIMEOUT'
+  | 'E_STALLED'
   | 'E_SHORT_BODY'
   | 'E_HTTP_STATUS'
   | 'E_RANGE_IGNORED'
@@ -69,7 +70,7 @@ export class UsageError extends EngineError {
 
 /** A transport-level failure (refused, reset, DNS, idle): retryable by nature. */
 export class NetworkError extends EngineError {
-  constructor(code: 'E_CONNECT' | 'E_IDLE_TIMEOUT' | 'E_SHORT_BODY', message: string, options: EngineErrorOptions = {}) {
+  constructor(code: 'E_CONNECT' | 'E_IDLE_TIMEOUT' | 'E_STALLED' | 'E_SHORT_BODY', message: string, options: EngineErrorOptions = {}) {
     super(code, message, { retryable: true, ...options });
   }
 }

@@ -25,7 +25,7 @@ import { createDispatcher, discardBody, header, mapTransportError } from './http
 import { resolveOptions, type JobOptions, type ResolvedOptions } from './job-options';
 import { clearJobState, describeUpstreamChange, loadJobState, saveJobState, type JobIdentity, type JobStateRecord } from './job-state';
 import { parseLength, pathOf, probe, type ProbeResult } from './probe';
-import { attemptInfo, fetchRange } from './range-fetch';
+import { attemptInfo, fetchRange, type TransferWatch } from './range-fetch';
 import { RateLimiter, sleep } from './rate-limiter';
 import { backoffDelay, type RetryPolicy } from './retry-policy';
 import { ExtractSink, OutputFileSink, type SinkResult, type StreamSink } from './sinks';
@@ -45,6 +45,8 @@ const CHECKPOINT_INTERVAL_MS = 10_000;
 const SIZE_HINT_MIN_BYTES = 256 * 1024 * 1024;
 /** How long a full window waits for the checkpoint in flight before a slot is given back without one. */
 const CHECKPOINT_WAIT_MS = 2_000;
+/** Bytes other ranges must receive during one range's silence before it is called stalled (see abortStalled). */
+const STALL_EVIDENCE_BYTES = 64 * 1024;
 
 /** The reason given to an in-flight attempt's AbortController when the job pauses: not a failure. */
 const PAUSE = Symbol('pause');
@@ -74,6 +76,8 @@ export class Job extends EventEmitter {
   private pauseReason: PauseReason | null = null;
   private resumed: Deferred | null = null;
   private readonly inflight = new Map<number, AbortController>();
+  /** The in-flight ranges' last byte times, for the stall watchdog (see abortStalled). */
+  private readonly watches = new Map<number, { watch: TransferWatch; fetchedThen: number }>();
   private readonly stagedSignals = new Map<number, Deferred>();
   private records: ChunkRecords | null = null;
   private window: ChunkWindow | null = null;
@@ -511,6 +515,8 @@ export class Job extends EventEmitter {
         await this.whileRunning();
         const controller = new AbortController();
         this.inflight.set(index, controller);
+        const watch: TransferWatch = { lastByteAt: performance.now(), awaitingNetwork: true, receiving: false };
+        this.watches.set(index, { watch, fetchedThen: this.bytesFetched });
         rec.attemptCount++;
         const attempt = rec.attemptCount;
         const startedAt = Date.now();
@@ -529,8 +535,10 @@ export class Job extends EventEmitter {
             signal: controller.signal,
             ...(this.limiter ? { limiter: this.limiter } : {}),
             retryAfterCapMs: this.options.retryAfterCapMs,
+            watch,
             onBytes: (n) => {
               this.bytesFetched += n;
+              this.watches.get(index)!.fetchedThen = this.bytesFetched;
               rec.bytes = part.committed;
             },
           });
@@ -600,6 +608,7 @@ export class Job extends EventEmitter {
           rec.nextRetryAt = null;
         } finally {
           this.inflight.delete(index);
+          this.watches.delete(index);
         }
       }
       const crc = part.checksum;
@@ -939,6 +948,30 @@ export class Job extends EventEmitter {
     this.emitEvent({ type: 'window', capacity: this.window.capacity, ...snap });
   }
 
+  /**
+   * One range silent mid-body while other ranges received data after its last byte: that connection is stuck
+   * (a known failure of object stores and proxies), not the network. It is replaced now, resuming from its
+   * last committed byte, instead of holding the head of the window for the whole idle timeout. (When the
+   * network itself is down nobody receives anything, and the idle timeout and offline handling apply.)
+   */
+  private abortStalled(now: number): void {
+    const stallMs = peerStallMs(this.options.idleTimeoutMs);
+    if (stallMs === null) return;
+    for (const [index, { watch: w, fetchedThen }] of this.watches) {
+      if (!w.receiving || !w.awaitingNetwork || now - w.lastByteAt < stallMs) continue;
+      const othersSince = this.bytesFetched - fetchedThen;
+      if (othersSince < STALL_EVIDENCE_BYTES) continue;
+      w.awaitingNetwork = false; // once per attempt
+      this.inflight.get(index)?.abort(
+        new NetworkError(
+          'E_STALLED',
+          `No data for ${((now - w.lastByteAt) / 1000).toFixed(1)} s on chunk ${index}'s connection while other connections received ${othersSince} bytes; it is replaced by a new one that resumes from the last committed byte.`,
+          { details: { silentMs: Math.round(now - w.lastByteAt), thresholdMs: stallMs, othersReceived: othersSince } },
+        ),
+      );
+    }
+  }
+
   private tick(): void {
     const now = performance.now();
     const consumed = this.consumedBase + (this.sink?.consumed ?? 0);
@@ -955,6 +988,8 @@ export class Job extends EventEmitter {
       for (const c of this.inflight.values()) {
         c.abort(new NetworkError('E_IDLE_TIMEOUT', `The process was suspended for ${Math.round((now - this.lastTick.at) / 1000)} s; resuming the range from its last committed byte.`));
       }
+    } else {
+      this.abortStalled(now);
     }
     this.lastTick = { at: now, fetched: this.bytesFetched, consumed };
     for (const rec of this.records?.active() ?? []) {
@@ -1007,4 +1042,13 @@ async function targetExists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/**
+ * Silence after which one range is called stalled while others flow: a fifth of the idle timeout, 2 s at
+ * least; null (no watchdog) when that would not come before the idle timeout itself.
+ */
+export function peerStallMs(idleTimeoutMs: number): number | null {
+  const ms = Math.max(2_000, idleTimeoutMs / 5);
+  return ms < idleTimeoutMs ? ms : null;
 }

@@ -34,6 +34,17 @@ export interface RangeRequest {
   retryAfterCapMs?: number;
   /** Called with each piece of payload as it is committed (progress, fetched-byte accounting). */
   onBytes?: (n: number) => void;
+  /** Kept current for the job's stall watchdog: when a byte last arrived, and whether we are waiting for one. */
+  watch?: TransferWatch;
+}
+
+export interface TransferWatch {
+  /** performance.now() of the request's start, then of each piece's arrival. */
+  lastByteAt: number;
+  /** True while the silence is the network's: false while our side (rate limit, disk) holds the body. */
+  awaitingNetwork: boolean;
+  /** A body byte has arrived (a slow first byte is the idle timeout's business, not a stall). */
+  receiving: boolean;
 }
 
 export interface RangeResult {
@@ -46,6 +57,7 @@ export interface RangeResult {
 export async function fetchRange(req: RangeRequest): Promise<RangeResult> {
   const from = req.start + req.sink.committed;
   if (from > req.end) return { status: 0, bytes: 0 };
+  const watch = req.watch;
   const expected = req.end - from + 1;
   const headers: Record<string, string> = { 'user-agent': USER_AGENT, range: `bytes=${from}-${req.end}`, 'accept-encoding': 'identity' };
   const validator = req.pinned.etag ?? req.pinned.lastModified;
@@ -64,6 +76,7 @@ export async function fetchRange(req: RangeRequest): Promise<RangeResult> {
     throw withStatus(mapTransportError(err, req.url, req.sink.committed), null, 0);
   }
 
+  if (watch) watch.lastByteAt = performance.now();
   const status = response.statusCode;
   const h = response.headers;
   try {
@@ -76,6 +89,11 @@ export async function fetchRange(req: RangeRequest): Promise<RangeResult> {
   let bytes = 0;
   try {
     for await (const piece of response.body as AsyncIterable<Buffer>) {
+      if (watch) {
+        watch.lastByteAt = performance.now();
+        watch.awaitingNetwork = false;
+        watch.receiving = true;
+      }
       if (bytes + piece.length > expected) {
         throw new ProtocolError('E_CONTENT_RANGE', `${safeHost(req.url)} sent more bytes than the range it announced.`, { retryable: true });
       }
@@ -83,6 +101,7 @@ export async function fetchRange(req: RangeRequest): Promise<RangeResult> {
       await req.sink.write(piece);
       bytes += piece.length;
       req.onBytes?.(piece.length);
+      if (watch) watch.awaitingNetwork = true;
     }
   } catch (err) {
     discardBody(response.body);

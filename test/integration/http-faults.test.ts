@@ -7,6 +7,7 @@ import { rmSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { requestFollowingRedirects } from '../../electron/engine/probe';
+import { peerStallMs } from '../../electron/engine/job';
 import type { EngineEvent } from '../../electron/engine/events';
 import {
   FaultServer,
@@ -278,6 +279,45 @@ test('a stall after the headers trips the idle timeout and the range resumes fro
   assert.equal(idle[0]!.bytes, 30_000);
   assert.ok(rangesAsked().some(([s]) => s === at + 30_000), 'resumed at the committed byte');
   assert.equal(server.bodyBytesServed('/snap.tar.gz'), fx.size);
+});
+
+// ---- row: one connection stalls while the others flow ----------------------------------------------------
+
+test('a range stalled mid-body while the other connections flow is replaced long before the idle timeout', async () => {
+  const at = 2 * CHUNK;
+  // The other ranges trickle, so connections are receiving during the whole stall.
+  plan(
+    combinePlans(
+      faultTimes(rangedGet(at), { kind: 'stall', afterBytes: 30_000, ms: 15_000 }),
+      faultAlways(rangedGet(), { kind: 'trickle', bytes: 16 * 1024, everyMs: 40 }),
+    ),
+  );
+  const started = performance.now();
+  const o = await runEngine(url, place('peer-stall'), { idleTimeoutMs: 12_000 });
+  const elapsed = performance.now() - started;
+  assertDone(o);
+  const stalled = eventsOf(o.events, 'attempt-failed').filter((e) => e.index === 2);
+  assert.equal(stalled.length, 1);
+  assert.equal(stalled[0]!.error.code, 'E_STALLED');
+  assert.equal(stalled[0]!.bytes, 30_000);
+  // Called after the 2.4 s threshold (a fifth of 12 s), never after the 12 s idle timeout.
+  assert.ok(stalled[0]!.durationMs >= 2_300 && stalled[0]!.durationMs < 6_000, `stall detected after ${stalled[0]!.durationMs} ms`);
+  assert.ok(elapsed < 12_000, `done in ${Math.round(elapsed)} ms`);
+  assert.ok(rangesAsked().some(([s]) => s === at + 30_000), 'resumed at the committed byte');
+  assert.equal(server.bodyBytesServed('/snap.tar.gz'), fx.size);
+  assert.ok(eventsOf(o.events, 'attempt-failed').every((e) => e.error.code === 'E_STALLED'), 'no trickling range was called stalled');
+});
+
+test('the stall watchdog is off when the idle timeout is short, and a lone connection is left to the idle timeout', async () => {
+  assert.equal(peerStallMs(2_000), null);
+  assert.equal(peerStallMs(10_000), 2_000);
+  assert.equal(peerStallMs(30_000), 6_000);
+  const at = 1 * CHUNK;
+  plan(faultTimes(rangedGet(at), { kind: 'stall', afterBytes: 20_000, ms: 15_000 }));
+  const o = await runEngine(url, place('lone-stall'), { idleTimeoutMs: 3_000, concurrency: 1 });
+  assertDone(o);
+  const failed = eventsOf(o.events, 'attempt-failed');
+  assert.deepEqual(failed.map((e) => e.error.code), ['E_IDLE_TIMEOUT']);
 });
 
 // ---- row: slow trickle that keeps progressing ----------------------------------------------------------

@@ -85,6 +85,7 @@ const CODE_WORDS: Record<string, string> = {
   E_DEST_NOT_WRITABLE: 'The destination folder cannot be written',
   E_CONNECT: 'The server could not be reached',
   E_IDLE_TIMEOUT: 'The server stopped sending data',
+  E_STALLED: 'One connection went silent while the others kept going; it was replaced',
   E_SHORT_BODY: 'The connection closed before the data was complete',
   E_HTTP_STATUS: 'The server answered with an error',
   E_RANGE_IGNORED: 'The server does not support partial downloads',
