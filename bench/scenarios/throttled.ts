@@ -13,12 +13,16 @@ import { throughputSvg, type Line } from '../svg-plot';
 import type { ToolName } from '../tools';
 import { runTrial, type Trial } from '../trial';
 
+/** The engine's default staging disk: window 4 x 64 MiB chunks. */
+const DEFAULT_STAGING_BUDGET = 4 * 64 * 1024 * 1024;
+
 export async function throttled(ctx: BenchContext): Promise<ScenarioResult> {
   const input = smallestGzip(ctx);
   const counts = ctx.options.connections;
   const maxConn = Math.max(...counts);
   // Enough chunks that every connection has several ranges to fetch.
   const chunk = chunkSizeFor(input.bytes, 4 * maxConn);
+  const windowSlots = Math.max(maxConn, Math.floor(DEFAULT_STAGING_BUDGET / parseSize(chunk.text, 'chunk')));
   const byNginx = ctx.options.throttle === 'nginx';
   const nginx: Nginx = byNginx ? await startNginx({ root: ctx.inputs.serveDir, limitRate: ctx.options.rate }) : ctx.nginx;
   const relay = await Relay.start(nginx.port);
@@ -41,9 +45,9 @@ export async function throttled(ctx: BenchContext): Promise<ScenarioResult> {
             input,
             url: relay.url(input.name),
             run,
-            // Twice as many slots as connections: while the head chunks wait to be extracted (and passed by a
-            // durable checkpoint), the connections already fetch the next ones instead of idling.
-            call: { connections: c.connections, ...(c.tool === 'ours' ? { chunkSize: chunk.text, window: Math.max(4, 2 * c.connections) } : {}) },
+            // The default disk budget (4 x 64 MiB) in small chunks: while the head chunks wait to be extracted
+            // (and passed by a durable checkpoint), the connections fetch ahead instead of idling.
+            call: { connections: c.connections, ...(c.tool === 'ours' ? { chunkSize: chunk.text, window: windowSlots } : {}) },
             counter: () => relay.bytesOut,
           }),
         );
@@ -87,7 +91,7 @@ export async function throttled(ctx: BenchContext): Promise<ScenarioResult> {
       byNginx
         ? `${input.name} (${fmtMiB(input.bytes)}), nginx limit_rate ${ctx.options.rate} (per request, with one second's worth of bytes allowed up front), through a counting relay. ${ctx.options.runs} run(s) per case.`
         : `${input.name} (${fmtMiB(input.bytes)}) from nginx through a relay that caps every connection at ${ctx.options.rate}/s (token bucket, no initial burst; nginx's limit_rate would let each range's first second through at full speed). ${ctx.options.runs} run(s) per case.`,
-      `ours: --concurrency N --window max(4, 2N) --chunk-size ${chunk.text} (so ${maxConn} connections have ranges to share, and fetch ahead while the head chunks are extracted; staged disk at most 2N x chunk); aria2c -x N -s N, download only.`,
+      `ours: --concurrency N --window ${windowSlots} --chunk-size ${chunk.text}: the default staging budget (4 x 64 MiB = 256 MiB) in small chunks, so ${maxConn} connections have ranges to share and fetch ahead while the head chunks are extracted; aria2c -x N -s N, download only.`,
       '"speed-up" is curl|tar wall time over the case\'s; "vs ours" is wall time over ours with the same connection count.',
     ],
     tables: [table(['tool', 'connections', 'median wall', 'throughput', 'speed-up vs curl|tar', 'vs ours', 'peak RSS', 'peak staged', 'verified runs'], rows), `![throughput over time](${ctx.resultsStem}-${svgName})`],
