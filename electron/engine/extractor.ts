@@ -35,6 +35,8 @@ export interface ExtractOptions {
   decompressorNote?: string;
   /** Continue from a checkpoint: the job then writes the compressed bytes from cp.compressedOffset on. */
   resumeFrom?: ExtractCheckpoint;
+  /** Keep files an earlier run of the job completed (no checkpoint to continue from; see SafeWriter). */
+  reuseComplete?: boolean;
 }
 
 export interface ExtractResult {
@@ -45,6 +47,8 @@ export interface ExtractResult {
   skipped: SkippedEntry[];
   /** Members extracted with a change: root stripped, setuid/setgid/sticky dropped. */
   warnings: SkippedEntry[];
+  /** Files an earlier run had completed, verified and kept (counted in entries, not in bytesWritten). */
+  reused: number;
 }
 
 export class Extractor extends Writable {
@@ -210,7 +214,7 @@ export class Extractor extends Writable {
 
   private result(): ExtractResult {
     const w = this.writer!;
-    return { format: this.format!, entries: w.entries, bytesWritten: w.bytesWritten, skipped: [...w.skipped], warnings: [...w.warnings] };
+    return { format: this.format!, entries: w.entries, bytesWritten: w.bytesWritten, skipped: [...w.skipped], warnings: [...w.warnings], reused: w.reused };
   }
 
   /** Decides the format (or takes the checkpoint's) and builds decoder → tar stage → writer. */
@@ -242,6 +246,7 @@ export class Extractor extends Writable {
       strict: this.options.strict ?? false,
       onWarning: (w: EntryWarning) => this.options.onWarning?.(w),
       trackDurability: this.unsupportedReason === null,
+      reuseComplete: !resume && (this.options.reuseComplete ?? false),
       ...(resume ? { resumeFrom: { entries: resume.entries, bytesWritten: resume.bytesWritten, skipped: resume.skipped, warnings: resume.warnings, dirMeta: resume.dirMeta } } : {}),
     });
     const tar = new TarStage(this.writer, this.limits, resume?.tar);

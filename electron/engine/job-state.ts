@@ -27,6 +27,11 @@ export interface JobStateRecord {
   updatedAt: number;
   /** The outcome, once complete: a re-run reports it instead of downloading again. */
   summary?: import('./events').JobSummary;
+  /**
+   * The destination was empty (or missing) when this job first started: files in it with a member's name,
+   * size and mtime are then this job's own work, which a restart without a checkpoint may keep.
+   */
+  destStartedEmpty?: boolean;
 }
 
 function isStateRecord(value: unknown): value is JobStateRecord {

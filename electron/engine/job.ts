@@ -264,7 +264,10 @@ export class Job extends EventEmitter {
 
     if (!o.force) await this.preflightSpace(probed, chunkCount, resumeFrom, resumePoint);
 
-    const record: JobStateRecord = { version: 1, identity, consumedChunks: resumeFrom, complete: false, updatedAt: Date.now() };
+    // Only a destination this job found empty may hold files a restart keeps (never an operator's, see --force).
+    const destStartedEmpty = sameJob ? previous!.destStartedEmpty === true : o.dest !== null && (await isEmptyOrMissing(o.dest));
+    const reuseComplete = sameJob && destStartedEmpty && !resumePoint && o.dest !== null;
+    const record: JobStateRecord = { version: 1, identity, consumedChunks: resumeFrom, complete: false, updatedAt: Date.now(), destStartedEmpty };
     await saveJobState(o.stateDir, record);
 
     this.sink = o.dest
@@ -275,6 +278,7 @@ export class Job extends EventEmitter {
             strict: o.strict,
             onWarning: (w: { entry: string; code: string; reason: string }) => this.emitEvent({ type: 'warning', code: w.code, message: w.reason, entry: w.entry }),
             ...(resumePoint ? { resumeFrom: resumePoint.extract } : {}),
+            ...(reuseComplete ? { reuseComplete: true } : {}),
             // Checkpoints off: zlib's streaming gunzip (the fastest decoder), and the extractor then says it cannot checkpoint.
             ...(o.checkpoints ? {} : { decompressor: createDecompressor, decompressorNote: 'checkpoints are turned off for this job' }),
           },
@@ -293,6 +297,13 @@ export class Job extends EventEmitter {
 
     this.setState('verifying');
     const finished: SinkResult = await this.sink.finish();
+    if (finished.reused) {
+      this.emitEvent({
+        type: 'warning',
+        code: 'FILES_KEPT',
+        message: `${finished.reused} files completed by the earlier run were verified (size and modification time) and kept; the rest was extracted again.`,
+      });
+    }
     await this.checkpointTask;
     const result = this.hasher ? { ...finished, sha256: this.hasher.digest() } : finished;
     if (o.sha256 !== null && result.sha256 !== o.sha256) {
@@ -1051,4 +1062,12 @@ async function targetExists(path: string): Promise<boolean> {
 export function peerStallMs(idleTimeoutMs: number): number | null {
   const ms = Math.max(2_000, idleTimeoutMs / 5);
   return ms < idleTimeoutMs ? ms : null;
+}
+
+async function isEmptyOrMissing(dir: string): Promise<boolean> {
+  try {
+    return (await fsp.readdir(dir)).length === 0;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }

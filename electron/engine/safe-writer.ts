@@ -52,6 +52,12 @@ export interface SafeWriterOptions {
   trackDurability?: boolean;
   /** The state saved with a checkpoint, when this writer continues an extraction after a restart. */
   resumeFrom?: WriterState;
+  /**
+   * An earlier run of this job extracted into this (then empty) destination and there is no checkpoint to
+   * continue from: a regular file already there with the member's size and modification time (stamped only
+   * after its last byte was written) is complete, and is kept instead of written again.
+   */
+  reuseComplete?: boolean;
 }
 
 /** What a checkpoint keeps of the writer: counters, reports, and directory metadata still to apply. */
@@ -116,6 +122,8 @@ export class SafeWriter {
   /** Continuing after a restart: files written before it are valid hardlink targets (see checkHardlinkTarget). */
   private readonly resumed: boolean;
   private readonly trackDurability: boolean;
+  private readonly reuseComplete: boolean;
+  private _reused = 0;
   /** Files completed, and directories whose entries changed, since the last sync (absolute paths). */
   private unsyncedFiles: string[] = [];
   private unsyncedDirs = new Set<string>();
@@ -131,6 +139,7 @@ export class SafeWriter {
     this.platform = options.platform ?? process.platform;
     this.onWarning = options.onWarning;
     this.trackDurability = options.trackDurability ?? false;
+    this.reuseComplete = options.reuseComplete ?? false;
     const r = options.resumeFrom;
     this.resumed = r !== undefined;
     if (r) {
@@ -171,6 +180,11 @@ export class SafeWriter {
   }
 
   /** Members extracted (skipped ones not counted). */
+  /** Files found complete from an earlier run and kept (see reuseComplete). */
+  get reused(): number {
+    return this._reused;
+  }
+
   get entries(): number {
     return this._entries;
   }
@@ -405,6 +419,11 @@ export class SafeWriter {
         this.written.add(key);
         break;
       case 'file': {
+        if (this.reuseComplete && (await completeFromEarlierRun(abs, entry))) {
+          this._reused++;
+          this.written.add(key);
+          break;
+        }
         await this.ensureSpace(entry.size, abs);
         if (wholeData) {
           await this.writeInBackground(parts, abs, key, entry, wholeData);
@@ -811,4 +830,11 @@ function currentUmask(): number {
   } catch {
     return 0o022;
   }
+}
+
+/** A regular file (never a link) with the member's size and mtime: written whole by an earlier run. */
+async function completeFromEarlierRun(abs: string, entry: EntryHeader): Promise<boolean> {
+  const st = await fsp.lstat(abs).catch(() => null);
+  // Within 2 ms: nanosecond and microsecond file systems keep what futimes set; coarser ones are rewritten.
+  return !!st && st.isFile() && st.size === entry.size && Math.abs(st.mtimeMs / 1000 - entry.mtime) < 0.002;
 }

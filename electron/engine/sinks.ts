@@ -25,6 +25,8 @@ export interface SinkResult {
   bytesWritten: number;
   skipped: ExtractResult['skipped'];
   sha256: string | null;
+  /** Files kept from an earlier run (extraction only). */
+  reused?: number;
 }
 
 export async function writeWithBackpressure(stream: Writable, data: Buffer): Promise<void> {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -178,6 +178,78 @@ test('checkpoints off: the same tree, a warning that says so up front, and no ch
     assert.equal(job.checkpointStats.count, 0);
     assert.ok(warnings.some((w) => w.startsWith('CHECKPOINT_UNSUPPORTED') && w.includes('checkpoints are turned off')), warnings.join('\n'));
     assert.throws(() => new Job({ url, output: join(dir, 'o.bin'), stateDir: join(dir, 'state2'), checkpoints: false }), /--no-checkpoints applies to extraction/);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a restart without a checkpoint keeps the files the earlier run completed (size and mtime verified) and writes the rest again', async () => {
+  const dir = tempDir();
+  const server = await FaultServer.start();
+  try {
+    const src = join(dir, 'src');
+    mkdirSync(join(src, 'd'), { recursive: true });
+    for (let i = 0; i < 60; i++) writeFileSync(join(src, 'd', `f${String(i).padStart(2, '0')}.bin`), randomBytes(15_000 + i));
+    // GNU tar stamps whole-second mtimes; the archive order is the name order.
+    const archive = gzipSync(execFileSync('tar', ['-cf', '-', '--sort=name', '-C', src, '.'], { maxBuffer: 1 << 30 }), { level: 1 });
+    const url = await server.serve('/s.tar.gz', archive);
+    const chunkSize = 64 * 1024;
+    const failAt = Math.floor(archive.length * 0.6);
+    server.setPlan(faultAlways(rangedGet(failAt), { kind: 'status', status: 404 }));
+    const dest = join(dir, 'out');
+    const stateDir = join(dir, 'state');
+    const options = { url, dest, stateDir, chunkSize, window: 2, concurrency: 1, checkpoints: false };
+    await assert.rejects(new Job(options).run(), /404/);
+    const firstRun = readdirSync(join(dest, 'd')).sort();
+    assert.ok(firstRun.length >= 10 && firstRun.length < 60, `the first run stopped part way (${firstRun.length} files)`);
+    // One completed file loses its tail, another gets a different mtime: neither may be kept.
+    const cut = join(dest, 'd', firstRun[0]!);
+    truncateSync(cut, 100);
+    const retimed = join(dest, 'd', firstRun[1]!);
+    utimesSync(retimed, new Date(), new Date(Date.now() - 3_600_000));
+
+    server.setPlan(() => undefined);
+    const warnings: Array<{ code: string; message: string }> = [];
+    const job = new Job(options);
+    job.on('event', (e: EngineEvent) => {
+      if (e.type === 'warning') warnings.push({ code: e.code, message: e.message });
+    });
+    const summary = await job.run();
+    for (const name of readdirSync(join(src, 'd'))) assert.deepEqual(readFileSync(join(dest, 'd', name)), readFileSync(join(src, 'd', name)), name);
+    const kept = warnings.find((w) => w.code === 'FILES_KEPT');
+    assert.ok(kept, JSON.stringify(warnings));
+    const keptCount = Number(/^(\d+) files/.exec(kept.message)![1]);
+    // The last file listed may have been cut by the failure; the two spoiled ones are rewritten.
+    assert.ok(keptCount >= firstRun.length - 3 && keptCount <= firstRun.length - 2, `kept ${keptCount} of ${firstRun.length}`);
+    assert.ok(summary.bytesWritten < 60 * 15_000, 'kept files were not written again');
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('files in a destination the job did not find empty are never kept as complete (--force)', async () => {
+  const dir = tempDir();
+  const server = await FaultServer.start();
+  try {
+    const src = join(dir, 'src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'a.bin'), randomBytes(30_000));
+    const archive = gzipSync(execFileSync('tar', ['-cf', '-', '-C', src, '.'], { maxBuffer: 1 << 30 }));
+    const url = await server.serve('/f.tar.gz', archive);
+    const dest = join(dir, 'out');
+    mkdirSync(dest);
+    // The operator's own file with the member's name, size and mtime, but other bytes.
+    const impostor = join(dest, 'a.bin');
+    writeFileSync(impostor, randomBytes(30_000));
+    const st = statSync(join(src, 'a.bin'));
+    utimesSync(impostor, st.atime, st.mtime);
+    server.setPlan(faultTimes(rangedGet(0), { kind: 'status', status: 404 }));
+    const options = { url, dest, stateDir: join(dir, 'state'), chunkSize: 16 * 1024, checkpoints: false, force: true };
+    await assert.rejects(new Job(options).run(), /404/);
+    await new Job(options).run();
+    assert.deepEqual(readFileSync(impostor), readFileSync(join(src, 'a.bin')));
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
