@@ -527,7 +527,8 @@ export class Job extends EventEmitter {
         const controller = new AbortController();
         this.inflight.set(index, controller);
         const watch: TransferWatch = { lastByteAt: performance.now(), awaitingNetwork: true, receiving: false };
-        this.watches.set(index, { watch, fetchedThen: this.bytesFetched });
+        const watched = { watch, fetchedThen: this.bytesFetched };
+        this.watches.set(index, watched);
         rec.attemptCount++;
         const attempt = rec.attemptCount;
         const startedAt = Date.now();
@@ -549,7 +550,7 @@ export class Job extends EventEmitter {
             watch,
             onBytes: (n) => {
               this.bytesFetched += n;
-              this.watches.get(index)!.fetchedThen = this.bytesFetched;
+              watched.fetchedThen = this.bytesFetched;
               rec.bytes = part.committed;
             },
           });
