@@ -31,6 +31,8 @@ const MAX_PENDING_FILE_BYTES = 32 * 1024 * 1024;
  * fsyncs share libuv's thread pool (4 threads) with the extraction's own writes, which go on meanwhile.
  */
 const SYNC_CONCURRENCY = 2;
+/** Paths to sync from which one syncfs is cheaper than a reopen + fsync of each. */
+const SYNCFS_MIN_PATHS = 64;
 /** Completed files awaiting fsync before they are synced in the background anyway (bounds memory). */
 const MAX_UNSYNCED = 16384;
 
@@ -367,9 +369,11 @@ export class SafeWriter {
     const perFile = (): Promise<void> =>
       // Files first, then the directories naming them.
       syncPaths(files, this.platform === 'win32' ? 'r+' : 'r').then(() => syncPaths(dirs, 'r'));
-    // One syncfs covers them all, and the member still being written (see filesystem-sync.ts). A writer
-    // told it runs on another platform (tests) keeps the per-file path it would take there.
-    const whole = this.platform === process.platform ? syncFileSystem(this.root) : Promise.resolve(false);
+    // Many files: one syncfs covers them all (see filesystem-sync.ts). Few: their own fsyncs, which do not
+    // wait for what other programs have dirtied on the same file system. A writer told it runs on another
+    // platform (tests) keeps the per-file path it would take there.
+    const useSyncfs = files.length + dirs.length >= SYNCFS_MIN_PATHS && this.platform === process.platform;
+    const whole = useSyncfs ? syncFileSystem(this.root) : Promise.resolve(false);
     const p = whole
       .then((done) => (done ? undefined : perFile()))
       .catch((err) => {

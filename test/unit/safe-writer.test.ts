@@ -59,7 +59,7 @@ test('resumeFile refuses a file that became a symlink, or sits under one', async
   }
 });
 
-test('a checkpoint makes completed files durable with one syncfs, or file by file where sync -f is missing', async () => {
+test('a checkpoint makes many completed files durable with one syncfs, or file by file where sync -f is missing', async () => {
   const box = await sandbox();
   const saved = process.env.SNAPSHOT_MANAGER_NO_SYNCFS;
   try {
@@ -76,7 +76,8 @@ test('a checkpoint makes completed files durable with one syncfs, or file by fil
       else delete process.env.SNAPSHOT_MANAGER_NO_SYNCFS;
       if (noSyncfs) assert.equal(await syncFileSystem(box.dest), false);
       const writer = await SafeWriter.open({ dest: box.dest, limits: DEFAULT_LIMITS, trackDurability: true });
-      for (let i = 0; i < 20; i++) {
+      // Enough files for one syncfs to be chosen over per-file fsyncs (where sync -f works).
+      for (let i = 0; i < 70; i++) {
         // Small files go whole (written in the background), the others through a sink.
         const whole = i % 2 === 0 ? [Buffer.from('abc')] : null;
         const sink = await writer.begin(header(`run-${noSyncfs}/f${i}.txt`, 3), whole);
@@ -89,7 +90,7 @@ test('a checkpoint makes completed files durable with one syncfs, or file by fil
       await writer.settle();
       await writer.syncCompleted();
       await writer.finish();
-      for (const i of [18, 19]) assert.equal(await readFile(join(box.dest, `run-${noSyncfs}/f${i}.txt`), 'utf8'), 'abc');
+      for (const i of [68, 69]) assert.equal(await readFile(join(box.dest, `run-${noSyncfs}/f${i}.txt`), 'utf8'), 'abc');
     }
     assert.deepEqual(await strayPaths(box), []);
   } finally {
