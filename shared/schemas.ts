@@ -70,6 +70,8 @@ const windowSchema = z.number().int().min(1).max(64);
 const concurrencySchema = z.number().int().min(1).max(32);
 const limitRateSchema = z.number().int().min(1024).max(Number.MAX_SAFE_INTEGER);
 const retriesSchema = z.number().int().min(0).max(1000);
+/** No byte for this long (ms) and a connection is given up and its range resumed: 1 s to 1 h. */
+const idleTimeoutSchema = z.number().int().min(1_000).max(3_600_000);
 
 // ---- errors
 
@@ -126,6 +128,8 @@ export const jobOptionsViewSchema = z.object({
   concurrency: z.number().nullable(),
   limitRate: z.number().nullable(),
   retries: z.number().nullable(),
+  /** Absent on jobs recorded before it was an option. */
+  idleTimeoutMs: z.number().nullable().optional(),
   format: formatOptionSchema,
   sha256: z.string().nullable(),
   strict: z.boolean(),
@@ -210,6 +214,7 @@ export const settingsSchema = z.object({
   /** Bytes per second for each job, or null for unlimited. */
   limitRate: limitRateSchema.nullable(),
   retries: retriesSchema,
+  idleTimeoutMs: idleTimeoutSchema,
   /** Keep the machine awake while a job downloads (Electron only). */
   keepAwake: z.boolean(),
   /** Show a system notification when a job finishes or fails (Electron only). */
@@ -223,6 +228,7 @@ export const DEFAULT_SETTINGS: z.output<typeof settingsSchema> = {
   concurrency: 4,
   limitRate: null,
   retries: 8,
+  idleTimeoutMs: 30_000,
   keepAwake: false,
   notify: true,
 };
@@ -245,6 +251,7 @@ export const addJobRequestSchema = z
     concurrency: concurrencySchema.optional(),
     limitRate: limitRateSchema.optional(),
     retries: retriesSchema.optional(),
+    idleTimeoutMs: idleTimeoutSchema.optional(),
     strict: z.boolean().optional(),
     force: z.boolean().optional(),
   })

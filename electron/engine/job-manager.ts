@@ -23,6 +23,7 @@ export interface AddJobInput {
   concurrency?: number | undefined;
   limitRate?: number | undefined;
   retries?: number | undefined;
+  idleTimeoutMs?: number | undefined;
   strict?: boolean | undefined;
   force?: boolean | undefined;
 }
@@ -161,6 +162,7 @@ export class JobManager {
       window: input.window ?? s.window,
       concurrency: input.concurrency ?? Math.min(s.concurrency, input.window ?? s.window),
       retries: input.retries ?? s.retries,
+      idleTimeoutMs: input.idleTimeoutMs ?? this.config.engineOptions?.idleTimeoutMs ?? s.idleTimeoutMs,
       format: input.format ?? 'auto',
       strict: input.strict ?? false,
       force: input.force ?? false,
@@ -187,6 +189,7 @@ export class JobManager {
         concurrency: options.concurrency ?? null,
         limitRate: options.limitRate ?? null,
         retries: options.retries ?? null,
+        idleTimeoutMs: options.idleTimeoutMs ?? null,
         format: options.format ?? 'auto',
         sha256: options.sha256 ?? null,
         strict: options.strict ?? false,

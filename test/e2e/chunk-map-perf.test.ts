@@ -64,7 +64,7 @@ test('chunk map: 100,000 chunks, 1,000 changes per batch at 10 batches/s stay wi
       case 'getJob':
         return { ...job, chunks: [], window: null, seq: 0 };
       case 'getSettings':
-        return { defaultDest: null, chunkSize: CHUNK, window: 8, concurrency: 4, limitRate: null, retries: 8, keepAwake: false, notify: true };
+        return { defaultDest: null, chunkSize: CHUNK, window: 8, concurrency: 4, limitRate: null, retries: 8, idleTimeoutMs: 30_000, keepAwake: false, notify: true };
       case 'getChunkHistory':
         return [];
       default:

@@ -35,8 +35,9 @@ test('jobs and settings survive a restart: restored paused with their chunk map,
   const dataDir = join(dirs.path, 'data-restart');
   const dest = join(dirs.path, 'dest-restart');
   const first = await JobManager.open({ dataDir, runner: inProcess(), engineOptions: { retryBaseMs: 20 } });
-  await first.updateSettings({ chunkSize: MiB, window: 2, keepAwake: true });
-  const job = await first.add({ url: origin.url('/snap.tar.gz'), dest, limitRate: 1024 * 1024 });
+  await first.updateSettings({ chunkSize: MiB, window: 2, keepAwake: true, idleTimeoutMs: 12_000 });
+  const job = await first.add({ url: origin.url('/snap.tar.gz'), dest, limitRate: 1024 * 1024, idleTimeoutMs: 7_000 });
+  assert.equal(first.view(job.id).options.idleTimeoutMs, 7_000, 'the idle timeout asked for');
   await waitFor(() => first.get(job.id).chunks.filter((c) => c.state === 'done').length >= 1, 15_000, 'a chunk done');
   const doneBefore = first.get(job.id).chunks.filter((c) => c.state === 'done').length;
   await first.close();
@@ -48,6 +49,8 @@ test('jobs and settings survive a restart: restored paused with their chunk map,
   try {
     assert.equal(second.settings().chunkSize, MiB);
     assert.equal(second.settings().keepAwake, true);
+    assert.equal(second.settings().idleTimeoutMs, 12_000);
+    assert.equal(second.view(job.id).options.idleTimeoutMs, 7_000);
     const restored = second.get(job.id);
     assert.equal(restored.state, 'paused');
     assert.equal(restored.pauseReason, 'user');

@@ -102,6 +102,8 @@ test('malformed payloads are refused with validation errors', async () => {
     ['javascript url', 'addJob', { url: 'javascript:alert(1)', dest: '/tmp/x' }],
     ['bad sha256', 'addJob', { url: GOOD_URL, dest: '/tmp/x', sha256: 'zz' }],
     ['chunk size too small', 'addJob', { url: GOOD_URL, dest: '/tmp/x', chunkSize: 10 }],
+    ['idle timeout under a second', 'addJob', { url: GOOD_URL, dest: '/tmp/x', idleTimeoutMs: 50 }],
+    ['fractional idle timeout setting', 'setSettings', { idleTimeoutMs: 1500.5 }],
     ['negative index', 'retryChunkNow', { jobId: 'abc', index: -1 }],
     ['fractional index', 'getChunkHistory', { jobId: 'abc', index: 1.5 }],
     ['job id with a slash', 'getJob', { jobId: '../../etc' }],

@@ -19,6 +19,7 @@ interface Draft {
   window: string;
   concurrency: string;
   retries: string;
+  idleSeconds: string;
   rateMiB: string;
   format: 'auto' | 'tar' | 'gzip' | 'zstd';
   strict: boolean;
@@ -35,6 +36,7 @@ function draftFrom(settings: Settings | null): Draft {
     window: String(settings?.window ?? 4),
     concurrency: String(settings?.concurrency ?? 4),
     retries: String(settings?.retries ?? 8),
+    idleSeconds: String((settings?.idleTimeoutMs ?? 30_000) / 1000),
     rateMiB: settings?.limitRate ? String(+(settings.limitRate / MiB).toFixed(2)) : '',
     format: 'auto',
     strict: false,
@@ -98,11 +100,12 @@ export function AddJobForm({ onClose }: { onClose: () => void }) {
     if (draft.format !== 'auto') request.format = draft.format;
     if (draft.strict) request.strict = true;
     if (draft.force) request.force = true;
-    const numbers: Array<[keyof Draft & string, 'chunkSize' | 'window' | 'concurrency' | 'retries' | 'limitRate', number]> = [
+    const numbers: Array<[keyof Draft & string, 'chunkSize' | 'window' | 'concurrency' | 'retries' | 'idleTimeoutMs' | 'limitRate', number]> = [
       ['chunkMiB', 'chunkSize', MiB],
       ['window', 'window', 1],
       ['concurrency', 'concurrency', 1],
       ['retries', 'retries', 1],
+      ['idleSeconds', 'idleTimeoutMs', 1000],
       ['rateMiB', 'limitRate', MiB],
     ];
     for (const [field, key, scale] of numbers) {
@@ -199,6 +202,7 @@ export function AddJobForm({ onClose }: { onClose: () => void }) {
             <NumberField label="Window (chunks on disk)" value={draft.window} onChange={(v) => set('window', v)} error={errors['window']} />
             <NumberField label="Parallel connections" value={draft.concurrency} onChange={(v) => set('concurrency', v)} error={errors['concurrency']} />
             <NumberField label="Retries per chunk" value={draft.retries} onChange={(v) => set('retries', v)} error={errors['retries']} />
+            <NumberField label="Idle timeout (s without data)" value={draft.idleSeconds} onChange={(v) => set('idleSeconds', v)} error={errors['idleTimeoutMs']} />
             <NumberField label="Rate limit (MiB/s, empty: none)" value={draft.rateMiB} onChange={(v) => set('rateMiB', v)} error={errors['limitRate']} />
             <div className="field">
               <label htmlFor={`${id}-format`}>Archive format</label>

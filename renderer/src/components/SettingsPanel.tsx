@@ -59,6 +59,7 @@ export function SettingsPanel({ onClose }: { onClose: () => void }) {
           <Num label="Window (chunks on disk)" value={settings.window} error={errors['window']} onChange={(t) => update({ window: num(t) })} />
           <Num label="Parallel connections" value={settings.concurrency} error={errors['concurrency']} onChange={(t) => update({ concurrency: num(t) })} />
           <Num label="Retries per chunk" value={settings.retries} error={errors['retries']} onChange={(t) => update({ retries: num(t) })} />
+          <Num label="Idle timeout (s without data)" value={settings.idleTimeoutMs / 1000} error={errors['idleTimeoutMs']} onChange={(t) => update({ idleTimeoutMs: num(t, 1000) })} />
           <Num
             label="Rate limit per job (MiB/s, empty: none)"
             value={settings.limitRate === null ? '' : +(settings.limitRate / MiB).toFixed(2)}
