@@ -266,7 +266,7 @@ export class Job extends EventEmitter {
 
     // Only a destination this job found empty may hold files a restart keeps (never an operator's, see --force).
     const destStartedEmpty = sameJob ? previous!.destStartedEmpty === true : o.dest !== null && (await isEmptyOrMissing(o.dest));
-    const reuseComplete = sameJob && destStartedEmpty && !resumePoint && o.dest !== null;
+    const reuseComplete = sameJob && destStartedEmpty && !resumePoint;
     const record: JobStateRecord = { version: 1, identity, consumedChunks: resumeFrom, complete: false, updatedAt: Date.now(), destStartedEmpty };
     await saveJobState(o.stateDir, record);
 

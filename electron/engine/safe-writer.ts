@@ -181,12 +181,12 @@ export class SafeWriter {
     return this._bytesWritten;
   }
 
-  /** Members extracted (skipped ones not counted). */
   /** Files found complete from an earlier run and kept (see reuseComplete). */
   get reused(): number {
     return this._reused;
   }
 
+  /** Members extracted (skipped ones not counted). */
   get entries(): number {
     return this._entries;
   }
