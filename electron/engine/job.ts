@@ -47,6 +47,8 @@ const SIZE_HINT_MIN_BYTES = 256 * 1024 * 1024;
 const CHECKPOINT_WAIT_MS = 2_000;
 /** Bytes other ranges must receive during one range's silence before it is called stalled (see abortStalled). */
 const STALL_EVIDENCE_BYTES = 64 * 1024;
+/** ... and, for the early replacement of a range that holds the job up, at least this much (or a chunk). */
+const BLOCKING_STALL_EVIDENCE_BYTES = 1024 * 1024;
 
 /** The reason given to an in-flight attempt's AbortController when the job pauses: not a failure. */
 const PAUSE = Symbol('pause');
@@ -78,6 +80,10 @@ export class Job extends EventEmitter {
   private readonly inflight = new Map<number, AbortController>();
   /** The in-flight ranges' last byte times, for the stall watchdog (see abortStalled). */
   private readonly watches = new Map<number, { watch: TransferWatch; fetchedThen: number }>();
+  /** The longest silence any connection of this job recovered from (see blockingStallMs). */
+  private recoveredGapMs = 0;
+  /** The least silence that replaces a range holding the job up; doubles with each such replacement. */
+  private blockingFloorMs = BLOCKING_STALL_FLOOR_MS;
   private readonly stagedSignals = new Map<number, Deferred>();
   private records: ChunkRecords | null = null;
   private window: ChunkWindow | null = null;
@@ -184,9 +190,10 @@ export class Job extends EventEmitter {
       throw e;
     } finally {
       this.stopTicker();
-      // close() would wait for requests still open (a torn-down or stalled range): after a failure, destroy.
-      if (this.state === 'done') await this.dispatcher?.close().catch(() => undefined);
-      else await this.dispatcher?.destroy().catch(() => undefined);
+      // Every byte the job needs is in (or it has failed): nothing on a connection is worth waiting for. close()
+      // would wait for a socket undici still holds, e.g. one whose range was replaced after a stall (that took
+      // 2 s after `done` with a silent server), so the connections are destroyed.
+      await this.dispatcher?.destroy().catch(() => undefined);
       await this.journal?.close();
       await this.lock?.release().catch(() => undefined);
     }
@@ -526,7 +533,8 @@ export class Job extends EventEmitter {
         await this.whileRunning();
         const controller = new AbortController();
         this.inflight.set(index, controller);
-        const watch: TransferWatch = { lastByteAt: performance.now(), awaitingNetwork: true, receiving: false };
+        const t0 = performance.now();
+        const watch: TransferWatch = { lastByteAt: t0, awaitingNetwork: true, receiving: false, waitingSince: t0, longestRecoveredGapMs: 0 };
         const watched = { watch, fetchedThen: this.bytesFetched };
         this.watches.set(index, watched);
         rec.attemptCount++;
@@ -596,8 +604,11 @@ export class Job extends EventEmitter {
             this.setChunk(rec, 'failed');
             throw chunkFailure(e, index, rec.start, rec.length);
           }
-          // An attempt that committed bytes made progress: the backoff starts over.
-          failures = part.committed > before ? 1 : failures + 1;
+          // An attempt that committed bytes made progress: the backoff starts over, and the first try after
+          // it goes out at once (a connection broke or stuck, the origin was answering); only failures
+          // without progress back off.
+          const progressed = part.committed > before;
+          failures = progressed ? 1 : failures + 1;
           if (failures > this.options.retries) {
             if (e.code === 'E_CONNECT') {
               await this.waitUntilReachable(e);
@@ -611,7 +622,8 @@ export class Job extends EventEmitter {
               { cause: e, retryable: false, details: { chunk: index, attempts: rec.attemptCount } },
             );
           }
-          const delayMs = e instanceof HttpStatusError && e.retryAfterMs !== undefined ? e.retryAfterMs : backoffDelay(this.policy, failures);
+          const delayMs =
+            e instanceof HttpStatusError && e.retryAfterMs !== undefined ? e.retryAfterMs : progressed ? 0 : backoffDelay(this.policy, failures);
           this.retries++;
           rec.nextRetryAt = Date.now() + delayMs;
           this.setChunk(rec, 'retrying');
@@ -619,6 +631,7 @@ export class Job extends EventEmitter {
           await this.retryDelay(rec, delayMs);
           rec.nextRetryAt = null;
         } finally {
+          this.recoveredGapMs = Math.max(this.recoveredGapMs, watch.longestRecoveredGapMs);
           this.inflight.delete(index);
           this.watches.delete(index);
         }
@@ -702,7 +715,7 @@ export class Job extends EventEmitter {
       if (index < chunkCount - 1) this.maybeCheckpoint(true);
       if (this.consumedAwaiting.length >= o.window && this.checkpointTask) {
         // Every slot holds a consumed chunk: give the checkpoint in flight a moment to return them.
-        await Promise.race([this.checkpointTask, sleep(CHECKPOINT_WAIT_MS)]);
+        await this.checkpointOrTimeout(this.checkpointTask, CHECKPOINT_WAIT_MS);
       }
       if (this.consumedAwaiting.length >= o.window) {
         // Still full: the checkpoint needs more input than the window can give (a deflate block longer than the
@@ -719,6 +732,19 @@ export class Job extends EventEmitter {
     await this.releaseConsumed(Number.POSITIVE_INFINITY);
     this.nextToConsume = null;
     this.emitWindow();
+  }
+
+  /**
+   * Waits for the checkpoint in flight, `ms` at most. The timer goes as soon as the checkpoint is in: a
+   * pending 2 s timer kept the process alive after a job was done.
+   */
+  private async checkpointOrTimeout(task: Promise<void>, ms: number): Promise<void> {
+    const stop = new AbortController();
+    try {
+      await Promise.race([task, sleep(ms, stop.signal).catch(() => undefined)]);
+    } finally {
+      stop.abort();
+    }
   }
 
   /** Starts a checkpoint when one is due (every 64 MiB of output, 10 s, or a chunk consumed); never waits for it. */
@@ -962,23 +988,41 @@ export class Job extends EventEmitter {
 
   /**
    * One range silent mid-body while other ranges received data after its last byte: that connection is stuck
-   * (a known failure of object stores and proxies), not the network. It is replaced now, resuming from its
-   * last committed byte, instead of holding the head of the window for the whole idle timeout. (When the
-   * network itself is down nobody receives anything, and the idle timeout and offline handling apply.)
+   * (a known failure of object stores and proxies), not the network. It is replaced, resuming from its last
+   * committed byte, instead of holding the head of the window for the whole idle timeout. (When the network
+   * itself is down nobody receives anything, and the idle timeout and offline handling apply.)
+   *
+   * How long to wait depends on what the silence costs: a range that holds the job up (the extractor waits
+   * for it, or it is the oldest in flight and the window is full, so no range after it can start) is
+   * replaced after `blockingStallMs`, a few
+   * times the longest silence any connection of this job has recovered from; any other after
+   * `peerStallMs`, a fifth of the idle timeout.
    */
   private abortStalled(now: number): void {
     const stallMs = peerStallMs(this.options.idleTimeoutMs);
     if (stallMs === null) return;
+    const windowFull = (this.window?.free ?? 1) === 0;
+    const oldestInFlight = Math.min(...this.watches.keys());
+    const blockingEvidence = Math.min(this.options.chunkSize, BLOCKING_STALL_EVIDENCE_BYTES);
     for (const [index, { watch: w, fetchedThen }] of this.watches) {
-      if (!w.receiving || !w.awaitingNetwork || now - w.lastByteAt < stallMs) continue;
+      this.recoveredGapMs = Math.max(this.recoveredGapMs, w.longestRecoveredGapMs);
+      if (!w.receiving || !w.awaitingNetwork) continue;
+      const silentMs = now - w.waitingSince;
       const othersSince = this.bytesFetched - fetchedThen;
-      if (othersSince < STALL_EVIDENCE_BYTES) continue;
+      // Holding the job up, with the others having moved a chunk's worth (1 MiB at most) meanwhile: the link
+      // works, this connection does not.
+      const blocking = (index === this.nextToConsume || (windowFull && index === oldestInFlight)) && othersSince >= blockingEvidence;
+      const thresholdMs = blocking ? blockingStallMs(stallMs, this.recoveredGapMs, this.blockingFloorMs) : stallMs;
+      if (silentMs < thresholdMs || othersSince < STALL_EVIDENCE_BYTES) continue;
+      // Each early replacement doubles the next one's floor, so a link whose pauses are normal but rare
+      // costs a few reconnects, never a stream of them.
+      if (blocking && thresholdMs < stallMs) this.blockingFloorMs = Math.min(stallMs, this.blockingFloorMs * 2);
       w.awaitingNetwork = false; // once per attempt
       this.inflight.get(index)?.abort(
         new NetworkError(
           'E_STALLED',
-          `No data for ${((now - w.lastByteAt) / 1000).toFixed(1)} s on chunk ${index}'s connection while other connections received ${othersSince} bytes; it is replaced by a new one that resumes from the last committed byte.`,
-          { details: { silentMs: Math.round(now - w.lastByteAt), thresholdMs: stallMs, othersReceived: othersSince } },
+          `No data for ${(silentMs / 1000).toFixed(1)} s on chunk ${index}'s connection while other connections received ${othersSince} bytes${blocking ? ' and the job waited for it' : ''}; it is replaced by a new one that resumes from the last committed byte.`,
+          { details: { silentMs: Math.round(silentMs), thresholdMs: Math.round(thresholdMs), othersReceived: othersSince, blocking } },
         ),
       );
     }
@@ -1063,6 +1107,18 @@ async function targetExists(path: string): Promise<boolean> {
 export function peerStallMs(idleTimeoutMs: number): number | null {
   const ms = Math.max(2_000, idleTimeoutMs / 5);
   return ms < idleTimeoutMs ? ms : null;
+}
+
+/** The shortest silence that replaces a range holding the job up, at first: half a second. */
+export const BLOCKING_STALL_FLOOR_MS = 500;
+
+/**
+ * Silence after which a range that holds the job up is replaced: three times the longest silence a connection
+ * of this job has recovered from (so a link with long but normal pauses is not cut), at least `floorMs`,
+ * at most the ordinary `peerStallMs`.
+ */
+export function blockingStallMs(peerStall: number, recoveredGapMs: number, floorMs = BLOCKING_STALL_FLOOR_MS): number {
+  return Math.min(peerStall, Math.max(floorMs, 3 * recoveredGapMs));
 }
 
 async function isEmptyOrMissing(dir: string): Promise<boolean> {

@@ -45,6 +45,10 @@ export interface TransferWatch {
   awaitingNetwork: boolean;
   /** A body byte has arrived (a slow first byte is the idle timeout's business, not a stall). */
   receiving: boolean;
+  /** performance.now() since which we have been waiting on the network (request start, or after our own hold). */
+  waitingSince: number;
+  /** The longest wait for the network this attempt recovered from (the request's first byte included). */
+  longestRecoveredGapMs: number;
 }
 
 export interface RangeResult {
@@ -90,7 +94,9 @@ export async function fetchRange(req: RangeRequest): Promise<RangeResult> {
   try {
     for await (const piece of response.body as AsyncIterable<Buffer>) {
       if (watch) {
-        watch.lastByteAt = performance.now();
+        const now = performance.now();
+        if (watch.awaitingNetwork) watch.longestRecoveredGapMs = Math.max(watch.longestRecoveredGapMs, now - watch.waitingSince);
+        watch.lastByteAt = now;
         watch.awaitingNetwork = false;
         watch.receiving = true;
       }
@@ -101,7 +107,10 @@ export async function fetchRange(req: RangeRequest): Promise<RangeResult> {
       await req.sink.write(piece);
       bytes += piece.length;
       req.onBytes?.(piece.length);
-      if (watch) watch.awaitingNetwork = true;
+      if (watch) {
+        watch.awaitingNetwork = true;
+        watch.waitingSince = performance.now();
+      }
     }
   } catch (err) {
     discardBody(response.body);

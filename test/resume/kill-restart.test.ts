@@ -105,9 +105,11 @@ async function killAndResume(fx: Fixture, label: string, kills: number[]): Promi
   const refetch: number[] = [];
   let runs = 0;
   let resumedRuns = 0;
+  const history: string[] = [];
   for (const at of [...kills, null]) {
     const r = await runGet(url, dest, stateDir, at);
     runs++;
+    history.push(`run ${runs} (kill at ${at}): killed ${r.killed}, exit ${r.code}, warnings [${r.warnings.map((w) => w.split(':')[0]).join(', ')}], last ${String(r.last?.type)}`);
     if (runs > 1) {
       refetch.push(refetched(seen, r.requests));
       if (r.warnings.some((w) => w.startsWith('RESUMED'))) resumedRuns++;
@@ -121,7 +123,7 @@ async function killAndResume(fx: Fixture, label: string, kills: number[]): Promi
     }
   }
   assertTreesEqual(fx.reference, dest);
-  assert.ok(resumedRuns >= Math.min(kills.length, 1), 'runs after a kill resumed from a checkpoint');
+  assert.ok(resumedRuns >= Math.min(kills.length, 1), `runs after a kill resumed from a checkpoint:\n${history.join('\n')}`);
   for (const [i, bytes] of refetch.entries()) {
     assert.ok(bytes <= REFETCH_BOUND, `restart ${i + 1} fetched ${bytes} bytes again (bound ${REFETCH_BOUND})`);
   }
