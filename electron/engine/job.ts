@@ -640,7 +640,7 @@ export class Job extends EventEmitter {
       await staging.commit(index, part).catch((err) => {
         throw toEngineError(err, 'E_IO');
       });
-      // Data before record: the chunk file is fsynced by commit(), then its record is appended.
+      // The record vouches for the file by its CRC, so the file need not be durable first (see staging.ts).
       await this.journal!.append({ t: 'staged', index, length: rec.length, crc });
       this.stagedRecords.set(index, { length: rec.length, crc });
     } finally {

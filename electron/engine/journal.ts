@@ -1,6 +1,6 @@
-// An append-only log of chunk records, crash-consistent: the chunk's bytes are fsynced before its record is
-// appended, and each record is framed with its length and a CRC-32, so a torn tail (a crash mid-append) is
-// recognised and ignored: everything before it is trusted, nothing after it is.
+// An append-only log of chunk records, crash-consistent: each record is framed with its length and a CRC-32,
+// so a torn tail (a crash mid-append) is recognised and ignored: everything before it is trusted, nothing
+// after it is. A staged record carries its chunk's CRC-32, which the chunk file must still match to be used.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { AttemptRecord } from './events';

@@ -1,5 +1,10 @@
 // Chunk files in the state directory: `chunk-<index>.part` while a range is being fetched (its size is the
-// committed prefix), `chunk-<index>.bin` once complete and fsynced. Only the window's chunks ever exist here.
+// committed prefix), `chunk-<index>.bin` once complete. Only the window's chunks ever exist here.
+//
+// A staged chunk is not fsynced: it is read back within seconds and deleted, and forcing it to disk put a
+// write-back on the consumer's path for bytes nobody keeps. What makes it safe is the journal: its record
+// carries the chunk's CRC-32, and a restart uses a staged chunk only if the file still matches it (see
+// Job.reuseStaged); after a power loss a chunk the disk did not keep is fetched again, within the window.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { toEngineError } from './errors';
@@ -43,10 +48,9 @@ export class StagingArea {
     }
   }
 
-  /** Makes a complete part durable and visible as staged. */
+  /** Makes a complete part visible as staged (not durable: see the top of this file). */
   async commit(index: number, part: PartFile): Promise<void> {
     await part.flush();
-    await part.handle.sync();
     await part.close();
     await fsp.rename(part.path, this.stagedPath(index));
   }
