@@ -29,7 +29,8 @@ import { attemptInfo, fetchRange, type TransferWatch } from './range-fetch';
 import { RateLimiter, sleep } from './rate-limiter';
 import { backoffDelay, type RetryPolicy } from './retry-policy';
 import { ExtractSink, OutputFileSink, type SinkResult, type StreamSink } from './sinks';
-import { StagingArea } from './staging';
+import { StagingArea, type PartFile } from './staging';
+import { followChunk } from './growing-chunk';
 import { preflightDestination } from './preflight';
 import { Journal } from './journal';
 import { clearCheckpoint, loadCheckpoint, saveCheckpoint, type SavedCheckpoint } from './checkpoint-store';
@@ -85,6 +86,10 @@ export class Job extends EventEmitter {
   /** The least silence that replaces a range holding the job up; doubles with each such replacement. */
   private blockingFloorMs = BLOCKING_STALL_FLOOR_MS;
   private readonly stagedSignals = new Map<number, Deferred>();
+  /** Part files of ranges in flight, for a consumer that reads a chunk while it arrives (see growing-chunk.ts). */
+  private readonly growing = new Map<number, PartFile>();
+  /** Wakes whoever waits for news of a chunk: its part opened, bytes flushed, or staged. */
+  private readonly chunkNews = new Map<number, Array<() => void>>();
   private records: ChunkRecords | null = null;
   private window: ChunkWindow | null = null;
   private dispatcher: Dispatcher | null = null;
@@ -518,6 +523,9 @@ export class Job extends EventEmitter {
     try {
       if (part.committed > rec.length) await part.reset();
       rec.bytes = part.committed;
+      part.onFlushed = () => this.announce(index);
+      this.growing.set(index, part);
+      this.announce(index);
       let failures = 0;
       for (;;) {
         // Bytes gathered by the last attempt go to disk first: the next range starts right after them.
@@ -644,9 +652,42 @@ export class Job extends EventEmitter {
       await this.journal!.append({ t: 'staged', index, length: rec.length, crc });
       this.stagedRecords.set(index, { length: rec.length, crc });
     } finally {
+      this.growing.delete(index);
+      part.onFlushed = null;
       await part.close().catch(() => undefined);
     }
     this.markStaged(index, rec.length);
+  }
+
+  private announce(index: number): void {
+    const waiting = this.chunkNews.get(index);
+    if (!waiting) return;
+    this.chunkNews.delete(index);
+    for (const wake of waiting) wake();
+  }
+
+  /** News of chunk `index`, or a quarter second, whichever comes first; rejects when the job fails. */
+  private chunkChanged(index: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const news = new Promise<void>((resolve) => {
+      const waiting = this.chunkNews.get(index) ?? [];
+      waiting.push(resolve);
+      this.chunkNews.set(index, waiting);
+      timer = setTimeout(resolve, 250);
+    });
+    return Promise.race([news, this.stagedSignals.get(index)?.promise ?? Promise.resolve()]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Where the consumer reads chunk `index` from: its staged file once it is complete, or its part file while
+   * it arrives. Not while a SHA-256 is computed: the hash reads staged files only.
+   */
+  private async chunkSource(index: number): Promise<'staged' | 'growing'> {
+    for (;;) {
+      if (this.records!.get(index).state === 'staged') return 'staged';
+      if (!this.hasher && this.growing.has(index)) return 'growing';
+      await this.chunkChanged(index);
+    }
   }
 
   /** A chunk staged by an earlier run is used only if the journal vouches for its length and CRC. */
@@ -669,6 +710,7 @@ export class Job extends EventEmitter {
     rec.bytes = length;
     this.setChunk(rec, 'staged');
     this.stagedSignals.get(index)?.resolve();
+    this.announce(index);
   }
 
   /** Feeds staged chunks to the sink strictly in order, returning each slot once its bytes are consumed. */
@@ -678,12 +720,16 @@ export class Job extends EventEmitter {
     for (let index = startChunk; index < chunkCount; index++) {
       this.nextToConsume = index;
       this.emitWindow();
-      await this.stagedSignals.get(index)!.promise;
+      const source = await this.chunkSource(index);
       await this.whileRunning();
       const rec = this.records!.get(index);
-      this.setChunk(rec, 'extracting');
       const from = index === startChunk ? skipInFirst : 0;
-      const stream = createReadStream(staging.stagedPath(index), { highWaterMark: 1024 * 1024, start: from });
+      // A chunk still arriving stays 'fetching' in the UI; it is 'extracting' once staged.
+      if (source === 'staged') this.setChunk(rec, 'extracting');
+      const stream =
+        source === 'staged'
+          ? createReadStream(staging.stagedPath(index), { highWaterMark: 1024 * 1024, start: from })
+          : followChunk({ paths: [staging.partPath(index), staging.stagedPath(index)], onDisk: () => this.growing.get(index)?.onDisk ?? rec.length, changed: () => this.chunkChanged(index) }, from, rec.length);
       try {
         for await (const piece of stream as AsyncIterable<Buffer>) {
           if (this.failure) throw this.failure;
@@ -691,9 +737,12 @@ export class Job extends EventEmitter {
           this.maybeCheckpoint(false);
         }
       } catch (err) {
-        stream.destroy();
+        if ('destroy' in stream) stream.destroy();
         throw toEngineError(err);
       }
+      // Every byte is read; the slot may go only once the chunk is staged (its record journaled).
+      await this.stagedSignals.get(index)!.promise;
+      if (source === 'growing') this.setChunk(rec, 'extracting');
       this.stagedSignals.delete(index);
       this.committedChunksBytes += rec.length;
       if (this.sink instanceof OutputFileSink) {

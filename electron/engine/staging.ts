@@ -78,6 +78,8 @@ export class PartFile implements RangeSink {
   private closed = false;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Called after bytes reach the disk (a reader may be following the chunk: see growing-chunk.ts). */
+  onFlushed: (() => void) | null = null;
 
   constructor(
     readonly path: string,
@@ -90,6 +92,11 @@ export class PartFile implements RangeSink {
   /** Bytes received for this chunk: on disk, plus those gathered for the next write (see flush). */
   get committed(): number {
     return this.size + this.pendingBytes;
+  }
+
+  /** Bytes on disk (what a reader may read). */
+  get onDisk(): number {
+    return this.size;
   }
 
   /** CRC-32 of the bytes on disk (flush first). */
@@ -128,6 +135,8 @@ export class PartFile implements RangeSink {
       }
     } catch (err) {
       throw toEngineError(Object.assign(err as Error, { path: this.path }), 'E_IO');
+    } finally {
+      this.onFlushed?.();
     }
   }
 
