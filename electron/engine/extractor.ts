@@ -332,14 +332,18 @@ export class Extractor extends Writable {
       this.gunzip!.requestCheckpoint();
       return;
     }
+    // The extraction may have been stopped while the state was taken: its fsyncs then fail with it, unheard.
+    tar.durable.catch(() => undefined);
+    if (!this.pendingCheckpoint) return;
     this.whenDurable(this.build('gzip', point.compressedOffset, point, tar.state), tar.durable);
   }
 
   private async captureTar(): Promise<void> {
     if (!this.pendingCheckpoint || this.pendingCheckpoint.captured || this.format !== 'tar') return;
     const tar = await this.tar!.capture(this.tarIn);
+    tar?.durable.catch(() => undefined); // as in captureGzip
     // null: inside a long header sequence; the next write brings another chance.
-    if (tar) this.whenDurable(this.build('tar', this.tarIn, null, tar.state), tar.durable);
+    if (tar && this.pendingCheckpoint) this.whenDurable(this.build('tar', this.tarIn, null, tar.state), tar.durable);
   }
 
   /** The state is taken; extraction goes on while its files are fsynced, and the checkpoint resolves after. */

@@ -678,6 +678,20 @@ export class Job extends EventEmitter {
     return Promise.race([news, this.stagedSignals.get(index)?.promise ?? Promise.resolve()]).finally(() => clearTimeout(timer));
   }
 
+  /** Reads chunk `index` from `from` while its range arrives (see growing-chunk.ts). */
+  private followGrowing(staging: StagingArea, index: number, from: number): AsyncIterable<Buffer> {
+    const rec = this.records!.get(index);
+    let known = 0;
+    const onDisk = (): number => {
+      const part = this.growing.get(index);
+      // Between the part's close and markStaged only what was seen is vouched for; staged means complete.
+      if (part) known = part.onDisk;
+      else if (rec.state === 'staged') known = rec.length;
+      return known;
+    };
+    return followChunk({ paths: [staging.partPath(index), staging.stagedPath(index)], onDisk, changed: () => this.chunkChanged(index) }, from, rec.length);
+  }
+
   /**
    * Where the consumer reads chunk `index` from: its staged file once it is complete, or its part file while
    * it arrives. Not while a SHA-256 is computed: the hash reads staged files only.
@@ -726,10 +740,7 @@ export class Job extends EventEmitter {
       const from = index === startChunk ? skipInFirst : 0;
       // A chunk still arriving stays 'fetching' in the UI; it is 'extracting' once staged.
       if (source === 'staged') this.setChunk(rec, 'extracting');
-      const stream =
-        source === 'staged'
-          ? createReadStream(staging.stagedPath(index), { highWaterMark: 1024 * 1024, start: from })
-          : followChunk({ paths: [staging.partPath(index), staging.stagedPath(index)], onDisk: () => this.growing.get(index)?.onDisk ?? rec.length, changed: () => this.chunkChanged(index) }, from, rec.length);
+      const stream = source === 'staged' ? createReadStream(staging.stagedPath(index), { highWaterMark: 1024 * 1024, start: from }) : this.followGrowing(staging, index, from);
       try {
         for await (const piece of stream as AsyncIterable<Buffer>) {
           if (this.failure) throw this.failure;

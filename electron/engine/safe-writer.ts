@@ -109,6 +109,8 @@ export class SafeWriter {
   /** Modes and mtimes of directory members, applied at the end (children would change them). */
   private readonly dirMeta = new Map<string, { mode: number; mtime: number }>();
   private readonly pendingCloses = new Set<Promise<void>>();
+  /** abort() has begun: no more fsyncs (see sinkFor.sync). */
+  private aborted = false;
   /** Descriptors of files still being written: closed by abort() so a stopped extraction leaks none. */
   private readonly openFds = new Set<number>();
   private closeError: unknown = null;
@@ -336,6 +338,7 @@ export class SafeWriter {
 
   /** Stops: waits for files being closed so no descriptor leaks. Errors are dropped (a failure is already being reported). */
   async abort(): Promise<void> {
+    this.aborted = true;
     await Promise.allSettled([...this.pendingSyncs]);
     const open = [...this.openFds];
     this.openFds.clear();
@@ -667,6 +670,8 @@ export class SafeWriter {
         }
       },
       sync() {
+        // Stopped: the descriptors are being closed and nothing will be resumed from this point.
+        if (writer.aborted) return Promise.resolve();
         // The descriptor must stay open until the fsync is done: end() and abort() wait for it.
         const p = promisify(fs.fsync)(fd);
         syncing = p.catch(() => undefined);

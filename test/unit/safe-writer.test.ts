@@ -99,3 +99,18 @@ test('a checkpoint makes many completed files durable with one syncfs, or file b
     await box.cleanup();
   }
 });
+
+test('regression: a checkpoint fsync asked for after the extraction was stopped failed with EBADF, unhandled', async () => {
+  // A job that fails mid-chunk stops its extractor while a checkpoint is being taken: the file's descriptor
+  // is closed by abort(), then the checkpoint asks the member's sink for its fsync.
+  const box = await sandbox();
+  try {
+    const writer = await SafeWriter.open({ dest: box.dest, limits: DEFAULT_LIMITS, trackDurability: true });
+    const sink = (await writer.begin(header('big', 10)))!;
+    await sink.write([Buffer.from('12345')]);
+    await writer.abort();
+    await sink.sync(); // nothing is left to make durable: resolves, never EBADF
+  } finally {
+    await box.cleanup();
+  }
+});
