@@ -107,6 +107,8 @@ export interface CliResult {
   /** The NDJSON lines of stdout, parsed. */
   lines: Array<Record<string, unknown>>;
   last: Record<string, unknown> | undefined;
+  /** From the last output on stdout to the process's exit. */
+  exitAfterLastLineMs: number;
 }
 
 /** Runs `node dist/electron/cli.js <args>` with a hard time limit. */
@@ -115,7 +117,11 @@ export function runCli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
     const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += String(d)));
+    let lastLineAt = 0;
+    child.stdout.on('data', (d) => {
+      stdout += String(d);
+      lastLineAt = performance.now();
+    });
     child.stderr.on('data', (d) => (stderr += String(d)));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
@@ -130,7 +136,7 @@ export function runCli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
           lines.push({ type: 'unparseable', line });
         }
       }
-      resolvePromise({ code, signal, stdout, stderr, lines, last: lines.at(-1) });
+      resolvePromise({ code, signal, stdout, stderr, lines, last: lines.at(-1), exitAfterLastLineMs: performance.now() - lastLineAt });
     });
   });
 }

@@ -196,6 +196,19 @@ test('Last-Modified changes between ranges (no ETag): If-Range with the date, th
   assertNothingSpliced(o);
 });
 
+test('regression: a 2 s timer (the wait for a checkpoint in a full window) kept the CLI alive after done', async () => {
+  plan(undefined);
+  const { dest, stateDir } = place('cli-exit');
+  // Small chunks: the window often fills with consumed chunks waiting for a checkpoint, which is when the
+  // consumer waited on a timer that was never cleared.
+  for (let run = 0; run < 3; run++) {
+    const r = await runCli(['get', url, '--dest', `${dest}-${run}`, '--state-dir', `${stateDir}-${run}`, '--json', ...FAST_CLI], 20_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.last?.type, 'done');
+    assert.ok(r.exitAfterLastLineMs < 1_000, `the process exited ${Math.round(r.exitAfterLastLineMs)} ms after its last line`);
+  }
+});
+
 test('CLI: an ETag change mid-download exits 4 with E_UPSTREAM_CHANGED as the last NDJSON line', async () => {
   plan(changesAfter(4, '"v2"'));
   const { dest, stateDir } = place('cli-etag');
