@@ -50,6 +50,8 @@ const CHECKPOINT_WAIT_MS = 2_000;
 const STALL_EVIDENCE_BYTES = 64 * 1024;
 /** ... and, for the early replacement of a range that holds the job up, at least this much (or a chunk). */
 const BLOCKING_STALL_EVIDENCE_BYTES = 1024 * 1024;
+/** How often the stall watchdog looks (see abortStalled). */
+const STALL_CHECK_MS = 100;
 
 /** The reason given to an in-flight attempt's AbortController when the job pauses: not a failure. */
 const PAUSE = Symbol('pause');
@@ -103,6 +105,7 @@ export class Job extends EventEmitter {
   private retries = 0;
   private committedChunksBytes = 0;
   private ticker: NodeJS.Timeout | null = null;
+  private stallWatch: NodeJS.Timeout | null = null;
   private lastTick = { at: 0, fetched: 0, consumed: 0 };
   private rates = { download: 0, extract: 0 };
   private offlineWait: Promise<void> | null = null;
@@ -206,7 +209,9 @@ export class Job extends EventEmitter {
 
   private stopTicker(): void {
     if (this.ticker) clearInterval(this.ticker);
+    if (this.stallWatch) clearInterval(this.stallWatch);
     this.ticker = null;
+    this.stallWatch = null;
   }
 
   private async execute(): Promise<JobSummary> {
@@ -302,6 +307,15 @@ export class Job extends EventEmitter {
     this.ticker = setInterval(() => this.tick(), o.progressIntervalMs);
     // The ticker only reports; it must never be what keeps a process alive.
     this.ticker.unref();
+    // The stall watchdog looks more often than progress is reported: a range the job waits for is replaced
+    // within a tenth of a second of its threshold. A long gap between looks is a frozen process (tick's business).
+    let lastLook = performance.now();
+    this.stallWatch = setInterval(() => {
+      const now = performance.now();
+      if (now - lastLook < Math.max(o.idleTimeoutMs, 5_000)) this.abortStalled(now);
+      lastLook = now;
+    }, Math.min(STALL_CHECK_MS, o.progressIntervalMs));
+    this.stallWatch.unref();
     this.lastTick = { at: performance.now(), fetched: 0, consumed: 0 };
 
     if (this.mode === 'ranged') await this.runRanged(size, chunkCount, resumeFrom, record, resumePoint);
@@ -1104,8 +1118,6 @@ export class Job extends EventEmitter {
       for (const c of this.inflight.values()) {
         c.abort(new NetworkError('E_IDLE_TIMEOUT', `The process was suspended for ${Math.round((now - this.lastTick.at) / 1000)} s; resuming the range from its last committed byte.`));
       }
-    } else {
-      this.abortStalled(now);
     }
     this.lastTick = { at: now, fetched: this.bytesFetched, consumed };
     for (const rec of this.records?.active() ?? []) {
@@ -1169,8 +1181,8 @@ export function peerStallMs(idleTimeoutMs: number): number | null {
   return ms < idleTimeoutMs ? ms : null;
 }
 
-/** The shortest silence that replaces a range holding the job up, at first: half a second. */
-export const BLOCKING_STALL_FLOOR_MS = 500;
+/** The shortest silence that replaces a range holding the job up, at first: a quarter second. */
+export const BLOCKING_STALL_FLOOR_MS = 250;
 
 /**
  * Silence after which a range that holds the job up is replaced: three times the longest silence a connection
