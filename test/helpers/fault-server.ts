@@ -509,6 +509,11 @@ export function rangedGet(offset?: number): RequestMatcher {
     r.method === 'GET' && r.range !== null && (offset === undefined || (r.range.start <= offset && offset <= r.range.end));
 }
 
+/** A ranged GET for a chunk covering `offset`: not the probe's one-byte `bytes=0-0`. */
+export function chunkGet(offset: number): RequestMatcher {
+  return (r) => rangedGet(offset)(r) && r.range!.end > r.range!.start;
+}
+
 export const anyGet: RequestMatcher = (r) => r.method === 'GET';
 
 /** The fault for the first `times` requests that match (default once), then nothing. */

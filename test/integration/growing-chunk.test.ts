@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { followChunk } from '../../electron/engine/growing-chunk';
 import type { EngineEvent } from '../../electron/engine/events';
-import { FaultServer, combinePlans, faultTimes, rangedGet, type FaultPlan } from '../helpers/fault-server';
+import { FaultServer, chunkGet, combinePlans, faultTimes, type FaultPlan } from '../helpers/fault-server';
 import { assertTreesEqual } from '../helpers/archives';
 import { eventsOf, makeFixture, runEngine, scratch, suiteDir, type Fixture } from './harness';
 
@@ -37,8 +37,6 @@ function plan(p: FaultPlan): void {
   server.setPlan(p);
 }
 
-const chunkRange = (offset: number) => (r: Parameters<ReturnType<typeof rangedGet>>[0]) => rangedGet(offset)(r) && r.range!.end > r.range!.start;
-
 /** Bytes the extractor had consumed when chunk `index` was staged. */
 function consumedWhenStaged(events: EngineEvent[], index: number): number {
   let consumed = 0;
@@ -51,7 +49,7 @@ function consumedWhenStaged(events: EngineEvent[], index: number): number {
 
 test('extraction starts on the first flushed megabyte of a head chunk that is still arriving', async () => {
   // Chunk 0 arrives at about 2.5 MiB/s (256 KiB every 100 ms): 1.6 s for 4 MiB.
-  plan(faultTimes(chunkRange(0), { kind: 'trickle', bytes: 256 * 1024, everyMs: 100 }));
+  plan(faultTimes(chunkGet(0), { kind: 'trickle', bytes: 256 * 1024, everyMs: 100 }));
   const dir = scratch(work, 'slow-head');
   const o = await runEngine(url, { dest: join(dir, 'out'), stateDir: join(dir, 'state') }, { chunkSize: CHUNK, idleTimeoutMs: 10_000, progressIntervalMs: 50 });
   assert.equal(o.error, null, String(o.error?.message));
@@ -63,8 +61,8 @@ test('extraction starts on the first flushed megabyte of a head chunk that is st
 test('a head chunk cut mid-body and resumed is read on from where its bytes stopped, once', async () => {
   plan(
     combinePlans(
-      faultTimes(chunkRange(0), { kind: 'cut', afterBytes: 1_500_000 }),
-      faultTimes(chunkRange(1_500_000), { kind: 'trickle', bytes: 256 * 1024, everyMs: 60 }),
+      faultTimes(chunkGet(0), { kind: 'cut', afterBytes: 1_500_000 }),
+      faultTimes(chunkGet(1_500_000), { kind: 'trickle', bytes: 256 * 1024, everyMs: 60 }),
     ),
   );
   const dir = scratch(work, 'cut-head');
