@@ -81,7 +81,7 @@ export class Job extends EventEmitter {
   private pauseReason: PauseReason | null = null;
   private resumed: Deferred | null = null;
   private readonly inflight = new Map<number, AbortController>();
-  /** The in-flight ranges' last byte times, for the stall watchdog (see abortStalled). */
+  /** The in-flight ranges' silences, for the stall watchdog (see abortStalled). */
   private readonly watches = new Map<number, { watch: TransferWatch; fetchedThen: number }>();
   /** The longest silence any connection of this job recovered from (see blockingStallMs). */
   private recoveredGapMs = 0;
@@ -555,8 +555,7 @@ export class Job extends EventEmitter {
         await this.whileRunning();
         const controller = new AbortController();
         this.inflight.set(index, controller);
-        const t0 = performance.now();
-        const watch: TransferWatch = { lastByteAt: t0, awaitingNetwork: true, receiving: false, waitingSince: t0, longestRecoveredGapMs: 0 };
+        const watch: TransferWatch = { awaitingNetwork: true, receiving: false, waitingSince: performance.now(), longestRecoveredGapMs: 0 };
         const watched = { watch, fetchedThen: this.bytesFetched };
         this.watches.set(index, watched);
         rec.attemptCount++;
@@ -1068,9 +1067,8 @@ export class Job extends EventEmitter {
    *
    * How long to wait depends on what the silence costs: a range that holds the job up (the extractor waits
    * for it, or it is the oldest in flight and the window is full, so no range after it can start) is
-   * replaced after `blockingStallMs`, a few
-   * times the longest silence any connection of this job has recovered from; any other after
-   * `peerStallMs`, a fifth of the idle timeout.
+   * replaced after `blockingStallMs`, a few times the longest silence any connection of this job has
+   * recovered from; any other after `peerStallMs`, a fifth of the idle timeout.
    */
   private abortStalled(now: number): void {
     const stallMs = peerStallMs(this.options.idleTimeoutMs);

@@ -39,8 +39,6 @@ export interface RangeRequest {
 }
 
 export interface TransferWatch {
-  /** performance.now() of the request's start, then of each piece's arrival. */
-  lastByteAt: number;
   /** True while the silence is the network's: false while our side (rate limit, disk) holds the body. */
   awaitingNetwork: boolean;
   /** A body byte has arrived (a slow first byte is the idle timeout's business, not a stall). */
@@ -80,7 +78,6 @@ export async function fetchRange(req: RangeRequest): Promise<RangeResult> {
     throw withStatus(mapTransportError(err, req.url, req.sink.committed), null, 0);
   }
 
-  if (watch) watch.lastByteAt = performance.now();
   const status = response.statusCode;
   const h = response.headers;
   try {
@@ -96,7 +93,6 @@ export async function fetchRange(req: RangeRequest): Promise<RangeResult> {
       if (watch) {
         const now = performance.now();
         if (watch.awaitingNetwork) watch.longestRecoveredGapMs = Math.max(watch.longestRecoveredGapMs, now - watch.waitingSince);
-        watch.lastByteAt = now;
         watch.awaitingNetwork = false;
         watch.receiving = true;
       }
