@@ -32,11 +32,13 @@ function executable(path) {
   }
 }
 
+// TEST_PREREQS_DIRS replaces where tools are looked for (the test of this script uses it to see a bare machine).
+const searchDirs = process.env.TEST_PREREQS_DIRS?.split(':') ?? (process.env.PATH ?? '').split(':').concat(['/usr/bin', '/usr/sbin', '/bin', '/sbin']);
+
 function present(t) {
-  const candidates = t.paths ?? [];
+  const candidates = process.env.TEST_PREREQS_DIRS === undefined ? (t.paths ?? []) : [];
   if (candidates.some(executable)) return true;
-  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/bin', '/usr/sbin', '/bin', '/sbin']);
-  return dirs.some((d) => d && executable(`${d}/${t.tool}`));
+  return searchDirs.some((d) => d && executable(`${d}/${t.tool}`));
 }
 
 function optedOut(t) {
