@@ -26,7 +26,8 @@ import { resolveOptions, type JobOptions, type ResolvedOptions } from './job-opt
 import { clearJobState, describeUpstreamChange, loadJobState, saveJobState, type JobIdentity, type JobStateRecord } from './job-state';
 import { parseLength, pathOf, probe, type ProbeResult } from './probe';
 import { attemptInfo, fetchRange, type TransferWatch } from './range-fetch';
-import { RateLimiter, sleep } from './rate-limiter';
+import { RateLimiter } from './rate-limiter';
+import { sleep, wakeableDelay } from './sleep';
 import { backoffDelay, type RetryPolicy } from './retry-policy';
 import { ExtractSink, OutputFileSink, type SinkResult, type StreamSink } from './sinks';
 import { StagingArea, type PartFile } from './staging';
@@ -981,17 +982,10 @@ export class Job extends EventEmitter {
   }
 
   private async retryDelay(rec: { wake: (() => void) | null }, ms: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      const onCancel = () => done();
-      function done() {
-        clearTimeout(timer);
-        rec.wake = null;
-        resolve();
-      }
-      rec.wake = done;
-      this.cancelController.signal.addEventListener('abort', onCancel, { once: true });
-    });
+    const delay = wakeableDelay(ms, this.cancelController.signal);
+    rec.wake = delay.wake;
+    await delay.ended;
+    rec.wake = null;
   }
 
   /** Connection failures past the retry budget: the job pauses as offline and resumes by itself once the origin answers. */
