@@ -67,13 +67,14 @@ export interface Decoded {
 
 /**
  * Feeds `input` in slices of 1..maxSlice bytes, asking for a point before each slice when `everySlice`,
- * then finishes. Points come back with the output offsets they describe checked against the output so far.
+ * then finishes. Points come back with the output offsets they describe checked against the output so far
+ * (`startOutput`: the stream's output before a resumed decoder's first byte).
  */
-export function drive(decoder: ResumableDecoder, input: Buffer, seed: number, maxSlice = 70_000, askEvery = true): Decoded {
+export function drive(decoder: ResumableDecoder, input: Buffer, seed: number, maxSlice = 70_000, askEvery = true, startOutput = 0): Decoded {
   const rand = prng(seed);
   const out: Buffer[] = [];
   const points: DecoderPoint[] = [];
-  let produced = 0;
+  let produced = startOutput;
   const take = (items: ReturnType<ResumableDecoder['push']>) => {
     for (const item of items) {
       if (isDecoderPoint(item)) {
