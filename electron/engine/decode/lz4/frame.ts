@@ -117,3 +117,20 @@ export function lz4StateProblem(s: Lz4State, compressedOffset: number): string |
   if (dictionaryBytes !== wanted) return `dictionary of ${dictionaryBytes} bytes, not ${wanted}`;
   return undefined;
 }
+
+/**
+ * The content size the first lz4 frame of `head` declares (after any skippable frames), when its descriptor
+ * is in `head` and its checksum holds; else null. For the free-space check before a download.
+ */
+export function declaredContentSizeOf(head: Buffer): number | null {
+  let at = 0;
+  while (at + 8 <= head.length && isSkippableMagic(head.readUInt32LE(at))) at += 8 + head.readUInt32LE(at + 4);
+  if (at + 7 > head.length || head.readUInt32LE(at) !== LZ4_MAGIC) return null;
+  const length = descriptorLength(head[at + 4]!);
+  if (at + 4 + length > head.length) return null;
+  try {
+    return parseDescriptor(head.subarray(at + 4, at + 4 + length), at).contentSize;
+  } catch {
+    return null; // a hint only
+  }
+}
