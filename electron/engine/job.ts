@@ -36,7 +36,7 @@ import { preflightDestination } from './preflight';
 import { Journal } from './journal';
 import { clearCheckpoint, loadCheckpoint, saveCheckpoint, type SavedCheckpoint } from './checkpoint-store';
 import { ResumableSha256 } from './resumable-hash';
-import { checkFreeSpace, gzipSizeHint, type SpaceNeed } from './space-check';
+import { checkFreeSpace, outputSizeHint, type SpaceNeed } from './space-check';
 import { JobLock } from './job-lock';
 
 export type { JobOptions } from './job-options';
@@ -381,8 +381,8 @@ export class Job extends EventEmitter {
     if (o.output && probed.size !== null) needs.push({ path: dirname(o.output), bytes: probed.size - startChunk * o.chunkSize, what: 'the download' });
     // The trailer hint costs two tiny requests: worth it only where running out of space would hurt.
     if (o.dest && this.mode === 'ranged' && probed.size !== null && probed.size >= SIZE_HINT_MIN_BYTES) {
-      const hint = await gzipSizeHint(this.dispatcher!, probed.finalUrl, probed.size, probed.etag ?? probed.lastModified);
-      if (hint !== null) needs.push({ path: o.dest, bytes: hint - (resumePoint?.extract.bytesWritten ?? 0), what: 'the extracted files (gzip size hint)' });
+      const hint = await outputSizeHint(this.dispatcher!, probed.finalUrl, probed.size, probed.etag ?? probed.lastModified);
+      if (hint !== null) needs.push({ path: o.dest, bytes: hint.bytes - (resumePoint?.extract.bytesWritten ?? 0), what: `the extracted files (${hint.what})` });
     }
     await checkFreeSpace(needs);
   }

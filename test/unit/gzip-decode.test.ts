@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
-import { crc32 } from '../../electron/engine/gzip/crc32';
-import { probeNativeInflater } from '../../electron/engine/gzip/native-inflater';
+import { crc32 } from '../../electron/engine/decode/gzip/crc32';
+import { probeNativeInflater } from '../../electron/engine/decode/gzip/native-inflater';
 import { compressWith, decodeAll, gzipMember, mixedBytes, randomBytes, resumeFrom, textBytes } from './gzip-fixtures';
 
 const engines = ['native', 'portable'] as const;

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointingGunzip, isCheckpoint, type CheckpointingGunzipOptions, type GzipCheckpoint } from '../../electron/engine/gzip-checkpoint';
+import { CheckpointingGunzip, isCheckpoint, type CheckpointingGunzipOptions, type GzipCheckpoint } from '../../electron/engine/decode/gzip/checkpointing-gunzip';
 
 /** Deterministic pseudo-random bytes (xorshift32). */
 export function randomBytes(length: number, seed: number): Buffer {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
 import * as pako from 'pako';
-import { CheckpointingGunzip, type GzipCheckpoint } from '../../electron/engine/gzip-checkpoint';
+import { CheckpointingGunzip, type GzipCheckpoint } from '../../electron/engine/decode/gzip/checkpointing-gunzip';
 import { ArchiveError } from '../../electron/engine/errors';
 import { compressWith, decodeAll, mixedBytes, resumeFrom, textBytes } from './gzip-fixtures';
 
