@@ -36,7 +36,7 @@ import { Journal } from './journal';
 import { clearCheckpoint, loadCheckpoint, saveCheckpoint, type SavedCheckpoint } from './checkpoint-store';
 import { ResumableSha256 } from './resumable-hash';
 import { checkFreeSpace, gzipSizeHint, type SpaceNeed } from './space-check';
-import { JobLock } from './job-lock';
+import { acquireTargetLock, JobLock, type FileLock } from './job-lock';
 
 export type { JobOptions } from './job-options';
 
@@ -126,7 +126,8 @@ export class Job extends EventEmitter {
   readonly checkpointStats = { count: 0, bytes: 0, saveMs: 0 };
   private journal: Journal | null = null;
   private readonly stagedRecords = new Map<number, { length: number; crc: number }>();
-  private lock: JobLock | null = null;
+  private lock: FileLock | null = null;
+  private targetLock: FileLock | null = null;
 
   constructor(options: JobOptions, id: string = randomUUID()) {
     super();
@@ -203,6 +204,7 @@ export class Job extends EventEmitter {
       // 2 s after `done` with a silent server), so the connections are destroyed.
       await this.dispatcher?.destroy().catch(() => undefined);
       await this.journal?.close();
+      await this.targetLock?.release().catch(() => undefined);
       await this.lock?.release().catch(() => undefined);
     }
   }
@@ -218,9 +220,10 @@ export class Job extends EventEmitter {
     const o = this.options;
     await fsp.mkdir(o.stateDir, { recursive: true });
     this.lock = await JobLock.acquire(o.stateDir);
+    const target = o.dest ?? o.output!;
+    this.targetLock = await lockTarget(target, o.stateDir);
     const previous = o.restart ? null : await loadJobState(o.stateDir);
     if (o.restart) await this.forgetEarlierRun();
-    const target = o.dest ?? o.output!;
     await preflightDestination({ dest: o.dest, output: o.output, ownedByJob: previous?.identity.target === target, force: o.force });
 
     this.dispatcher = createDispatcher({ connections: o.concurrency, connectTimeoutMs: o.connectTimeoutMs, idleTimeoutMs: o.idleTimeoutMs });
@@ -1161,6 +1164,15 @@ export async function runJob(options: JobOptions, onEvent?: (e: EngineEvent) => 
 export function defaultStateDir(target: string): string {
   const base = target.replace(/[\\/]+$/, '');
   return `${dirname(base)}/.${base.split(/[\\/]/).pop()}.snapshot-manager`;
+}
+
+/** The target's lock (see job-lock.ts); none when its folder cannot be made, which preflight then reports. */
+async function lockTarget(target: string, stateDir: string): Promise<FileLock | null> {
+  const made = await fsp.mkdir(dirname(target), { recursive: true }).then(
+    () => true,
+    () => false,
+  );
+  return made ? acquireTargetLock(target, stateDir) : null;
 }
 
 async function targetExists(path: string): Promise<boolean> {
