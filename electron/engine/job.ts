@@ -254,7 +254,7 @@ export class Job extends EventEmitter {
       }
       // Download-only output is committed chunk by chunk; extraction restarts from the beginning until a
       // checkpoint says otherwise.
-      if (previous.complete && previous.summary && (await targetExists(target))) {
+      if (previous.complete && previous.summary && (await targetIntact(previous.identity, target))) {
         // Finished before (perhaps killed just after): running it again is a no-op, not a second download.
         this.emitEvent({ type: 'warning', code: 'ALREADY_COMPLETE', message: `This job already completed on ${new Date(previous.updatedAt).toISOString()}; nothing to do. Use --restart to download it again.` });
         return { ...previous.summary, bytesFetched: 0, retries: 0, elapsedMs: Date.now() - this.startedAt };
@@ -270,6 +270,7 @@ export class Job extends EventEmitter {
     resumePoint = this.usableResumePoint(resumePoint, size);
     if (resumePoint) resumeFrom = Math.floor(resumePoint.extract.compressedOffset / o.chunkSize);
     resumeFrom = Math.min(resumeFrom, chunkCount);
+    if (o.output && resumeFrom > 0) resumeFrom = await this.checkOutputLength(o.output, resumeFrom, size);
     this.emitEvent({
       type: 'probed',
       finalUrl: probed.finalUrl,
@@ -372,6 +373,19 @@ export class Job extends EventEmitter {
       if (/^chunk-\d+\.(part|bin)$/.test(name) || name === 'journal.log') await fsp.rm(`${this.options.stateDir}/${name}`, { force: true });
     }
     await clearCheckpoint(this.options.stateDir);
+  }
+
+  /** Resume of a download-only job: the output must still hold the chunks the state says are in it. */
+  private async checkOutputLength(output: string, chunks: number, size: number): Promise<number> {
+    const kept = await OutputFileSink.chunksStillThere(output, chunks, this.options.chunkSize, size);
+    if (kept < chunks) {
+      this.emitEvent({
+        type: 'warning',
+        code: 'OUTPUT_SHORTER',
+        message: `The output ${output} is shorter than the ${Math.min(size, chunks * this.options.chunkSize)} bytes this job had written into it (truncated or emptied since); it continues from byte ${kept * this.options.chunkSize} and fetches the rest again.`,
+      });
+    }
+    return kept;
   }
 
   /** Free space for the window and for what is known of the output, before anything is fetched. */
@@ -1175,11 +1189,11 @@ async function lockTarget(target: string, stateDir: string): Promise<FileLock | 
   return made ? acquireTargetLock(target, stateDir) : null;
 }
 
-async function targetExists(path: string): Promise<boolean> {
-  return fsp.stat(path).then(
-    () => true,
-    () => false,
-  );
+/** A completed job's target is still there (a download-only output at its full length). */
+async function targetIntact(identity: JobIdentity, path: string): Promise<boolean> {
+  const st = await fsp.stat(path).catch(() => null);
+  if (!st) return false;
+  return identity.mode !== 'download' || identity.size === null || (st.isFile() && st.size === identity.size);
 }
 
 /**

@@ -127,6 +127,17 @@ export class OutputFileSink implements StreamSink {
     this.position = start;
   }
 
+  /**
+   * How many of the `chunks` committed chunks the output file still holds whole (one stat): a file truncated
+   * or emptied between runs must not be extended with zeros and called done.
+   */
+  static async chunksStillThere(path: string, chunks: number, chunkSize: number, size: number): Promise<number> {
+    const st = await fsp.stat(path).catch(() => null);
+    const length = st?.isFile() ? st.size : 0;
+    if (length >= Math.min(size, chunks * chunkSize)) return chunks;
+    return Math.floor(length / chunkSize);
+  }
+
   /** Opens `path`, keeping its first `keep` bytes (already verified by the caller) and hashing them again if needed. */
   static async open(path: string, keep: number, sha256: boolean): Promise<OutputFileSink> {
     const handle = await fsp.open(path, keep > 0 ? 'r+' : 'w');
