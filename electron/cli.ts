@@ -45,6 +45,7 @@ export function exitCodeFor(err: unknown): number {
     case 'E_DEST_NOT_EMPTY':
     case 'E_DEST_NOT_WRITABLE':
     case 'E_LOCKED':
+    case 'E_STATE_UNREADABLE':
       return EXIT.usage;
     case 'E_CHECKSUM_MISMATCH':
     case 'E_UPSTREAM_CHANGED':

@@ -2,7 +2,8 @@
 // what was pinned (size, ETag, Last-Modified) before it trusts a single byte kept from an earlier run.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonWithFallback, writeFileAtomic } from './atomic-file';
+import { readJsonGenerations, readJsonWithFallback, writeFileAtomic } from './atomic-file';
+import { EngineError } from './errors';
 
 export const STATE_FILE = 'job.json';
 
@@ -41,6 +42,21 @@ function isStateRecord(value: unknown): value is JobStateRecord {
 
 export async function loadJobState(stateDir: string): Promise<JobStateRecord | null> {
   return readJsonWithFallback(join(stateDir, STATE_FILE), isStateRecord);
+}
+
+/**
+ * The state for a new run: null when there is none; an error when there is some but no generation of it
+ * can be read (a damaged state must not pass for a job never started, which would blame the operator).
+ */
+export async function loadJobStateForRun(stateDir: string): Promise<JobStateRecord | null> {
+  const loaded = await readJsonGenerations(join(stateDir, STATE_FILE), isStateRecord);
+  if (loaded.value || !loaded.present) return loaded.value;
+  throw new EngineError(
+    'E_STATE_UNREADABLE',
+    `The job state in ${stateDir} is there but cannot be read (${loaded.problem ?? 'damaged'}), in both its current and its previous generation; nothing was changed. ` +
+      'Run again with --restart to start this job over (with --force too if the destination already holds files of the earlier run), or remove that folder.',
+    { details: { stateDir, problem: loaded.problem } },
+  );
 }
 
 export async function saveJobState(stateDir: string, record: JobStateRecord): Promise<void> {

@@ -23,7 +23,7 @@ import {
 import type { AttemptRecord, ChunkState, EngineEvent, JobState, JobSummary, PauseReason, TransferMode } from './events';
 import { createDispatcher, discardBody, header, mapTransportError } from './http';
 import { resolveOptions, type JobOptions, type ResolvedOptions } from './job-options';
-import { clearJobState, describeUpstreamChange, loadJobState, saveJobState, type JobIdentity, type JobStateRecord } from './job-state';
+import { clearJobState, describeUpstreamChange, loadJobStateForRun, saveJobState, type JobIdentity, type JobStateRecord } from './job-state';
 import { parseLength, pathOf, probe, type ProbeResult } from './probe';
 import { attemptInfo, fetchRange, type TransferWatch } from './range-fetch';
 import { RateLimiter, sleep } from './rate-limiter';
@@ -218,11 +218,12 @@ export class Job extends EventEmitter {
 
   private async execute(): Promise<JobSummary> {
     const o = this.options;
-    await fsp.mkdir(o.stateDir, { recursive: true });
+    // Owner-only: the state holds the source URL (a presigned one carries its signature).
+    await fsp.mkdir(o.stateDir, { recursive: true, mode: 0o700 });
     this.lock = await JobLock.acquire(o.stateDir);
     const target = o.dest ?? o.output!;
     this.targetLock = await lockTarget(target, o.stateDir);
-    const previous = o.restart ? null : await loadJobState(o.stateDir);
+    const previous = o.restart ? null : await loadJobStateForRun(o.stateDir);
     if (o.restart) await this.forgetEarlierRun();
     await preflightDestination({ dest: o.dest, output: o.output, ownedByJob: previous?.identity.target === target, force: o.force });
 

@@ -34,7 +34,7 @@ export class Journal {
   static async open(stateDir: string): Promise<{ journal: Journal; records: JournalRecord[]; tornBytes: number }> {
     const path = join(stateDir, 'journal.log');
     const { records, validBytes, totalBytes } = await readJournal(path);
-    const handle = await fsp.open(path, 'a+');
+    const handle = await fsp.open(path, 'a+', 0o600);
     if (validBytes < totalBytes) {
       await handle.truncate(validBytes);
       await handle.sync();
