@@ -323,7 +323,23 @@ export class SafeWriter {
     const keys = [...this.dirMeta.keys()].sort((a, b) => depth(b) - depth(a));
     for (const key of keys) {
       const meta = this.dirMeta.get(key)!;
-      const abs = this.absolute(key.split('/'));
+      const parts = key.split('/');
+      const abs = this.absolute(parts);
+      // After a resume these directories were made by an earlier run: a parent replaced by a link since
+      // would send chmod/utimes outside the destination. Every component is checked (lstat, never followed).
+      const problem = await this.ensureParents(parts, false).then(
+        () => null,
+        (err) => {
+          if (err instanceof Skip) return err.reason;
+          throw this.ioError(err, key);
+        },
+      );
+      if (problem !== null) {
+        const w: SkippedEntry = { entry: key, code: 'THROUGH_LINK', reason: `its mode and time were not applied: ${problem}` };
+        this.warnings.push(w);
+        this.onWarning?.({ ...w, skipped: false });
+        continue;
+      }
       try {
         const st = await fsp.lstat(abs);
         if (!st.isDirectory()) continue;
