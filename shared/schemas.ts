@@ -127,7 +127,10 @@ export const jobSummarySchema = z.object({
   retries: z.number(),
   elapsedMs: z.number(),
   entries: z.number(),
+  /** The first skipped members; skippedTotal and skippedByCode count all (absent in job lists saved before). */
   skipped: z.array(z.object({ entry: z.string(), code: z.string(), reason: z.string() })),
+  skippedTotal: z.number().optional(),
+  skippedByCode: z.record(z.string(), z.number()).optional(),
   sha256: z.string().nullable(),
   mode: transferModeSchema,
   format: z.union([archiveFormatSchema, z.literal('raw')]).nullable(),

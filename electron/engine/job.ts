@@ -37,6 +37,7 @@ import { clearCheckpoint, loadCheckpoint, saveCheckpoint, type SavedCheckpoint }
 import { ResumableSha256 } from './resumable-hash';
 import { checkFreeSpace, gzipSizeHint, type SpaceNeed } from './space-check';
 import { acquireTargetLock, JobLock, type FileLock } from './job-lock';
+import { removeJobState, removeStateFolder } from './state-cleanup';
 
 export type { JobOptions } from './job-options';
 
@@ -128,6 +129,8 @@ export class Job extends EventEmitter {
   private readonly stagedRecords = new Map<number, { length: number; crc: number }>();
   private lock: FileLock | null = null;
   private targetLock: FileLock | null = null;
+  /** The job completed and its state files went: the folder goes once the lock is released. */
+  private stateRemoved = false;
 
   constructor(options: JobOptions, id: string = randomUUID()) {
     super();
@@ -206,6 +209,7 @@ export class Job extends EventEmitter {
       await this.journal?.close();
       await this.targetLock?.release().catch(() => undefined);
       await this.lock?.release().catch(() => undefined);
+      if (this.stateRemoved) await removeStateFolder(this.options.stateDir);
     }
   }
 
@@ -258,6 +262,7 @@ export class Job extends EventEmitter {
       if (previous.complete && previous.summary && (await targetIntact(previous.identity, target))) {
         // Finished before (perhaps killed just after): running it again is a no-op, not a second download.
         this.emitEvent({ type: 'warning', code: 'ALREADY_COMPLETE', message: `This job already completed on ${new Date(previous.updatedAt).toISOString()}; nothing to do. Use --restart to download it again.` });
+        await this.forgetCompletedState();
         return { ...previous.summary, bytesFetched: 0, retries: 0, elapsedMs: Date.now() - this.startedAt };
       }
       if (identity.mode === 'download' && previous.identity.chunkSize === o.chunkSize) resumeFrom = previous.consumedChunks;
@@ -350,6 +355,8 @@ export class Job extends EventEmitter {
       elapsedMs: Date.now() - this.startedAt,
       entries: result.entries,
       skipped: result.skipped,
+      skippedTotal: Object.values(result.skippedByCode).reduce((n, c) => n + c, 0),
+      skippedByCode: result.skippedByCode,
       sha256: result.sha256,
       mode: this.mode,
       format: result.format,
@@ -363,8 +370,16 @@ export class Job extends EventEmitter {
     this.journal = null;
     await fsp.rm(`${o.stateDir}/journal.log`, { force: true });
     await clearCheckpoint(o.stateDir);
+    await this.forgetCompletedState();
     this.tick();
     return summary;
+  }
+
+  /** Completed: the state folder goes unless it is to be kept (see state-cleanup.ts). */
+  private async forgetCompletedState(): Promise<void> {
+    if (this.options.keepState) return;
+    await removeJobState(this.options.stateDir);
+    this.stateRemoved = true;
   }
 
   /** --restart: the earlier run's state, journal and staged chunks go; the destination is left to the operator. */

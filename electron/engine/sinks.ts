@@ -24,6 +24,7 @@ export interface SinkResult {
   entries: number;
   bytesWritten: number;
   skipped: ExtractResult['skipped'];
+  skippedByCode: ExtractResult['skippedByCode'];
   sha256: string | null;
   /** Files kept from an earlier run (extraction only). */
   reused?: number;
@@ -185,7 +186,7 @@ export class OutputFileSink implements StreamSink {
   async finish(): Promise<SinkResult> {
     await this.handle.sync();
     await this.handle.close();
-    return { format: 'raw', entries: 0, bytesWritten: this.position, skipped: [], sha256: this.hash ? this.hash.digest('hex') : null };
+    return { format: 'raw', entries: 0, bytesWritten: this.position, skipped: [], skippedByCode: {}, sha256: this.hash ? this.hash.digest('hex') : null };
   }
 
   async abort(): Promise<void> {

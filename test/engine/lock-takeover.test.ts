@@ -112,7 +112,8 @@ test('a stale lock is taken over with a race: many concurrent claimants, exactly
     const at = Number(process.argv[3]);
     while (Date.now() < at) {}
     JobLock.acquire(process.argv[2], { waitMs: 0 }).then(
-      async (lock) => { process.stdout.write('won\\n'); await new Promise((r) => setTimeout(r, 1200)); await lock.release(); },
+      // The winner holds the lock until every claimant has answered (a late starter must not find it free).
+      async (lock) => { process.stdout.write('won\\n'); process.stdin.resume(); process.stdin.on('end', () => lock.release()); },
       (err) => process.stdout.write('lost ' + err.code + '\\n'),
     );`;
   try {
@@ -122,18 +123,24 @@ test('a stale lock is taken over with a race: many concurrent claimants, exactly
       mkdirSync(stateDir);
       writeFileSync(join(stateDir, 'lock'), JSON.stringify({ pid: deadPid, host: hostname(), startedAt: Date.now() - 60_000 }));
       const at = Date.now() + 900;
-      const outputs = await Promise.all(
+      const answers = await Promise.all(
         Array.from(
           { length: CLAIMANTS },
           () =>
-            new Promise<string>((resolve) => {
-              const child = spawn(process.execPath, ['-e', script, lockModule, stateDir, String(at)], { stdio: ['ignore', 'pipe', 'inherit'] });
+            new Promise<{ child: ChildProcess; answer: string }>((resolve) => {
+              const child = spawn(process.execPath, ['-e', script, lockModule, stateDir, String(at)], { stdio: ['pipe', 'pipe', 'inherit'] });
               let text = '';
-              child.stdout!.on('data', (d) => (text += d));
-              child.on('close', () => resolve(text.trim()));
+              child.stdout!.on('data', (d) => {
+                text += d;
+                if (text.includes('\n')) resolve({ child, answer: text.trim() });
+              });
+              child.on('close', () => resolve({ child, answer: text.trim() }));
             }),
         ),
       );
+      for (const { child } of answers) child.stdin!.end();
+      await Promise.all(answers.map(({ child }) => new Promise((r) => (child.exitCode !== null ? r(null) : child.on('close', r)))));
+      const outputs = answers.map((a) => a.answer);
       tally.push(outputs.filter((o) => o === 'won').length);
       assert.ok(outputs.every((o) => o === 'won' || o === 'lost E_LOCKED'), outputs.join(' | '));
     }
