@@ -68,6 +68,22 @@ export async function clearJobState(stateDir: string): Promise<void> {
   await fsp.rm(join(stateDir, `${STATE_FILE}.prev`), { force: true });
 }
 
+const ARCHIVE_FAILURES = new Set(['E_ARCHIVE_CORRUPT', 'E_ARCHIVE_TRUNCATED', 'E_NOT_AN_ARCHIVE', 'E_TRAILING_GARBAGE']);
+
+/**
+ * An archive that fails to decode in a run that continued from kept data (a checkpoint, committed chunks)
+ * may be failing on that data, damaged on disk since, rather than on the origin's: such a job would fail on
+ * every re-run. Says so, and what to do.
+ */
+export function withKeptDataHint(e: EngineError, continuedFromKeptData: boolean): EngineError {
+  if (!continuedFromKeptData || !ARCHIVE_FAILURES.has(e.code)) return e;
+  return new EngineError(
+    e.code,
+    `${e.message} This run continued from data kept by an earlier run; if running it again fails the same way, that data is damaged: run it with --restart to start over.`,
+    { cause: e, retryable: e.retryable, details: e.details },
+  );
+}
+
 /** The first difference between what was pinned and what the origin says now, or null. */
 export function describeUpstreamChange(pinned: JobIdentity, now: Pick<JobIdentity, 'size' | 'etag' | 'lastModified'>): string | null {
   if (pinned.size !== now.size) return `size ${pinned.size ?? 'unknown'} → ${now.size ?? 'unknown'}`;

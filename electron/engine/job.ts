@@ -23,13 +23,14 @@ import {
 import type { AttemptRecord, ChunkState, EngineEvent, JobState, JobSummary, PauseReason, TransferMode } from './events';
 import { createDispatcher, discardBody, header, mapTransportError } from './http';
 import { resolveOptions, type JobOptions, type ResolvedOptions } from './job-options';
-import { clearJobState, describeUpstreamChange, loadJobStateForRun, saveJobState, type JobIdentity, type JobStateRecord } from './job-state';
+import { clearJobState, describeUpstreamChange, loadJobStateForRun, saveJobState, withKeptDataHint, type JobIdentity, type JobStateRecord } from './job-state';
 import { parseLength, pathOf, probe, type ProbeResult } from './probe';
 import { attemptInfo, fetchRange, type TransferWatch } from './range-fetch';
 import { RateLimiter, sleep } from './rate-limiter';
 import { backoffDelay, type RetryPolicy } from './retry-policy';
 import { ExtractSink, OutputFileSink, type SinkResult, type StreamSink } from './sinks';
 import { StagingArea, type PartFile } from './staging';
+import { journalParts } from './part-verify';
 import { followChunk } from './growing-chunk';
 import { preflightDestination } from './preflight';
 import { Journal } from './journal';
@@ -131,6 +132,10 @@ export class Job extends EventEmitter {
   private targetLock: FileLock | null = null;
   /** The job completed and its state files went: the folder goes once the lock is released. */
   private stateRemoved = false;
+  /** Parts of an earlier run that failed verification in this run (see partDropped). */
+  private keptDataDropped = 0;
+  /** This run continued from an earlier run's checkpoint or committed chunks (see withKeptDataHint). */
+  private continuedFromKeptData = false;
 
   constructor(options: JobOptions, id: string = randomUUID()) {
     super();
@@ -194,7 +199,7 @@ export class Job extends EventEmitter {
       return summary;
     } catch (err) {
       const cancelled = this.cancelController.signal.aborted;
-      const e = cancelled ? (this.cancelController.signal.reason as EngineError) : toEngineError(this.failure ?? err);
+      const e = cancelled ? (this.cancelController.signal.reason as EngineError) : withKeptDataHint(toEngineError(this.failure ?? err), this.continuedFromKeptData);
       this.stopTicker();
       await this.sink?.abort(e).catch(() => undefined);
       this.setState(cancelled ? 'cancelled' : 'failed', undefined, serializeError(e));
@@ -277,6 +282,7 @@ export class Job extends EventEmitter {
     if (resumePoint) resumeFrom = Math.floor(resumePoint.extract.compressedOffset / o.chunkSize);
     resumeFrom = Math.min(resumeFrom, chunkCount);
     if (o.output && resumeFrom > 0) resumeFrom = await this.checkOutputLength(o.output, resumeFrom, size);
+    this.continuedFromKeptData = resumeFrom > 0 || resumePoint !== null;
     this.emitEvent({
       type: 'probed',
       finalUrl: probed.finalUrl,
@@ -470,11 +476,12 @@ export class Job extends EventEmitter {
         message: `Resuming from the checkpoint at byte ${resumeOffset} of ${size} (${((resumeOffset / size) * 100).toFixed(1)}%, ${resumePoint.extract.entries} entries done): chunks before chunk ${startChunk} are not fetched again.`,
       });
     }
-    const staging = new StagingArea(o.stateDir);
-    await staging.init();
     this.records = new ChunkRecords(o.chunkSize, size);
     const opened = await Journal.open(o.stateDir);
     this.journal = opened.journal;
+    // Parts of an earlier run are continued only as far as the journal vouches for their bytes.
+    const staging = new StagingArea(o.stateDir, journalParts(opened.journal, opened.records, o.chunkSize, (index, kept, had) => this.partDropped(index, kept, had)));
+    await staging.init();
     for (const r of opened.records) {
       if (r.t === 'staged') this.stagedRecords.set(r.index, { length: r.length, crc: r.crc });
       else if (r.t === 'attempt' && r.index >= startChunk) {
@@ -518,6 +525,17 @@ export class Job extends EventEmitter {
     } finally {
       this.cancelController.signal.removeEventListener('abort', onCancel);
     }
+  }
+
+  private partDropped(index: number, kept: number, had: number): void {
+    this.keptDataDropped++;
+    this.emitEvent({
+      type: 'warning',
+      code: 'E_PART_INVALID',
+      message:
+        `Chunk ${index}'s partial download from an earlier run matched its journal only for ${kept} of its ${had} bytes (after a power loss a disk may return zeros for data it never wrote back); the rest is fetched again.` +
+        (this.keptDataDropped >= 3 ? ' Kept data keeps failing its checks: if this job fails or keeps doing this, run it with --restart.' : ''),
+    });
   }
 
   /** Chunk files of an earlier run that this run will not reach again would only cost disk. */
