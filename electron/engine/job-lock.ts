@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EngineError } from './errors';
 import { liveness, selfIdentity, type ProcessIdentity } from './process-identity';
 import { sleep } from './rate-limiter';
@@ -65,20 +65,21 @@ export class FileLock {
         const gens = await generations(dir, prefix);
         const top = gens.length > 0 ? Math.max(...gens) : -1;
         if (top >= 0) {
-          const holder = await readLock(join(dir, nameOf(prefix, top)));
+          const topPath = join(dir, nameOf(prefix, top));
+          const holder = await readLock(topPath);
           if (holder === 'missing') continue; // released meanwhile: look again
-          if (holder && isAlive(holder)) {
+          if (holder === null ? await beingWritten(topPath) : isAlive(holder)) {
             if (Date.now() < deadline) {
               await sleep(POLL_MS);
               continue;
             }
-            throw options.refuse(holder);
+            throw holder ? options.refuse(holder) : new EngineError('E_LOCKED', `The lock ${topPath} is being taken by another process.`);
           }
         }
         const want = top + 1;
         const path = join(dir, nameOf(prefix, want));
         try {
-          await fsp.link(tmp, path);
+          await claim(tmp, path, info);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue; // another claimant won this generation
           throw err;
@@ -142,8 +143,49 @@ export async function acquireTargetLock(target: string, stateDir: string, waitMs
   });
 }
 
+/**
+ * The target's lock (see job-lock.ts). None when its folder cannot be made (preflight then reports that) or
+ * written (a destination that is a mount point in a read-only folder): said in a warning.
+ */
+export async function lockTarget(target: string, stateDir: string, warn: (message: string) => void): Promise<FileLock | null> {
+  const made = await fsp.mkdir(dirname(target), { recursive: true }).then(
+    () => true,
+    () => false,
+  );
+  if (!made) return null;
+  try {
+    return await acquireTargetLock(target, stateDir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw err;
+    warn(`The target cannot be locked (${code}: its folder ${dirname(target)} is not writable); make sure no other job writes into ${target} at the same time.`);
+    return null;
+  }
+}
+
 function lockDetails(h: LockInfo): Record<string, unknown> {
   return { pid: h.pid, host: h.host, startedAt: h.startedAt, ...(h.stateDir ? { stateDir: h.stateDir } : {}), ...(h.target ? { target: h.target } : {}) };
+}
+
+/**
+ * Creates `path` exclusively with the lock's content: by link() from the temp file, so it appears whole;
+ * where links are not supported (FAT, some network shares) by an exclusive create, whose content a reader
+ * may briefly see empty (see beingWritten).
+ */
+async function claim(tmp: string, path: string, info: LockInfo): Promise<void> {
+  try {
+    await fsp.link(tmp, path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw err;
+    await fsp.writeFile(path, JSON.stringify(info), { flag: 'wx', mode: 0o600 });
+  }
+}
+
+/** An unreadable lock younger than a few seconds is one being written (see claim): not a dead holder yet. */
+async function beingWritten(path: string): Promise<boolean> {
+  const st = await fsp.stat(path).catch(() => null);
+  return !!st && Date.now() - st.mtimeMs < 5_000;
 }
 
 function nameOf(prefix: string, gen: number): string {

@@ -37,7 +37,7 @@ import { Journal } from './journal';
 import { clearCheckpoint, loadCheckpoint, saveCheckpoint, type SavedCheckpoint } from './checkpoint-store';
 import { ResumableSha256 } from './resumable-hash';
 import { checkFreeSpace, gzipSizeHint, type SpaceNeed } from './space-check';
-import { acquireTargetLock, JobLock, type FileLock } from './job-lock';
+import { JobLock, lockTarget, type FileLock } from './job-lock';
 import { removeJobState, removeStateFolder } from './state-cleanup';
 
 export type { JobOptions } from './job-options';
@@ -231,7 +231,7 @@ export class Job extends EventEmitter {
     await fsp.mkdir(o.stateDir, { recursive: true, mode: 0o700 });
     this.lock = await JobLock.acquire(o.stateDir);
     const target = o.dest ?? o.output!;
-    this.targetLock = await lockTarget(target, o.stateDir);
+    this.targetLock = await lockTarget(target, o.stateDir, (message) => this.emitEvent({ type: 'warning', code: 'TARGET_NOT_LOCKED', message }));
     const previous = o.restart ? null : await loadJobStateForRun(o.stateDir);
     if (o.restart) await this.forgetEarlierRun();
     await preflightDestination({ dest: o.dest, output: o.output, ownedByJob: previous?.identity.target === target, force: o.force });
@@ -1212,15 +1212,6 @@ export async function runJob(options: JobOptions, onEvent?: (e: EngineEvent) => 
 export function defaultStateDir(target: string): string {
   const base = target.replace(/[\\/]+$/, '');
   return `${dirname(base)}/.${base.split(/[\\/]/).pop()}.snapshot-manager`;
-}
-
-/** The target's lock (see job-lock.ts); none when its folder cannot be made, which preflight then reports. */
-async function lockTarget(target: string, stateDir: string): Promise<FileLock | null> {
-  const made = await fsp.mkdir(dirname(target), { recursive: true }).then(
-    () => true,
-    () => false,
-  );
-  return made ? acquireTargetLock(target, stateDir) : null;
 }
 
 /** A completed job's target is still there (a download-only output at its full length). */
