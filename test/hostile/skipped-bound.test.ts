@@ -50,6 +50,7 @@ test('the skipped-entry list has no bound: 200,000 skipped members, bounded chec
     assert.ok(doneLine.length < 512 * 1024, `the done line is ${doneLine.length} bytes`);
     assert.ok(warnings > 0 && warnings < MEMBERS, `the resumed run streamed a warning for each member it skipped (${warnings})`);
     assert.equal(readFileSync(join(options.dest!, 'ok.txt'), 'utf8'), 'kept');
+    console.log(`# ${MEMBERS} skipped members: checkpoint ${checkpointBytes} bytes, done line ${doneLine.length} bytes, heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB`);
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
