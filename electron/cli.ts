@@ -2,7 +2,7 @@
 // `snapshot-manager get|status|serve`: the engine without the window. Exit codes: 0 done, 1 failed, 2 usage,
 // 3 interrupted (resumable), 4 integrity (checksum mismatch, upstream changed).
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EngineError, serializeError, UsageError, formatBytes, type SerializedError } from './engine/errors';
 import type { EngineEvent, JobSummary } from './engine/events';
@@ -32,6 +32,7 @@ Options for get:
   --strict                 an unsafe archive entry fails the job instead of being skipped
   --force                  extract into a non-empty folder that this job did not start
   --restart                forget an earlier run's state (e.g. after the upstream changed)
+  --keep-state             keep the state folder after the job completes (it holds the URL; removed by default)
   --no-checkpoints         no extraction checkpoints: a little faster, but a stopped job extracts again from the start
   --json                   NDJSON events on stdout; the last line is {"type":"done",...} or {"type":"error",...}
 
@@ -45,6 +46,7 @@ export function exitCodeFor(err: unknown): number {
     case 'E_DEST_NOT_EMPTY':
     case 'E_DEST_NOT_WRITABLE':
     case 'E_LOCKED':
+    case 'E_STATE_UNREADABLE':
       return EXIT.usage;
     case 'E_CHECKSUM_MISMATCH':
     case 'E_UPSTREAM_CHANGED':
@@ -92,6 +94,7 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
         strict: { type: 'boolean' },
         force: { type: 'boolean' },
         restart: { type: 'boolean' },
+        'keep-state': { type: 'boolean' },
         'no-checkpoints': { type: 'boolean' },
         json: { type: 'boolean' },
       },
@@ -122,6 +125,7 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
     force: v.force ?? false,
     restart: v.restart ?? false,
     ...(v['no-checkpoints'] ? { checkpoints: false } : {}),
+    ...(v['keep-state'] ? { keepState: true } : {}),
   };
   return { options, json: v.json ?? false };
 }
@@ -224,6 +228,13 @@ function printSummary(s: JobSummary): void {
       '\n',
   );
   for (const k of s.skipped) process.stderr.write(`  skipped ${k.entry}: ${k.code} ${k.reason}\n`);
+  const total = s.skippedTotal ?? s.skipped.length;
+  if (total > s.skipped.length) {
+    const byCode = Object.entries(s.skippedByCode ?? {})
+      .map(([code, n]) => `${code} ${n}`)
+      .join(', ');
+    process.stderr.write(`  ... ${total} skipped in all (${byCode}); the first ${s.skipped.length} are listed\n`);
+  }
 }
 
 function reportFailure(err: unknown, json: boolean): number {
@@ -245,8 +256,22 @@ async function runStatus(argv: string[]): Promise<number> {
   const target = v.dest ?? v.output;
   const stateDir = v['state-dir'] ?? (target ? defaultStateDir(resolve(target)) : undefined);
   if (!stateDir) return reportFailure(new UsageError('status needs --state-dir <dir>, or the --dest/--output the job was started with.'), v.json ?? false);
-  const report = await readJobStatus(resolve(stateDir));
-  if (!report) return reportFailure(new UsageError(`No job state in ${resolve(stateDir)}: nothing was started there, or it was another folder.`), v.json ?? false);
+  let report;
+  try {
+    report = await readJobStatus(resolve(stateDir));
+  } catch (err) {
+    return reportFailure(err, v.json ?? false);
+  }
+  if (!report) {
+    // A job that completed removes its state (unless --keep-state): its target is then all there is.
+    const targetPath = target ? resolve(target) : null;
+    const targetThere = targetPath !== null && existsSync(targetPath);
+    if (!targetThere) return reportFailure(new UsageError(`No job state in ${resolve(stateDir)}: nothing was started there, or it was another folder.`), v.json ?? false);
+    const note = `No job state in ${resolve(stateDir)}, and ${targetPath} exists: a job that completed there removed its state when it finished (run it with --keep-state to keep it). Nothing is running or left to resume there.`;
+    if (v.json) process.stdout.write(JSON.stringify({ state: null, stateDir: resolve(stateDir), target: targetPath, targetExists: true, note }) + '\n');
+    else process.stdout.write(`${note}\n`);
+    return EXIT.ok;
+  }
   if (v.json) {
     process.stdout.write(JSON.stringify(report) + '\n');
     return EXIT.ok;

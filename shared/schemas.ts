@@ -46,6 +46,17 @@ export function isAbsolutePath(value: string): boolean {
   return value.startsWith('/') || /^[A-Za-z]:[\\/]/.test(value) || /^\\\\[^\\/]+[\\/][^\\/]+/.test(value);
 }
 
+/**
+ * Why an absolute path (see isAbsolutePath) cannot be used on the host's platform, or null: on POSIX a
+ * Windows form (`C:\x`, `\\server\share`) is not absolute at all and would resolve against the host's
+ * working directory; on Windows `/x` means "on the current drive", whichever that is.
+ */
+export function platformPathProblem(value: string, platform: string): string | null {
+  const windowsForm = /^[A-Za-z]:[\\/]/.test(value) || /^\\\\[^\\/]+[\\/][^\\/]+/.test(value);
+  if (platform === 'win32') return windowsForm ? null : 'the host runs Windows: give a path with a drive letter (C:\\...) or a \\\\server\\share path';
+  return windowsForm ? `this is a Windows path, but the host runs ${platform}: give a path starting with /` : null;
+}
+
 /** Why a path the renderer sent is refused, or null when it is acceptable. */
 export function pathProblem(value: string): string | null {
   if (value.length === 0) return 'the path is empty';
@@ -116,7 +127,10 @@ export const jobSummarySchema = z.object({
   retries: z.number(),
   elapsedMs: z.number(),
   entries: z.number(),
+  /** The first skipped members; skippedTotal and skippedByCode count all (absent in job lists saved before). */
   skipped: z.array(z.object({ entry: z.string(), code: z.string(), reason: z.string() })),
+  skippedTotal: z.number().optional(),
+  skippedByCode: z.record(z.string(), z.number()).optional(),
   sha256: z.string().nullable(),
   mode: transferModeSchema,
   format: z.union([archiveFormatSchema, z.literal('raw')]).nullable(),

@@ -1,25 +1,40 @@
 // Crash-safe small files: write a temp file, fsync it, rename over the target, fsync the directory. The
-// previous generation is kept as `<name>.prev`, so a torn or corrupt current file still leaves a good one.
+// previous generation is kept as `<name>.prev` (from the first save on: a file written once would otherwise
+// have none), so a torn or corrupt current file still leaves a good one. Files are owner-only (0600): they
+// may hold URLs with signatures, or headers.
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export async function writeFileAtomic(path: string, data: string | Buffer, options: { keepPrevious?: boolean } = {}): Promise<void> {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const handle = await fsp.open(tmp, 'w');
+  if (options.keepPrevious) {
+    const kept = await fsp.copyFile(path, `${path}.prev`).then(
+      () => fsp.chmod(`${path}.prev`, 0o600).then(() => true),
+      (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+        return false;
+      },
+    );
+    // The first save: this generation is also the previous one, so damage to the only copy loses nothing.
+    if (!kept) await replaceFile(`${path}.prev`, data);
+  }
+  await replaceFile(path, data);
+  await fsyncDir(dir);
+}
+
+let tmpSerial = 0;
+
+/** Temp file (0600) + fsync + rename over `path`. */
+async function replaceFile(path: string, data: string | Buffer): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.${tmpSerial++}.tmp`);
+  const handle = await fsp.open(tmp, 'w', 0o600);
   try {
     await handle.writeFile(data);
     await handle.sync();
   } finally {
     await handle.close();
   }
-  if (options.keepPrevious) {
-    await fsp.copyFile(path, `${path}.prev`).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
-  }
   await fsp.rename(tmp, path);
-  await fsyncDir(dir);
 }
 
 export async function fsyncDir(dir: string): Promise<void> {
@@ -37,13 +52,28 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 /** Reads JSON written by writeFileAtomic, falling back to the previous generation when the current one is bad. */
 export async function readJsonWithFallback<T>(path: string, validate: (value: unknown) => value is T): Promise<T | null> {
+  return (await readJsonGenerations(path, validate)).value;
+}
+
+/**
+ * The newest valid generation, and whether any generation exists at all: a file that is there but cannot
+ * be read (`value` null, `present` true) is damage to report, not the absence of a file.
+ */
+export async function readJsonGenerations<T>(path: string, validate: (value: unknown) => value is T): Promise<{ value: T | null; present: boolean; problem: string | null }> {
+  let present = false;
+  let problem: string | null = null;
   for (const candidate of [path, `${path}.prev`]) {
     try {
-      const value: unknown = JSON.parse(await fsp.readFile(candidate, 'utf8'));
-      if (validate(value)) return value;
-    } catch {
-      // missing or torn: try the previous generation
+      const text = await fsp.readFile(candidate, 'utf8');
+      present = true;
+      const value: unknown = JSON.parse(text);
+      if (validate(value)) return { value, present, problem: null };
+      problem ??= `${basename(candidate)} is not a valid record`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      present = true;
+      problem ??= `${basename(candidate)}: ${(err as Error).message}`;
     }
   }
-  return null;
+  return { value: null, present, problem };
 }

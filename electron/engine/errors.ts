@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'E_DISK_FULL'
   | 'E_IO'
   | 'E_JOURNAL'
+  | 'E_STATE_UNREADABLE'
   | 'E_LOCKED'
   | 'E_ABORTED'
   | 'E_INTERNAL'

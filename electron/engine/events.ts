@@ -118,7 +118,11 @@ export interface JobSummary {
   retries: number;
   elapsedMs: number;
   entries: number;
+  /** The first skipped members (at most SAMPLE_LIMIT, see entry-tally.ts)... */
   skipped: Array<{ entry: string; code: string; reason: string }>;
+  /** ...and how many there were in all, per code. */
+  skippedTotal: number;
+  skippedByCode: Record<string, number>;
   sha256: string | null;
   mode: TransferMode;
   format: ArchiveFormat | 'raw' | null;

@@ -19,8 +19,11 @@ export interface ExtractCheckpoint {
   entries: number;
   /** File bytes written so far. */
   bytesWritten: number;
+  /** The first skipped / altered members; the counts per code cover all of them (absent in older checkpoints). */
   skipped: SkippedEntry[];
   warnings: SkippedEntry[];
+  skippedCounts?: Record<string, number>;
+  warningCounts?: Record<string, number>;
   /** The decoder's state at this point, as its factory (decode/registry.ts) rebuilds it. */
   decoder: { format: string; state: unknown };
   tar: TarResumeState;

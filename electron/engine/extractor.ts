@@ -46,8 +46,10 @@ export interface ExtractResult {
   /** Members extracted (skipped ones not counted). */
   entries: number;
   bytesWritten: number;
+  /** The first skipped members (see entry-tally.ts); skippedByCode counts all of them. */
   skipped: SkippedEntry[];
-  /** Members extracted with a change: root stripped, setuid/setgid/sticky dropped. */
+  skippedByCode: Record<string, number>;
+  /** Members extracted with a change: root stripped, setuid/setgid/sticky dropped (the first of them). */
   warnings: SkippedEntry[];
   /** Files an earlier run had completed, verified and kept (counted in entries, not in bytesWritten). */
   reused: number;
@@ -223,7 +225,15 @@ export class Extractor extends Writable {
 
   private result(): ExtractResult {
     const w = this.writer!;
-    return { format: this.format!, entries: w.entries, bytesWritten: w.bytesWritten, skipped: [...w.skipped], warnings: [...w.warnings], reused: w.reused };
+    return {
+      format: this.format!,
+      entries: w.entries,
+      bytesWritten: w.bytesWritten,
+      skipped: [...w.skipped.sample],
+      skippedByCode: w.skipped.byCode(),
+      warnings: [...w.warnings.sample],
+      reused: w.reused,
+    };
   }
 
   /** The checkpoint's format, or the one detected in the head; null while detection needs more bytes. */
@@ -271,7 +281,19 @@ export class Extractor extends Writable {
       onWarning: (w: EntryWarning) => this.options.onWarning?.(w),
       trackDurability: this.unsupportedReason === null,
       reuseComplete: !resume && (this.options.reuseComplete ?? false),
-      ...(resume ? { resumeFrom: { entries: resume.entries, bytesWritten: resume.bytesWritten, skipped: resume.skipped, warnings: resume.warnings, dirMeta: resume.dirMeta } } : {}),
+      ...(resume
+        ? {
+            resumeFrom: {
+              entries: resume.entries,
+              bytesWritten: resume.bytesWritten,
+              skipped: resume.skipped,
+              warnings: resume.warnings,
+              ...(resume.skippedCounts ? { skippedCounts: resume.skippedCounts } : {}),
+              ...(resume.warningCounts ? { warningCounts: resume.warningCounts } : {}),
+              dirMeta: resume.dirMeta,
+            },
+          }
+        : {}),
     });
     const tar = new TarStage(this.writer, this.limits, resume?.tar);
     tar.on('error', (err) => this.destroy(this.fail(err)));
@@ -377,6 +399,8 @@ export class Extractor extends Writable {
       bytesWritten: w.bytesWritten,
       skipped: w.skipped,
       warnings: w.warnings,
+      ...(w.skippedCounts ? { skippedCounts: w.skippedCounts } : {}),
+      ...(w.warningCounts ? { warningCounts: w.warningCounts } : {}),
       decoder: { format: this.decoder!.format, state: point.state },
       tar,
       dirMeta: w.dirMeta,

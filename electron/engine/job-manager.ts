@@ -88,7 +88,7 @@ export class JobManager {
 
   static async open(config: JobManagerOptions): Promise<JobManager> {
     const manager = new JobManager(config);
-    await fsp.mkdir(join(config.dataDir, 'jobs'), { recursive: true });
+    await fsp.mkdir(join(config.dataDir, 'jobs'), { recursive: true, mode: 0o700 });
     await manager.load();
     return manager;
   }

@@ -29,6 +29,11 @@ export interface JobOptions {
   force?: boolean;
   /** Discard the state of an earlier run (e.g. after the upstream changed) and start again. */
   restart?: boolean;
+  /**
+   * Keep the state folder after the job completes (default: removed, since beside the target it would stay
+   * in the operator's data holding the source URL; a re-run of a completed job is then a no-op).
+   */
+  keepState?: boolean;
   /** Interval of progress and window events, ms. */
   progressIntervalMs?: number;
   /**
@@ -61,6 +66,7 @@ export interface ResolvedOptions {
   restart: boolean;
   progressIntervalMs: number;
   checkpoints: boolean;
+  keepState: boolean;
 }
 
 export const DEFAULTS = {
@@ -136,5 +142,6 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
     restart: o.restart ?? false,
     progressIntervalMs: positiveInt(o.progressIntervalMs, DEFAULTS.progressIntervalMs, 'progress interval', 10),
     checkpoints: o.checkpoints ?? true,
+    keepState: o.keepState ?? false,
   };
 }

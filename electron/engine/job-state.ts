@@ -2,7 +2,8 @@
 // what was pinned (size, ETag, Last-Modified) before it trusts a single byte kept from an earlier run.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonWithFallback, writeFileAtomic } from './atomic-file';
+import { readJsonGenerations, readJsonWithFallback, writeFileAtomic } from './atomic-file';
+import { EngineError } from './errors';
 
 export const STATE_FILE = 'job.json';
 
@@ -43,6 +44,21 @@ export async function loadJobState(stateDir: string): Promise<JobStateRecord | n
   return readJsonWithFallback(join(stateDir, STATE_FILE), isStateRecord);
 }
 
+/**
+ * The state for a new run: null when there is none; an error when there is some but no generation of it
+ * can be read (a damaged state must not pass for a job never started, which would blame the operator).
+ */
+export async function loadJobStateForRun(stateDir: string): Promise<JobStateRecord | null> {
+  const loaded = await readJsonGenerations(join(stateDir, STATE_FILE), isStateRecord);
+  if (loaded.value || !loaded.present) return loaded.value;
+  throw new EngineError(
+    'E_STATE_UNREADABLE',
+    `The job state in ${stateDir} is there but cannot be read (${loaded.problem ?? 'damaged'}), in both its current and its previous generation; nothing was changed. ` +
+      'Run again with --restart to start this job over (with --force too if the destination already holds files of the earlier run), or remove that folder.',
+    { details: { stateDir, problem: loaded.problem } },
+  );
+}
+
 export async function saveJobState(stateDir: string, record: JobStateRecord): Promise<void> {
   await writeFileAtomic(join(stateDir, STATE_FILE), JSON.stringify(record, null, 2), { keepPrevious: true });
 }
@@ -50,6 +66,22 @@ export async function saveJobState(stateDir: string, record: JobStateRecord): Pr
 export async function clearJobState(stateDir: string): Promise<void> {
   await fsp.rm(join(stateDir, STATE_FILE), { force: true });
   await fsp.rm(join(stateDir, `${STATE_FILE}.prev`), { force: true });
+}
+
+const ARCHIVE_FAILURES = new Set(['E_ARCHIVE_CORRUPT', 'E_ARCHIVE_TRUNCATED', 'E_NOT_AN_ARCHIVE', 'E_TRAILING_GARBAGE']);
+
+/**
+ * An archive that fails to decode in a run that continued from kept data (a checkpoint, committed chunks)
+ * may be failing on that data, damaged on disk since, rather than on the origin's: such a job would fail on
+ * every re-run. Says so, and what to do.
+ */
+export function withKeptDataHint(e: EngineError, continuedFromKeptData: boolean): EngineError {
+  if (!continuedFromKeptData || !ARCHIVE_FAILURES.has(e.code)) return e;
+  return new EngineError(
+    e.code,
+    `${e.message} This run continued from data kept by an earlier run; if running it again fails the same way, that data is damaged: run it with --restart to start over.`,
+    { cause: e, retryable: e.retryable, details: e.details },
+  );
 }
 
 /** The first difference between what was pinned and what the origin says now, or null. */

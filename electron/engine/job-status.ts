@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { loadCheckpoint } from './checkpoint-store';
 import type { AttemptRecord } from './events';
-import { loadJobState, type JobStateRecord } from './job-state';
+import { loadJobStateForRun, type JobStateRecord } from './job-state';
 import { readJournal } from './journal';
 
 export interface JobStatusReport {
@@ -16,8 +16,9 @@ export interface JobStatusReport {
   failedChunks: Array<{ index: number; attempts: AttemptRecord[] }>;
 }
 
+/** Null when there is no state; throws E_STATE_UNREADABLE when there is some that cannot be read. */
 export async function readJobStatus(stateDir: string): Promise<JobStatusReport | null> {
-  const state = await loadJobState(stateDir);
+  const state = await loadJobStateForRun(stateDir);
   if (!state) return null;
   const id = state.identity;
   const chunkCount = id.size === null ? 0 : Math.ceil(id.size / id.chunkSize);

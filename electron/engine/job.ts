@@ -23,7 +23,7 @@ import {
 import type { AttemptRecord, ChunkState, EngineEvent, JobState, JobSummary, PauseReason, TransferMode } from './events';
 import { createDispatcher, discardBody, header, mapTransportError } from './http';
 import { resolveOptions, type JobOptions, type ResolvedOptions } from './job-options';
-import { clearJobState, describeUpstreamChange, loadJobState, saveJobState, type JobIdentity, type JobStateRecord } from './job-state';
+import { clearJobState, describeUpstreamChange, loadJobStateForRun, saveJobState, withKeptDataHint, type JobIdentity, type JobStateRecord } from './job-state';
 import { parseLength, pathOf, probe, type ProbeResult } from './probe';
 import { attemptInfo, fetchRange, type TransferWatch } from './range-fetch';
 import { RateLimiter } from './rate-limiter';
@@ -31,13 +31,15 @@ import { sleep, wakeableDelay } from './sleep';
 import { backoffDelay, type RetryPolicy } from './retry-policy';
 import { ExtractSink, OutputFileSink, type SinkResult, type StreamSink } from './sinks';
 import { StagingArea, type PartFile } from './staging';
+import { journalParts } from './part-verify';
 import { followChunk } from './growing-chunk';
 import { preflightDestination } from './preflight';
 import { Journal } from './journal';
 import { clearCheckpoint, loadCheckpoint, saveCheckpoint, type SavedCheckpoint } from './checkpoint-store';
 import { ResumableSha256 } from './resumable-hash';
 import { checkFreeSpace, outputSizeHint, type SpaceNeed } from './space-check';
-import { JobLock } from './job-lock';
+import { JobLock, lockTarget, type FileLock } from './job-lock';
+import { removeJobState, removeStateFolder } from './state-cleanup';
 
 export type { JobOptions } from './job-options';
 
@@ -127,7 +129,14 @@ export class Job extends EventEmitter {
   readonly checkpointStats = { count: 0, bytes: 0, saveMs: 0 };
   private journal: Journal | null = null;
   private readonly stagedRecords = new Map<number, { length: number; crc: number }>();
-  private lock: JobLock | null = null;
+  private lock: FileLock | null = null;
+  private targetLock: FileLock | null = null;
+  /** The job completed and its state files went: the folder goes once the lock is released. */
+  private stateRemoved = false;
+  /** Parts of an earlier run that failed verification in this run (see partDropped). */
+  private keptDataDropped = 0;
+  /** This run continued from an earlier run's checkpoint or committed chunks (see withKeptDataHint). */
+  private continuedFromKeptData = false;
 
   constructor(options: JobOptions, id: string = randomUUID()) {
     super();
@@ -191,7 +200,7 @@ export class Job extends EventEmitter {
       return summary;
     } catch (err) {
       const cancelled = this.cancelController.signal.aborted;
-      const e = cancelled ? (this.cancelController.signal.reason as EngineError) : toEngineError(this.failure ?? err);
+      const e = cancelled ? (this.cancelController.signal.reason as EngineError) : withKeptDataHint(toEngineError(this.failure ?? err), this.continuedFromKeptData);
       this.stopTicker();
       await this.sink?.abort(e).catch(() => undefined);
       this.setState(cancelled ? 'cancelled' : 'failed', undefined, serializeError(e));
@@ -204,7 +213,9 @@ export class Job extends EventEmitter {
       // 2 s after `done` with a silent server), so the connections are destroyed.
       await this.dispatcher?.destroy().catch(() => undefined);
       await this.journal?.close();
+      await this.targetLock?.release().catch(() => undefined);
       await this.lock?.release().catch(() => undefined);
+      if (this.stateRemoved) await removeStateFolder(this.options.stateDir);
     }
   }
 
@@ -217,11 +228,13 @@ export class Job extends EventEmitter {
 
   private async execute(): Promise<JobSummary> {
     const o = this.options;
-    await fsp.mkdir(o.stateDir, { recursive: true });
+    // Owner-only: the state holds the source URL (a presigned one carries its signature).
+    await fsp.mkdir(o.stateDir, { recursive: true, mode: 0o700 });
     this.lock = await JobLock.acquire(o.stateDir);
-    const previous = o.restart ? null : await loadJobState(o.stateDir);
-    if (o.restart) await this.forgetEarlierRun();
     const target = o.dest ?? o.output!;
+    this.targetLock = await lockTarget(target, o.stateDir, (message) => this.emitEvent({ type: 'warning', code: 'TARGET_NOT_LOCKED', message }));
+    const previous = o.restart ? null : await loadJobStateForRun(o.stateDir);
+    if (o.restart) await this.forgetEarlierRun();
     await preflightDestination({ dest: o.dest, output: o.output, ownedByJob: previous?.identity.target === target, force: o.force });
 
     this.dispatcher = createDispatcher({ connections: o.concurrency, connectTimeoutMs: o.connectTimeoutMs, idleTimeoutMs: o.idleTimeoutMs });
@@ -252,9 +265,10 @@ export class Job extends EventEmitter {
       }
       // Download-only output is committed chunk by chunk; extraction restarts from the beginning until a
       // checkpoint says otherwise.
-      if (previous.complete && previous.summary && (await targetExists(target))) {
+      if (previous.complete && previous.summary && (await targetIntact(previous.identity, target))) {
         // Finished before (perhaps killed just after): running it again is a no-op, not a second download.
         this.emitEvent({ type: 'warning', code: 'ALREADY_COMPLETE', message: `This job already completed on ${new Date(previous.updatedAt).toISOString()}; nothing to do. Use --restart to download it again.` });
+        await this.forgetCompletedState();
         return { ...previous.summary, bytesFetched: 0, retries: 0, elapsedMs: Date.now() - this.startedAt };
       }
       if (identity.mode === 'download' && previous.identity.chunkSize === o.chunkSize) resumeFrom = previous.consumedChunks;
@@ -268,6 +282,8 @@ export class Job extends EventEmitter {
     resumePoint = this.usableResumePoint(resumePoint, size);
     if (resumePoint) resumeFrom = Math.floor(resumePoint.extract.compressedOffset / o.chunkSize);
     resumeFrom = Math.min(resumeFrom, chunkCount);
+    if (o.output && resumeFrom > 0) resumeFrom = await this.checkOutputLength(o.output, resumeFrom, size);
+    this.continuedFromKeptData = resumeFrom > 0 || resumePoint !== null;
     this.emitEvent({
       type: 'probed',
       finalUrl: probed.finalUrl,
@@ -346,6 +362,8 @@ export class Job extends EventEmitter {
       elapsedMs: Date.now() - this.startedAt,
       entries: result.entries,
       skipped: result.skipped,
+      skippedTotal: Object.values(result.skippedByCode).reduce((n, c) => n + c, 0),
+      skippedByCode: result.skippedByCode,
       sha256: result.sha256,
       mode: this.mode,
       format: result.format,
@@ -359,8 +377,16 @@ export class Job extends EventEmitter {
     this.journal = null;
     await fsp.rm(`${o.stateDir}/journal.log`, { force: true });
     await clearCheckpoint(o.stateDir);
+    await this.forgetCompletedState();
     this.tick();
     return summary;
+  }
+
+  /** Completed: the state folder goes unless it is to be kept (see state-cleanup.ts). */
+  private async forgetCompletedState(): Promise<void> {
+    if (this.options.keepState) return;
+    await removeJobState(this.options.stateDir);
+    this.stateRemoved = true;
   }
 
   /** --restart: the earlier run's state, journal and staged chunks go; the destination is left to the operator. */
@@ -370,6 +396,19 @@ export class Job extends EventEmitter {
       if (/^chunk-\d+\.(part|bin)$/.test(name) || name === 'journal.log') await fsp.rm(`${this.options.stateDir}/${name}`, { force: true });
     }
     await clearCheckpoint(this.options.stateDir);
+  }
+
+  /** Resume of a download-only job: the output must still hold the chunks the state says are in it. */
+  private async checkOutputLength(output: string, chunks: number, size: number): Promise<number> {
+    const kept = await OutputFileSink.chunksStillThere(output, chunks, this.options.chunkSize, size);
+    if (kept < chunks) {
+      this.emitEvent({
+        type: 'warning',
+        code: 'OUTPUT_SHORTER',
+        message: `The output ${output} is shorter than the ${Math.min(size, chunks * this.options.chunkSize)} bytes this job had written into it (truncated or emptied since); it continues from byte ${kept * this.options.chunkSize} and fetches the rest again.`,
+      });
+    }
+    return kept;
   }
 
   /** Free space for the window and for what is known of the output, before anything is fetched. */
@@ -438,11 +477,12 @@ export class Job extends EventEmitter {
         message: `Resuming from the checkpoint at byte ${resumeOffset} of ${size} (${((resumeOffset / size) * 100).toFixed(1)}%, ${resumePoint.extract.entries} entries done): chunks before chunk ${startChunk} are not fetched again.`,
       });
     }
-    const staging = new StagingArea(o.stateDir);
-    await staging.init();
     this.records = new ChunkRecords(o.chunkSize, size);
     const opened = await Journal.open(o.stateDir);
     this.journal = opened.journal;
+    // Parts of an earlier run are continued only as far as the journal vouches for their bytes.
+    const staging = new StagingArea(o.stateDir, journalParts(opened.journal, opened.records, o.chunkSize, (index, kept, had) => this.partDropped(index, kept, had)));
+    await staging.init();
     for (const r of opened.records) {
       if (r.t === 'staged') this.stagedRecords.set(r.index, { length: r.length, crc: r.crc });
       else if (r.t === 'attempt' && r.index >= startChunk) {
@@ -486,6 +526,17 @@ export class Job extends EventEmitter {
     } finally {
       this.cancelController.signal.removeEventListener('abort', onCancel);
     }
+  }
+
+  private partDropped(index: number, kept: number, had: number): void {
+    this.keptDataDropped++;
+    this.emitEvent({
+      type: 'warning',
+      code: 'E_PART_INVALID',
+      message:
+        `Chunk ${index}'s partial download from an earlier run matched its journal only for ${kept} of its ${had} bytes (after a power loss a disk may return zeros for data it never wrote back); the rest is fetched again.` +
+        (this.keptDataDropped >= 3 ? ' Kept data keeps failing its checks: if this job fails or keeps doing this, run it with --restart.' : ''),
+    });
   }
 
   /** Chunk files of an earlier run that this run will not reach again would only cost disk. */
@@ -1157,11 +1208,11 @@ export function defaultStateDir(target: string): string {
   return `${dirname(base)}/.${base.split(/[\\/]/).pop()}.snapshot-manager`;
 }
 
-async function targetExists(path: string): Promise<boolean> {
-  return fsp.stat(path).then(
-    () => true,
-    () => false,
-  );
+/** A completed job's target is still there (a download-only output at its full length). */
+async function targetIntact(identity: JobIdentity, path: string): Promise<boolean> {
+  const st = await fsp.stat(path).catch(() => null);
+  if (!st) return false;
+  return identity.mode !== 'download' || identity.size === null || (st.isFile() && st.size === identity.size);
 }
 
 /**

@@ -20,7 +20,19 @@ export interface AttemptJournalRecord {
   attempt: AttemptRecord;
 }
 
-export type JournalRecord = StagedRecord | AttemptJournalRecord;
+/**
+ * The CRC-32 of the first `length` bytes of a chunk's part file (the chunk starting at `start`): a part is
+ * continued after a restart only as far as such a record vouches for it (see staging.ts).
+ */
+export interface PartRecord {
+  t: 'part';
+  index: number;
+  start: number;
+  length: number;
+  crc: number;
+}
+
+export type JournalRecord = StagedRecord | AttemptJournalRecord | PartRecord;
 
 const HEADER = 8; // u32 length, u32 crc32 of the payload
 
@@ -34,7 +46,7 @@ export class Journal {
   static async open(stateDir: string): Promise<{ journal: Journal; records: JournalRecord[]; tornBytes: number }> {
     const path = join(stateDir, 'journal.log');
     const { records, validBytes, totalBytes } = await readJournal(path);
-    const handle = await fsp.open(path, 'a+');
+    const handle = await fsp.open(path, 'a+', 0o600);
     if (validBytes < totalBytes) {
       await handle.truncate(validBytes);
       await handle.sync();
@@ -43,13 +55,21 @@ export class Journal {
   }
 
   async append(record: JournalRecord): Promise<void> {
+    await this.appendUnsynced(record);
+    await this.handle.sync();
+  }
+
+  /**
+   * Appends without an fsync: for records whose loss costs only some re-fetching (a part's prefix record:
+   * the part's bytes are not synced either, and a lost record only means an earlier one is used).
+   */
+  async appendUnsynced(record: JournalRecord): Promise<void> {
     const payload = Buffer.from(JSON.stringify(record));
     const frame = Buffer.allocUnsafe(HEADER + payload.length);
     frame.writeUInt32LE(payload.length, 0);
     frame.writeUInt32LE(crc32(payload, 0), 4);
     payload.copy(frame, HEADER);
     await this.handle.write(frame);
-    await this.handle.sync();
   }
 
   async close(): Promise<void> {

@@ -37,7 +37,7 @@ export async function preflightDestination(input: PreflightInput): Promise<void>
       if (entries.length > 0) {
         throw new EngineError(
           'E_DEST_NOT_EMPTY',
-          `The destination ${dest} is not empty (${entries.length} entries) and was not started by this job. Choose an empty folder, or pass --force to extract over it.`,
+          `The destination ${dest} is not empty (${entries.length} entries) and was not started by this job (a job that completed there has removed its state: nothing of it is left to resume). Choose an empty folder, or pass --force to extract over it.`,
           { details: { path: dest, entries: entries.length } },
         );
       }

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { ArchiveError, DiskFullError, EngineError } from './errors';
+import { EntryTally } from './entry-tally';
 import type { EntryHeader, EntryWarningCode, SkippedEntry } from './extract-types';
 import { syncFileSystem } from './filesystem-sync';
 import { checkSymlinkTarget, containedPath, foldKey, sanitizeEntryPath } from './safe-path';
@@ -66,8 +67,11 @@ export interface SafeWriterOptions {
 export interface WriterState {
   entries: number;
   bytesWritten: number;
+  /** The first skipped (and altered) members, and counts per code of all of them (see entry-tally.ts). */
   skipped: SkippedEntry[];
   warnings: SkippedEntry[];
+  skippedCounts?: Record<string, number>;
+  warningCounts?: Record<string, number>;
   /** Directory members' relative path, mode and mtime, applied at the very end. */
   dirMeta: Array<[string, number, number]>;
 }
@@ -121,8 +125,8 @@ export class SafeWriter {
   private freeBytes = Number.POSITIVE_INFINITY;
   private _bytesWritten = 0;
   private _entries = 0;
-  readonly skipped: SkippedEntry[] = [];
-  readonly warnings: SkippedEntry[] = [];
+  readonly skipped = new EntryTally();
+  readonly warnings = new EntryTally();
   /** Continuing after a restart: files written before it are valid hardlink targets (see checkHardlinkTarget). */
   private readonly resumed: boolean;
   private readonly trackDurability: boolean;
@@ -149,8 +153,8 @@ export class SafeWriter {
     if (r) {
       this._entries = r.entries;
       this._bytesWritten = r.bytesWritten;
-      this.skipped.push(...r.skipped);
-      this.warnings.push(...r.warnings);
+      this.skipped.restore(r.skipped, r.skippedCounts);
+      this.warnings.restore(r.warnings, r.warningCounts);
       for (const [key, mode, mtime] of r.dirMeta) this.dirMeta.set(key, { mode, mtime });
     }
   }
@@ -310,8 +314,10 @@ export class SafeWriter {
     return {
       entries: this._entries,
       bytesWritten: this._bytesWritten,
-      skipped: [...this.skipped],
-      warnings: [...this.warnings],
+      skipped: [...this.skipped.sample],
+      warnings: [...this.warnings.sample],
+      skippedCounts: this.skipped.byCode(),
+      warningCounts: this.warnings.byCode(),
       dirMeta: [...this.dirMeta].map(([key, m]) => [key, m.mode, m.mtime]),
     };
   }
@@ -323,7 +329,23 @@ export class SafeWriter {
     const keys = [...this.dirMeta.keys()].sort((a, b) => depth(b) - depth(a));
     for (const key of keys) {
       const meta = this.dirMeta.get(key)!;
-      const abs = this.absolute(key.split('/'));
+      const parts = key.split('/');
+      const abs = this.absolute(parts);
+      // After a resume these directories were made by an earlier run: a parent replaced by a link since
+      // would send chmod/utimes outside the destination. Every component is checked (lstat, never followed).
+      const problem = await this.ensureParents(parts, false).then(
+        () => null,
+        (err) => {
+          if (err instanceof Skip) return err.reason;
+          throw this.ioError(err, key);
+        },
+      );
+      if (problem !== null) {
+        const w: SkippedEntry = { entry: key, code: 'THROUGH_LINK', reason: `its mode and time were not applied: ${problem}` };
+        this.warnings.add(w);
+        this.onWarning?.({ ...w, skipped: false });
+        continue;
+      }
       try {
         const st = await fsp.lstat(abs);
         if (!st.isDirectory()) continue;
@@ -744,7 +766,7 @@ export class SafeWriter {
         details: { entry: entry.name, warning: code, reason, offset: entry.offset },
       });
     }
-    (skipped ? this.skipped : this.warnings).push(w);
+    (skipped ? this.skipped : this.warnings).add(w);
     this.onWarning?.({ ...w, skipped });
   }
 

@@ -24,6 +24,7 @@ export interface SinkResult {
   entries: number;
   bytesWritten: number;
   skipped: ExtractResult['skipped'];
+  skippedByCode: ExtractResult['skippedByCode'];
   sha256: string | null;
   /** Files kept from an earlier run (extraction only). */
   reused?: number;
@@ -127,6 +128,17 @@ export class OutputFileSink implements StreamSink {
     this.position = start;
   }
 
+  /**
+   * How many of the `chunks` committed chunks the output file still holds whole (one stat): a file truncated
+   * or emptied between runs must not be extended with zeros and called done.
+   */
+  static async chunksStillThere(path: string, chunks: number, chunkSize: number, size: number): Promise<number> {
+    const st = await fsp.stat(path).catch(() => null);
+    const length = st?.isFile() ? st.size : 0;
+    if (length >= Math.min(size, chunks * chunkSize)) return chunks;
+    return Math.floor(length / chunkSize);
+  }
+
   /** Opens `path`, keeping its first `keep` bytes (already verified by the caller) and hashing them again if needed. */
   static async open(path: string, keep: number, sha256: boolean): Promise<OutputFileSink> {
     const handle = await fsp.open(path, keep > 0 ? 'r+' : 'w');
@@ -174,7 +186,7 @@ export class OutputFileSink implements StreamSink {
   async finish(): Promise<SinkResult> {
     await this.handle.sync();
     await this.handle.close();
-    return { format: 'raw', entries: 0, bytesWritten: this.position, skipped: [], sha256: this.hash ? this.hash.digest('hex') : null };
+    return { format: 'raw', entries: 0, bytesWritten: this.position, skipped: [], skippedByCode: {}, sha256: this.hash ? this.hash.digest('hex') : null };
   }
 
   async abort(): Promise<void> {

@@ -5,14 +5,34 @@
 // write-back on the consumer's path for bytes nobody keeps. What makes it safe is the journal: its record
 // carries the chunk's CRC-32, and a restart uses a staged chunk only if the file still matches it (see
 // Job.reuseStaged); after a power loss a chunk the disk did not keep is fetched again, within the window.
+// A part file is not fsynced either: the journal gets the CRC-32 of its prefix every few MiB and at the end
+// of each attempt (PartRecord, not synced), and a restart continues a part only as far as a record still
+// matches its bytes (see part-verify.ts).
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { toEngineError } from './errors';
 import { crc32 } from './decode/gzip/crc32';
+import { verifiedPrefix, type PrefixRecord } from './part-verify';
 import type { RangeSink } from './range-fetch';
 
+/** A part's prefix is journaled again once this many bytes were added since the last record. */
+export const PART_RECORD_BYTES = 4 * 1024 * 1024;
+
+/** Verification of parts left by an earlier run, and journaling of the prefixes of new ones. */
+export interface PartJournal {
+  chunkSize: number;
+  /** Prefix records of each chunk's part, from the journal (only those of the chunk at that index's start). */
+  prefixes: Map<number, PrefixRecord[]>;
+  record(index: number, start: number, length: number, crc: number): void;
+  /** An earlier run's part held `had` bytes, of which only `kept` matched a record. */
+  dropped?(index: number, kept: number, had: number): void;
+}
+
 export class StagingArea {
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly journal: PartJournal | null = null,
+  ) {}
 
   async init(): Promise<void> {
     await fsp.mkdir(this.dir, { recursive: true });
@@ -26,14 +46,31 @@ export class StagingArea {
     return join(this.dir, `chunk-${String(index).padStart(8, '0')}.bin`);
   }
 
-  /** Opens (or continues) the chunk's part file; its current size is the committed prefix. */
+  /**
+   * Opens (or continues) the chunk's part file. With a journal, an earlier run's part is kept only as far as
+   * a prefix record vouches for it; without one, its size is taken as the committed prefix.
+   */
   async openPart(index: number): Promise<PartFile> {
     const path = this.partPath(index);
     const handle = await fsp.open(path, 'a+');
-    const { size } = await handle.stat();
-    // A continued part needs the CRC of its prefix, so the staged record covers every byte.
-    const crc = size > 0 ? await crcOfHandle(handle, size) : 0;
-    return new PartFile(path, handle, size, crc);
+    try {
+      const { size } = await handle.stat();
+      const j = this.journal;
+      if (!j) {
+        // A continued part needs the CRC of its prefix, so the staged record covers every byte.
+        return new PartFile(path, handle, size, size > 0 ? await crcOfHandle(handle, size) : 0, null);
+      }
+      const kept = size > 0 ? await verifiedPrefix(handle, size, j.prefixes.get(index) ?? []) : { length: 0, crc: 0 };
+      if (kept.length < size) {
+        await handle.truncate(kept.length);
+        j.dropped?.(index, kept.length, size);
+      }
+      const start = index * j.chunkSize;
+      return new PartFile(path, handle, kept.length, kept.crc, (length, crc) => j.record(index, start, length, crc));
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw err;
+    }
   }
 
   /** CRC-32 of a staged chunk file, or null when it is missing. */
@@ -81,13 +118,20 @@ export class PartFile implements RangeSink {
   /** Called after bytes reach the disk (a reader may be following the chunk: see growing-chunk.ts). */
   onFlushed: (() => void) | null = null;
 
+  /** Bytes on disk when the prefix was last journaled (see PART_RECORD_BYTES). */
+  private recordedAt: number;
+
   constructor(
     readonly path: string,
     readonly handle: fsp.FileHandle,
     /** Bytes on disk. */
     private size: number,
     private crc: number,
-  ) {}
+    /** Journals the CRC of the prefix on disk (null: parts are not verified). */
+    private readonly recordPrefix: ((length: number, crc: number) => void) | null,
+  ) {
+    this.recordedAt = size;
+  }
 
   /** Bytes received for this chunk: on disk, plus those gathered for the next write (see flush). */
   get committed(): number {
@@ -111,19 +155,38 @@ export class PartFile implements RangeSink {
     await this.handle.truncate(0);
     this.size = 0;
     this.crc = 0;
+    this.recordedAt = 0;
   }
 
   async write(data: Buffer): Promise<void> {
     this.pending.push(data);
     this.pendingBytes += data.length;
-    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
+    if (this.pendingBytes >= FLUSH_BYTES) {
+      await this.writePending();
+      if (this.size - this.recordedAt >= PART_RECORD_BYTES) this.journalPrefix();
+    }
   }
 
   /**
-   * Writes what was gathered. Called after every attempt (failed or not), so the next range starts exactly
-   * after the bytes on disk. On a write error the bytes that did reach the disk still count.
+   * Writes what was gathered and journals the prefix. Called after every attempt (failed or not), so the
+   * next range starts exactly after the bytes on disk, and a restart can continue from there.
    */
   async flush(): Promise<void> {
+    try {
+      await this.writePending();
+    } finally {
+      this.journalPrefix();
+    }
+  }
+
+  private journalPrefix(): void {
+    if (!this.recordPrefix || this.size === this.recordedAt) return;
+    this.recordPrefix(this.size, this.crc);
+    this.recordedAt = this.size;
+  }
+
+  /** Writes what was gathered. On a write error the bytes that did reach the disk still count. */
+  private async writePending(): Promise<void> {
     if (this.pendingBytes === 0) return;
     let buffers = this.pending;
     this.pending = [];

@@ -10,6 +10,7 @@ import type { JobManager } from '../engine/job-manager';
 import { ProgressCoalescer, type CoalescerOptions } from './coalescer';
 import { HostError } from './host-error';
 import { isSameOrInside } from './paths';
+import { platformPathIssues } from './platform-paths';
 
 export interface PlatformServices {
   transport: 'electron' | 'websocket';
@@ -79,6 +80,12 @@ export class Host {
       const issues = parsed.error.issues.slice(0, 10).map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
       const text = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
       return { ok: false, error: new HostError('E_VALIDATION', truncate(`Invalid ${channel} request: ${text}`), { issues }).serialize() };
+    }
+    const pathIssues = platformPathIssues(channel, parsed.data, this.platform.platform);
+    if (pathIssues.length > 0) {
+      this.stats.invalid++;
+      const text = pathIssues.map((i) => `${i.path}: ${i.message}`).join('; ');
+      return { ok: false, error: new HostError('E_VALIDATION', truncate(`Invalid ${channel} request: ${text}`), { issues: pathIssues }).serialize() };
     }
     try {
       const handler = this.table[channel] as Handler<InvokeChannel>;

@@ -2,7 +2,7 @@
 // shape, the WebSocket URL derivation, and (at compile time) the Api inferred from the table.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isAbsolutePath, pathProblem, requestSchemas, responseSchemas, eventSchemas, DEFAULT_SETTINGS, settingsSchema } from '../../shared/schemas';
+import { isAbsolutePath, pathProblem, platformPathProblem, requestSchemas, responseSchemas, eventSchemas, DEFAULT_SETTINGS, settingsSchema } from '../../shared/schemas';
 import { EVENT_CHANNELS, INVOKE_CHANNELS, isInvokeChannel } from '../../shared/channels';
 import { asSerializedError, type Api, type InvokeRequest } from '../../shared/contract';
 import { webSocketUrlFromPage } from '../../shared/ws-client';
@@ -15,6 +15,16 @@ test('destination paths: absolute on POSIX and Windows, no traversal, no control
   for (const bad of ['', 'data', './data', '../data', '/data/../etc', '/data/./x', 'C:relative', 'C:\\a\\..\\b', '/a\nb', '/a\u0000b', `/${'x'.repeat(5000)}`, '~/snapshots']) {
     assert.notEqual(pathProblem(bad), null, JSON.stringify(bad));
   }
+});
+
+test("paths are judged by the host's platform: Windows forms only on Windows, POSIX forms only elsewhere", () => {
+  for (const win of ['C:\\Snapshots\\node', 'd:/x', '\\\\server\\share\\dir']) {
+    assert.equal(platformPathProblem(win, 'win32'), null, win);
+    assert.match(platformPathProblem(win, 'linux') ?? '', /Windows path/, win);
+    assert.match(platformPathProblem(win, 'darwin') ?? '', /Windows path/, win);
+  }
+  assert.equal(platformPathProblem('/data/snapshots', 'linux'), null);
+  assert.match(platformPathProblem('/data/snapshots', 'win32') ?? '', /drive letter/);
 });
 
 test('every request schema refuses unknown fields; the tables cover exactly the channels', () => {

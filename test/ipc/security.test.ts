@@ -126,6 +126,27 @@ test('malformed payloads are refused with validation errors', async () => {
   assert.deepEqual(await client.api.listJobs(), []);
 });
 
+test('serve accepts Windows-form paths on Linux: they resolved against serve\'s working directory', { skip: process.platform === 'win32' && 'POSIX host only' }, async () => {
+  const { existsSync } = await import('node:fs');
+  const cases: Array<[string, unknown, string]> = [
+    ['addJob', { url: GOOD_URL, dest: 'C:\\snapshots\\node' }, 'dest'],
+    ['addJob', { url: GOOD_URL, dest: '\\\\server\\share\\node' }, 'dest'],
+    ['addJob', { url: GOOD_URL, output: 'D:/snap.tar.gz' }, 'output'],
+    ['setSettings', { defaultDest: 'E:\\data' }, 'defaultDest'],
+  ];
+  for (const [channel, payload, field] of cases) {
+    const m = await callRaw(channel, payload);
+    assertValidation(m, `${channel} ${JSON.stringify(payload)}`);
+    if (m.kind === 'result' && !m.ok) {
+      const issues = m.error.details?.['issues'] as Array<{ path: string; message: string }>;
+      assert.equal(issues[0]!.path, field);
+      assert.match(issues[0]!.message, /Windows path/);
+    }
+  }
+  assert.deepEqual(await client.api.listJobs(), []);
+  assert.equal(existsSync(join(process.cwd(), 'C:\\snapshots\\node')), false, 'no folder appeared in the working directory');
+});
+
 test('a message over the size limit closes that socket only', async () => {
   const ws = new WebSocket(wsUrl);
   await new Promise((r) => ws.once('open', r));

@@ -114,3 +114,29 @@ test('regression: a checkpoint fsync asked for after the extraction was stopped 
     await box.cleanup();
   }
 });
+
+test('on resume, directory mode and mtime are applied through a symlinked parent (outside the destination)', { skip: process.platform === 'win32' && 'symlinks' }, async () => {
+  const box = await sandbox();
+  try {
+    const { mkdir, chmod, stat } = await import('node:fs/promises');
+    // Before the checkpoint the archive made `top/sub`; between runs `top` became a link to a folder outside.
+    await mkdir(join(box.outside, 'sub'));
+    await chmod(join(box.outside, 'sub'), 0o755);
+    const before = await stat(join(box.outside, 'sub'));
+    await symlink(box.outside, join(box.dest, 'top'));
+    const warnings: string[] = [];
+    const writer = await SafeWriter.open({
+      dest: box.dest,
+      limits: DEFAULT_LIMITS,
+      resumeFrom: { entries: 2, bytesWritten: 0, skipped: [], warnings: [], dirMeta: [['top/sub', 0o700, 1_000_000]] },
+      onWarning: (w) => warnings.push(`${w.code} ${w.entry}`),
+    });
+    await writer.finish();
+    const after = await stat(join(box.outside, 'sub'));
+    assert.equal(after.mode & 0o777, 0o755, 'the folder outside kept its mode');
+    assert.equal(after.mtimeMs, before.mtimeMs, 'and its mtime');
+    assert.deepEqual(warnings, ['THROUGH_LINK top/sub']);
+  } finally {
+    await box.cleanup();
+  }
+});

@@ -116,7 +116,7 @@ function JobFigures({ job, total }: { job: JobView; total: number | null }) {
       </div>
       <div>
         <dt>Skipped</dt>
-        <dd title="Archive entries skipped as unsafe (warnings while running)">{job.summary ? job.summary.skipped.length : Math.max(job.skipped, job.warningCount)}</dd>
+        <dd title="Archive entries skipped as unsafe (warnings while running)">{job.summary ? (job.summary.skippedTotal ?? job.summary.skipped.length) : Math.max(job.skipped, job.warningCount)}</dd>
       </div>
     </dl>
   );

@@ -169,7 +169,7 @@ export function applyDelta(view: JobView, delta: JobDelta): JobView {
     next.state = 'done';
     next.reason = null;
     next.error = null;
-    next.skipped = Math.max(next.skipped, delta.done.skipped.length);
+    next.skipped = Math.max(next.skipped, delta.done.skippedTotal ?? delta.done.skipped.length);
     next.grid.setAll('done');
     next.stateAt = Math.max(next.stateAt, delta.at);
     next.windowAt = Math.max(next.windowAt, delta.at);

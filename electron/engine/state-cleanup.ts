@@ -1,0 +1,19 @@
+// After a job completes its state folder goes (unless the operator keeps it): beside the target it would stay
+// in the operator's data for good, holding the source URL with its query string (a presigned URL's
+// signature). Whoever lists finished jobs keeps its own record (the app and `serve`, in their data folder).
+// Only the job's own files are removed, never anything else an operator put in a --state-dir.
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+
+const STATE_FILES = /^(job\.json|checkpoint\.json)(\.prev)?$|^journal\.log$|^chunk-\d+\.(part|bin)$|^\.(job|checkpoint)\.json(\.prev)?\.\d+\.\d+\.\d+\.tmp$/;
+
+/** Removes the job's state files (the lock goes with its release; see removeStateFolder). */
+export async function removeJobState(stateDir: string): Promise<void> {
+  const names = await fsp.readdir(stateDir).catch(() => [] as string[]);
+  for (const name of names) if (STATE_FILES.test(name)) await fsp.rm(join(stateDir, name), { force: true });
+}
+
+/** The folder itself, once the lock is released, if nothing else is left in it. */
+export async function removeStateFolder(stateDir: string): Promise<void> {
+  await fsp.rmdir(stateDir).catch(() => undefined);
+}

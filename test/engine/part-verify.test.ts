@@ -1,0 +1,78 @@
+// Part files are continued after a restart only as far as the journal vouches for their bytes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Job, type JobOptions } from '../../electron/engine/job';
+import type { EngineEvent } from '../../electron/engine/events';
+import { FaultServer, faultAlways, rangedGet } from '../helpers/fault-server';
+
+test('.part files are resumed unverified: zeros a power loss left in a part were kept as data', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sm-part-'));
+  const server = await FaultServer.start();
+  try {
+    const body = randomBytes(800_000);
+    const url = await server.serve('/raw.bin', body);
+    server.setPlan(faultAlways(rangedGet(), { kind: 'trickle', bytes: 4_096, everyMs: 20 }));
+    const options: JobOptions = { url, output: join(dir, 'raw.bin'), stateDir: join(dir, 'state'), chunkSize: 400_000, window: 2, concurrency: 2, retryBaseMs: 10 };
+    const first = new Job(options);
+    const stopped = first.run().catch((err: { code?: string }) => err.code);
+    await new Promise((r) => setTimeout(r, 1_500));
+    first.cancel();
+    assert.equal(await stopped, 'E_ABORTED');
+    const parts = readdirSync(options.stateDir).filter((n) => /^chunk-\d+\.part$/.test(n) && statSync(join(options.stateDir, n)).size > 8_192);
+    assert.ok(parts.length > 0, 'the stopped run left parts');
+    // What a power loss may leave: the size is there, some pages never reached the disk and read as zeros.
+    for (const name of parts) {
+      const path = join(options.stateDir, name);
+      const fd = openSync(path, 'r+');
+      writeSync(fd, Buffer.alloc(4_096), 0, 4_096, Math.floor(statSync(path).size / 2));
+      closeSync(fd);
+    }
+    server.setPlan(() => undefined);
+    const warnings: string[] = [];
+    const second = new Job(options);
+    second.on('event', (e: EngineEvent) => e.type === 'warning' && warnings.push(e.code));
+    await second.run();
+    assert.ok(readFileSync(options.output!).equals(body), 'the output equals the origin file');
+    assert.equal(warnings.filter((c) => c === 'E_PART_INVALID').length, parts.length, warnings.join(', '));
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a part whose journaled prefix still matches is continued, not fetched again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sm-part2-'));
+  const server = await FaultServer.start();
+  try {
+    const body = randomBytes(800_000);
+    const url = await server.serve('/raw.bin', body);
+    server.setPlan(faultAlways(rangedGet(), { kind: 'trickle', bytes: 4_096, everyMs: 20 }));
+    const options: JobOptions = { url, output: join(dir, 'raw.bin'), stateDir: join(dir, 'state'), chunkSize: 400_000, window: 2, concurrency: 2, retryBaseMs: 10 };
+    const first = new Job(options);
+    const stopped = first.run().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 1_500));
+    first.cancel();
+    await stopped;
+    const kept = readdirSync(options.stateDir)
+      .filter((n) => /^chunk-\d+\.part$/.test(n))
+      .reduce((n, name) => n + statSync(join(options.stateDir, name)).size, 0);
+    assert.ok(kept > 0);
+    server.setPlan(() => undefined);
+    const before = server.requests.length;
+    let fetched = 0;
+    const second = new Job(options);
+    second.on('event', (e: EngineEvent) => {
+      if (e.type === 'done') fetched = e.bytesFetched;
+    });
+    await second.run();
+    assert.ok(readFileSync(options.output!).equals(body));
+    assert.equal(fetched, body.length - kept, `only what the parts lacked was fetched (${server.requests.length - before} requests)`);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,121 @@
+// A completed job leaves nothing beside its target (the state folder held the source URL with its query
+// string) unless --keep-state; `status` still answers; the app and `serve` list finished jobs from their own
+// data folder, whose files are owner-only.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Job } from '../../electron/engine/job';
+import { JobManager } from '../../electron/engine/job-manager';
+import { InProcessRunner } from '../../electron/engine/worker/in-process-runner';
+import { FaultServer } from '../helpers/fault-server';
+import { tarArchive } from '../hostile/tar-builder';
+
+const cli = join(__dirname, '..', '..', 'electron', 'cli.js');
+
+function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+/** Every file under `dir` (not following links) whose bytes contain `needle`. */
+function filesContaining(dir: string, needle: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesContaining(full, needle));
+    else if (e.isFile() && readFileSync(full).includes(needle)) out.push(full);
+  }
+  return out;
+}
+
+const snapshot = () => tarArchive([{ name: 'a.bin', data: randomBytes(250_000) }, { name: 'b.bin', data: randomBytes(120_000) }]);
+
+test('the state folder stays beside the target after a completed job, holding the source URL with its query string', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sm-leftover-'));
+  const server = await FaultServer.start();
+  try {
+    const url = `${await server.serve('/snap.tar', snapshot())}?X-Amz-Signature=s3cr3tsignature`;
+    const dest = join(dir, 'node');
+    const done = await run(['get', url, '--dest', dest, '--chunk-size', '100K', '--window', '2']);
+    assert.equal(done.status, 0, done.stderr);
+    assert.deepEqual(readdirSync(dir), ['node'], 'nothing is left beside the target');
+    assert.deepEqual(filesContaining(dir, 's3cr3tsignature'), []);
+    const status = await run(['status', '--dest', dest]);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, /removed its state/);
+    const json = await run(['status', '--dest', dest, '--json']);
+    assert.equal(json.status, 0, json.stderr);
+    assert.equal(JSON.parse(json.stdout).state, null);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--keep-state keeps the state of a completed job (owner-only), and status says it is complete', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sm-keepstate-'));
+  const server = await FaultServer.start();
+  try {
+    const url = await server.serve('/snap.tar', snapshot());
+    const dest = join(dir, 'node');
+    const done = await run(['get', url, '--dest', dest, '--chunk-size', '100K', '--window', '2', '--keep-state']);
+    assert.equal(done.status, 0, done.stderr);
+    const stateDir = join(dir, '.node.snapshot-manager');
+    assert.equal(statSync(stateDir).mode & 0o777, 0o700);
+    assert.equal(statSync(join(stateDir, 'job.json')).mode & 0o777, 0o600);
+    const status = await run(['status', '--dest', dest]);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, /progress: +complete/);
+    // A re-run of the completed job is a no-op, and (without --keep-state this time) tidies up.
+    const again = await run(['get', url, '--dest', dest, '--chunk-size', '100K', '--window', '2']);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /ALREADY_COMPLETE/);
+    assert.equal(existsSync(stateDir), false);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the app and serve list a finished job from their own data folder (0600 jobs.json in 0700 folders) once its state is gone', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sm-applist-'));
+  const server = await FaultServer.start();
+  try {
+    const url = await server.serve('/snap.tar', snapshot());
+    const dataDir = join(dir, 'data');
+    const manager = await JobManager.open({ dataDir, runner: new InProcessRunner((o, id) => new Job(o, id)) });
+    const job = await manager.add({ url, dest: join(dir, 'node'), chunkSize: 256 * 1024, window: 2 });
+    const end = Date.now() + 20_000;
+    while (manager.view(job.id).state !== 'done' && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(manager.view(job.id).state, 'done');
+    await manager.close();
+    assert.equal(existsSync(manager.stateDirOf(job.id)), false, 'the job state went');
+    assert.equal(statSync(join(dataDir, 'jobs.json')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dataDir, 'jobs')).mode & 0o777, 0o700);
+    const reopened = await JobManager.open({ dataDir, runner: new InProcessRunner((o, id) => new Job(o, id)) });
+    try {
+      const listed = reopened.list();
+      assert.deepEqual(listed.map((j) => [j.id, j.state]), [[job.id, 'done']]);
+      assert.ok(listed[0]!.summary, 'with its summary');
+    } finally {
+      await reopened.close();
+    }
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
