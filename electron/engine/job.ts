@@ -1003,7 +1003,8 @@ export class Job extends EventEmitter {
 
   /** The origin stopped honouring ranges: the sink has every byte up to `consumedOffset`, one stream brings the rest. */
   private async continueAsOneStream(probed: ProbeResult, why: RangesAbandoned): Promise<void> {
-    await this.checkpointTask;
+    // No new checkpoints: the one in flight may wait for input only the stream brings (a deflate block's end),
+    // so it is not awaited; whatever it saves is a true point of this file.
     this.checkpointing = false;
     if (this.hasher) await this.hashTo(this.consumedOffset);
     // Staged chunks are of no more use: the stream brings their bytes again.
