@@ -71,7 +71,7 @@ export type Fault =
   | { kind: 'no-range-headers' }
   /** Destroy the connection before any response. */
   | { kind: 'reset' }
-  /** The body compressed with gzip and `Content-Encoding: gzip` (a compressing proxy); status and Content-Range stay. */
+  /** The body compressed with gzip, `Content-Encoding: gzip`, chunked (a compressing proxy); status and Content-Range stay. */
   | { kind: 'content-encoding' }
   /** Headers as for the asked range, but the body runs from the range's start to the end of the file (chunked). */
   | { kind: 'overlong-body' }
@@ -351,7 +351,9 @@ export class FaultServer {
       const encoded = gzipSync(await reader.read(start, length));
       await reader.close();
       record.bytesSent = encoded.length;
-      res.writeHead(status, { ...headers, 'content-encoding': 'gzip', 'content-length': String(encoded.length) });
+      // Compressing proxies stream their output: chunked, no Content-Length to betray the coding.
+      delete headers['content-length'];
+      res.writeHead(status, { ...headers, 'content-encoding': 'gzip' });
       res.end(encoded);
       return;
     }
