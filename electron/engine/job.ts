@@ -262,7 +262,7 @@ export class Job extends EventEmitter {
         describeUpstreamChange(previous.identity, probed) ?? validatorChange(previous.identity, { etag: probed.weakEtag, lastModified: probed.lastModified });
       if (change) {
         throw new UpstreamChangedError(
-          `The snapshot at ${o.url} changed since this job started (${change}). Kept data was not mixed with the new file. Run again with --restart to download the new snapshot from the beginning.`,
+          `The snapshot at ${redactUrl(o.url)} changed since this job started (${change}). Kept data was not mixed with the new file. Run again with --restart to download the new snapshot from the beginning.`,
           { details: { change } },
         );
       }
