@@ -39,8 +39,8 @@ import { checkFreeSpace, gzipSizeHint, type SpaceNeed } from './space-check';
 import { JobLock } from './job-lock';
 import { OriginQuirks, RANGES_IGNORED_IN_A_ROW, RangesAbandoned } from './transfer/origin-quirks';
 import { redactUrl } from './transfer/redact';
-import { encodingRefused, hasNoValidator, validatorChange } from './transfer/response-checks';
-import { confirmSize } from './transfer/size-confirm';
+import { encodingRefused, hasNoValidator, identityChange, NO_VALIDATOR_MESSAGE, validatorChange } from './transfer/response-checks';
+import { confirmSizeWithRetries, sizeUnconfirmedMessage } from './transfer/size-confirm';
 import { readSingleStream } from './transfer/single-stream';
 
 export type { JobOptions } from './job-options';
@@ -296,14 +296,7 @@ export class Job extends EventEmitter {
       format: o.output ? 'raw' : o.format === 'auto' ? null : o.format,
     });
 
-    if (hasNoValidator(probed) && o.sha256 === null) {
-      this.emitEvent({
-        type: 'warning',
-        code: 'NO_VALIDATOR',
-        message:
-          'The server sends no ETag and no Last-Modified for this file: a change of the file during the download (or between runs) cannot be detected, and the result could mix two versions. Pass --sha256 <published checksum> to have the result verified.',
-      });
-    }
+    if (hasNoValidator(probed) && o.sha256 === null) this.emitEvent({ type: 'warning', code: 'NO_VALIDATOR', message: NO_VALIDATOR_MESSAGE });
 
     if (!o.force) await this.preflightSpace(probed, chunkCount, resumeFrom, resumePoint);
 
@@ -1026,29 +1019,15 @@ export class Job extends EventEmitter {
   private confirmSizeOnce(): void {
     if (this.sizeCheck) return;
     const p = this.probeResult!;
-    this.sizeCheck = (async () => {
-      for (let failures = 1; ; failures++) {
-        try {
-          const verdict = await confirmSize(this.dispatcher!, p.finalUrl, p.size!, this.cancelController.signal);
-          if (verdict === 'unconfirmed') {
-            this.emitEvent({
-              type: 'warning',
-              code: 'SIZE_UNCONFIRMED',
-              message: `The server's ranges give no total size, and it would not answer a request past the end: the size from its HEAD answer (${p.size} bytes) cannot be confirmed. Pass --sha256 to have the result verified.`,
-            });
-          }
-          return;
-        } catch (err) {
-          const e = toEngineError(err);
-          if (e.retryable && failures <= 3 && !this.cancelController.signal.aborted) {
-            await sleep(backoffDelay(this.policy, failures), this.cancelController.signal);
-            continue;
-          }
-          this.failRanged?.(e);
-          throw e;
-        }
-      }
-    })();
+    this.sizeCheck = confirmSizeWithRetries(this.dispatcher!, p.finalUrl, p.size!, this.policy, this.cancelController.signal).then(
+      (verdict) => {
+        if (verdict === 'unconfirmed') this.emitEvent({ type: 'warning', code: 'SIZE_UNCONFIRMED', message: sizeUnconfirmedMessage(p.size!) });
+      },
+      (err) => {
+        this.failRanged?.(err);
+        throw err;
+      },
+    );
     this.sizeCheck.catch(() => undefined);
   }
 
@@ -1092,7 +1071,7 @@ export class Job extends EventEmitter {
           if (this.cancelController.signal.aborted) throw err;
           continue;
         }
-        const change = describeUpstreamChange({ ...this.probeResult!, chunkSize: 0, mode: 'download', target: '' }, now) ?? validatorChange(this.probeResult!, { etag: now.weakEtag, lastModified: now.lastModified });
+        const change = identityChange(this.probeResult!, now);
         if (change) {
           throw new UpstreamChangedError(`The file at ${redactUrl(this.options.url)} changed while the job waited for the server (${change}). Kept data was not mixed with the new file; run again with --restart.`, {
             details: { change },

@@ -41,6 +41,15 @@ export function validatorChange(pinned: PinnedIdentity, seen: SeenIdentity): str
   return null;
 }
 
+/** A new probe against the pinned one: the size, then the validators (weakly compared). */
+export function identityChange(pinned: PinnedIdentity & { size: number | null }, now: { size: number | null; weakEtag: string | null; lastModified: string | null }): string | null {
+  if (pinned.size !== now.size) return `size ${pinned.size ?? 'unknown'} → ${now.size ?? 'unknown'}`;
+  return validatorChange(pinned, { etag: now.weakEtag, lastModified: now.lastModified });
+}
+
+export const NO_VALIDATOR_MESSAGE =
+  'The server sends no ETag and no Last-Modified for this file: a change of the file during the download (or between runs) cannot be detected, and the result could mix two versions. Pass --sha256 <published checksum> to have the result verified.';
+
 /** Nothing pinned that could reveal a change: no ETag of either kind, no Last-Modified. */
 export function hasNoValidator(pinned: PinnedIdentity): boolean {
   return !(pinned.weakEtag ?? pinned.etag) && !pinned.lastModified;

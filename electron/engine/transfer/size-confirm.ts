@@ -3,7 +3,9 @@
 // download short with exit 0. The byte just past the claimed end settles it: 416 means the file ends there;
 // a 206 means there is more.
 import type { Dispatcher } from 'undici';
-import { ProtocolError, UpstreamChangedError } from '../errors';
+import { ProtocolError, toEngineError, UpstreamChangedError } from '../errors';
+import { sleep } from '../rate-limiter';
+import { backoffDelay, type RetryPolicy } from '../retry-policy';
 import { discardBody, header, mapTransportError, safeHost, USER_AGENT } from '../http';
 import { parseContentRange, pathOf } from '../probe';
 
@@ -44,4 +46,21 @@ export async function confirmSize(dispatcher: Dispatcher, url: string, size: num
     );
   }
   return 'unconfirmed';
+}
+
+/** confirmSize, with a few retries for what a retry can fix (a reset, a 503); the rest is thrown. */
+export async function confirmSizeWithRetries(dispatcher: Dispatcher, url: string, size: number, policy: RetryPolicy, signal: AbortSignal): Promise<SizeVerdict> {
+  for (let failures = 1; ; failures++) {
+    try {
+      return await confirmSize(dispatcher, url, size, signal);
+    } catch (err) {
+      const e = toEngineError(err);
+      if (!e.retryable || failures > 3 || signal.aborted) throw e;
+      await sleep(backoffDelay(policy, failures), signal);
+    }
+  }
+}
+
+export function sizeUnconfirmedMessage(size: number): string {
+  return `The server's ranges give no total size, and it would not answer a request past the end: the size from its HEAD answer (${size} bytes) cannot be confirmed. Pass --sha256 to have the result verified.`;
 }
