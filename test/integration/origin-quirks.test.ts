@@ -89,8 +89,9 @@ test('regression: a transient 200 to a Range request failed the whole job (E_RAN
   assert.ok(failed.every((e) => e.bytes === 0 && e.error.retryable), 'nothing of a 200 is kept, and it is retried');
   const served = server.bodyBytesServed();
   t.diagnostic(`${ignored.length} ranged 200s; ${served} bytes served for a ${fx.size}-byte file (+${(((served - fx.size) / fx.size) * 100).toFixed(1)}%)`);
-  // Each 200 costs what the socket buffers took before the connection was destroyed, not the file.
-  assert.ok(served <= fx.size + ignored.length * 512 * 1024, `${served} bytes served for a ${fx.size}-byte file (${ignored.length} 200s)`);
+  // Each 200 costs what the socket buffers took in before the connection was destroyed (measured: ~0.2 MiB
+  // here; loopback buffers can grow to a few MiB), never the whole file: reading the bodies would add 3 MB each.
+  assert.ok(served <= fx.size + ignored.length * 1024 * 1024, `${served} bytes served for a ${fx.size}-byte file (${ignored.length} 200s)`);
   assert.ok(o.summary!.bytesFetched === fx.size, `${o.summary!.bytesFetched} payload bytes kept`);
 });
 
