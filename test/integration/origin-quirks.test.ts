@@ -207,6 +207,42 @@ test('no validator at all (no ETag, no Last-Modified): a warning up front says c
   assert.equal(eventsOf(checked.events, 'warning').filter((w) => w.code === 'NO_VALIDATOR').length, 0, 'not with --sha256');
 });
 
+test('a weak ETag that changed while the job waited offline is noticed by the re-probe, before any range of the new file', async () => {
+  const flaky = await FaultServer.start();
+  const port = flaky.port;
+  const path = '/weak-offline.tar.gz';
+  const flakyUrl = await flaky.serve(path, { file: fx.archive }, { etag: 'W/"before"', lastModified: null });
+  let ranged = 0;
+  flaky.setPlan((r) => {
+    if (r.method === 'GET' && r.range !== null && ++ranged === 8) {
+      setImmediate(() => void flaky.close());
+      return { kind: 'reset' };
+    }
+    return undefined;
+  });
+  const revived: { server: Promise<FaultServer> | null } = { server: null };
+  try {
+    const where = output('weak-offline');
+    const o = await runEngine(flakyUrl, where, { ...opts, retries: 2 }, (e) => {
+      if (e.type === 'job-state' && e.state === 'paused' && e.reason === 'offline' && revived.server === null) {
+        // Back on the same host and port, with a same-size replacement under a new weak tag.
+        revived.server = FaultServer.start({ port }).then(async (s) => {
+          await s.serve(path, sameSizeReplacement(), { etag: 'W/"after"', lastModified: null });
+          return s;
+        });
+      }
+    }, 20_000);
+    assertFailedWith(o, 'E_UPSTREAM_CHANGED');
+    assert.match(o.error!.message, /while the job waited/);
+    assert.match(o.error!.message, /W\/"before" → W\/"after"/);
+    const back = await revived.server!;
+    assert.equal(back.requests.filter((r) => r.method === 'GET' && r.range !== null && r.range.end > r.range.start).length, 0, 'no range of the new file was asked for');
+  } finally {
+    await flaky.close();
+    if (revived.server) await (await revived.server).close();
+  }
+});
+
 // ---- 12.7 short HEAD with `*` totals ---------------------------------------------------------------------
 
 test('regression: a HEAD with a short Content-Length and 206 totals of * truncated the download with exit 0; the byte past the end shows it', async () => {
