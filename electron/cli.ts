@@ -10,6 +10,7 @@ import { defaultStateDir, Job } from './engine/job';
 import type { JobOptions } from './engine/job-options';
 import { readJobStatus } from './engine/job-status';
 import { formatDuration, formatRate, parseSize } from './engine/units';
+import { redactUrl } from './engine/transfer/redact';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 3, integrity: 4 } as const;
 
@@ -280,7 +281,8 @@ async function runStatus(argv: string[]): Promise<number> {
   const id = state.identity;
   const pct = id.size ? ` (${((report.committedBytes / id.size) * 100).toFixed(1)}%)` : '';
   const lines = [
-    `url:         ${id.url}${id.finalUrl !== id.url ? ` (→ ${id.finalUrl})` : ''}`,
+    // A presigned URL's signature is a credential: the query string is not printed.
+    `url:         ${redactUrl(id.url)}${id.finalUrl !== id.url ? ` (→ ${redactUrl(id.finalUrl)})` : ''}`,
     `target:      ${id.target} (${id.mode === 'extract' ? 'extract' : 'download only'})`,
     `size:        ${id.size === null ? 'unknown' : formatBytes(id.size)} in ${report.chunkCount} chunks of ${formatBytes(id.chunkSize)}; ETag ${id.etag ?? '-'}; Last-Modified ${id.lastModified ?? '-'}`,
     `progress:    ${state.complete ? 'complete' : `${formatBytes(report.committedBytes)} committed${pct}`}`,

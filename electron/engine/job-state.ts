@@ -12,6 +12,8 @@ export interface JobIdentity {
   finalUrl: string;
   size: number | null;
   etag: string | null;
+  /** The ETag as first seen, weak or strong (compared weakly on a re-run); absent in state from older versions. */
+  weakEtag?: string | null;
   lastModified: string | null;
   chunkSize: number;
   mode: 'extract' | 'download';

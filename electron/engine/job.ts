@@ -21,10 +21,10 @@ import {
   type ErrorCode,
 } from './errors';
 import type { AttemptRecord, ChunkState, EngineEvent, JobState, JobSummary, PauseReason, TransferMode } from './events';
-import { createDispatcher, discardBody, header, mapTransportError } from './http';
+import { createDispatcher } from './http';
 import { resolveOptions, type JobOptions, type ResolvedOptions } from './job-options';
 import { clearJobState, describeUpstreamChange, loadJobStateForRun, saveJobState, withKeptDataHint, type JobIdentity, type JobStateRecord } from './job-state';
-import { parseLength, pathOf, probe, type ProbeResult } from './probe';
+import { probe, type ProbeResult } from './probe';
 import { attemptInfo, fetchRange, type TransferWatch } from './range-fetch';
 import { RateLimiter } from './rate-limiter';
 import { sleep, wakeableDelay } from './sleep';
@@ -40,6 +40,11 @@ import { ResumableSha256 } from './resumable-hash';
 import { checkFreeSpace, outputSizeHint, type SpaceNeed } from './space-check';
 import { JobLock, lockTarget, type FileLock } from './job-lock';
 import { removeJobState, removeStateFolder } from './state-cleanup';
+import { OriginQuirks, RANGES_IGNORED_IN_A_ROW, RangesAbandoned } from './transfer/origin-quirks';
+import { redactUrl } from './transfer/redact';
+import { encodingRefused, hasNoValidator, identityChange, NO_VALIDATOR_MESSAGE, validatorChange } from './transfer/response-checks';
+import { confirmSizeWithRetries, sizeUnconfirmedMessage } from './transfer/size-confirm';
+import { readSingleStream } from './transfer/single-stream';
 
 export type { JobOptions } from './job-options';
 
@@ -137,6 +142,16 @@ export class Job extends EventEmitter {
   private keptDataDropped = 0;
   /** This run continued from an earlier run's checkpoint or committed chunks (see withKeptDataHint). */
   private continuedFromKeptData = false;
+  /** Ranged 200s and encoded answers across all connections (see origin-quirks.ts). */
+  private readonly quirks = new OriginQuirks();
+  /** Absolute offset in the file up to which the sink has been fed (where a switch to one stream continues). */
+  private consumedOffset = 0;
+  /** The check of a HEAD-reported size, started by the first range without a total (see size-confirm.ts). */
+  private sizeCheck: Promise<void> | null = null;
+  /** Stops the ranged run with an error (set while it runs). */
+  private failRanged: ((err: unknown) => void) | null = null;
+  /** Why the ranged run stopped; its chunk tasks end when they see it. */
+  private rangedStop: EngineError | null = null;
 
   constructor(options: JobOptions, id: string = randomUUID()) {
     super();
@@ -247,6 +262,7 @@ export class Job extends EventEmitter {
       finalUrl: probed.finalUrl,
       size: probed.size,
       etag: probed.etag,
+      weakEtag: probed.weakEtag,
       lastModified: probed.lastModified,
       chunkSize: o.chunkSize,
       mode: o.dest ? 'extract' : 'download',
@@ -256,10 +272,11 @@ export class Job extends EventEmitter {
     let resumePoint: SavedCheckpoint | null = null;
     const sameJob = !!previous && previous.identity.target === target && previous.identity.url === o.url;
     if (previous && sameJob) {
-      const change = describeUpstreamChange(previous.identity, probed);
+      const change =
+        describeUpstreamChange(previous.identity, probed) ?? validatorChange(previous.identity, { etag: probed.weakEtag, lastModified: probed.lastModified });
       if (change) {
         throw new UpstreamChangedError(
-          `The snapshot at ${o.url} changed since this job started (${change}). Kept data was not mixed with the new file. Run again with --restart to download the new snapshot from the beginning.`,
+          `The snapshot at ${redactUrl(o.url)} changed since this job started (${change}). Kept data was not mixed with the new file. Run again with --restart to download the new snapshot from the beginning.`,
           { details: { change } },
         );
       }
@@ -286,7 +303,7 @@ export class Job extends EventEmitter {
     this.continuedFromKeptData = resumeFrom > 0 || resumePoint !== null;
     this.emitEvent({
       type: 'probed',
-      finalUrl: probed.finalUrl,
+      finalUrl: redactUrl(probed.finalUrl),
       size: probed.size,
       mode: this.mode,
       etag: probed.etag,
@@ -295,6 +312,8 @@ export class Job extends EventEmitter {
       chunkCount,
       format: o.output ? 'raw' : o.format === 'auto' ? null : o.format,
     });
+
+    if (hasNoValidator(probed) && o.sha256 === null) this.emitEvent({ type: 'warning', code: 'NO_VALIDATOR', message: NO_VALIDATOR_MESSAGE });
 
     if (!o.force) await this.preflightSpace(probed, chunkCount, resumeFrom, resumePoint);
 
@@ -335,8 +354,14 @@ export class Job extends EventEmitter {
     this.stallWatch.unref();
     this.lastTick = { at: performance.now(), fetched: 0, consumed: 0 };
 
-    if (this.mode === 'ranged') await this.runRanged(size, chunkCount, resumeFrom, record, resumePoint);
-    else await this.runSingleStream(probed);
+    if (this.mode === 'ranged') {
+      try {
+        await this.runRanged(size, chunkCount, resumeFrom, record, resumePoint);
+      } catch (err) {
+        if (!(err instanceof RangesAbandoned) || this.cancelController.signal.aborted) throw err;
+        await this.continueAsOneStream(probed, err);
+      }
+    } else await this.runSingleStream(probed, 0);
 
     this.setState('verifying');
     const finished: SinkResult = await this.sink.finish();
@@ -467,6 +492,7 @@ export class Job extends EventEmitter {
     const o = this.options;
     const resumeOffset = resumePoint ? resumePoint.extract.compressedOffset : startChunk * o.chunkSize;
     this.consumedBase = resumePoint ? resumeOffset : 0;
+    this.consumedOffset = resumeOffset;
     if (o.sha256 !== null && this.sink instanceof ExtractSink) this.hasher = await ResumableSha256.create(resumePoint?.sha256 ?? null);
     // A window of one slot cannot hold a consumed chunk while the next one is fetched: no checkpoints then.
     this.checkpointing = this.sink instanceof ExtractSink && o.window >= 2;
@@ -503,8 +529,13 @@ export class Job extends EventEmitter {
     // Aborted on the first failure or on cancel: wakes a producer waiting for a window permit.
     const stop = new AbortController();
     const failAll = (err: unknown) => {
+      // Once stopped, the ranged run stays stopped: a late failure of one of its tasks changes nothing (and
+      // must not stop the single stream that may follow, see continueAsOneStream).
+      if (this.rangedStop) return;
       this.failure ??= toEngineError(err);
+      this.rangedStop = this.failure;
       stop.abort(this.failure);
+      for (const rec of this.records?.active() ?? []) rec.wake?.();
       for (const d of this.stagedSignals.values()) d.reject(this.failure);
       for (const c of this.inflight.values()) c.abort(this.failure);
       this.resumed?.resolve();
@@ -519,11 +550,16 @@ export class Job extends EventEmitter {
     });
     const onCancel = () => failAll(this.cancelController.signal.reason);
     this.cancelController.signal.addEventListener('abort', onCancel, { once: true });
+    this.failRanged = failAll;
     try {
       const results = await Promise.allSettled([producer, consumer]);
       if (this.failure) throw this.failure;
       for (const r of results) if (r.status === 'rejected') throw r.reason;
+      // Never done short: a size that only HEAD vouched for is confirmed before the job can finish.
+      await this.sizeCheck;
+      if (this.failure) throw this.failure;
     } finally {
+      this.failRanged = null;
       this.cancelController.signal.removeEventListener('abort', onCancel);
     }
   }
@@ -604,6 +640,7 @@ export class Job extends EventEmitter {
           continue;
         }
         if (part.committed >= rec.length) break;
+        if (this.rangedStop) throw this.rangedStop;
         await this.whileRunning();
         const controller = new AbortController();
         this.inflight.set(index, controller);
@@ -623,7 +660,11 @@ export class Job extends EventEmitter {
             url: this.probeResult!.finalUrl,
             start: rec.start,
             end: rec.start + rec.length - 1,
-            pinned: { size: this.probeResult!.size!, etag: this.probeResult!.etag, lastModified: this.probeResult!.lastModified },
+            pinned: { size: this.probeResult!.size!, etag: this.probeResult!.etag, weakEtag: this.probeResult!.weakEtag, lastModified: this.probeResult!.lastModified },
+            onAccepted: ({ totalKnown }) => {
+              this.quirks.honoured();
+              if (!totalKnown) this.confirmSizeOnce();
+            },
             sink: part,
             signal: controller.signal,
             ...(this.limiter ? { limiter: this.limiter } : {}),
@@ -672,6 +713,14 @@ export class Job extends EventEmitter {
           if (e.code === 'E_DISK_FULL') {
             await this.waitForDiskSpace(e);
             continue;
+          }
+          if (e.code === 'E_RANGE_IGNORED' && this.quirks.rangeIgnored()) throw new RangesAbandoned(RANGES_IGNORED_IN_A_ROW, e);
+          if (e.code === 'E_CONTENT_ENCODING' && e.retryable) {
+            const times = this.quirks.encodedAnswer();
+            if (times !== null) {
+              this.setChunk(rec, 'failed');
+              throw encodingRefused(e, times);
+            }
           }
           if (!e.retryable) {
             this.setChunk(rec, 'failed');
@@ -810,6 +859,7 @@ export class Job extends EventEmitter {
         for await (const piece of stream as AsyncIterable<Buffer>) {
           if (this.failure) throw this.failure;
           await this.sink!.write(piece);
+          this.consumedOffset += piece.length;
           this.maybeCheckpoint(false);
         }
       } catch (err) {
@@ -966,58 +1016,71 @@ export class Job extends EventEmitter {
 
   // ---- single-stream mode --------------------------------------------------------------------------------
 
-  private async runSingleStream(probed: ProbeResult): Promise<void> {
+  /** The whole file as one stream; `skip`: bytes the sink already has (after ranges were given up). */
+  private async runSingleStream(probed: ProbeResult, skip: number): Promise<void> {
     const controller = new AbortController();
     const onCancel = () => controller.abort(this.cancelController.signal.reason);
     this.cancelController.signal.addEventListener('abort', onCancel, { once: true });
     try {
       await this.whileRunning();
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await this.dispatcher!.request({
-          origin: new URL(probed.finalUrl).origin,
-          path: pathOf(probed.finalUrl),
-          method: 'GET',
-          headers: { 'accept-encoding': 'identity', 'user-agent': 'snapshot-manager/0.1' },
-          signal: controller.signal,
-        });
-      } catch (err) {
-        throw mapTransportError(err, probed.finalUrl);
-      }
-      if (response.statusCode !== 200) {
-        discardBody(response.body);
-        throw new HttpStatusError(response.statusCode, `${probed.finalUrl} answered HTTP ${response.statusCode} to the download request.`);
-      }
-      const expected = parseLength(header(response.headers, 'content-length'));
-      let received = 0;
-      try {
-        for await (const piece of response.body as AsyncIterable<Buffer>) {
-          if (this.limiter) await this.limiter.take(piece.length, controller.signal);
-          this.bytesFetched += piece.length;
-          received += piece.length;
+      // A hasher exists only when ranges were given up mid-job: it has covered `skip` bytes, the rest follows.
+      const hasher = this.hasher;
+      const received = await readSingleStream({
+        dispatcher: this.dispatcher!,
+        url: probed.finalUrl,
+        pinned: probed,
+        skip,
+        signal: controller.signal,
+        limiter: this.limiter,
+        onBytes: (n) => {
+          this.bytesFetched += n;
+        },
+        onData: async (piece) => {
+          hasher?.update(piece);
           await this.sink!.write(piece);
-        }
-      } catch (err) {
-        discardBody(response.body);
-        const e = err instanceof EngineError && !(err instanceof NetworkError) ? err : mapTransportError(err, probed.finalUrl, received);
-        if (e instanceof NetworkError) {
-          throw new EngineError(
-            e.code,
-            `${e.message.split(';')[0]}. This server does not support ranges, so the stream cannot continue where it broke; run the job again to start over.`,
-            { cause: e, retryable: false },
-          );
-        }
-        throw e;
-      }
-      if (expected !== null && received !== expected) {
-        throw new NetworkError('E_SHORT_BODY', `The server sent ${received} of ${expected} bytes and closed the connection; it does not support ranges, so run the job again to start over.`, {
-          retryable: false,
-        });
-      }
+        },
+      });
       this.committedChunksBytes = received;
     } finally {
       this.cancelController.signal.removeEventListener('abort', onCancel);
     }
+  }
+
+  /** The origin stopped honouring ranges: the sink has every byte up to `consumedOffset`, one stream brings the rest. */
+  private async continueAsOneStream(probed: ProbeResult, why: RangesAbandoned): Promise<void> {
+    // No new checkpoints: the one in flight may wait for input only the stream brings (a deflate block's end),
+    // so it is not awaited; whatever it saves is a true point of this file.
+    this.checkpointing = false;
+    if (this.hasher) await this.hashTo(this.consumedOffset);
+    // Staged chunks are of no more use: the stream brings their bytes again.
+    for (const name of await fsp.readdir(this.options.stateDir)) {
+      if (/^chunk-\d+\.(part|bin)$/.test(name)) await fsp.rm(`${this.options.stateDir}/${name}`, { force: true });
+    }
+    this.failure = null;
+    this.mode = 'single-stream';
+    this.nextToConsume = null;
+    this.emitEvent({
+      type: 'warning',
+      code: 'RANGES_ABANDONED',
+      message: `${why.message} The sink has the first ${this.consumedOffset} bytes; the stream's first bytes up to there are read and dropped.`,
+    });
+    await this.runSingleStream(probed, this.consumedOffset);
+  }
+
+  /** Once per job, for the first range whose Content-Range gave no total: is the HEAD size the real one? */
+  private confirmSizeOnce(): void {
+    if (this.sizeCheck) return;
+    const p = this.probeResult!;
+    this.sizeCheck = confirmSizeWithRetries(this.dispatcher!, p.finalUrl, p.size!, this.policy, this.cancelController.signal).then(
+      (verdict) => {
+        if (verdict === 'unconfirmed') this.emitEvent({ type: 'warning', code: 'SIZE_UNCONFIRMED', message: sizeUnconfirmedMessage(p.size!) });
+      },
+      (err) => {
+        this.failRanged?.(err);
+        throw err;
+      },
+    );
+    this.sizeCheck.catch(() => undefined);
   }
 
   // ---- waiting -------------------------------------------------------------------------------------------
@@ -1046,12 +1109,20 @@ export class Job extends EventEmitter {
       this.emitEvent({ type: 'warning', code: cause.code, message: `${cause.message} Paused as offline; retrying the server in the background.` });
       for (let n = 1; this.pauseReason === 'offline'; n++) {
         await sleep(Math.min(30_000, backoffDelay({ ...this.policy, capMs: 30_000 }, n) + this.options.retryBaseMs), this.cancelController.signal);
+        let now: ProbeResult;
         try {
-          await probe(this.probeResult!.finalUrl, { dispatcher: this.dispatcher!, signal: this.cancelController.signal });
-          if (this.pauseReason === 'offline') this.resume();
+          now = await probe(this.probeResult!.finalUrl, { dispatcher: this.dispatcher!, signal: this.cancelController.signal });
         } catch (err) {
           if (this.cancelController.signal.aborted) throw err;
+          continue;
         }
+        const change = identityChange(this.probeResult!, now);
+        if (change) {
+          throw new UpstreamChangedError(`The file at ${redactUrl(this.options.url)} changed while the job waited for the server (${change}). Kept data was not mixed with the new file; run again with --restart.`, {
+            details: { change },
+          });
+        }
+        if (this.pauseReason === 'offline') this.resume();
       }
     })().finally(() => {
       this.offlineWait = null;

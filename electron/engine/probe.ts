@@ -4,14 +4,18 @@ import type { Dispatcher } from 'undici';
 import { EngineError, HttpStatusError, ProtocolError, UsageError } from './errors';
 import { discardBody, header, mapTransportError, strongEtag, USER_AGENT } from './http';
 import { parseRetryAfter } from './retry-policy';
+import { redactUrl } from './transfer/redact';
+import { isRedirect, nextHop } from './transfer/redirects';
 
 export interface ProbeResult {
   url: string;
   finalUrl: string;
   size: number | null;
   rangeSupported: boolean;
-  /** Strong ETag or null. */
+  /** Strong ETag or null (what If-Range can carry). */
   etag: string | null;
+  /** The ETag as sent, weak or strong, or null: compared weakly on every response (see response-checks.ts). */
+  weakEtag: string | null;
   lastModified: string | null;
   contentType: string | null;
 }
@@ -27,10 +31,10 @@ export function validateUrl(text: string): URL {
   try {
     url = new URL(text);
   } catch (err) {
-    throw new UsageError(`"${text}" is not a valid URL; give an absolute http:// or https:// URL.`, { cause: err });
+    throw new UsageError(`"${redactUrl(text)}" is not a valid URL; give an absolute http:// or https:// URL.`, { cause: err });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`Unsupported scheme "${url.protocol}" in ${text}; only http:// and https:// are supported.`);
+    throw new UsageError(`Unsupported scheme "${url.protocol}" in ${redactUrl(text)}; only http:// and https:// are supported.`);
   }
   if (url.username || url.password) {
     // Credentials in URLs leak into logs and the journal; presigned query strings are the supported form.
@@ -60,21 +64,9 @@ export async function requestFollowingRedirects(
     } catch (err) {
       throw mapTransportError(err, current);
     }
-    if (![301, 302, 303, 307, 308].includes(response.statusCode)) return { finalUrl: current, response };
+    if (!isRedirect(response.statusCode)) return { finalUrl: current, response };
     await response.body.dump();
-    const location = header(response.headers, 'location');
-    if (!location) throw new ProtocolError('E_REDIRECT', `${current} answered ${response.statusCode} without a Location header.`);
-    if (hop >= maxRedirects) {
-      throw new ProtocolError('E_REDIRECT', `More than ${maxRedirects} redirects starting at ${url}; the URL is probably wrong.`);
-    }
-    const next = new URL(location, current);
-    if (new URL(current).protocol === 'https:' && next.protocol === 'http:') {
-      throw new ProtocolError('E_REDIRECT', `${current} redirects from https to plain http (${next.href}); refused, since the download would no longer be protected.`);
-    }
-    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-      throw new ProtocolError('E_REDIRECT', `${current} redirects to unsupported scheme ${next.protocol}.`);
-    }
-    current = next.href;
+    current = nextHop(url, current, response.statusCode, response.headers, hop, maxRedirects);
   }
 }
 
@@ -95,6 +87,7 @@ export async function probe(url: string, options: ProbeOptions): Promise<ProbeRe
         size: length,
         rangeSupported: true,
         etag: strongEtag(header(h, 'etag')),
+        weakEtag: header(h, 'etag')?.trim() || null,
         lastModified: header(h, 'last-modified') ?? null,
         contentType: header(h, 'content-type') ?? null,
       };
@@ -114,13 +107,14 @@ async function probeWithRangeGet(url: string, options: ProbeOptions): Promise<Pr
     url,
     finalUrl,
     etag: strongEtag(header(h, 'etag')),
+    weakEtag: header(h, 'etag')?.trim() || null,
     lastModified: header(h, 'last-modified') ?? null,
     contentType: header(h, 'content-type') ?? null,
   };
   if (response.statusCode === 206) {
     const cr = parseContentRange(header(h, 'content-range'));
     if (!cr || cr.start !== 0 || cr.total === null) {
-      throw new ProtocolError('E_CONTENT_RANGE', `${finalUrl} answered a range probe with an unusable Content-Range "${header(h, 'content-range') ?? ''}".`);
+      throw new ProtocolError('E_CONTENT_RANGE', `${redactUrl(finalUrl)} answered a range probe with an unusable Content-Range "${header(h, 'content-range') ?? ''}".`);
     }
     return { ...base, size: cr.total, rangeSupported: true };
   }
@@ -144,7 +138,7 @@ function statusError(status: number, url: string, h: Record<string, string | str
           ? 'The server is busy or failing; try again later.'
           : 'Check the URL.';
   const retryAfterMs = parseRetryAfter(header(h, 'retry-after'), 5 * 60_000);
-  return new HttpStatusError(status, `${url} answered HTTP ${status}. ${hint}`, retryAfterMs === undefined ? {} : { retryAfterMs });
+  return new HttpStatusError(status, `${redactUrl(url)} answered HTTP ${status}. ${hint}`, retryAfterMs === undefined ? {} : { retryAfterMs });
 }
 
 export function parseLength(value: string | undefined): number | null {

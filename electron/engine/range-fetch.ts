@@ -3,10 +3,12 @@
 // prefix that the next attempt continues from (If-Range guards that the prefix and the rest are one file).
 import type { Dispatcher } from 'undici';
 import { HttpStatusError, NetworkError, ProtocolError, UpstreamChangedError } from './errors';
-import { discardBody, header, mapTransportError, safeHost, strongEtag, USER_AGENT } from './http';
+import { discardBody, header, mapTransportError, safeHost, USER_AGENT } from './http';
 import { parseContentRange, parseLength, pathOf } from './probe';
 import type { RateLimiter } from './rate-limiter';
 import { parseRetryAfter } from './retry-policy';
+import { isRedirect, nextHop } from './transfer/redirects';
+import { checkContentEncoding, seenIdentity, validatorChange } from './transfer/response-checks';
 
 /** Where a range's bytes go; `committed` is how many of the range's bytes it already holds. */
 export interface RangeSink {
@@ -16,7 +18,10 @@ export interface RangeSink {
 
 export interface Validators {
   size: number;
+  /** Strong ETag (sent in If-Range). */
   etag: string | null;
+  /** The ETag as the probe saw it, weak or strong (compared weakly, never sent). */
+  weakEtag?: string | null;
   lastModified: string | null;
 }
 
@@ -34,6 +39,8 @@ export interface RangeRequest {
   retryAfterCapMs?: number;
   /** Called with each piece of payload as it is committed (progress, fetched-byte accounting). */
   onBytes?: (n: number) => void;
+  /** The response passed every check and its body is about to be read; `totalKnown`: its Content-Range named the size. */
+  onAccepted?: (info: { totalKnown: boolean }) => void;
   /** Kept current for the job's stall watchdog: when a byte last arrived, and whether we are waiting for one. */
   watch?: TransferWatch;
 }
@@ -65,27 +72,42 @@ export async function fetchRange(req: RangeRequest): Promise<RangeResult> {
   const validator = req.pinned.etag ?? req.pinned.lastModified;
   if (validator) headers['if-range'] = validator;
 
+  // A redirect mid-download is followed like the probe's (same rules); the answer at its end is checked
+  // against the pinned validators like any other, so a move to another file is still caught.
   let response: Dispatcher.ResponseData;
-  try {
-    response = await req.dispatcher.request({
-      origin: new URL(req.url).origin,
-      path: pathOf(req.url),
-      method: 'GET',
-      headers,
-      ...(req.signal ? { signal: req.signal } : {}),
-    });
-  } catch (err) {
-    throw withStatus(mapTransportError(err, req.url, req.sink.committed), null, 0);
+  let url = req.url;
+  for (let hop = 0; ; hop++) {
+    try {
+      response = await req.dispatcher.request({
+        origin: new URL(url).origin,
+        path: pathOf(url),
+        method: 'GET',
+        headers,
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
+    } catch (err) {
+      throw withStatus(mapTransportError(err, url, req.sink.committed), null, 0);
+    }
+    if (!isRedirect(response.statusCode)) break;
+    discardBody(response.body);
+    try {
+      url = nextHop(req.url, url, response.statusCode, response.headers, hop);
+    } catch (err) {
+      throw withStatus(err as Error, response.statusCode, 0);
+    }
   }
 
   const status = response.statusCode;
   const h = response.headers;
+  let totalKnown: boolean;
   try {
-    checkResponse(req, status, h, from, expected);
+    totalKnown = checkResponse(req, url, status, h, from, expected);
   } catch (err) {
+    // Not a byte of a refused body is read: the connection goes with it (undici destroys the socket).
     discardBody(response.body);
     throw withStatus(err as Error, status, 0);
   }
+  req.onAccepted?.({ totalKnown });
 
   let bytes = 0;
   try {
@@ -97,7 +119,7 @@ export async function fetchRange(req: RangeRequest): Promise<RangeResult> {
         watch.receiving = true;
       }
       if (bytes + piece.length > expected) {
-        throw new ProtocolError('E_CONTENT_RANGE', `${safeHost(req.url)} sent more bytes than the range it announced.`, { retryable: true });
+        throw new ProtocolError('E_CONTENT_RANGE', `${safeHost(url)} sent more bytes than the range it announced.`, { retryable: true });
       }
       if (req.limiter) await req.limiter.take(piece.length, req.signal);
       await req.sink.write(piece);
@@ -110,11 +132,11 @@ export async function fetchRange(req: RangeRequest): Promise<RangeResult> {
     }
   } catch (err) {
     discardBody(response.body);
-    throw withStatus(mapTransportError(err, req.url, req.sink.committed), status, bytes);
+    throw withStatus(mapTransportError(err, url, req.sink.committed), status, bytes);
   }
   if (bytes < expected) {
     throw withStatus(
-      new NetworkError('E_SHORT_BODY', `The body from ${safeHost(req.url)} ended after ${bytes} of ${expected} bytes; the range will resume from byte ${from + bytes}.`, {
+      new NetworkError('E_SHORT_BODY', `The body from ${safeHost(url)} ended after ${bytes} of ${expected} bytes; the range will resume from byte ${from + bytes}.`, {
         details: { received: bytes, expected },
       }),
       status,
@@ -124,21 +146,19 @@ export async function fetchRange(req: RangeRequest): Promise<RangeResult> {
   return { status, bytes };
 }
 
-function checkResponse(req: RangeRequest, status: number, h: Record<string, string | string[] | undefined>, from: number, expected: number): void {
-  const host = safeHost(req.url);
-  const etag = strongEtag(header(h, 'etag'));
-  const lastModified = header(h, 'last-modified') ?? null;
-  const changed =
-    (req.pinned.etag !== null && etag !== null && etag !== req.pinned.etag) ||
-    (req.pinned.etag === null && req.pinned.lastModified !== null && lastModified !== null && lastModified !== req.pinned.lastModified);
-  if (changed) {
+/** Throws unless the response may be committed; returns whether its Content-Range named the file's size. */
+function checkResponse(req: RangeRequest, url: string, status: number, h: Record<string, string | string[] | undefined>, from: number, expected: number): boolean {
+  const host = safeHost(url);
+  const seen = seenIdentity(h);
+  const change = validatorChange(req.pinned, seen);
+  if (change && (status === 200 || status === 206)) {
     throw new UpstreamChangedError(
-      `The file at ${host} changed since the download started (ETag ${req.pinned.etag ?? '-'} → ${etag ?? '-'}, Last-Modified ${req.pinned.lastModified ?? '-'} → ${lastModified ?? '-'}). ` +
-        'Nothing of the new file was mixed in; restart the job to download the new snapshot.',
-      { details: { status, pinnedEtag: req.pinned.etag, etag, pinnedLastModified: req.pinned.lastModified, lastModified } },
+      `The file at ${host} changed since the download started (${change}). Nothing of the new file was mixed in; restart the job to download the new snapshot.`,
+      { details: { status, pinnedEtag: req.pinned.weakEtag ?? req.pinned.etag, etag: seen.etag, pinnedLastModified: req.pinned.lastModified, lastModified: seen.lastModified } },
     );
   }
   if (status === 206) {
+    checkContentEncoding(h, url);
     const cr = parseContentRange(header(h, 'content-range'));
     if (!cr || cr.start !== from || cr.end !== req.end || (cr.total !== null && cr.total !== req.pinned.size)) {
       if (cr && cr.total !== null && cr.total !== req.pinned.size) {
@@ -159,13 +179,15 @@ function checkResponse(req: RangeRequest, status: number, h: Record<string, stri
         details: { status, length, expected },
       });
     }
-    return;
+    return cr.total !== null;
   }
   if (status === 200) {
+    // The probe found ranges: a CDN edge does this now and then (a cache miss). This attempt fails, its body
+    // unread; the job gives ranges up only if it keeps happening (see OriginQuirks).
     throw new ProtocolError(
       'E_RANGE_IGNORED',
-      `${host} answered a Range request with the whole file (HTTP 200). Either it ignores ranges or the file changed (If-Range); the body was not used.`,
-      { retryable: false, details: { status } },
+      `${host} answered a Range request with the whole file (HTTP 200); the body was not read, and the range will be retried.`,
+      { retryable: true, details: { status } },
     );
   }
   if (status === 416) {
@@ -181,12 +203,16 @@ function checkResponse(req: RangeRequest, status: number, h: Record<string, stri
     });
   }
   const retryAfterMs = parseRetryAfter(header(h, 'retry-after'), req.retryAfterCapMs ?? 5 * 60_000);
+  const asError = new HttpStatusError(status, '', retryAfterMs === undefined ? {} : { retryAfterMs });
+  // The message must agree with `retryable`: only statuses a retry can fix say they will be retried.
   const hint =
     status === 404 || status === 410
       ? 'The snapshot is gone from this URL (mirrors rotate snapshots); the state is kept, resume when the URL is valid again or restart with a new one.'
       : status === 401 || status === 403
         ? 'Access was refused mid-download; a presigned URL may have expired. The state is kept for a later resume.'
-        : 'It will be retried.';
+        : asError.retryable
+          ? 'It will be retried.'
+          : 'A retry would get the same answer, so the job stops; the state is kept, run it again once the server answers ranges normally.';
   throw new HttpStatusError(status, `${host} answered HTTP ${status} for bytes ${from}-${req.end}. ${hint}`, retryAfterMs === undefined ? {} : { retryAfterMs });
 }
 

@@ -41,6 +41,12 @@ export class ResumableSha256 {
     }
   }
 
+  /** Hashes bytes that follow `position` directly (a stream that is not staged in chunk files). */
+  update(data: Buffer): void {
+    this.hasher.update(data);
+    this._position += data.length;
+  }
+
   save(): { state: string; position: number } {
     return { state: Buffer.from(this.hasher.save()).toString('base64'), position: this._position };
   }

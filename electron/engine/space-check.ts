@@ -8,6 +8,7 @@ import { declaredContentSizeOf } from './decode/lz4/frame';
 import { EngineError, formatBytes } from './errors';
 import { discardBody, USER_AGENT } from './http';
 import { pathOf } from './probe';
+import { contentCoding } from './transfer/response-checks';
 
 const FOUR_GIB = 2 ** 32;
 
@@ -37,17 +38,35 @@ async function readRange(dispatcher: Dispatcher, url: string, start: number, end
       origin: new URL(url).origin,
       path: pathOf(url),
       method: 'GET',
-      headers: { 'user-agent': USER_AGENT, range: `bytes=${start}-${end}`, ...(validator ? { 'if-range': validator } : {}) },
+      headers: { 'user-agent': USER_AGENT, range: `bytes=${start}-${end}`, 'accept-encoding': 'identity', ...(validator ? { 'if-range': validator } : {}) },
     });
-    if (res.statusCode !== 206) {
+    if (res.statusCode !== 206 || contentCoding(res.headers) !== null) {
       discardBody(res.body);
       return null;
     }
-    const buf = Buffer.from(await res.body.arrayBuffer());
-    return buf.length === end - start + 1 ? buf : null;
+    return await readAtMost(res.body, end - start + 1);
   } catch {
     return null; // a hint only: never fail a job over it
   }
+}
+
+/**
+ * Exactly `want` bytes of a body, or null: reading stops (and the connection goes) as soon as more arrives
+ * than was asked for, so a server that answers a 2-byte range with gigabytes costs nothing.
+ */
+export async function readAtMost(body: Dispatcher.ResponseData['body'], want: number): Promise<Buffer | null> {
+  const pieces: Buffer[] = [];
+  let got = 0;
+  for await (const piece of body as AsyncIterable<Buffer>) {
+    got += piece.length;
+    if (got > want) {
+      // A longer body than the range is a protocol error: not one byte more is read.
+      discardBody(body);
+      return null;
+    }
+    pieces.push(piece);
+  }
+  return got === want ? Buffer.concat(pieces) : null;
 }
 
 export interface SpaceNeed {

@@ -4,8 +4,13 @@
 // for. Every request is recorded with the body bytes actually written, so tests can assert how much was
 // fetched twice.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket, AddressInfo } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer, type Socket, type AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 
 export type Body = Buffer | { file: string };
@@ -20,6 +25,8 @@ export interface ResourceOptions {
   /** false: no Content-Length anywhere (chunked GET bodies, HEAD without length). */
   contentLength?: boolean;
   contentType?: string;
+  /** true: 206 answers give the total as `*` (`bytes 0-99/*`), as some origins and proxies do. */
+  unknownTotal?: boolean;
 }
 
 interface Resource {
@@ -30,6 +37,7 @@ interface Resource {
   acceptRanges: boolean;
   contentLength: boolean;
   contentType: string;
+  unknownTotal: boolean;
 }
 
 export interface ByteRange {
@@ -62,7 +70,13 @@ export type Fault =
   /** Leave out Accept-Ranges and Content-Length (a GET body is then chunked, and Range is ignored). */
   | { kind: 'no-range-headers' }
   /** Destroy the connection before any response. */
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** The body compressed with gzip, `Content-Encoding: gzip`, chunked (a compressing proxy); status and Content-Range stay. */
+  | { kind: 'content-encoding' }
+  /** Headers as for the asked range, but the body runs from the range's start to the end of the file (chunked). */
+  | { kind: 'overlong-body' }
+  /** A HEAD whose Content-Length claims this size (a proxy or stale cache in front of the origin). */
+  | { kind: 'head-length'; length: number };
 
 export type FaultKind = Fault['kind'];
 
@@ -104,6 +118,8 @@ export interface FaultServerOptions {
   writeSize?: number;
   /** Listen on this port instead of a free one (to bring an origin back where it was). */
   port?: number;
+  /** Serve https with this key and certificate (see selfSignedCert). */
+  tls?: { key: string; cert: string };
 }
 
 const FIXED_DATE = new Date('2024-01-02T03:04:05Z');
@@ -120,19 +136,25 @@ export class FaultServer {
   private readonly pathCounts = new Map<string, number>();
   private closed = false;
   private _port = 0;
+  private readonly scheme: 'http' | 'https';
+  /** TLS handshakes that failed (a client that refused the certificate). */
+  tlsFailures = 0;
 
   private constructor(options: FaultServerOptions) {
+    this.scheme = options.tls ? 'https' : 'http';
     this.plan = options.plan ?? (() => undefined);
     this.maxResponseMs = options.maxResponseMs ?? 60_000;
     this.writeSize = options.writeSize ?? 64 * 1024;
-    this.server = createServer({ keepAlive: true }, (req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((err) => {
         if (!res.headersSent) {
           res.statusCode = 500;
           res.end(String(err));
         } else res.destroy();
       });
-    });
+    };
+    this.server = options.tls ? createHttpsServer({ keepAlive: true, ...options.tls }, onRequest) : createServer({ keepAlive: true }, onRequest);
+    this.server.on('tlsClientError', () => this.tlsFailures++);
     this.server.keepAliveTimeout = 5_000;
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -156,7 +178,7 @@ export class FaultServer {
   }
 
   get origin(): string {
-    return `http://127.0.0.1:${this._port}`;
+    return `${this.scheme}://127.0.0.1:${this._port}`;
   }
 
   url(path: string): string {
@@ -175,6 +197,7 @@ export class FaultServer {
       acceptRanges: options.acceptRanges ?? true,
       contentLength: options.contentLength ?? true,
       contentType: options.contentType ?? 'application/octet-stream',
+      unknownTotal: options.unknownTotal ?? false,
     });
     return this.url(path);
   }
@@ -283,7 +306,8 @@ export class FaultServer {
         body,
         size: Buffer.isBuffer(body) ? body.length : resource.size,
         etag: fault.etag,
-        lastModified: fault.lastModified ?? new Date(FIXED_DATE.getTime() + 86_400_000),
+        // A resource without Last-Modified keeps sending none: only what the test names changes.
+        lastModified: fault.lastModified ?? (resource.lastModified === null ? null : new Date(FIXED_DATE.getTime() + 86_400_000)),
       };
       info.range = record.range = parseRange(rangeHeader, resource.size);
     }
@@ -314,13 +338,32 @@ export class FaultServer {
       ({ start, end } = info.range);
       status = 206;
       const claimed: { start?: number; end?: number; total?: number | '*' } = fault?.kind === 'wrong-content-range' ? fault : {};
-      const total = claimed.total ?? resource.size;
+      const total = claimed.total ?? (resource.unknownTotal ? '*' : resource.size);
       headers['content-range'] = `bytes ${claimed.start ?? start}-${claimed.end ?? end}/${total}`;
     }
     const length = end - start + 1;
     if (resource.contentLength) headers['content-length'] = String(Math.max(0, length));
+    if (fault?.kind === 'head-length' && info.method === 'HEAD') headers['content-length'] = String(fault.length);
     record.status = status;
     record.bodyStart = start;
+    if (fault?.kind === 'content-encoding' && info.method === 'GET') {
+      const reader = await BodyReader.open(resource.body);
+      const encoded = gzipSync(await reader.read(start, length));
+      await reader.close();
+      record.bytesSent = encoded.length;
+      // Compressing proxies stream their output: chunked, no Content-Length to betray the coding.
+      delete headers['content-length'];
+      res.writeHead(status, { ...headers, 'content-encoding': 'gzip' });
+      res.end(encoded);
+      return;
+    }
+    if (fault?.kind === 'overlong-body' && info.method === 'GET') {
+      delete headers['content-length'];
+      res.writeHead(status, headers);
+      res.flushHeaders();
+      await this.writeBody(req, res, record, resource.body, start, resource.size - start, null);
+      return;
+    }
     res.writeHead(status, headers);
     if (info.method === 'HEAD' || length <= 0) {
       res.end();
@@ -556,4 +599,40 @@ export async function closedPortUrl(path = '/'): Promise<string> {
   const port = (server.address() as AddressInfo).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}${path}`;
+}
+
+/** A self-signed certificate for 127.0.0.1, made by `openssl req -x509` in `dir` (no CA trusts it). */
+export function selfSignedCert(dir: string): { key: string; cert: string } {
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], {
+    stdio: 'ignore',
+  });
+  return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
+}
+
+/**
+ * A raw TCP origin on 127.0.0.1 that answers every request with `response` (bytes as they go on the wire),
+ * for answers node:http would refuse to produce (oversized headers). Counts the connections it took.
+ */
+export async function rawServer(response: Buffer): Promise<{ url: (path: string) => string; connections: () => number; close: () => Promise<void> }> {
+  let connections = 0;
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.once('data', () => socket.end(response));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: (path) => `http://127.0.0.1:${port}${path}`,
+    connections: () => connections,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
