@@ -5,17 +5,24 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EngineError } from './errors';
 
-interface LockInfo {
+export interface LockInfo {
   pid: number;
   host: string;
   startedAt: number;
 }
 
+export interface LockOptions {
+  /** File name in the folder (default `lock`). */
+  file?: string;
+  /** The refusal's message when a live process holds the lock. */
+  busyMessage?: (holder: LockInfo) => string;
+}
+
 export class JobLock {
   private constructor(private readonly path: string) {}
 
-  static async acquire(stateDir: string): Promise<JobLock> {
-    const path = join(stateDir, 'lock');
+  static async acquire(stateDir: string, lockOptions: LockOptions = {}): Promise<JobLock> {
+    const path = join(stateDir, lockOptions.file ?? 'lock');
     for (let tries = 0; tries < 3; tries++) {
       try {
         const handle = await fsp.open(path, 'wx');
@@ -29,7 +36,8 @@ export class JobLock {
       if (holder && isAlive(holder)) {
         throw new EngineError(
           'E_LOCKED',
-          `This job is already running in process ${holder.pid} on ${holder.host} (since ${new Date(holder.startedAt).toISOString()}). Stop that one first, or use another destination.`,
+          lockOptions.busyMessage?.(holder) ??
+            `This job is already running in process ${holder.pid} on ${holder.host} (since ${new Date(holder.startedAt).toISOString()}). Stop that one first, or use another destination.`,
           { details: { ...holder } },
         );
       }
@@ -45,7 +53,8 @@ export class JobLock {
   }
 }
 
-async function readLock(path: string): Promise<LockInfo | null> {
+/** The lock's holder as written, or null when there is no (readable) lock. */
+export async function readLock(path: string): Promise<LockInfo | null> {
   try {
     const v = JSON.parse(await fsp.readFile(path, 'utf8')) as LockInfo;
     return typeof v.pid === 'number' ? v : null;
@@ -54,7 +63,8 @@ async function readLock(path: string): Promise<LockInfo | null> {
   }
 }
 
-function isAlive(info: LockInfo): boolean {
+/** Whether the holder still runs (a lock from another host is assumed alive). */
+export function isAlive(info: LockInfo): boolean {
   if (info.host !== hostname()) return true; // another machine sharing the folder: assume it is alive
   if (info.pid === process.pid) return false;
   try {

@@ -1,11 +1,14 @@
 // Owns every job of the app or of `serve`: starts them on a runner (worker thread or in-process),
 // keeps a model of each built from the engine's events, persists the job list and the settings in a
-// data directory, and restores them after a restart as paused, so they resume from their journals.
+// data directory, and restores them after a restart in the state they were in: what ran resumes from its
+// journal, what the operator paused stays paused. One process at a time owns a data directory.
 import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { readJsonWithFallback, writeFileAtomic } from './atomic-file';
 import { EngineError } from './errors';
+import { JobLock } from './job-lock';
+import { waitForFreeSpace } from './space-wait';
 import type { AttemptRecord, EngineEvent, PauseReason } from './events';
 import type { JobOptions, JobOutcome, JobRunner } from './worker/runner';
 import { JobModel, emptyProgress, type JobRecord, type ModelChanges } from '../ipc/job-model';
@@ -35,12 +38,21 @@ export interface JobManagerOptions {
   engineOptions?: Partial<Omit<JobOptions, 'url' | 'dest' | 'output' | 'stateDir'>>;
   /** How often a running job's progress is written to disk, ms. */
   saveIntervalMs?: number;
+  /** How often a job paused for a full destination looks at the free space again, ms. */
+  diskCheckMs?: number;
   now?: () => number;
 }
 
 interface JobsFile {
   version: 1;
   jobs: JobRecord[];
+}
+
+/** What the jobs file holds per job besides its record. */
+interface StoredExtras {
+  engineOptions?: JobOptions;
+  /** The job ran (or waited for the network, the disk, a wake-up) when the process stopped: it resumes on start. */
+  resumeOnStart?: boolean;
 }
 
 const NOOP_CHANGES: ModelChanges = { chunk() {}, progress() {}, window() {}, attempt() {}, state() {}, error() {} };
@@ -57,6 +69,10 @@ export class JobConflictError extends EngineError {
   }
 }
 
+function isDiskFull(e: EngineEvent): boolean {
+  return (e.type === 'job-state' && e.state === 'failed' && e.error?.code === 'E_DISK_FULL') || (e.type === 'error' && e.error.code === 'E_DISK_FULL');
+}
+
 function isJobsFile(value: unknown): value is JobsFile {
   return !!value && typeof value === 'object' && (value as JobsFile).version === 1 && Array.isArray((value as JobsFile).jobs);
 }
@@ -68,6 +84,11 @@ export class JobManager {
   private readonly heldBy = new Map<string, Set<PauseReason>>();
   private readonly cancelling = new Set<string>();
   private readonly settleWaiters = new Map<string, Array<() => void>>();
+  /** Jobs that were running when the previous process stopped; startRestored() resumes them. */
+  private readonly resumeOnStart = new Set<string>();
+  /** Jobs paused because their destination is full, each with the wait for free space it ends. */
+  private readonly diskWaits = new Map<string, AbortController>();
+  private lock: JobLock | null = null;
   private settingsValue: Settings = { ...DEFAULT_SETTINGS };
   private changes: ModelChanges = NOOP_CHANGES;
   private saveChain: Promise<void> = Promise.resolve();
@@ -89,8 +110,37 @@ export class JobManager {
   static async open(config: JobManagerOptions): Promise<JobManager> {
     const manager = new JobManager(config);
     await fsp.mkdir(join(config.dataDir, 'jobs'), { recursive: true });
-    await manager.load();
+    // Two processes on one job list would overwrite each other's writes and run the same jobs twice.
+    manager.lock = await JobLock.acquire(config.dataDir, {
+      file: 'manager.lock',
+      busyMessage: (h) =>
+        `Another Snapshot Manager (process ${h.pid} on ${h.host}, since ${new Date(h.startedAt).toISOString()}) already uses the state folder ${config.dataDir}. Stop it first, or give this one another --state-dir.`,
+    });
+    try {
+      await manager.load();
+    } catch (err) {
+      await manager.lock.release().catch(() => undefined);
+      throw err;
+    }
     return manager;
+  }
+
+  /**
+   * Resumes the jobs that were running when the previous process stopped (or crashed). Called once the
+   * host listens, so their first events reach the windows.
+   */
+  startRestored(): string[] {
+    const started: string[] = [];
+    for (const id of this.resumeOnStart) {
+      const m = this.jobs.get(id);
+      if (!m || m.isTerminal || this.isRunning(id)) continue;
+      m.setState('probing', { error: null });
+      this.config.runner.start(id, this.optionsOf(id));
+      started.push(id);
+    }
+    this.resumeOnStart.clear();
+    if (started.length > 0) this.scheduleSave(true);
+    return started;
   }
 
   get runnerKind(): JobRunner['kind'] {
@@ -209,7 +259,10 @@ export class JobManager {
   pause(id: string, reason: PauseReason = 'user'): JobView {
     const m = this.model(id);
     if (m.isTerminal) throw new JobConflictError(`The job is ${m.state}; there is nothing to pause`, id);
-    if (reason === 'user') this.heldBy.delete(id);
+    if (reason === 'user') {
+      this.heldBy.delete(id);
+      this.stopDiskWait(id);
+    }
     if (this.isRunning(id)) this.config.runner.pause(id, reason);
     else if (m.state !== 'paused') m.setState('paused', { pauseReason: reason });
     return m.snapshot();
@@ -220,6 +273,7 @@ export class JobManager {
     const m = this.model(id);
     if (m.state === 'done' || m.state === 'cancelled') throw new JobConflictError(`The job is ${m.state} and cannot be resumed`, id);
     this.heldBy.delete(id);
+    this.stopDiskWait(id);
     if (this.isRunning(id)) {
       this.config.runner.resume(id);
     } else {
@@ -235,6 +289,7 @@ export class JobManager {
     const m = this.model(id);
     if (m.state === 'done' || m.state === 'cancelled') throw new JobConflictError(`The job is already ${m.state}`, id);
     this.heldBy.delete(id);
+    this.stopDiskWait(id);
     if (this.isRunning(id)) {
       this.cancelling.add(id);
       this.config.runner.cancel(id);
@@ -256,6 +311,7 @@ export class JobManager {
     this.jobs.delete(id);
     this.options.delete(id);
     this.heldBy.delete(id);
+    this.stopDiskWait(id);
     await this.discardStaging(id);
     await this.enqueueSave('jobs');
   }
@@ -322,17 +378,22 @@ export class JobManager {
   async close(): Promise<void> {
     if (this.closed) return;
     // What runs is recorded as paused first: the runner's shutdown must not read as a failure or a cancel.
+    // It resumes when the next process starts; a job the operator paused stays paused.
     for (const m of this.jobs.values()) {
+      const userPaused = m.state === 'paused' && m.pauseReason === 'user' && !this.heldBy.has(m.id);
+      if (!m.isTerminal && !userPaused && (this.isRunning(m.id) || this.diskWaits.has(m.id))) this.resumeOnStart.add(m.id);
       if (this.isRunning(m.id) && !m.isTerminal) {
-        m.setState('paused', { pauseReason: 'user' });
+        m.setState('paused', { pauseReason: m.state === 'paused' ? m.pauseReason : 'user' });
         m.markStopped();
       }
     }
+    for (const id of [...this.diskWaits.keys()]) this.stopDiskWait(id);
     this.closed = true;
     if (this.saveTimer) clearTimeout(this.saveTimer);
     await this.config.runner.close();
     await this.enqueueSave('jobs');
     await this.saveChain;
+    await this.lock?.release().catch(() => undefined);
   }
 
   // ---- engine side
@@ -342,6 +403,8 @@ export class JobManager {
     for (const e of events) {
       const m = this.jobs.get(e.jobId);
       if (!m) continue;
+      // A full destination is a pause, not a failure (onSettled decides): the window must not flash "Failed".
+      if (isDiskFull(e)) continue;
       m.apply(e);
       if (e.type === 'job-state' || e.type === 'done' || e.type === 'probed') this.scheduleSave(e.type !== 'probed');
       else this.scheduleSave();
@@ -372,6 +435,10 @@ export class JobManager {
     } else if (outcome.error.code === 'E_ABORTED' || wasCancelled) {
       m.setState('cancelled');
       void this.discardStaging(id);
+    } else if (outcome.error.code === 'E_DISK_FULL') {
+      m.setState('paused', { pauseReason: 'disk-full', error: outcome.error });
+      this.changes.error(id, outcome.error);
+      this.waitForDisk(id, outcome.error);
     } else {
       m.setState('failed', { error: outcome.error });
       this.changes.error(id, outcome.error);
@@ -398,6 +465,39 @@ export class JobManager {
     error: (id, err) => this.changes.error(id, err),
   };
 
+  /**
+   * The extraction (or a refusal up front) found the destination full. Staging ENOSPC pauses inside the
+   * engine; a destination's cannot continue mid-write, so the run ends and a new one resumes from the last
+   * checkpoint once the space it needs is free: what the refusal named, else a chunk's worth.
+   */
+  private waitForDisk(id: string, error: { details?: Record<string, unknown> | undefined }): void {
+    this.stopDiskWait(id);
+    const options = this.optionsOf(id);
+    const path = options.dest ?? (options.output ? dirname(options.output) : options.stateDir);
+    const needed = typeof error.details?.['needed'] === 'number' ? error.details['needed'] : 0;
+    const extra = typeof error.details?.['bytesNeeded'] === 'number' ? error.details['bytesNeeded'] : 0;
+    const bytes = Math.max(needed, extra, options.chunkSize ?? 64 * 1024 * 1024);
+    const controller = new AbortController();
+    this.diskWaits.set(id, controller);
+    waitForFreeSpace(path, bytes, controller.signal, this.config.diskCheckMs ?? 2000).then(
+      () => {
+        if (this.diskWaits.get(id) !== controller) return;
+        this.diskWaits.delete(id);
+        const m = this.jobs.get(id);
+        if (!m || this.closed || m.state !== 'paused' || m.pauseReason !== 'disk-full' || this.isRunning(id)) return;
+        m.setState('probing', { error: null });
+        this.config.runner.start(id, options);
+        this.scheduleSave(true);
+      },
+      () => undefined,
+    );
+  }
+
+  private stopDiskWait(id: string): void {
+    this.diskWaits.get(id)?.abort();
+    this.diskWaits.delete(id);
+  }
+
   private optionsOf(id: string): JobOptions {
     const options = this.options.get(id);
     if (!options) throw new JobNotFoundError(id);
@@ -418,11 +518,13 @@ export class JobManager {
 
     const file = await readJsonWithFallback(this.jobsPath, isJobsFile);
     for (const stored of file?.jobs ?? []) {
-      const { engineOptions, ...record } = stored as JobRecord & { engineOptions?: JobOptions };
+      const { engineOptions, resumeOnStart, ...record } = stored as JobRecord & StoredExtras;
       if (!engineOptions || typeof record.id !== 'string') continue;
       const model = this.createModel(record);
-      // Whatever ran when the process stopped is paused now: resumable from its journal, not restarted
-      // behind the operator's back.
+      // What ran when the process stopped (a clean stop says so; after a crash its state still reads running)
+      // resumes from its journal once startRestored() is called; a pause the operator asked for stays.
+      const interrupted = resumeOnStart === true || (!model.isTerminal && model.state !== 'paused') || (model.state === 'paused' && model.pauseReason !== 'user');
+      if (interrupted && !model.isTerminal) this.resumeOnStart.add(record.id);
       if (!model.isTerminal && model.state !== 'paused') model.setState('paused', { pauseReason: 'user' });
       model.markStopped();
       this.options.set(record.id, { ...engineOptions, ...this.config.engineOptions, stateDir: this.stateDirOf(record.id) });
@@ -450,7 +552,11 @@ export class JobManager {
         await writeFileAtomic(this.settingsPath, JSON.stringify(this.settingsValue, null, 2), { keepPrevious: true });
         return;
       }
-      const jobs = [...this.jobs.values()].map((m) => ({ ...m.record(), engineOptions: this.options.get(m.id) }));
+      const jobs = [...this.jobs.values()].map((m) => ({
+        ...m.record(),
+        engineOptions: this.options.get(m.id),
+        ...(this.resumeOnStart.has(m.id) ? { resumeOnStart: true } : {}),
+      }));
       const file: JobsFile = { version: 1, jobs };
       await writeFileAtomic(this.jobsPath, JSON.stringify(file), { keepPrevious: true });
     };
