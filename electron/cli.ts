@@ -10,6 +10,7 @@ import { defaultStateDir, Job } from './engine/job';
 import type { JobOptions } from './engine/job-options';
 import { readJobStatus } from './engine/job-status';
 import { formatDuration, formatRate, parseSize } from './engine/units';
+import { RateWindow, formatEta, pipelineEta } from '../shared/eta';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 3, integrity: 4 } as const;
 
@@ -132,17 +133,22 @@ function describeError(err: SerializedError): string {
   return lines.join('\n');
 }
 
-/** The live line on a TTY: bytes, %, rate, ETA, window occupancy, retries. */
+/** The live line on a TTY: downloaded (received and kept, as the window counts it), %, rates, ETA, window, retries. */
 class ProgressLine {
   private last: Extract<EngineEvent, { type: 'progress' }> | null = null;
   private window = '';
   private state = '';
+  private readonly committedRate = new RateWindow();
+  private readonly consumedRate = new RateWindow();
 
   constructor(private readonly out: NodeJS.WriteStream) {}
 
   update(e: EngineEvent): void {
-    if (e.type === 'progress') this.last = e;
-    else if (e.type === 'window') this.window = `window ${e.slots.filter((s) => s.chunk !== null).length}/${e.capacity}${e.waitingOn === 'extractor' ? ' (extractor busy)' : ''}`;
+    if (e.type === 'progress') {
+      this.last = e;
+      this.committedRate.add(e.at, e.bytesCommitted);
+      this.consumedRate.add(e.at, e.bytesConsumed);
+    } else if (e.type === 'window') this.window = `window ${e.slots.filter((s) => s.chunk !== null).length}/${e.capacity}${e.waitingOn === 'extractor' ? ' (extractor busy)' : ''}`;
     else if (e.type === 'job-state') this.state = e.state === 'paused' ? `paused (${e.reason})` : e.state === 'downloading' ? '' : e.state;
     else return;
     this.render();
@@ -152,9 +158,10 @@ class ProgressLine {
     const p = this.last;
     if (!p) return;
     const total = p.bytesTotal;
-    const pct = total ? ` ${((p.bytesConsumed / total) * 100).toFixed(1)}%` : '';
-    const eta = total && p.downloadRate > 0 ? ` ETA ${formatDuration(((total - p.bytesCommitted) / p.downloadRate) * 1000)}` : '';
-    const text = `${formatBytes(p.bytesConsumed)}${total ? ` / ${formatBytes(total)}` : ''}${pct}  ↓ ${formatRate(p.downloadRate)}  ⇣ ${formatRate(p.extractRate)}${eta}  ${this.window}  retries ${p.retries}${this.state ? `  ${this.state}` : ''}`;
+    const pct = total ? ` (${((p.bytesCommitted / total) * 100).toFixed(1)}%)` : '';
+    const eta = pipelineEta(total, { bytes: p.bytesCommitted, rate: this.committedRate.rate() }, { bytes: p.bytesConsumed, rate: this.consumedRate.rate() });
+    const etaText = total ? `  ETA ${formatEta(eta)}` : '';
+    const text = `${formatBytes(p.bytesCommitted)}${total ? ` / ${formatBytes(total)}` : ''}${pct}  ↓ ${formatRate(p.downloadRate)}  ⇣ ${formatRate(p.extractRate)}${etaText}  ${this.window}  retries ${p.retries}${this.state ? `  ${this.state}` : ''}`;
     this.out.write(`\r\x1b[2K${text.slice(0, Math.max(20, (this.out.columns || 120) - 1))}`);
   }
 

@@ -282,7 +282,7 @@ export const requestSchemas = {
   addJob: addJobRequestSchema,
   pauseJob: jobRef,
   resumeJob: jobRef,
-  cancelJob: jobRef,
+  cancelJob: z.strictObject({ jobId: jobIdSchema, deleteFiles: z.boolean().optional() }),
   removeJob: jobRef,
   retryChunkNow: chunkRef,
   getChunkHistory: chunkRef,

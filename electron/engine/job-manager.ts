@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { readJsonWithFallback, writeFileAtomic } from './atomic-file';
 import { EngineError } from './errors';
 import { JobLock } from './job-lock';
+import { loadJobState } from './job-state';
 import { waitForFreeSpace } from './space-wait';
 import type { AttemptRecord, EngineEvent, PauseReason } from './events';
 import type { JobOptions, JobOutcome, JobRunner } from './worker/runner';
@@ -83,6 +84,8 @@ export class JobManager {
   /** Reasons (suspend, offline) for which pauseAll paused a job; it resumes when none is left. */
   private readonly heldBy = new Map<string, Set<PauseReason>>();
   private readonly cancelling = new Set<string>();
+  /** Cancelled jobs whose files go too, once their run has stopped writing. */
+  private readonly deleteOnCancel = new Set<string>();
   private readonly settleWaiters = new Map<string, Array<() => void>>();
   /** Jobs that were running when the previous process stopped; startRestored() resumes them. */
   private readonly resumeOnStart = new Set<string>();
@@ -285,11 +288,16 @@ export class JobManager {
     return m.snapshot();
   }
 
-  cancel(id: string): JobView {
+  /**
+   * Stops a job for good. Its staging goes; what it wrote stays unless `deleteFiles` is set: then the output
+   * file, or the destination's contents when the job found that folder empty (never an operator's files).
+   */
+  cancel(id: string, options: { deleteFiles?: boolean } = {}): JobView {
     const m = this.model(id);
     if (m.state === 'done' || m.state === 'cancelled') throw new JobConflictError(`The job is already ${m.state}`, id);
     this.heldBy.delete(id);
     this.stopDiskWait(id);
+    if (options.deleteFiles) this.deleteOnCancel.add(id);
     if (this.isRunning(id)) {
       this.cancelling.add(id);
       this.config.runner.cancel(id);
@@ -318,6 +326,11 @@ export class JobManager {
 
   retryChunkNow(id: string, index: number): boolean {
     const m = this.model(id);
+    // A failed job's chunk is retried by a new run, which resumes from the journal.
+    if (!this.isRunning(id) && m.state === 'failed') {
+      this.resume(id);
+      return true;
+    }
     if (!this.isRunning(id) || m.isTerminal) return false;
     this.config.runner.retryChunkNow(id, index);
     return true;
@@ -566,7 +579,24 @@ export class JobManager {
   }
 
   private async discardStaging(id: string): Promise<void> {
+    if (this.deleteOnCancel.delete(id)) await this.deleteFiles(id).catch(() => undefined);
     await fsp.rm(this.stateDirOf(id), { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  /** What a cancelled job wrote: its output file, or the contents of a destination it found empty. */
+  private async deleteFiles(id: string): Promise<void> {
+    const options = this.optionsOf(id);
+    if (options.output) {
+      await fsp.rm(options.output, { force: true });
+      return;
+    }
+    if (!options.dest) return;
+    const state = await loadJobState(this.stateDirOf(id));
+    // Without the job's word that the folder started empty, its files may be the operator's: they stay.
+    if (state?.destStartedEmpty !== true) return;
+    for (const name of await fsp.readdir(options.dest).catch(() => [] as string[])) {
+      await fsp.rm(join(options.dest, name), { recursive: true, force: true });
+    }
   }
 
   private assertOpen(): void {

@@ -126,7 +126,7 @@ export class Host {
       },
       pauseJob: ({ jobId }) => m.pause(jobId, 'user'),
       resumeJob: ({ jobId }) => m.resume(jobId),
-      cancelJob: ({ jobId }) => m.cancel(jobId),
+      cancelJob: ({ jobId, deleteFiles }) => m.cancel(jobId, { deleteFiles: deleteFiles === true }),
       removeJob: async ({ jobId }) => {
         await m.remove(jobId);
         this.coalescer.removed(jobId);
