@@ -7,6 +7,7 @@ import { useApp } from '../context';
 import type { SerializedError } from '../store/model';
 import { ErrorDetails } from './ErrorDetails';
 import { fieldErrors } from '../store/field-errors';
+import { parseSha256Input } from '../store/sha256-input';
 
 const MiB = 1024 * 1024;
 
@@ -96,7 +97,11 @@ export function AddJobForm({ onClose }: { onClose: () => void }) {
     const request: AddJobRequest = { url: draft.url.trim() };
     if (draft.downloadOnly) request.output = draft.dest.trim();
     else request.dest = draft.dest.trim();
-    if (draft.sha256.trim()) request.sha256 = draft.sha256.trim().toLowerCase();
+    if (draft.sha256.trim()) {
+      const digest = parseSha256Input(draft.sha256);
+      if (digest) request.sha256 = digest;
+      else local['sha256'] = 'Paste the 64 hexadecimal digits, or a line of sha256sum output.';
+    }
     if (draft.format !== 'auto') request.format = draft.format;
     if (draft.strict) request.strict = true;
     if (draft.force) request.force = true;
@@ -188,9 +193,14 @@ export function AddJobForm({ onClose }: { onClose: () => void }) {
             type="text"
             autoComplete="off"
             spellCheck={false}
-            placeholder="64 hexadecimal digits of the archive"
+            placeholder="64 hexadecimal digits, or a line of sha256sum output"
             value={draft.sha256}
             onChange={(e) => set('sha256', e.target.value)}
+            onBlur={() => {
+              // A pasted "digest  file" line is shown as the digest it stands for.
+              const digest = parseSha256Input(draft.sha256);
+              if (digest && digest !== draft.sha256) set('sha256', digest);
+            }}
             aria-invalid={errors['sha256'] ? true : undefined}
           />
           {errors['sha256'] ? <p className="field-error">{errors['sha256']}</p> : null}
