@@ -10,7 +10,7 @@ import { defaultStateDir, Job } from './engine/job';
 import type { JobOptions } from './engine/job-options';
 import { readJobStatus } from './engine/job-status';
 import { formatDuration, formatRate, parseSize } from './engine/units';
-import { RateWindow, formatEta, pipelineEta } from '../shared/eta';
+import { RateWindow, counterEta, formatEta } from '../shared/eta';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 3, integrity: 4 } as const;
 
@@ -159,7 +159,7 @@ class ProgressLine {
     if (!p) return;
     const total = p.bytesTotal;
     const pct = total ? ` (${((p.bytesCommitted / total) * 100).toFixed(1)}%)` : '';
-    const eta = pipelineEta(total, { bytes: p.bytesCommitted, rate: this.committedRate.rate() }, { bytes: p.bytesConsumed, rate: this.consumedRate.rate() });
+    const eta = counterEta(total, this.committedRate.all(), this.consumedRate.all());
     const etaText = total ? `  ETA ${formatEta(eta)}` : '';
     const text = `${formatBytes(p.bytesCommitted)}${total ? ` / ${formatBytes(total)}` : ''}${pct}  ↓ ${formatRate(p.downloadRate)}  ⇣ ${formatRate(p.extractRate)}${etaText}  ${this.window}  retries ${p.retries}${this.state ? `  ${this.state}` : ''}`;
     this.out.write(`\r\x1b[2K${text.slice(0, Math.max(20, (this.out.columns || 120) - 1))}`);

@@ -47,6 +47,11 @@ export class RateWindow {
   rate(): number | null {
     return windowRate(this.samples, this.windowMs);
   }
+
+  /** The samples kept, oldest first. */
+  all(): readonly RateSample[] {
+    return this.samples;
+  }
 }
 
 /** Remaining ms for `left` bytes at `rate` bytes/s: null when unknown, 'stalled' when the rate is about nothing. */
@@ -93,4 +98,28 @@ export function pipelineEta(
   // Download done but the extractor stands still: it is the one to wait for.
   if (committed.bytes >= total && ex === 'stalled') return 'stalled';
   return Math.max(...times);
+}
+
+/** Nothing received or consumed for this long reads "stalled" at once, before the 20 s average decays. */
+export const STALL_WINDOW_MS = 5_000;
+
+/** Whether the samples reach back at least `ms` from the last one. */
+function spans(samples: readonly RateSample[], ms: number): boolean {
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  return !!first && !!last && last.at - first.at >= ms;
+}
+
+/** A job's ETA from its counters' recent samples (oldest first), as the window and the CLI show it. */
+export function counterEta(total: number | null, committed: readonly RateSample[], consumed: readonly RateSample[]): number | 'stalled' | null {
+  const c = committed[committed.length - 1];
+  const x = consumed[consumed.length - 1];
+  if (total === null || !c || !x) return null;
+  if (x.bytes >= total) return 0;
+  if (spans(committed, STALL_WINDOW_MS) && spans(consumed, STALL_WINDOW_MS)) {
+    const recentC = windowRate(committed, STALL_WINDOW_MS) ?? 0;
+    const recentX = windowRate(consumed, STALL_WINDOW_MS) ?? 0;
+    if (recentC < STALLED_BELOW_BYTES_PER_S && recentX < STALLED_BELOW_BYTES_PER_S) return 'stalled';
+  }
+  return pipelineEta(total, { bytes: c.bytes, rate: windowRate(committed) }, { bytes: x.bytes, rate: windowRate(consumed) });
 }

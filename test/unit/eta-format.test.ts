@@ -2,7 +2,7 @@
 // "3775638092421292d", "1.45e+56d", "3.2e+31:42:08", and hours shown with a minute left.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RateWindow, etaMs, formatEta, pipelineEta, windowRate } from '../../shared/eta';
+import { RateWindow, counterEta, etaMs, formatEta, pipelineEta, windowRate } from '../../shared/eta';
 import { formatDuration as cliDuration } from '../../electron/engine/units';
 import { etaMs as jobEta, formatDuration as windowDuration } from '../../renderer/src/store/format';
 import { createJobView } from '../../renderer/src/store/job-reducer';
@@ -67,4 +67,20 @@ test('a job’s ETA: the slower of download and extraction; stalled only when ne
   assert.equal(jobEta(job), 'stalled');
   job.counters = Array.from({ length: 21 }, (_, i) => ({ at: i * 1000, committed: 10 * MiB + i * MiB, consumed: 10 * MiB + i * MiB }));
   assert.equal(formatEta(jobEta(job)), '1m 10s');
+});
+
+test('five seconds without a byte read "stalled" at once, though the 20 s average still says something', () => {
+  const committed = [];
+  const consumed = [];
+  for (let t = 0; t <= 20_000; t += 1000) {
+    const b = Math.min(t, 14_000) * 1024; // 1 MB/s until 14 s, then nothing
+    committed.push({ at: t, bytes: b });
+    consumed.push({ at: t, bytes: b });
+  }
+  assert.ok((windowRate(committed) ?? 0) > 100_000, 'the average alone would still promise an ETA');
+  assert.equal(counterEta(100 * MiB, committed, consumed), 'stalled');
+  // Moving again: an estimate comes back.
+  committed.push({ at: 21_000, bytes: 16_000 * 1024 });
+  consumed.push({ at: 21_000, bytes: 16_000 * 1024 });
+  assert.equal(typeof counterEta(100 * MiB, committed, consumed), 'number');
 });

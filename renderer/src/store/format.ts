@@ -1,6 +1,6 @@
 // Numbers and errors in an operator's words. Pure functions, shared by every view.
 import type { CounterSample, JobView, PauseReason, SerializedError } from './model';
-import { formatEta, pipelineEta, windowRate, type RateSample } from '../../../shared/eta';
+import { counterEta, formatEta, type RateSample } from '../../../shared/eta';
 
 export function formatBytes(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—';
@@ -48,10 +48,10 @@ export function etaMs(job: JobView): number | 'stalled' | null {
   const total = job.progress.bytesTotal ?? job.probe?.size ?? null;
   if (total === null || job.state !== 'downloading') return null;
   const samples = (pick: (c: CounterSample) => number): RateSample[] => job.counters.map((c) => ({ at: c.at, bytes: pick(c) }));
-  return pipelineEta(
+  return counterEta(
     total,
-    { bytes: job.progress.bytesCommitted, rate: windowRate(samples((c) => c.committed)) },
-    { bytes: job.progress.bytesConsumed, rate: windowRate(samples((c) => c.consumed)) },
+    samples((c) => c.committed),
+    samples((c) => c.consumed),
   );
 }
 
