@@ -9,7 +9,7 @@ import { readJsonWithFallback, writeFileAtomic } from './atomic-file';
 import { EngineError } from './errors';
 import { JobLock } from './job-lock';
 import { loadJobState } from './job-state';
-import { waitForFreeSpace } from './space-wait';
+import { freeBytes, waitForFreeSpace } from './space-wait';
 import type { AttemptRecord, EngineEvent, PauseReason } from './events';
 import type { JobOptions, JobOutcome, JobRunner } from './worker/runner';
 import { JobModel, emptyProgress, type JobRecord, type ModelChanges } from '../ipc/job-model';
@@ -487,23 +487,23 @@ export class JobManager {
     this.stopDiskWait(id);
     const options = this.optionsOf(id);
     const path = options.dest ?? (options.output ? dirname(options.output) : options.stateDir);
-    const needed = typeof error.details?.['needed'] === 'number' ? error.details['needed'] : 0;
-    const extra = typeof error.details?.['bytesNeeded'] === 'number' ? error.details['bytesNeeded'] : 0;
-    const bytes = Math.max(needed, extra, options.chunkSize ?? 64 * 1024 * 1024);
+    // A refusal up front names the total it needs; a write that hit ENOSPC how much more than was free then.
+    const total = typeof error.details?.['needed'] === 'number' ? error.details['needed'] : 0;
+    const more = typeof error.details?.['bytesNeeded'] === 'number' ? error.details['bytesNeeded'] : 0;
     const controller = new AbortController();
     this.diskWaits.set(id, controller);
-    waitForFreeSpace(path, bytes, controller.signal, this.config.diskCheckMs ?? 2000).then(
-      () => {
-        if (this.diskWaits.get(id) !== controller) return;
-        this.diskWaits.delete(id);
-        const m = this.jobs.get(id);
-        if (!m || this.closed || m.state !== 'paused' || m.pauseReason !== 'disk-full' || this.isRunning(id)) return;
-        m.setState('probing', { error: null });
-        this.config.runner.start(id, options);
-        this.scheduleSave(true);
-      },
-      () => undefined,
-    );
+    void (async () => {
+      const freeNow = (await freeBytes(path)) ?? 0;
+      const bytes = Math.max(total, freeNow + Math.max(more, options.chunkSize ?? 64 * 1024 * 1024));
+      await waitForFreeSpace(path, bytes, controller.signal, this.config.diskCheckMs ?? 2000);
+      if (this.diskWaits.get(id) !== controller) return;
+      this.diskWaits.delete(id);
+      const m = this.jobs.get(id);
+      if (!m || this.closed || m.state !== 'paused' || m.pauseReason !== 'disk-full' || this.isRunning(id)) return;
+      m.setState('probing', { error: null });
+      this.config.runner.start(id, options);
+      this.scheduleSave(true);
+    })().catch(() => undefined);
   }
 
   private stopDiskWait(id: string): void {

@@ -7,7 +7,10 @@ export function JobSummary({ job }: { job: JobView }) {
   const s = job.summary;
   if (!s) return null;
   const bytes = s.bytesTotal ?? s.bytesFetched;
-  const rate = s.elapsedMs > 0 ? bytes / (s.elapsedMs / 1000) : 0;
+  // The engine's summary is of its last run: after a resume that run fetched (and wrote) only the rest.
+  const resumed = s.bytesTotal !== null && s.bytesFetched < s.bytesTotal;
+  const run = resumed ? ' (last run)' : '';
+  const rate = s.elapsedMs > 0 ? s.bytesFetched / (s.elapsedMs / 1000) : 0;
   const downloadOnly = s.format === 'raw' || !!job.info.output;
   return (
     <section className="panel summary" role="region" aria-label="Summary">
@@ -17,11 +20,11 @@ export function JobSummary({ job }: { job: JobView }) {
       </div>
       <dl className="summary-facts">
         <div>
-          <dt>Duration</dt>
+          <dt>Duration{run}</dt>
           <dd>{formatDuration(s.elapsedMs)}</dd>
         </div>
         <div>
-          <dt>Average rate</dt>
+          <dt>Average rate{run}</dt>
           <dd>{formatRate(rate)}</dd>
         </div>
         <div>
@@ -29,7 +32,7 @@ export function JobSummary({ job }: { job: JobView }) {
           <dd>{formatBytes(bytes)}</dd>
         </div>
         <div>
-          <dt>Received</dt>
+          <dt>Received{run}</dt>
           <dd title="Bytes received over the network, retries included">{formatBytes(s.bytesFetched)}</dd>
         </div>
         {downloadOnly ? null : (
@@ -39,7 +42,7 @@ export function JobSummary({ job }: { job: JobView }) {
               <dd>{s.entries.toLocaleString('en-US')}</dd>
             </div>
             <div>
-              <dt>Written</dt>
+              <dt>Written{run}</dt>
               <dd>{formatBytes(s.bytesWritten)}</dd>
             </div>
             <div>
@@ -49,8 +52,12 @@ export function JobSummary({ job }: { job: JobView }) {
           </>
         )}
         <div>
-          <dt>Retries</dt>
+          <dt>Retries{run}</dt>
           <dd>{s.retries}</dd>
+        </div>
+        <div>
+          <dt>Since added</dt>
+          <dd title="From adding the job to its end, pauses and restarts included">{formatDuration(Math.max(0, job.updatedAt - (job.info.createdAt ?? job.updatedAt)))}</dd>
         </div>
         <div className="wide">
           <dt>SHA-256</dt>
