@@ -20,6 +20,7 @@ const INVOKE = [
   'removeJob',
   'retryChunkNow',
   'getChunkHistory',
+  'getJobLog',
   'getSettings',
   'setSettings',
   'chooseDestination',

@@ -13,6 +13,7 @@ export const INVOKE_CHANNELS = [
   'removeJob',
   'retryChunkNow',
   'getChunkHistory',
+  'getJobLog',
   'getSettings',
   'setSettings',
   'chooseDestination',

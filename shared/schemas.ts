@@ -205,6 +205,9 @@ export const attemptRecordSchema = z.object({
   error: serializedErrorSchema.nullable(),
 });
 
+/** One line of a job's log. */
+export const logEntrySchema = z.object({ at: z.number(), level: z.enum(['info', 'warn', 'error']), text: z.string() });
+
 export const settingsSchema = z.object({
   /** Folder offered first by the destination dialog, and accepted as a parent of typed destinations. */
   defaultDest: absolutePathSchema.nullable(),
@@ -286,6 +289,7 @@ export const requestSchemas = {
   removeJob: jobRef,
   retryChunkNow: chunkRef,
   getChunkHistory: chunkRef,
+  getJobLog: jobRef,
   getSettings: emptyRequest,
   setSettings: setSettingsRequestSchema,
   chooseDestination: chooseDestinationRequestSchema,
@@ -303,6 +307,7 @@ export const responseSchemas = {
   removeJob: z.object({ jobId: z.string() }),
   retryChunkNow: z.object({ jobId: z.string(), index: z.number(), retried: z.boolean() }),
   getChunkHistory: z.array(attemptRecordSchema),
+  getJobLog: z.array(logEntrySchema),
   getSettings: settingsSchema,
   setSettings: settingsSchema,
   /** `path` is null when the operator closed the dialog. */

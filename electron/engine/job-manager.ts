@@ -13,6 +13,7 @@ import { freeBytes, waitForFreeSpace } from './space-wait';
 import type { AttemptRecord, EngineEvent, PauseReason } from './events';
 import type { JobOptions, JobOutcome, JobRunner } from './worker/runner';
 import { JobModel, emptyProgress, type JobRecord, type ModelChanges } from '../ipc/job-model';
+import { LogFile, LogRing, logEntryFor, type LogEntry, type LogLevel } from '../ipc/job-log';
 import type { JobDetail, JobView, Settings } from '../../shared/contract';
 import { DEFAULT_SETTINGS, settingsSchema } from '../../shared/schemas';
 
@@ -92,6 +93,8 @@ export class JobManager {
   /** Jobs paused because their destination is full, each with the wait for free space it ends. */
   private readonly diskWaits = new Map<string, AbortController>();
   private lock: JobLock | null = null;
+  /** Each job's log: the ring the window reads and the job.log it is appended to. */
+  private readonly logs = new Map<string, { ring: LogRing; file: LogFile }>();
   private settingsValue: Settings = { ...DEFAULT_SETTINGS };
   private changes: ModelChanges = NOOP_CHANGES;
   private saveChain: Promise<void> = Promise.resolve();
@@ -138,6 +141,7 @@ export class JobManager {
       const m = this.jobs.get(id);
       if (!m || m.isTerminal || this.isRunning(id)) continue;
       m.setState('probing', { error: null });
+      this.log(id, 'info', 'resumed: it was running when the previous process stopped');
       this.config.runner.start(id, this.optionsOf(id));
       started.push(id);
     }
@@ -178,6 +182,17 @@ export class JobManager {
     const m = this.jobs.get(id);
     if (!m) throw new JobNotFoundError(id);
     return m;
+  }
+
+  /** The job's log, oldest first (bounded; job.log in its state folder keeps more). */
+  jobLog(id: string): LogEntry[] {
+    this.model(id);
+    return this.logs.get(id)?.ring.entries() ?? [];
+  }
+
+  /** Resolves once every log line so far is on disk (tests, shutdown). */
+  async logsFlushed(): Promise<void> {
+    await Promise.all([...this.logs.values()].map((l) => l.file.flushed()));
   }
 
   isRunning(id: string): boolean {
@@ -253,6 +268,7 @@ export class JobManager {
     };
     const model = this.createModel(record);
     this.options.set(id, options);
+    this.log(id, 'info', `added: ${input.url} → ${input.dest ?? input.output}`);
     this.changes.state(id);
     await this.enqueueSave('jobs');
     this.config.runner.start(id, options);
@@ -265,6 +281,7 @@ export class JobManager {
     if (reason === 'user') {
       this.heldBy.delete(id);
       this.stopDiskWait(id);
+      this.log(id, 'info', 'pause asked by the operator');
     }
     if (this.isRunning(id)) this.config.runner.pause(id, reason);
     else if (m.state !== 'paused') m.setState('paused', { pauseReason: reason });
@@ -277,6 +294,7 @@ export class JobManager {
     if (m.state === 'done' || m.state === 'cancelled') throw new JobConflictError(`The job is ${m.state} and cannot be resumed`, id);
     this.heldBy.delete(id);
     this.stopDiskWait(id);
+    this.log(id, 'info', m.state === 'failed' ? 'resume asked by the operator: a new run continues from the journal' : 'resume asked by the operator');
     if (this.isRunning(id)) {
       this.config.runner.resume(id);
     } else {
@@ -298,6 +316,7 @@ export class JobManager {
     this.heldBy.delete(id);
     this.stopDiskWait(id);
     if (options.deleteFiles) this.deleteOnCancel.add(id);
+    this.log(id, 'info', `cancel asked by the operator${options.deleteFiles ? ', deleting what it wrote' : ', keeping what it wrote'}`);
     if (this.isRunning(id)) {
       this.cancelling.add(id);
       this.config.runner.cancel(id);
@@ -320,6 +339,7 @@ export class JobManager {
     this.options.delete(id);
     this.heldBy.delete(id);
     this.stopDiskWait(id);
+    this.logs.delete(id);
     await this.discardStaging(id);
     await this.enqueueSave('jobs');
   }
@@ -406,6 +426,7 @@ export class JobManager {
     await this.config.runner.close();
     await this.enqueueSave('jobs');
     await this.saveChain;
+    await this.logsFlushed();
     await this.lock?.release().catch(() => undefined);
   }
 
@@ -419,6 +440,8 @@ export class JobManager {
       // A full destination is a pause, not a failure (onSettled decides): the window must not flash "Failed".
       if (isDiskFull(e)) continue;
       m.apply(e);
+      const entry = logEntryFor(e);
+      if (entry) this.record(e.jobId, entry);
       if (e.type === 'job-state' || e.type === 'done' || e.type === 'probed') this.scheduleSave(e.type !== 'probed');
       else this.scheduleSave();
     }
@@ -449,6 +472,7 @@ export class JobManager {
       m.setState('cancelled');
       void this.discardStaging(id);
     } else if (outcome.error.code === 'E_DISK_FULL') {
+      this.log(id, 'warn', `paused (disk-full): ${outcome.error.message} It continues by itself once the space is free.`);
       m.setState('paused', { pauseReason: 'disk-full', error: outcome.error });
       this.changes.error(id, outcome.error);
       this.waitForDisk(id, outcome.error);
@@ -458,6 +482,25 @@ export class JobManager {
     }
     m.markStopped();
     this.scheduleSave(true);
+  }
+
+  // ---- log
+
+  private logOf(id: string): { ring: LogRing; file: LogFile } {
+    let log = this.logs.get(id);
+    if (!log) this.logs.set(id, (log = { ring: new LogRing(), file: new LogFile(this.stateDirOf(id)) }));
+    return log;
+  }
+
+  private log(id: string, level: LogLevel, text: string, at = this.now()): void {
+    this.record(id, { at, level, text });
+  }
+
+  private record(id: string, entry: LogEntry): void {
+    const log = this.logOf(id);
+    log.ring.push(entry);
+    const m = this.jobs.get(id);
+    log.file.append(entry, !m?.isTerminal);
   }
 
   // ---- persistence
@@ -500,6 +543,7 @@ export class JobManager {
       this.diskWaits.delete(id);
       const m = this.jobs.get(id);
       if (!m || this.closed || m.state !== 'paused' || m.pauseReason !== 'disk-full' || this.isRunning(id)) return;
+      this.log(id, 'info', 'space is free again: a new run continues from the last checkpoint');
       m.setState('probing', { error: null });
       this.config.runner.start(id, options);
       this.scheduleSave(true);
@@ -541,6 +585,8 @@ export class JobManager {
       if (!model.isTerminal && model.state !== 'paused') model.setState('paused', { pauseReason: 'user' });
       model.markStopped();
       this.options.set(record.id, { ...engineOptions, ...this.config.engineOptions, stateDir: this.stateDirOf(record.id) });
+      const log = this.logOf(record.id);
+      for (const entry of await log.file.tail()) log.ring.push(entry);
     }
   }
 

@@ -134,6 +134,7 @@ export class Host {
       },
       retryChunkNow: ({ jobId, index }) => ({ jobId, index, retried: m.retryChunkNow(jobId, index) }),
       getChunkHistory: ({ jobId, index }) => m.chunkHistory(jobId, index),
+      getJobLog: ({ jobId }) => m.jobLog(jobId),
       getSettings: () => m.settings(),
       setSettings: (patch) => {
         if (patch.defaultDest) this.assertDestinationAllowed(patch.defaultDest, false, true);

@@ -98,6 +98,15 @@ test('a failed job resumes from the window; Escape and focus; Settings refuses "
       await row(page, name).getByRole('status').filter({ hasText: /Copied|Could not copy/ }).waitFor();
       await page.screenshot({ path: screenshotPath('failed-resumable.png') });
 
+      // The job's log has the failed attempt with its cause, and copies in one piece.
+      const log = page.getByRole('region', { name: 'Job log' });
+      await log.getByText('Log', { exact: true }).click();
+      await log.getByLabel('Log lines').filter({ hasText: /chunk 2 attempt 1 failed .*HTTP 403: E_HTTP_STATUS/ }).waitFor();
+      await log.getByRole('button', { name: 'Copy log' }).click();
+      await log.getByRole('status').filter({ hasText: /Copied|Could not copy/ }).waitFor();
+      await page.screenshot({ path: screenshotPath('job-log.png'), fullPage: true });
+      await log.getByText('Log', { exact: true }).click();
+
       // The failed job's inspector shows no attempt "running"; Escape closes it and focus returns to the map.
       const canvas = page.getByRole('region', { name: 'Chunk map' }).locator('canvas');
       await canvas.focus();

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { FaultServer } from '../helpers/fault-server';
+import { FaultServer, chunkGet, faultTimes } from '../helpers/fault-server';
 import { JobManager } from '../../electron/engine/job-manager';
 import { InProcessRunner } from '../../electron/engine/worker/in-process-runner';
 import { WorkerRunner } from '../../electron/engine/worker/worker-runner';
@@ -113,6 +113,37 @@ test('a second process on the same state folder is refused with the holder named
   assert.equal(JSON.parse(readFileSync(join(dataDir, 'manager.lock'), 'utf8')).pid, process.pid);
   await m.close();
   assert.equal(existsSync(join(dataDir, 'manager.lock')), false);
+});
+
+test('each job keeps a log (failed attempts, retries, the outcome) in a bounded ring and in job.log, shown again after a restart', async () => {
+  const dataDir = join(dirs.path, 'data-log');
+  const busy = await FaultServer.start({ plan: faultTimes(chunkGet(MiB), { kind: 'status', status: 503, body: 'busy' }) });
+  const made = await makeTarGz(3, MiB);
+  const url = await busy.serve('/busy.tar.gz', made.archive);
+  const m = await JobManager.open({ dataDir, runner: inProcess(), engineOptions: { retryBaseMs: 20 } });
+  try {
+    const job = await m.add({ url, dest: join(dirs.path, 'dest-log'), chunkSize: MiB, window: 2 });
+    await waitFor(() => m.view(job.id).state === 'done', 30_000, 'done');
+    await m.logsFlushed();
+    const lines = m.jobLog(job.id).map((e) => `${e.level} ${e.text}`);
+    assert.ok(lines.some((l) => l.startsWith(`info added: ${url}`)), lines.join('\n'));
+    assert.ok(lines.some((l) => /^warn chunk 1 attempt 1 failed after \d+ ms, \d+ bytes, HTTP 503: E_HTTP_STATUS/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /^info chunk 1 attempt 2 in \d+ ms \(E_HTTP_STATUS\)/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => l.startsWith('info done:')), lines.join('\n'));
+    const file = readFileSync(join(m.stateDirOf(job.id), 'job.log'), 'utf8');
+    assert.match(file, /^\d{4}-\d\d-\d\dT[\d:.]+Z info  added: /m);
+    assert.match(file, /HTTP 503/);
+    await m.close();
+    const again = await JobManager.open({ dataDir, runner: inProcess() });
+    try {
+      assert.deepEqual(again.jobLog(job.id).map((e) => e.text), m.jobLog(job.id).map((e) => e.text), 'the same lines after a restart');
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await m.close();
+    await busy.close();
+  }
 });
 
 test('a corrupt job list falls back to the previous generation', async () => {

@@ -7,6 +7,7 @@ import { ChunkWindow } from './ChunkWindow';
 import { Throughput } from './Throughput';
 import { ErrorDetails } from './ErrorDetails';
 import { JobSummary } from './JobSummary';
+import { JobLog } from './JobLog';
 
 const FORMAT_NAMES: Record<string, string> = { tar: 'tar', gzip: 'tar.gz', zstd: 'tar.zst', raw: 'raw file' };
 
@@ -40,6 +41,7 @@ export function JobDetail() {
       <ChunkMap job={job} />
       {chunk !== null && chunk < job.grid.count ? <ChunkInspector job={job} index={chunk} onClose={closeInspector} /> : null}
       <Throughput samples={job.samples} />
+      <JobLog job={job} />
     </div>
   );
 }
