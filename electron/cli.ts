@@ -9,10 +9,20 @@ import type { EngineEvent, JobSummary } from './engine/events';
 import { defaultStateDir, Job } from './engine/job';
 import type { JobOptions } from './engine/job-options';
 import { readJobStatus } from './engine/job-status';
+import { isAlive, readLock } from './engine/job-lock';
+import { closestOption, unknownOptionOf } from './cli-suggest';
 import { formatDuration, formatRate, parseSize } from './engine/units';
 import { RateWindow, counterEta, formatEta } from '../shared/eta';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 3, integrity: 4 } as const;
+
+const STATUS_USAGE = `Usage: snapshot-manager status (--state-dir <dir> | --dest <folder> | --output <file>) [--json]
+  Prints what a job's state folder says: the source, the target, how far it got, its checkpoint, staged
+  chunks, failed attempts, and whether a process runs the job right now.
+  --state-dir <dir>   the job's state folder
+  --dest <folder>     or the destination the job extracts into (state beside it)
+  --output <file>     or the file a download-only job writes (state beside it)
+  --json              one JSON object instead of text`;
 
 const USAGE = `Usage:
   snapshot-manager get <url> --dest <folder> [options]     download and extract a snapshot
@@ -70,35 +80,49 @@ function parseCount(text: string, what: string, min: number): number {
   return Number(text);
 }
 
+const GET_OPTIONS = {
+  dest: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  'state-dir': { type: 'string' },
+  'chunk-size': { type: 'string' },
+  window: { type: 'string' },
+  concurrency: { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  retries: { type: 'string' },
+  'retry-base': { type: 'string' },
+  'limit-rate': { type: 'string' },
+  format: { type: 'string' },
+  sha256: { type: 'string' },
+  strict: { type: 'boolean' },
+  force: { type: 'boolean' },
+  restart: { type: 'boolean' },
+  'no-checkpoints': { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+const STATUS_OPTIONS = { 'state-dir': { type: 'string' }, dest: { type: 'string' }, output: { type: 'string' }, json: { type: 'boolean' } } as const;
+
+/** node's parseArgs message, with "did you mean" for an option that looks like a typo of a known one. */
+function usageFromParseError(err: unknown, known: readonly string[], command: string): UsageError {
+  const unknown = unknownOptionOf((err as Error).message);
+  // node's own text goes on about positionals starting with '-': for a typo, the option is what matters.
+  const message = unknown ? `Unknown option '${unknown}'` : (err as Error).message.replace(/\.$/, '');
+  const guess = unknown ? closestOption(unknown, known) : null;
+  const hint = guess ? ` Did you mean --${guess}?` : '';
+  return new UsageError(`${message}.${hint} Run "snapshot-manager ${command} --help" for the options.`, { cause: err });
+}
+
+/** True when the arguments ask for help (and nothing is to be run). */
+function wantsHelp(argv: string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
 export function parseGetArgs(argv: string[]): { options: JobOptions; json: boolean } {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        dest: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        'state-dir': { type: 'string' },
-        'chunk-size': { type: 'string' },
-        window: { type: 'string' },
-        concurrency: { type: 'string' },
-        'idle-timeout': { type: 'string' },
-        retries: { type: 'string' },
-        'retry-base': { type: 'string' },
-        'limit-rate': { type: 'string' },
-        format: { type: 'string' },
-        sha256: { type: 'string' },
-        strict: { type: 'boolean' },
-        force: { type: 'boolean' },
-        restart: { type: 'boolean' },
-        'no-checkpoints': { type: 'boolean' },
-        json: { type: 'boolean' },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: GET_OPTIONS });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}. Run "snapshot-manager --help" for the options.`, { cause: err });
+    throw usageFromParseError(err, [...Object.keys(GET_OPTIONS), 'help'], 'get');
   }
   const v = parsed.values;
   if (parsed.positionals.length !== 1) throw new UsageError('get takes exactly one URL: snapshot-manager get <url> --dest <folder>.');
@@ -171,6 +195,10 @@ class ProgressLine {
 }
 
 async function runGet(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(USAGE + '\n');
+    return EXIT.ok;
+  }
   let json = false;
   let job: Job;
   try {
@@ -195,7 +223,11 @@ async function runGet(argv: string[]): Promise<number> {
       return;
     }
     progress?.update(e);
-    if (e.type === 'warning') process.stderr.write(`${progress ? '\n' : ''}warning ${e.code}${e.entry ? ` (${e.entry})` : ''}: ${e.message}\n`);
+    if (e.type === 'warning') {
+      // A resume or files kept from an earlier run is good news, not a warning.
+      const word = e.code === 'RESUMED' || e.code === 'FILES_KEPT' ? 'note' : 'warning';
+      process.stderr.write(`${progress ? '\n' : ''}${word} ${e.code}${e.entry ? ` (${e.entry})` : ''}: ${e.message}\n`);
+    }
     if (e.type === 'probed' && !progress) {
       process.stderr.write(`${e.finalUrl}: ${e.size === null ? 'unknown size' : formatBytes(e.size)}, ${e.mode === 'ranged' ? `${e.chunkCount} chunks of ${formatBytes(e.chunkSize)}` : 'no range support: one stream, cannot resume mid-way'}\n`);
     }
@@ -242,11 +274,15 @@ function reportFailure(err: unknown, json: boolean): number {
 }
 
 async function runStatus(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(STATUS_USAGE + '\n');
+    return EXIT.ok;
+  }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, strict: true, options: { 'state-dir': { type: 'string' }, dest: { type: 'string' }, output: { type: 'string' }, json: { type: 'boolean' } } });
+    parsed = parseArgs({ args: argv, strict: true, options: STATUS_OPTIONS });
   } catch (err) {
-    return reportFailure(new UsageError((err as Error).message, { cause: err }), false);
+    return reportFailure(usageFromParseError(err, [...Object.keys(STATUS_OPTIONS), 'help'], 'status'), false);
   }
   const v = parsed.values;
   const target = v.dest ?? v.output;
@@ -254,8 +290,11 @@ async function runStatus(argv: string[]): Promise<number> {
   if (!stateDir) return reportFailure(new UsageError('status needs --state-dir <dir>, or the --dest/--output the job was started with.'), v.json ?? false);
   const report = await readJobStatus(resolve(stateDir));
   if (!report) return reportFailure(new UsageError(`No job state in ${resolve(stateDir)}: nothing was started there, or it was another folder.`), v.json ?? false);
+  // Whether a process runs the job now: the lock's holder, if it is still alive.
+  const holder = await readLock(join(resolve(stateDir), 'lock'));
+  const running = holder && isAlive(holder) ? { pid: holder.pid, host: holder.host, since: holder.startedAt } : null;
   if (v.json) {
-    process.stdout.write(JSON.stringify(report) + '\n');
+    process.stdout.write(JSON.stringify({ ...report, running }) + '\n');
     return EXIT.ok;
   }
   const { state, checkpoint } = report;
@@ -265,6 +304,13 @@ async function runStatus(argv: string[]): Promise<number> {
     `url:         ${id.url}${id.finalUrl !== id.url ? ` (→ ${id.finalUrl})` : ''}`,
     `target:      ${id.target} (${id.mode === 'extract' ? 'extract' : 'download only'})`,
     `size:        ${id.size === null ? 'unknown' : formatBytes(id.size)} in ${report.chunkCount} chunks of ${formatBytes(id.chunkSize)}; ETag ${id.etag ?? '-'}; Last-Modified ${id.lastModified ?? '-'}`,
+    `running:     ${
+      running
+        ? `yes, in process ${running.pid} on ${running.host} since ${new Date(running.since).toISOString()}`
+        : state.complete
+          ? 'no (complete)'
+          : `no${holder ? ` (process ${holder.pid}, which held it, is gone)` : ''}: run the same get again to resume`
+    }`,
     `progress:    ${state.complete ? 'complete' : `${formatBytes(report.committedBytes)} committed${pct}`}`,
     `checkpoint:  ${
       checkpoint
