@@ -24,6 +24,7 @@ const INVOKE = [
   'getSettings',
   'setSettings',
   'chooseDestination',
+  'checkDestination',
   'revealInFolder',
 ] as const satisfies readonly InvokeChannel[];
 const EVENTS = ['jobSnapshot', 'jobRemoved', 'chunkBatch', 'windowOccupancy', 'attempt', 'jobError'] as const satisfies readonly EventChannel[];

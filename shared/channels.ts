@@ -17,6 +17,7 @@ export const INVOKE_CHANNELS = [
   'getSettings',
   'setSettings',
   'chooseDestination',
+  'checkDestination',
   'revealInFolder',
 ] as const;
 

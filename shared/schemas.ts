@@ -270,6 +270,17 @@ export const chooseDestinationRequestSchema = z.strictObject({
   defaultPath: absolutePathSchema.optional(),
 });
 
+/** Whether a destination can be used as asked, before a job is created; with the free space there. */
+export const checkDestinationRequestSchema = z.strictObject({
+  path: absolutePathSchema,
+  downloadOnly: z.boolean().optional(),
+  force: z.boolean().optional(),
+});
+export const destinationReportSchema = z.object({
+  problem: z.object({ code: z.enum(['E_DEST_NOT_EMPTY', 'E_DEST_NOT_WRITABLE']), message: z.string() }).nullable(),
+  freeBytes: z.number().nullable(),
+});
+
 export const infoSchema = z.object({
   version: z.string(),
   transport: z.enum(['electron', 'websocket']),
@@ -293,6 +304,7 @@ export const requestSchemas = {
   getSettings: emptyRequest,
   setSettings: setSettingsRequestSchema,
   chooseDestination: chooseDestinationRequestSchema,
+  checkDestination: checkDestinationRequestSchema,
   revealInFolder: jobRef,
 };
 
@@ -312,6 +324,7 @@ export const responseSchemas = {
   setSettings: settingsSchema,
   /** `path` is null when the operator closed the dialog. */
   chooseDestination: z.object({ path: z.string().nullable() }),
+  checkDestination: destinationReportSchema,
   revealInFolder: z.object({ revealed: z.boolean() }),
 };
 
