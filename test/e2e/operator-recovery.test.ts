@@ -84,6 +84,19 @@ test('a failed job resumes from the window; Escape and focus; Settings refuses "
     await withFailureShot(page, serve.stderr, async () => {
       await page.goto(serve.url);
       await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+      // A destination that is not empty is said next to the field before any job exists, with the control that resolves it.
+      await page.getByRole('button', { name: 'Add snapshot' }).click();
+      await page.getByLabel('Snapshot URL').fill(url);
+      await page.getByLabel('Destination').fill(work);
+      await page.getByText(/is not empty \(\d+ entr(y|ies)\)\. Choose an empty folder/).waitFor();
+      await page.getByLabel('Extract into a non-empty folder (or over an existing file)').waitFor();
+      await page.screenshot({ path: screenshotPath('dest-not-empty.png') });
+      await page.getByRole('button', { name: 'Start' }).click();
+      await page.locator('.field-error').filter({ hasText: 'is not empty' }).first().waitFor();
+      assert.equal(await page.locator('li.job').count(), 0, 'no job was created');
+      await page.getByRole('button', { name: 'Close', exact: true }).click();
+      await waitFor('focus back on Add snapshot after Close', async () => (await activeElement(page)).startsWith('button:Add snapshot'));
+
       const dest = join(work, 'extracted');
       // The checksum pasted as sha256sum prints it.
       await addJob(page, { url, dest, sha256: `${sha}  node-snapshot.tar.gz` });
