@@ -256,7 +256,8 @@ async function runGet(argv: string[]): Promise<number> {
 }
 
 function printSummary(s: JobSummary): void {
-  const rate = s.elapsedMs > 0 ? formatRate((s.bytesTotal ?? s.bytesFetched) / (s.elapsedMs / 1000)) : '-';
+  // The rate of what this run received: a re-run that found everything done fetched nothing (it said "7.5 GiB/s").
+  const rate = s.bytesFetched === 0 ? 'nothing left to fetch' : s.elapsedMs > 0 ? `${formatRate(s.bytesFetched / (s.elapsedMs / 1000))} received` : '-';
   process.stderr.write(
     `done: ${formatBytes(s.bytesTotal ?? s.bytesFetched)} in ${formatDuration(s.elapsedMs)} (${rate}), ${s.entries} entries, ${formatBytes(s.bytesWritten)} written, ${s.retries} retries` +
       (s.sha256 ? `, sha256 ${s.sha256}` : '') +

@@ -75,3 +75,30 @@ test('status says whether the job is running now: the lock holder alive, then go
     dirs.cleanup();
   }
 });
+
+test('a re-run of a finished job says there was nothing left to fetch instead of an absurd rate', { timeout: 60_000 }, async () => {
+  const dirs = tempDir('cli-rerun');
+  const origin = await FaultServer.start();
+  try {
+    const { archive } = await makeTarGz(2, MiB);
+    const url = await origin.serve('/s.tar.gz', archive);
+    const args = ['get', url, '--dest', join(dirs.path, 'dest'), '--state-dir', join(dirs.path, 'state'), '--chunk-size', '1M'];
+    const runAsync = () =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        child.once('exit', (code) => resolve({ code, stderr }));
+      });
+    const first = await runAsync();
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /done: .*\([\d.]+ [KMG]?i?B\/s received\)/);
+    const again = await runAsync();
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /^done: 2\.0 MiB in \d\d:\d\d \(nothing left to fetch\),/m);
+    assert.doesNotMatch(again.stderr, /B\/s/, 'no rate for a run that fetched nothing');
+  } finally {
+    await origin.close();
+    dirs.cleanup();
+  }
+});
