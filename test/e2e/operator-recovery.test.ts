@@ -59,7 +59,7 @@ async function withFailureShot<T>(page: Page, serve: () => string, body: () => P
   try {
     return await body();
   } catch (err) {
-    await page.screenshot({ path: screenshotPath('failure-recovery.png') }).catch(() => undefined);
+    await page.screenshot({ path: screenshotPath('failure.png') }).catch(() => undefined);
     throw new Error(`${(err as Error).message}\n--- serve stderr ---\n${serve()}`, { cause: err });
   }
 }
