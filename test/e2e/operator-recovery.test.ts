@@ -189,6 +189,11 @@ test('a failed job resumes from the window; Escape and focus; Settings refuses "
       await confirm.getByRole('button', { name: 'Cancel and delete the extracted files' }).click();
       await pill(page, other, 'Cancelled').waitFor();
       await waitFor('the extracted files deleted', () => readdirSync(dest2).length === 0, 10_000);
+
+      // Finished jobs do not pile up: one button takes them off the list, and their files stay.
+      await page.getByRole('button', { name: 'Remove finished (2)' }).click();
+      await page.getByText('No snapshots yet.').waitFor();
+      assert.deepEqual([...(await readTree(dest)).entries()].sort(), [...expected.entries()].sort(), 'the files stay');
       assert.deepEqual(browser.pageErrors, []);
     });
   } finally {

@@ -15,11 +15,34 @@ export function JobList() {
     return <p className="empty">{connection === 'open' ? 'No snapshots yet. Use “Add snapshot” to start one.' : 'Connecting to the engine…'}</p>;
   }
   return (
-    <ul className={`job-list${connection === 'open' ? '' : ' stale'}`} aria-label="Jobs">
-      {order.map((id) => (
-        <JobRow key={id} id={id} />
-      ))}
-    </ul>
+    <>
+      <ClearFinished />
+      <ul className={`job-list${connection === 'open' ? '' : ' stale'}`} aria-label="Jobs">
+        {order.map((id) => (
+          <JobRow key={id} id={id} />
+        ))}
+      </ul>
+    </>
+  );
+}
+
+/** Finished jobs pile up: one button takes the done and cancelled ones off the list (their files stay). */
+function ClearFinished() {
+  const { api } = useApp();
+  const run = useAction();
+  const finished = useAppState((s) => s.order.filter((id) => s.jobs[id]?.state === 'done' || s.jobs[id]?.state === 'cancelled').join(','));
+  const ids = finished ? finished.split(',') : [];
+  if (ids.length < 2) return null;
+  return (
+    <div className="list-actions">
+      <button
+        type="button"
+        title="Remove the finished and cancelled jobs from the list; their files stay where they are"
+        onClick={() => run('Could not remove the finished jobs', () => Promise.all(ids.map((jobId) => api.removeJob({ jobId }))))}
+      >
+        Remove finished ({ids.length})
+      </button>
+    </div>
   );
 }
 
