@@ -9,10 +9,21 @@ import type { EngineEvent, JobSummary } from './engine/events';
 import { defaultStateDir, Job } from './engine/job';
 import type { JobOptions } from './engine/job-options';
 import { readJobStatus } from './engine/job-status';
+import { liveHolder } from './engine/job-lock';
+import { closestOption, unknownOptionOf } from './cli-suggest';
 import { formatDuration, formatRate, parseSize } from './engine/units';
 import { redactUrl } from './engine/transfer/redact';
+import { RateWindow, counterEta, formatEta } from '../shared/eta';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 3, integrity: 4 } as const;
+
+const STATUS_USAGE = `Usage: snapshot-manager status (--state-dir <dir> | --dest <folder> | --output <file>) [--json]
+  Prints what a job's state folder says: the source, the target, how far it got, its checkpoint, staged
+  chunks, failed attempts, and whether a process runs the job right now.
+  --state-dir <dir>   the job's state folder
+  --dest <folder>     or the destination the job extracts into (state beside it)
+  --output <file>     or the file a download-only job writes (state beside it)
+  --json              one JSON object instead of text`;
 
 const USAGE = `Usage:
   snapshot-manager get <url> --dest <folder> [options]     download and extract a snapshot
@@ -72,36 +83,50 @@ function parseCount(text: string, what: string, min: number): number {
   return Number(text);
 }
 
+const GET_OPTIONS = {
+  dest: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  'state-dir': { type: 'string' },
+  'chunk-size': { type: 'string' },
+  window: { type: 'string' },
+  concurrency: { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  retries: { type: 'string' },
+  'retry-base': { type: 'string' },
+  'limit-rate': { type: 'string' },
+  format: { type: 'string' },
+  sha256: { type: 'string' },
+  strict: { type: 'boolean' },
+  force: { type: 'boolean' },
+  restart: { type: 'boolean' },
+  'keep-state': { type: 'boolean' },
+  'no-checkpoints': { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+const STATUS_OPTIONS = { 'state-dir': { type: 'string' }, dest: { type: 'string' }, output: { type: 'string' }, json: { type: 'boolean' } } as const;
+
+/** node's parseArgs message, with "did you mean" for an option that looks like a typo of a known one. */
+function usageFromParseError(err: unknown, known: readonly string[], command: string): UsageError {
+  const unknown = unknownOptionOf((err as Error).message);
+  // node's own text goes on about positionals starting with '-': for a typo, the option is what matters.
+  const message = unknown ? `Unknown option '${unknown}'` : (err as Error).message.replace(/\.$/, '');
+  const guess = unknown ? closestOption(unknown, known) : null;
+  const hint = guess ? ` Did you mean --${guess}?` : '';
+  return new UsageError(`${message}.${hint} Run "snapshot-manager ${command} --help" for the options.`, { cause: err });
+}
+
+/** True when the arguments ask for help (and nothing is to be run). */
+function wantsHelp(argv: string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
 export function parseGetArgs(argv: string[]): { options: JobOptions; json: boolean } {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        dest: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        'state-dir': { type: 'string' },
-        'chunk-size': { type: 'string' },
-        window: { type: 'string' },
-        concurrency: { type: 'string' },
-        'idle-timeout': { type: 'string' },
-        retries: { type: 'string' },
-        'retry-base': { type: 'string' },
-        'limit-rate': { type: 'string' },
-        format: { type: 'string' },
-        sha256: { type: 'string' },
-        strict: { type: 'boolean' },
-        force: { type: 'boolean' },
-        restart: { type: 'boolean' },
-        'keep-state': { type: 'boolean' },
-        'no-checkpoints': { type: 'boolean' },
-        json: { type: 'boolean' },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: GET_OPTIONS });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}. Run "snapshot-manager --help" for the options.`, { cause: err });
+    throw usageFromParseError(err, [...Object.keys(GET_OPTIONS), 'help'], 'get');
   }
   const v = parsed.values;
   if (parsed.positionals.length !== 1) throw new UsageError('get takes exactly one URL: snapshot-manager get <url> --dest <folder>.');
@@ -137,17 +162,22 @@ function describeError(err: SerializedError): string {
   return lines.join('\n');
 }
 
-/** The live line on a TTY: bytes, %, rate, ETA, window occupancy, retries. */
+/** The live line on a TTY: downloaded (received and kept, as the window counts it), %, rates, ETA, window, retries. */
 class ProgressLine {
   private last: Extract<EngineEvent, { type: 'progress' }> | null = null;
   private window = '';
   private state = '';
+  private readonly committedRate = new RateWindow();
+  private readonly consumedRate = new RateWindow();
 
   constructor(private readonly out: NodeJS.WriteStream) {}
 
   update(e: EngineEvent): void {
-    if (e.type === 'progress') this.last = e;
-    else if (e.type === 'window') this.window = `window ${e.slots.filter((s) => s.chunk !== null).length}/${e.capacity}${e.waitingOn === 'extractor' ? ' (extractor busy)' : ''}`;
+    if (e.type === 'progress') {
+      this.last = e;
+      this.committedRate.add(e.at, e.bytesCommitted);
+      this.consumedRate.add(e.at, e.bytesConsumed);
+    } else if (e.type === 'window') this.window = `window ${e.slots.filter((s) => s.chunk !== null).length}/${e.capacity}${e.waitingOn === 'extractor' ? ' (extractor busy)' : ''}`;
     else if (e.type === 'job-state') this.state = e.state === 'paused' ? `paused (${e.reason})` : e.state === 'downloading' ? '' : e.state;
     else return;
     this.render();
@@ -157,9 +187,10 @@ class ProgressLine {
     const p = this.last;
     if (!p) return;
     const total = p.bytesTotal;
-    const pct = total ? ` ${((p.bytesConsumed / total) * 100).toFixed(1)}%` : '';
-    const eta = total && p.downloadRate > 0 ? ` ETA ${formatDuration(((total - p.bytesCommitted) / p.downloadRate) * 1000)}` : '';
-    const text = `${formatBytes(p.bytesConsumed)}${total ? ` / ${formatBytes(total)}` : ''}${pct}  ↓ ${formatRate(p.downloadRate)}  ⇣ ${formatRate(p.extractRate)}${eta}  ${this.window}  retries ${p.retries}${this.state ? `  ${this.state}` : ''}`;
+    const pct = total ? ` (${((p.bytesCommitted / total) * 100).toFixed(1)}%)` : '';
+    const eta = counterEta(total, this.committedRate.all(), this.consumedRate.all());
+    const etaText = total ? `  ETA ${formatEta(eta)}` : '';
+    const text = `${formatBytes(p.bytesCommitted)}${total ? ` / ${formatBytes(total)}` : ''}${pct}  ↓ ${formatRate(p.downloadRate)}  ⇣ ${formatRate(p.extractRate)}${etaText}  ${this.window}  retries ${p.retries}${this.state ? `  ${this.state}` : ''}`;
     this.out.write(`\r\x1b[2K${text.slice(0, Math.max(20, (this.out.columns || 120) - 1))}`);
   }
 
@@ -169,6 +200,10 @@ class ProgressLine {
 }
 
 async function runGet(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(USAGE + '\n');
+    return EXIT.ok;
+  }
   let json = false;
   let job: Job;
   try {
@@ -193,7 +228,11 @@ async function runGet(argv: string[]): Promise<number> {
       return;
     }
     progress?.update(e);
-    if (e.type === 'warning') process.stderr.write(`${progress ? '\n' : ''}warning ${e.code}${e.entry ? ` (${e.entry})` : ''}: ${e.message}\n`);
+    if (e.type === 'warning') {
+      // A resume or files kept from an earlier run is good news, not a warning.
+      const word = e.code === 'RESUMED' || e.code === 'FILES_KEPT' ? 'note' : 'warning';
+      process.stderr.write(`${progress ? '\n' : ''}${word} ${e.code}${e.entry ? ` (${e.entry})` : ''}: ${e.message}\n`);
+    }
     if (e.type === 'probed' && !progress) {
       process.stderr.write(`${e.finalUrl}: ${e.size === null ? 'unknown size' : formatBytes(e.size)}, ${e.mode === 'ranged' ? `${e.chunkCount} chunks of ${formatBytes(e.chunkSize)}` : 'no range support: one stream, cannot resume mid-way'}\n`);
     }
@@ -222,7 +261,8 @@ async function runGet(argv: string[]): Promise<number> {
 }
 
 function printSummary(s: JobSummary): void {
-  const rate = s.elapsedMs > 0 ? formatRate((s.bytesTotal ?? s.bytesFetched) / (s.elapsedMs / 1000)) : '-';
+  // The rate of what this run received: a re-run that found everything done fetched nothing (it said "7.5 GiB/s").
+  const rate = s.bytesFetched === 0 ? 'nothing left to fetch' : s.elapsedMs > 0 ? `${formatRate(s.bytesFetched / (s.elapsedMs / 1000))} received` : '-';
   process.stderr.write(
     `done: ${formatBytes(s.bytesTotal ?? s.bytesFetched)} in ${formatDuration(s.elapsedMs)} (${rate}), ${s.entries} entries, ${formatBytes(s.bytesWritten)} written, ${s.retries} retries` +
       (s.sha256 ? `, sha256 ${s.sha256}` : '') +
@@ -247,11 +287,15 @@ function reportFailure(err: unknown, json: boolean): number {
 }
 
 async function runStatus(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(STATUS_USAGE + '\n');
+    return EXIT.ok;
+  }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, strict: true, options: { 'state-dir': { type: 'string' }, dest: { type: 'string' }, output: { type: 'string' }, json: { type: 'boolean' } } });
+    parsed = parseArgs({ args: argv, strict: true, options: STATUS_OPTIONS });
   } catch (err) {
-    return reportFailure(new UsageError((err as Error).message, { cause: err }), false);
+    return reportFailure(usageFromParseError(err, [...Object.keys(STATUS_OPTIONS), 'help'], 'status'), false);
   }
   const v = parsed.values;
   const target = v.dest ?? v.output;
@@ -273,8 +317,11 @@ async function runStatus(argv: string[]): Promise<number> {
     else process.stdout.write(`${note}\n`);
     return EXIT.ok;
   }
+  // Whether a process runs the job now: the lock's holder, if it is still alive.
+  const holder = await liveHolder(resolve(stateDir));
+  const running = holder ? { pid: holder.pid, host: holder.host, since: holder.startedAt } : null;
   if (v.json) {
-    process.stdout.write(JSON.stringify(report) + '\n');
+    process.stdout.write(JSON.stringify({ ...report, running }) + '\n');
     return EXIT.ok;
   }
   const { state, checkpoint } = report;
@@ -285,6 +332,13 @@ async function runStatus(argv: string[]): Promise<number> {
     `url:         ${redactUrl(id.url)}${id.finalUrl !== id.url ? ` (→ ${redactUrl(id.finalUrl)})` : ''}`,
     `target:      ${id.target} (${id.mode === 'extract' ? 'extract' : 'download only'})`,
     `size:        ${id.size === null ? 'unknown' : formatBytes(id.size)} in ${report.chunkCount} chunks of ${formatBytes(id.chunkSize)}; ETag ${id.etag ?? '-'}; Last-Modified ${id.lastModified ?? '-'}`,
+    `running:     ${
+      running
+        ? `yes, in process ${running.pid} on ${running.host} since ${new Date(running.since).toISOString()}`
+        : state.complete
+          ? 'no (complete)'
+          : `no${holder ? ` (process ${holder.pid}, which held it, is gone)` : ''}: run the same get again to resume`
+    }`,
     `progress:    ${state.complete ? 'complete' : `${formatBytes(report.committedBytes)} committed${pct}`}`,
     `checkpoint:  ${
       checkpoint

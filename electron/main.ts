@@ -134,6 +134,8 @@ async function start(): Promise<void> {
     },
   });
   attachElectronTransport(host, ipcMain, { target: () => mainWindow?.webContents ?? null });
+  // What ran when the app stopped (or crashed) continues; a job the operator paused stays paused.
+  jobs.startRestored();
 
   const status = new DesktopStatus(jobs, {
     setProgress: (fraction) => mainWindow?.setProgressBar(fraction === null ? -1 : fraction),

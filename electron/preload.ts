@@ -20,9 +20,11 @@ const INVOKE = [
   'removeJob',
   'retryChunkNow',
   'getChunkHistory',
+  'getJobLog',
   'getSettings',
   'setSettings',
   'chooseDestination',
+  'checkDestination',
   'revealInFolder',
 ] as const satisfies readonly InvokeChannel[];
 const EVENTS = ['jobSnapshot', 'jobRemoved', 'chunkBatch', 'windowOccupancy', 'attempt', 'jobError'] as const satisfies readonly EventChannel[];

@@ -1,6 +1,7 @@
 // `snapshot-manager serve`: the app without its window. Serves the built renderer and a WebSocket that
 // carries the same contract as Electron IPC, so an operator on a remote box uses the same UI through
 // an ssh tunnel. A random token guards every connection; the full URL with it is the first line on stdout.
+// The token is kept in the state folder (owner-only), so an open tab reconnects after a restart.
 import { randomBytes } from 'node:crypto';
 import { createReadStream, promises as fsp, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -14,8 +15,10 @@ import { WorkerRunner } from './engine/worker/worker-runner';
 import { Job } from './engine/job';
 import { Host } from './ipc/host';
 import { contentTypeOf, resolveRendererFile } from './ipc/static-files';
+import { loadOrCreateToken } from './ipc/serve-token';
 import { servePolicy } from './ipc/window-options';
-import { attachWebSocketTransport, type WebSocketTransport } from './ipc/ws-transport';
+import { attachWebSocketTransport, tokenMatches, type WebSocketTransport } from './ipc/ws-transport';
+import { AUTH_CHECK_PATH } from '../shared/channels';
 
 export const SERVE_USAGE = `Usage: snapshot-manager serve [--host 127.0.0.1] [--port 0] [--state-dir <dir>] [--in-process]
   --host        address to bind (default 127.0.0.1; a non-loopback address must be given explicitly)
@@ -32,6 +35,10 @@ export interface ServeOptions {
   rendererDir?: string;
   /** Engine options the UI cannot set (tests shorten retry delays). */
   engineOptions?: JobManagerOptions['engineOptions'];
+  /** A fixed token instead of the one kept in the state folder (tests). */
+  token?: string;
+  /** One line per job transition (serve's stderr). */
+  log?: (line: string) => void;
 }
 
 export interface ServeHandle {
@@ -128,12 +135,25 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const runner: JobRunner = options.worker ? new WorkerRunner() : new InProcessRunner((o, id) => new Job(o, id));
   const manager = await JobManager.open({ dataDir: options.stateDir, runner, ...(options.engineOptions ? { engineOptions: options.engineOptions } : {}) });
   const host = new Host(manager, { transport: 'websocket', version: readVersion(), platform: process.platform, destinationsFromDialogOnly: false });
-  const token = randomBytes(24).toString('base64url');
+  let token: string;
+  try {
+    token = options.token ?? (await loadOrCreateToken(options.stateDir, () => randomBytes(24).toString('base64url')));
+  } catch (err) {
+    host.close();
+    await manager.close();
+    throw err;
+  }
   const loopback = isLoopbackHost(options.host);
   let port = 0;
   const ownHosts = (): string[] => [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${urlHost(options.host).toLowerCase()}:${port}`];
 
   const server = createServer((req, res) => {
+    // A tab whose WebSocket is refused asks here why: a browser does not see the upgrade's 401.
+    if (req.url?.startsWith(`${AUTH_CHECK_PATH}?`) || req.url === AUTH_CHECK_PATH) {
+      const given = new URL(req.url, 'http://x').searchParams.get('token');
+      res.writeHead(tokenMatches(given, token) ? 204 : 401, { 'Cache-Control': 'no-store', 'Content-Type': 'text/plain' }).end();
+      return;
+    }
     void serveStatic(req, res, rendererDir, loopback ? ownHosts() : null, port).catch(() => {
       if (!res.headersSent) res.writeHead(500);
       res.end();
@@ -155,6 +175,8 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   });
   port = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(options.host)}:${port}/?token=${token}`;
+  if (options.log) watchTransitions(manager, host, options.log);
+  manager.startRestored();
   let closing: Promise<void> | null = null;
   return {
     url,
@@ -173,6 +195,29 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
         await new Promise<void>((r) => server.close(() => r()));
       })()),
   };
+}
+
+/** Prints a line when a job appears, changes state (or pause reason) or goes. */
+function watchTransitions(manager: JobManager, host: Host, log: (line: string) => void): void {
+  const seen = new Map<string, string>();
+  const name = (url: string): string => decodeURIComponent(new URL(url).pathname.split('/').pop() || url);
+  for (const job of manager.list()) seen.set(job.id, `${job.state}:${job.pauseReason ?? ''}`);
+  host.subscribe((events) => {
+    for (const e of events) {
+      if (e.channel === 'jobRemoved') {
+        if (seen.delete(e.payload.jobId)) log(`${new Date().toISOString()} job ${e.payload.jobId.slice(0, 8)} removed`);
+        continue;
+      }
+      if (e.channel !== 'jobSnapshot') continue;
+      const j = e.payload;
+      const key = `${j.state}:${j.pauseReason ?? ''}`;
+      if (seen.get(j.id) === key) continue;
+      seen.set(j.id, key);
+      const what = j.state === 'paused' ? `paused (${j.pauseReason ?? 'user'})` : j.state;
+      const err = j.error && (j.state === 'failed' || j.state === 'paused') ? `: ${j.error.code} ${j.error.message}` : '';
+      log(`${new Date().toISOString()} job ${j.id.slice(0, 8)} ${name(j.url)} → ${j.dest ?? j.output ?? ''}: ${what}${err}`);
+    }
+  });
 }
 
 async function serveStatic(req: IncomingMessage, res: ServerResponse, root: string, hosts: string[] | null, port: number): Promise<void> {
@@ -232,7 +277,7 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   let handle: ServeHandle;
   try {
-    handle = await startServe({ host: args.host, port: args.port, stateDir: args.stateDir, worker: args.worker });
+    handle = await startServe({ host: args.host, port: args.port, stateDir: args.stateDir, worker: args.worker, log: (line) => process.stderr.write(`${line}\n`) });
   } catch (err) {
     process.stderr.write(`Cannot serve: ${err instanceof Error ? err.message : String(err)}\n`);
     return err instanceof ServeUsageError ? 2 : 1;

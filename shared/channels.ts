@@ -13,9 +13,11 @@ export const INVOKE_CHANNELS = [
   'removeJob',
   'retryChunkNow',
   'getChunkHistory',
+  'getJobLog',
   'getSettings',
   'setSettings',
   'chooseDestination',
+  'checkDestination',
   'revealInFolder',
 ] as const;
 
@@ -33,6 +35,9 @@ export const API_GLOBAL = 'snapshotManager';
 
 /** WebSocket path of `serve`; the token travels as the `token` query parameter. */
 export const WS_PATH = '/ws';
+
+/** `serve` answers 204 here when the `token` query parameter is its token, 401 when not. */
+export const AUTH_CHECK_PATH = '/auth-check';
 
 /** Errors produced by the host itself (the engine's codes are in electron/engine/errors.ts). */
 export const HOST_ERROR_CODES = ['E_VALIDATION', 'E_NOT_FOUND', 'E_UNSUPPORTED', 'E_FORBIDDEN', 'E_CONFLICT', 'E_TRANSPORT'] as const;

@@ -14,6 +14,7 @@ import type {
   infoSchema,
   jobDetailSchema,
   jobViewSchema,
+  logEntrySchema,
   progressViewSchema,
   requestSchemas,
   responseSchemas,
@@ -59,6 +60,7 @@ export type AttemptRecordView = z.output<typeof attemptRecordSchema>;
 export type AttemptEventView = z.output<typeof attemptEventSchema>;
 export type Settings = z.output<typeof settingsSchema>;
 export type HostInfo = z.output<typeof infoSchema>;
+export type LogEntryView = z.output<typeof logEntrySchema>;
 export type AddJobRequest = InvokeRequest<'addJob'>;
 
 // ---- the Api (preload exposes it; the WebSocket client implements it)

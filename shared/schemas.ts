@@ -219,6 +219,9 @@ export const attemptRecordSchema = z.object({
   error: serializedErrorSchema.nullable(),
 });
 
+/** One line of a job's log. */
+export const logEntrySchema = z.object({ at: z.number(), level: z.enum(['info', 'warn', 'error']), text: z.string() });
+
 export const settingsSchema = z.object({
   /** Folder offered first by the destination dialog, and accepted as a parent of typed destinations. */
   defaultDest: absolutePathSchema.nullable(),
@@ -281,6 +284,17 @@ export const chooseDestinationRequestSchema = z.strictObject({
   defaultPath: absolutePathSchema.optional(),
 });
 
+/** Whether a destination can be used as asked, before a job is created; with the free space there. */
+export const checkDestinationRequestSchema = z.strictObject({
+  path: absolutePathSchema,
+  downloadOnly: z.boolean().optional(),
+  force: z.boolean().optional(),
+});
+export const destinationReportSchema = z.object({
+  problem: z.object({ code: z.enum(['E_DEST_NOT_EMPTY', 'E_DEST_NOT_WRITABLE']), message: z.string() }).nullable(),
+  freeBytes: z.number().nullable(),
+});
+
 export const infoSchema = z.object({
   version: z.string(),
   transport: z.enum(['electron', 'websocket']),
@@ -296,13 +310,15 @@ export const requestSchemas = {
   addJob: addJobRequestSchema,
   pauseJob: jobRef,
   resumeJob: jobRef,
-  cancelJob: jobRef,
+  cancelJob: z.strictObject({ jobId: jobIdSchema, deleteFiles: z.boolean().optional() }),
   removeJob: jobRef,
   retryChunkNow: chunkRef,
   getChunkHistory: chunkRef,
+  getJobLog: jobRef,
   getSettings: emptyRequest,
   setSettings: setSettingsRequestSchema,
   chooseDestination: chooseDestinationRequestSchema,
+  checkDestination: checkDestinationRequestSchema,
   revealInFolder: jobRef,
 };
 
@@ -317,10 +333,12 @@ export const responseSchemas = {
   removeJob: z.object({ jobId: z.string() }),
   retryChunkNow: z.object({ jobId: z.string(), index: z.number(), retried: z.boolean() }),
   getChunkHistory: z.array(attemptRecordSchema),
+  getJobLog: z.array(logEntrySchema),
   getSettings: settingsSchema,
   setSettings: settingsSchema,
   /** `path` is null when the operator closed the dialog. */
   chooseDestination: z.object({ path: z.string().nullable() }),
+  checkDestination: destinationReportSchema,
   revealInFolder: z.object({ revealed: z.boolean() }),
 };
 

@@ -1,6 +1,6 @@
 // The Api over the WebSocket of `serve`. Plain TypeScript, no Node imports: the renderer uses it in a
 // browser, the tests use it in Node with the `ws` package's WebSocket.
-import { EVENT_CHANNELS, INVOKE_CHANNELS, WS_PATH, isEventChannel } from './channels';
+import { AUTH_CHECK_PATH, EVENT_CHANNELS, INVOKE_CHANNELS, WS_PATH, isEventChannel } from './channels';
 import type { Api, EventChannel, EventMessage, InvokeChannel, SerializedError, ServerMessage } from './contract';
 
 /** The subset of the browser WebSocket this client uses (the `ws` package's WebSocket fits too). */
@@ -15,7 +15,8 @@ export interface WebSocketLike {
 }
 export type WebSocketFactory = (url: string) => WebSocketLike;
 
-export type ConnectionStatus = 'connecting' | 'open' | 'closed';
+/** 'unauthorized': the host is up but refuses this token (a restarted `serve` with a new one); no more retries. */
+export type ConnectionStatus = 'connecting' | 'open' | 'closed' | 'unauthorized';
 
 export interface WebSocketApiOptions {
   /** Defaults to the global WebSocket (browsers, Node 22+). */
@@ -23,6 +24,11 @@ export interface WebSocketApiOptions {
   /** Reopen after a drop, with a growing delay up to 5 s (default true). */
   reconnect?: boolean;
   onStatus?: (status: ConnectionStatus) => void;
+  /**
+   * Asked after a connection failed: false when the host answered that the token is refused (a browser
+   * cannot see the upgrade's 401). Absent: every failure is taken for a host that is away.
+   */
+  checkAuth?: () => Promise<boolean | null>;
 }
 
 export interface WebSocketApi {
@@ -30,6 +36,15 @@ export interface WebSocketApi {
   /** Resolves when the first connection is open; rejects if it closes before opening. */
   ready: Promise<void>;
   close(): void;
+}
+
+/** Where `serve` says whether the page's token is its token (204) or not (401). */
+export function authCheckUrlFromPage(pageUrl: string): string {
+  const page = new URL(pageUrl);
+  const url = new URL(AUTH_CHECK_PATH, page);
+  const token = page.searchParams.get('token');
+  if (token) url.searchParams.set('token', token);
+  return url.toString();
 }
 
 /** The WebSocket URL of the page that `serve` printed: same host, `/ws`, the page's `token`. */
@@ -127,12 +142,25 @@ export function createWebSocketApi(url: string, options: WebSocketApiOptions = {
       }
       options.onStatus?.('closed');
       if (!everOpened) rejectReady(transportError('could not connect to the host (is the token right?)'));
-      if (!closedByUser && reconnect && everOpened) {
+      if (closedByUser || !reconnect) return;
+      const again = (): void => {
         setTimeout(() => {
           if (!closedByUser) open();
         }, retryDelay);
         retryDelay = Math.min(retryDelay * 2, 5000);
+      };
+      if (!options.checkAuth) {
+        if (everOpened) again();
+        return;
       }
+      options.checkAuth().then(
+        (ok) => {
+          if (closedByUser) return;
+          if (ok === false) options.onStatus?.('unauthorized');
+          else if (everOpened || ok === true) again();
+        },
+        () => everOpened && again(),
+      );
     };
   }
 

@@ -93,7 +93,10 @@ export interface ProgressEvent extends Base {
   bytesTotal: number | null;
   /** Network payload bytes received, retries included. */
   bytesFetched: number;
-  /** Bytes of the source committed in order (downloaded and durable). */
+  /**
+   * Bytes of the source received and kept: chunks consumed or staged, plus the received prefix of each chunk
+   * still arriving (what a resume keeps). The window's "Downloaded" and the CLI's first figure.
+   */
   bytesCommitted: number;
   /** Bytes of the source consumed by the extractor (or written, in download-only mode). */
   bytesConsumed: number;

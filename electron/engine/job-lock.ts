@@ -216,3 +216,11 @@ function isAlive(info: LockInfo): boolean {
   if (info.pid === process.pid) return typeof info.token === 'string' && heldTokens.has(info.token);
   return liveness(info) === 'alive';
 }
+
+/** The live holder of the lock `<dir>/<prefix>` (its highest generation), or null when none runs now. */
+export async function liveHolder(dir: string, prefix = 'lock'): Promise<LockInfo | null> {
+  const gens = await generations(dir, prefix).catch(() => [] as number[]);
+  if (gens.length === 0) return null;
+  const holder = await readLock(join(dir, nameOf(prefix, Math.max(...gens))));
+  return holder && holder !== 'missing' && isAlive(holder) ? holder : null;
+}

@@ -1,14 +1,19 @@
 // Owns every job of the app or of `serve`: starts them on a runner (worker thread or in-process),
 // keeps a model of each built from the engine's events, persists the job list and the settings in a
-// data directory, and restores them after a restart as paused, so they resume from their journals.
+// data directory, and restores them after a restart in the state they were in: what ran resumes from its
+// journal, what the operator paused stays paused. One process at a time owns a data directory.
 import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { readJsonWithFallback, writeFileAtomic } from './atomic-file';
 import { EngineError } from './errors';
+import { FileLock } from './job-lock';
+import { loadJobState } from './job-state';
+import { freeBytes, waitForFreeSpace } from './space-wait';
 import type { AttemptRecord, EngineEvent, PauseReason } from './events';
 import type { JobOptions, JobOutcome, JobRunner } from './worker/runner';
 import { JobModel, emptyProgress, type JobRecord, type ModelChanges } from '../ipc/job-model';
+import { LogFile, LogRing, logEntryFor, type LogEntry, type LogLevel } from '../ipc/job-log';
 import type { JobDetail, JobView, Settings } from '../../shared/contract';
 import { DEFAULT_SETTINGS, settingsSchema } from '../../shared/schemas';
 
@@ -35,12 +40,21 @@ export interface JobManagerOptions {
   engineOptions?: Partial<Omit<JobOptions, 'url' | 'dest' | 'output' | 'stateDir'>>;
   /** How often a running job's progress is written to disk, ms. */
   saveIntervalMs?: number;
+  /** How often a job paused for a full destination looks at the free space again, ms. */
+  diskCheckMs?: number;
   now?: () => number;
 }
 
 interface JobsFile {
   version: 1;
   jobs: JobRecord[];
+}
+
+/** What the jobs file holds per job besides its record. */
+interface StoredExtras {
+  engineOptions?: JobOptions;
+  /** The job ran (or waited for the network, the disk, a wake-up) when the process stopped: it resumes on start. */
+  resumeOnStart?: boolean;
 }
 
 const NOOP_CHANGES: ModelChanges = { chunk() {}, progress() {}, window() {}, attempt() {}, state() {}, error() {} };
@@ -57,6 +71,10 @@ export class JobConflictError extends EngineError {
   }
 }
 
+function isDiskFull(e: EngineEvent): boolean {
+  return (e.type === 'job-state' && e.state === 'failed' && e.error?.code === 'E_DISK_FULL') || (e.type === 'error' && e.error.code === 'E_DISK_FULL');
+}
+
 function isJobsFile(value: unknown): value is JobsFile {
   return !!value && typeof value === 'object' && (value as JobsFile).version === 1 && Array.isArray((value as JobsFile).jobs);
 }
@@ -67,7 +85,16 @@ export class JobManager {
   /** Reasons (suspend, offline) for which pauseAll paused a job; it resumes when none is left. */
   private readonly heldBy = new Map<string, Set<PauseReason>>();
   private readonly cancelling = new Set<string>();
+  /** Cancelled jobs whose files go too, once their run has stopped writing. */
+  private readonly deleteOnCancel = new Set<string>();
   private readonly settleWaiters = new Map<string, Array<() => void>>();
+  /** Jobs that were running when the previous process stopped; startRestored() resumes them. */
+  private readonly resumeOnStart = new Set<string>();
+  /** Jobs paused because their destination is full, each with the wait for free space it ends. */
+  private readonly diskWaits = new Map<string, AbortController>();
+  private lock: FileLock | null = null;
+  /** Each job's log: the ring the window reads and the job.log it is appended to. */
+  private readonly logs = new Map<string, { ring: LogRing; file: LogFile }>();
   private settingsValue: Settings = { ...DEFAULT_SETTINGS };
   private changes: ModelChanges = NOOP_CHANGES;
   private saveChain: Promise<void> = Promise.resolve();
@@ -89,8 +116,42 @@ export class JobManager {
   static async open(config: JobManagerOptions): Promise<JobManager> {
     const manager = new JobManager(config);
     await fsp.mkdir(join(config.dataDir, 'jobs'), { recursive: true, mode: 0o700 });
-    await manager.load();
+    // Two processes on one job list would overwrite each other's writes and run the same jobs twice.
+    manager.lock = await FileLock.acquire(config.dataDir, 'manager.lock', {
+      waitMs: 0,
+      refuse: (h) =>
+        new EngineError(
+          'E_LOCKED',
+          `Another Snapshot Manager (process ${h.pid} on ${h.host}, since ${new Date(h.startedAt).toISOString()}) already uses the state folder ${config.dataDir}. Stop it first, or give this one another --state-dir.`,
+          { details: { pid: h.pid, host: h.host, startedAt: h.startedAt } },
+        ),
+    });
+    try {
+      await manager.load();
+    } catch (err) {
+      await manager.lock.release().catch(() => undefined);
+      throw err;
+    }
     return manager;
+  }
+
+  /**
+   * Resumes the jobs that were running when the previous process stopped (or crashed). Called once the
+   * host listens, so their first events reach the windows.
+   */
+  startRestored(): string[] {
+    const started: string[] = [];
+    for (const id of this.resumeOnStart) {
+      const m = this.jobs.get(id);
+      if (!m || m.isTerminal || this.isRunning(id)) continue;
+      m.setState('probing', { error: null });
+      this.log(id, 'info', 'resumed: it was running when the previous process stopped');
+      this.config.runner.start(id, this.optionsOf(id));
+      started.push(id);
+    }
+    this.resumeOnStart.clear();
+    if (started.length > 0) this.scheduleSave(true);
+    return started;
   }
 
   get runnerKind(): JobRunner['kind'] {
@@ -125,6 +186,17 @@ export class JobManager {
     const m = this.jobs.get(id);
     if (!m) throw new JobNotFoundError(id);
     return m;
+  }
+
+  /** The job's log, oldest first (bounded; job.log in its state folder keeps more). */
+  jobLog(id: string): LogEntry[] {
+    this.model(id);
+    return this.logs.get(id)?.ring.entries() ?? [];
+  }
+
+  /** Resolves once every log line so far is on disk (tests, shutdown). */
+  async logsFlushed(): Promise<void> {
+    await Promise.all([...this.logs.values()].map((l) => l.file.flushed()));
   }
 
   isRunning(id: string): boolean {
@@ -200,6 +272,7 @@ export class JobManager {
     };
     const model = this.createModel(record);
     this.options.set(id, options);
+    this.log(id, 'info', `added: ${input.url} → ${input.dest ?? input.output}`);
     this.changes.state(id);
     await this.enqueueSave('jobs');
     this.config.runner.start(id, options);
@@ -209,7 +282,11 @@ export class JobManager {
   pause(id: string, reason: PauseReason = 'user'): JobView {
     const m = this.model(id);
     if (m.isTerminal) throw new JobConflictError(`The job is ${m.state}; there is nothing to pause`, id);
-    if (reason === 'user') this.heldBy.delete(id);
+    if (reason === 'user') {
+      this.heldBy.delete(id);
+      this.stopDiskWait(id);
+      this.log(id, 'info', 'pause asked by the operator');
+    }
     if (this.isRunning(id)) this.config.runner.pause(id, reason);
     else if (m.state !== 'paused') m.setState('paused', { pauseReason: reason });
     return m.snapshot();
@@ -220,6 +297,8 @@ export class JobManager {
     const m = this.model(id);
     if (m.state === 'done' || m.state === 'cancelled') throw new JobConflictError(`The job is ${m.state} and cannot be resumed`, id);
     this.heldBy.delete(id);
+    this.stopDiskWait(id);
+    this.log(id, 'info', m.state === 'failed' ? 'resume asked by the operator: a new run continues from the journal' : 'resume asked by the operator');
     if (this.isRunning(id)) {
       this.config.runner.resume(id);
     } else {
@@ -231,10 +310,17 @@ export class JobManager {
     return m.snapshot();
   }
 
-  cancel(id: string): JobView {
+  /**
+   * Stops a job for good. Its staging goes; what it wrote stays unless `deleteFiles` is set: then the output
+   * file, or the destination's contents when the job found that folder empty (never an operator's files).
+   */
+  cancel(id: string, options: { deleteFiles?: boolean } = {}): JobView {
     const m = this.model(id);
     if (m.state === 'done' || m.state === 'cancelled') throw new JobConflictError(`The job is already ${m.state}`, id);
     this.heldBy.delete(id);
+    this.stopDiskWait(id);
+    if (options.deleteFiles) this.deleteOnCancel.add(id);
+    this.log(id, 'info', `cancel asked by the operator${options.deleteFiles ? ', deleting what it wrote' : ', keeping what it wrote'}`);
     if (this.isRunning(id)) {
       this.cancelling.add(id);
       this.config.runner.cancel(id);
@@ -256,12 +342,19 @@ export class JobManager {
     this.jobs.delete(id);
     this.options.delete(id);
     this.heldBy.delete(id);
+    this.stopDiskWait(id);
+    this.logs.delete(id);
     await this.discardStaging(id);
     await this.enqueueSave('jobs');
   }
 
   retryChunkNow(id: string, index: number): boolean {
     const m = this.model(id);
+    // A failed job's chunk is retried by a new run, which resumes from the journal.
+    if (!this.isRunning(id) && m.state === 'failed') {
+      this.resume(id);
+      return true;
+    }
     if (!this.isRunning(id) || m.isTerminal) return false;
     this.config.runner.retryChunkNow(id, index);
     return true;
@@ -322,17 +415,23 @@ export class JobManager {
   async close(): Promise<void> {
     if (this.closed) return;
     // What runs is recorded as paused first: the runner's shutdown must not read as a failure or a cancel.
+    // It resumes when the next process starts; a job the operator paused stays paused.
     for (const m of this.jobs.values()) {
+      const userPaused = m.state === 'paused' && m.pauseReason === 'user' && !this.heldBy.has(m.id);
+      if (!m.isTerminal && !userPaused && (this.isRunning(m.id) || this.diskWaits.has(m.id))) this.resumeOnStart.add(m.id);
       if (this.isRunning(m.id) && !m.isTerminal) {
-        m.setState('paused', { pauseReason: 'user' });
+        m.setState('paused', { pauseReason: m.state === 'paused' ? m.pauseReason : 'user' });
         m.markStopped();
       }
     }
+    for (const id of [...this.diskWaits.keys()]) this.stopDiskWait(id);
     this.closed = true;
     if (this.saveTimer) clearTimeout(this.saveTimer);
     await this.config.runner.close();
     await this.enqueueSave('jobs');
     await this.saveChain;
+    await this.logsFlushed();
+    await this.lock?.release().catch(() => undefined);
   }
 
   // ---- engine side
@@ -342,7 +441,11 @@ export class JobManager {
     for (const e of events) {
       const m = this.jobs.get(e.jobId);
       if (!m) continue;
+      // A full destination is a pause, not a failure (onSettled decides): the window must not flash "Failed".
+      if (isDiskFull(e)) continue;
       m.apply(e);
+      const entry = logEntryFor(e);
+      if (entry) this.record(e.jobId, entry);
       if (e.type === 'job-state' || e.type === 'done' || e.type === 'probed') this.scheduleSave(e.type !== 'probed');
       else this.scheduleSave();
     }
@@ -372,12 +475,36 @@ export class JobManager {
     } else if (outcome.error.code === 'E_ABORTED' || wasCancelled) {
       m.setState('cancelled');
       void this.discardStaging(id);
+    } else if (outcome.error.code === 'E_DISK_FULL') {
+      this.log(id, 'warn', `paused (disk-full): ${outcome.error.message} It continues by itself once the space is free.`);
+      m.setState('paused', { pauseReason: 'disk-full', error: outcome.error });
+      this.changes.error(id, outcome.error);
+      this.waitForDisk(id, outcome.error);
     } else {
       m.setState('failed', { error: outcome.error });
       this.changes.error(id, outcome.error);
     }
     m.markStopped();
     this.scheduleSave(true);
+  }
+
+  // ---- log
+
+  private logOf(id: string): { ring: LogRing; file: LogFile } {
+    let log = this.logs.get(id);
+    if (!log) this.logs.set(id, (log = { ring: new LogRing(), file: new LogFile(this.stateDirOf(id)) }));
+    return log;
+  }
+
+  private log(id: string, level: LogLevel, text: string, at = this.now()): void {
+    this.record(id, { at, level, text });
+  }
+
+  private record(id: string, entry: LogEntry): void {
+    const log = this.logOf(id);
+    log.ring.push(entry);
+    const m = this.jobs.get(id);
+    log.file.append(entry, !m?.isTerminal);
   }
 
   // ---- persistence
@@ -397,6 +524,40 @@ export class JobManager {
     state: (id) => this.changes.state(id),
     error: (id, err) => this.changes.error(id, err),
   };
+
+  /**
+   * The extraction (or a refusal up front) found the destination full. Staging ENOSPC pauses inside the
+   * engine; a destination's cannot continue mid-write, so the run ends and a new one resumes from the last
+   * checkpoint once the space it needs is free: what the refusal named, else a chunk's worth.
+   */
+  private waitForDisk(id: string, error: { details?: Record<string, unknown> | undefined }): void {
+    this.stopDiskWait(id);
+    const options = this.optionsOf(id);
+    const path = options.dest ?? (options.output ? dirname(options.output) : options.stateDir);
+    // A refusal up front names the total it needs; a write that hit ENOSPC how much more than was free then.
+    const total = typeof error.details?.['needed'] === 'number' ? error.details['needed'] : 0;
+    const more = typeof error.details?.['bytesNeeded'] === 'number' ? error.details['bytesNeeded'] : 0;
+    const controller = new AbortController();
+    this.diskWaits.set(id, controller);
+    void (async () => {
+      const freeNow = (await freeBytes(path)) ?? 0;
+      const bytes = Math.max(total, freeNow + Math.max(more, options.chunkSize ?? 64 * 1024 * 1024));
+      await waitForFreeSpace(path, bytes, controller.signal, this.config.diskCheckMs ?? 2000);
+      if (this.diskWaits.get(id) !== controller) return;
+      this.diskWaits.delete(id);
+      const m = this.jobs.get(id);
+      if (!m || this.closed || m.state !== 'paused' || m.pauseReason !== 'disk-full' || this.isRunning(id)) return;
+      this.log(id, 'info', 'space is free again: a new run continues from the last checkpoint');
+      m.setState('probing', { error: null });
+      this.config.runner.start(id, options);
+      this.scheduleSave(true);
+    })().catch(() => undefined);
+  }
+
+  private stopDiskWait(id: string): void {
+    this.diskWaits.get(id)?.abort();
+    this.diskWaits.delete(id);
+  }
 
   private optionsOf(id: string): JobOptions {
     const options = this.options.get(id);
@@ -418,14 +579,18 @@ export class JobManager {
 
     const file = await readJsonWithFallback(this.jobsPath, isJobsFile);
     for (const stored of file?.jobs ?? []) {
-      const { engineOptions, ...record } = stored as JobRecord & { engineOptions?: JobOptions };
+      const { engineOptions, resumeOnStart, ...record } = stored as JobRecord & StoredExtras;
       if (!engineOptions || typeof record.id !== 'string') continue;
       const model = this.createModel(record);
-      // Whatever ran when the process stopped is paused now: resumable from its journal, not restarted
-      // behind the operator's back.
+      // What ran when the process stopped (a clean stop says so; after a crash its state still reads running)
+      // resumes from its journal once startRestored() is called; a pause the operator asked for stays.
+      const interrupted = resumeOnStart === true || (!model.isTerminal && model.state !== 'paused') || (model.state === 'paused' && model.pauseReason !== 'user');
+      if (interrupted && !model.isTerminal) this.resumeOnStart.add(record.id);
       if (!model.isTerminal && model.state !== 'paused') model.setState('paused', { pauseReason: 'user' });
       model.markStopped();
       this.options.set(record.id, { ...engineOptions, ...this.config.engineOptions, stateDir: this.stateDirOf(record.id) });
+      const log = this.logOf(record.id);
+      for (const entry of await log.file.tail()) log.ring.push(entry);
     }
   }
 
@@ -450,7 +615,11 @@ export class JobManager {
         await writeFileAtomic(this.settingsPath, JSON.stringify(this.settingsValue, null, 2), { keepPrevious: true });
         return;
       }
-      const jobs = [...this.jobs.values()].map((m) => ({ ...m.record(), engineOptions: this.options.get(m.id) }));
+      const jobs = [...this.jobs.values()].map((m) => ({
+        ...m.record(),
+        engineOptions: this.options.get(m.id),
+        ...(this.resumeOnStart.has(m.id) ? { resumeOnStart: true } : {}),
+      }));
       const file: JobsFile = { version: 1, jobs };
       await writeFileAtomic(this.jobsPath, JSON.stringify(file), { keepPrevious: true });
     };
@@ -460,7 +629,24 @@ export class JobManager {
   }
 
   private async discardStaging(id: string): Promise<void> {
+    if (this.deleteOnCancel.delete(id)) await this.deleteFiles(id).catch(() => undefined);
     await fsp.rm(this.stateDirOf(id), { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  /** What a cancelled job wrote: its output file, or the contents of a destination it found empty. */
+  private async deleteFiles(id: string): Promise<void> {
+    const options = this.optionsOf(id);
+    if (options.output) {
+      await fsp.rm(options.output, { force: true });
+      return;
+    }
+    if (!options.dest) return;
+    const state = await loadJobState(this.stateDirOf(id));
+    // Without the job's word that the folder started empty, its files may be the operator's: they stay.
+    if (state?.destStartedEmpty !== true) return;
+    for (const name of await fsp.readdir(options.dest).catch(() => [] as string[])) {
+      await fsp.rm(join(options.dest, name), { recursive: true, force: true });
+    }
   }
 
   private assertOpen(): void {

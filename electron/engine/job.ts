@@ -1241,7 +1241,10 @@ export class Job extends EventEmitter {
       }
     }
     this.emitWindow();
-    const committedInWindow = this.records?.active().reduce((s, r) => s + (r.state === 'staged' || r.state === 'extracting' ? r.length : 0), 0) ?? 0;
+    // Bytes received and kept: whole staged chunks and the received prefix of those still arriving (a resumed
+    // range keeps its prefix), so the figure moves with the download rather than a chunk at a time.
+    const committedInWindow =
+      this.records?.active().reduce((s, r) => s + (r.state === 'staged' || r.state === 'extracting' ? r.length : r.state === 'fetching' || r.state === 'retrying' ? r.bytes : 0), 0) ?? 0;
     this.emitEvent({
       type: 'progress',
       bytesTotal: this.probeResult?.size ?? null,

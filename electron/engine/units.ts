@@ -25,6 +25,8 @@ export function formatRate(bytesPerSecond: number): string {
 
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '--:--';
+  // Never "3.2e+31:42:08": past 99 days a figure says nothing more.
+  if (ms > 99 * 24 * 3600_000) return '> 99d';
   const s = Math.round(ms / 1000);
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);

@@ -5,12 +5,13 @@
 import type { EventMessage, InvokeChannel, InvokeResponse, InvokeResult, Settings, ValidatedRequest } from '../../shared/contract';
 import { isInvokeChannel } from '../../shared/channels';
 import { requestSchemas } from '../../shared/schemas';
-import { serializeError, type SerializedError } from '../engine/errors';
+import { EngineError, serializeError, type SerializedError } from '../engine/errors';
 import type { JobManager } from '../engine/job-manager';
 import { ProgressCoalescer, type CoalescerOptions } from './coalescer';
 import { HostError } from './host-error';
 import { isSameOrInside } from './paths';
 import { platformPathIssues } from './platform-paths';
+import { checkDestination } from './destination-check';
 
 export interface PlatformServices {
   transport: 'electron' | 'websocket';
@@ -128,12 +129,15 @@ export class Host {
       addJob: async (request) => {
         const target = request.dest ?? request.output!;
         this.assertDestinationAllowed(target, request.dest === undefined);
+        // What is known before starting is said next to the field, not as a job that fails at once.
+        const { problem } = await checkDestination(target, { downloadOnly: request.dest === undefined, force: request.force === true });
+        if (problem) throw new EngineError(problem.code, problem.message, { details: { path: target, issues: [{ path: request.dest === undefined ? 'output' : 'dest', message: problem.message }] } });
         const job = await m.add(request);
         return job;
       },
       pauseJob: ({ jobId }) => m.pause(jobId, 'user'),
       resumeJob: ({ jobId }) => m.resume(jobId),
-      cancelJob: ({ jobId }) => m.cancel(jobId),
+      cancelJob: ({ jobId, deleteFiles }) => m.cancel(jobId, { deleteFiles: deleteFiles === true }),
       removeJob: async ({ jobId }) => {
         await m.remove(jobId);
         this.coalescer.removed(jobId);
@@ -141,10 +145,15 @@ export class Host {
       },
       retryChunkNow: ({ jobId, index }) => ({ jobId, index, retried: m.retryChunkNow(jobId, index) }),
       getChunkHistory: ({ jobId, index }) => m.chunkHistory(jobId, index),
+      getJobLog: ({ jobId }) => m.jobLog(jobId),
       getSettings: () => m.settings(),
       setSettings: (patch) => {
         if (patch.defaultDest) this.assertDestinationAllowed(patch.defaultDest, false, true);
         return m.updateSettings(patch as Partial<Settings>);
+      },
+      checkDestination: async ({ path, downloadOnly, force }) => {
+        this.assertDestinationAllowed(path, downloadOnly === true);
+        return checkDestination(path, { downloadOnly: downloadOnly === true, force: force === true });
       },
       chooseDestination: async (request) => {
         if (!p.chooseDestination) throw new HostError('E_UNSUPPORTED', 'No folder dialog here: type the destination path');

@@ -1,7 +1,7 @@
 // Picks the transport: the Api that preload exposes in the desktop app, or a WebSocket to `serve`
 // (the page's own origin and token) in a browser. Everything above this file sees only the Api.
 import { API_GLOBAL, type Api } from '../../shared/contract';
-import { createWebSocketApi, webSocketUrlFromPage, type ConnectionStatus } from '../../shared/ws-client';
+import { authCheckUrlFromPage, createWebSocketApi, webSocketUrlFromPage, type ConnectionStatus } from '../../shared/ws-client';
 
 export interface Bridge {
   api: Api;
@@ -24,6 +24,12 @@ export function connectBridge(): Bridge {
   }
   let last: ConnectionStatus = 'connecting';
   const ws = createWebSocketApi(webSocketUrlFromPage(window.location.href), {
+    // 401: the token is refused; anything else (the host is down, a proxy error): try the socket again.
+    checkAuth: () =>
+      fetch(authCheckUrlFromPage(window.location.href), { cache: 'no-store' }).then(
+        (res) => (res.status === 401 ? false : res.ok ? true : null),
+        () => null,
+      ),
     onStatus(status) {
       last = status;
       for (const l of listeners) l(status);

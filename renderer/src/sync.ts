@@ -37,6 +37,8 @@ export function startSync(api: Api, store: AppStore, onStatus: (listener: (s: Co
         store.getState().ingest({ channel: 'jobSnapshot', payload: job });
         refreshJob(job.id);
       }
+      // The job that runs, not the oldest one, is what an operator reloading the page came back for.
+      store.getState().selectPreferred();
     } catch (err) {
       store.getState().setNotice({ title: 'Could not load the jobs', error: asSerializedError(err) });
     }

@@ -2,9 +2,11 @@
 // and resumeAll undo only their own reason, and a crashed engine worker fails its jobs resumably.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { FaultServer } from '../helpers/fault-server';
+import { FaultServer, chunkGet, faultTimes } from '../helpers/fault-server';
 import { JobManager } from '../../electron/engine/job-manager';
 import { InProcessRunner } from '../../electron/engine/worker/in-process-runner';
 import { WorkerRunner } from '../../electron/engine/worker/worker-runner';
@@ -63,6 +65,84 @@ test('jobs and settings survive a restart: restored paused with their chunk map,
     for (const [name, body] of contents) assert.deepEqual(readFileSync(join(dest, name)), body, name);
   } finally {
     await second.close();
+  }
+});
+
+test('after a restart a job that was running resumes by itself and one the operator paused stays paused', async () => {
+  const dataDir = join(dirs.path, 'data-restart-states');
+  const first = await JobManager.open({ dataDir, runner: inProcess(), engineOptions: { retryBaseMs: 20 } });
+  const slow = { url: origin.url('/snap.tar.gz'), chunkSize: MiB, window: 2, limitRate: 512 * 1024 };
+  const running = await first.add({ ...slow, dest: join(dirs.path, 'dest-running') });
+  const paused = await first.add({ ...slow, dest: join(dirs.path, 'dest-paused') });
+  await waitFor(() => first.view(running.id).state === 'downloading' && first.view(paused.id).state === 'downloading', 10_000, 'both downloading');
+  first.pause(paused.id);
+  await waitFor(() => first.view(paused.id).state === 'paused', 5_000, 'paused by the operator');
+  await first.close();
+
+  const second = await JobManager.open({ dataDir, runner: inProcess(), engineOptions: { retryBaseMs: 20 } });
+  try {
+    assert.deepEqual(second.startRestored(), [running.id], 'only the running job is started again');
+    await waitFor(() => second.view(running.id).state === 'downloading', 10_000, 'the running job runs again');
+    assert.equal(second.view(paused.id).state, 'paused');
+    assert.equal(second.view(paused.id).pauseReason, 'user');
+    assert.equal(second.isRunning(paused.id), false);
+    await waitFor(() => second.view(running.id).state === 'done', 30_000, 'the resumed job finishes');
+    for (const [name, body] of contents) assert.deepEqual(readFileSync(join(dirs.path, 'dest-running', name)), body, name);
+  } finally {
+    await second.close();
+  }
+});
+
+test('a second process on the same state folder is refused with the holder named; a stale lock is taken over', async () => {
+  const dataDir = join(dirs.path, 'data-locked');
+  mkdirSync(dataDir, { recursive: true });
+  // Another live process holds the folder (a second `serve`): its pid is in the lock.
+  const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    writeFileSync(join(dataDir, 'manager.lock'), JSON.stringify({ pid: other.pid, host: hostname(), startedAt: Date.now() }));
+    await assert.rejects(
+      JobManager.open({ dataDir, runner: inProcess() }),
+      (err: Error & { code?: string }) => err.code === 'E_LOCKED' && err.message.includes(`process ${other.pid}`) && err.message.includes(dataDir),
+    );
+  } finally {
+    other.kill('SIGKILL');
+    await new Promise((r) => other.once('exit', r));
+  }
+  // Its process is gone: the lock is stale, the folder opens, and closing gives the lock back.
+  const m = await JobManager.open({ dataDir, runner: inProcess() });
+  assert.equal(JSON.parse(readFileSync(join(dataDir, 'manager.lock'), 'utf8')).pid, process.pid);
+  await m.close();
+  assert.equal(existsSync(join(dataDir, 'manager.lock')), false);
+});
+
+test('each job keeps a log (failed attempts, retries, the outcome) in a bounded ring and in job.log, shown again after a restart', async () => {
+  const dataDir = join(dirs.path, 'data-log');
+  const busy = await FaultServer.start({ plan: faultTimes(chunkGet(MiB), { kind: 'status', status: 503, body: 'busy' }) });
+  const made = await makeTarGz(3, MiB);
+  const url = await busy.serve('/busy.tar.gz', made.archive);
+  const m = await JobManager.open({ dataDir, runner: inProcess(), engineOptions: { retryBaseMs: 20 } });
+  try {
+    const job = await m.add({ url, dest: join(dirs.path, 'dest-log'), chunkSize: MiB, window: 2 });
+    await waitFor(() => m.view(job.id).state === 'done', 30_000, 'done');
+    await m.logsFlushed();
+    const lines = m.jobLog(job.id).map((e) => `${e.level} ${e.text}`);
+    assert.ok(lines.some((l) => l.startsWith(`info added: ${url}`)), lines.join('\n'));
+    assert.ok(lines.some((l) => /^warn chunk 1 attempt 1 failed after \d+ ms, \d+ bytes, HTTP 503: E_HTTP_STATUS/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /^info chunk 1 attempt 2 in \d+ ms \(E_HTTP_STATUS\)/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => l.startsWith('info done:')), lines.join('\n'));
+    const file = readFileSync(join(m.stateDirOf(job.id), 'job.log'), 'utf8');
+    assert.match(file, /^\d{4}-\d\d-\d\dT[\d:.]+Z info  added: /m);
+    assert.match(file, /HTTP 503/);
+    await m.close();
+    const again = await JobManager.open({ dataDir, runner: inProcess() });
+    try {
+      assert.deepEqual(again.jobLog(job.id).map((e) => e.text), m.jobLog(job.id).map((e) => e.text), 'the same lines after a restart');
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await m.close();
+    await busy.close();
   }
 });
 

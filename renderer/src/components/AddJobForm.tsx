@@ -2,11 +2,13 @@
 // optional SHA-256 and the advanced settings, defaulting to the saved settings. The host validates;
 // its messages appear next to the field they concern.
 import { useEffect, useId, useState, type FormEvent } from 'react';
-import { asSerializedError, type AddJobRequest, type Settings } from '../../../shared/contract';
+import { asSerializedError, type AddJobRequest, type InvokeResponse, type Settings } from '../../../shared/contract';
 import { useApp } from '../context';
 import type { SerializedError } from '../store/model';
 import { ErrorDetails } from './ErrorDetails';
 import { fieldErrors } from '../store/field-errors';
+import { parseSha256Input } from '../store/sha256-input';
+import { formatBytes } from '../store/format';
 
 const MiB = 1024 * 1024;
 
@@ -61,6 +63,7 @@ export function AddJobForm({ onClose }: { onClose: () => void }) {
   const [busy, setBusy] = useState(false);
   const id = useId();
   const canChoose = info?.capabilities.chooseDestination ?? false;
+  const check = useDestinationCheck(draft.dest.trim(), draft.downloadOnly, draft.force);
 
   useEffect(() => {
     let live = true;
@@ -96,7 +99,11 @@ export function AddJobForm({ onClose }: { onClose: () => void }) {
     const request: AddJobRequest = { url: draft.url.trim() };
     if (draft.downloadOnly) request.output = draft.dest.trim();
     else request.dest = draft.dest.trim();
-    if (draft.sha256.trim()) request.sha256 = draft.sha256.trim().toLowerCase();
+    if (draft.sha256.trim()) {
+      const digest = parseSha256Input(draft.sha256);
+      if (digest) request.sha256 = digest;
+      else local['sha256'] = 'Paste the 64 hexadecimal digits, or a line of sha256sum output.';
+    }
     if (draft.format !== 'auto') request.format = draft.format;
     if (draft.strict) request.strict = true;
     if (draft.force) request.force = true;
@@ -174,7 +181,22 @@ export function AddJobForm({ onClose }: { onClose: () => void }) {
               </button>
             ) : null}
           </div>
-          {destError ? <p id={`${id}-dest-error`} className="field-error">{destError}</p> : null}
+          {destError ? (
+            <p id={`${id}-dest-error`} className="field-error">
+              {destError}
+            </p>
+          ) : check?.problem ? (
+            <p id={`${id}-dest-error`} className="field-error" role="status">
+              {check.problem.message}
+            </p>
+          ) : check?.freeBytes != null ? (
+            <p className="muted field-note">{formatBytes(check.freeBytes)} free on that disk.</p>
+          ) : null}
+          {check?.problem?.code === 'E_DEST_NOT_EMPTY' || draft.force ? (
+            <label className="check">
+              <input type="checkbox" checked={draft.force} onChange={(e) => set('force', e.target.checked)} /> Extract into a non-empty folder (or over an existing file)
+            </label>
+          ) : null}
         </div>
         <div className="field">
           <label className="check">
@@ -188,9 +210,14 @@ export function AddJobForm({ onClose }: { onClose: () => void }) {
             type="text"
             autoComplete="off"
             spellCheck={false}
-            placeholder="64 hexadecimal digits of the archive"
+            placeholder="64 hexadecimal digits, or a line of sha256sum output"
             value={draft.sha256}
             onChange={(e) => set('sha256', e.target.value)}
+            onBlur={() => {
+              // A pasted "digest  file" line is shown as the digest it stands for.
+              const digest = parseSha256Input(draft.sha256);
+              if (digest && digest !== draft.sha256) set('sha256', digest);
+            }}
             aria-invalid={errors['sha256'] ? true : undefined}
           />
           {errors['sha256'] ? <p className="field-error">{errors['sha256']}</p> : null}
@@ -217,9 +244,6 @@ export function AddJobForm({ onClose }: { onClose: () => void }) {
             <label className="check">
               <input type="checkbox" checked={draft.strict} onChange={(e) => set('strict', e.target.checked)} /> Stop on unsafe entries (instead of skipping them)
             </label>
-            <label className="check">
-              <input type="checkbox" checked={draft.force} onChange={(e) => set('force', e.target.checked)} /> Allow extracting into a folder that is not empty
-            </label>
           </div>
         </details>
         {failure ? (
@@ -238,6 +262,29 @@ export function AddJobForm({ onClose }: { onClose: () => void }) {
       </form>
     </section>
   );
+}
+
+/** Asks the host, a moment after the operator stops typing, whether the destination can be used as given. */
+function useDestinationCheck(path: string, downloadOnly: boolean, force: boolean): InvokeResponse<'checkDestination'> | null {
+  const { api } = useApp();
+  const [report, setReport] = useState<InvokeResponse<'checkDestination'> | null>(null);
+  useEffect(() => {
+    setReport(null);
+    // Absolute (POSIX or Windows) and not still being typed as "…/": the host validates the rest.
+    if (!/^(\/|[A-Za-z]:[\\/]|\\\\)/.test(path) || /[\\/]$/.test(path)) return;
+    let live = true;
+    const timer = setTimeout(() => {
+      api.checkDestination({ path, downloadOnly, force }).then(
+        (r) => live && setReport(r),
+        () => undefined, // a path the host refuses is said when Start is pressed
+      );
+    }, 300);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [api, path, downloadOnly, force]);
+  return report;
 }
 
 function NumberField({ label, value, onChange, error }: { label: string; value: string; onChange: (v: string) => void; error: string | undefined }) {

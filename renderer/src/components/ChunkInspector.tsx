@@ -1,12 +1,12 @@
 // One chunk up close: its byte range, state, every attempt (time, HTTP status, bytes, duration, error
 // code and cause chain), when it retries next, and "Retry now". The host's history is the source of
 // truth; live attempt events keep it current between fetches.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { asSerializedError, type AttemptRecordView } from '../../../shared/contract';
 import { useAction, useApp } from '../context';
 import { chunkRange, errorHeadline, formatBytes, formatMs, formatTime } from '../store/format';
 import type { AttemptView, JobView, SerializedError } from '../store/model';
-import { CauseChain } from './ErrorDetails';
+import { CauseChain, CopyDetails } from './ErrorDetails';
 
 export function ChunkInspector({ job, index, onClose }: { job: JobView; index: number; onClose: () => void }) {
   const { api } = useApp();
@@ -34,7 +34,11 @@ export function ChunkInspector({ job, index, onClose }: { job: JobView; index: n
     };
   }, [api, jobId, index, liveKey, state]);
 
-  const attempts = mergeAttempts(history ?? [], live ?? []);
+  // Only a job that runs has an attempt under way: a failed or paused job's last one ended with it.
+  const running = job.state === 'downloading' || job.state === 'probing' || job.state === 'verifying';
+  const attempts = mergeAttempts(history ?? [], live ?? []).map((a) => (a.open && !running ? { ...a, open: false } : a));
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), [index]);
   const retry = job.nextRetry.get(index);
   const chunkSize = job.probe?.chunkSize ?? job.info.chunkSize ?? 0;
   const { start, end } = chunkRange(index, chunkSize, job.probe?.size ?? null);
@@ -42,20 +46,38 @@ export function ChunkInspector({ job, index, onClose }: { job: JobView; index: n
   const latestFailed = [...attempts].reverse().find((a) => a.error);
 
   return (
-    <section className="panel inspector" role="region" aria-label="Chunk inspector">
+    <section
+      className="panel inspector"
+      role="region"
+      aria-label="Chunk inspector"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.stopPropagation();
+          onClose();
+        }
+      }}
+    >
       <div className="panel-head">
-        <h3>Chunk {index}</h3>
+        <h3 ref={heading} tabIndex={-1}>
+          Chunk {index}
+        </h3>
         <span className={`pill chunk-pill-${state}`}>{state}</span>
         <div className="spacer" />
         <button
           type="button"
-          disabled={state !== 'retrying' && state !== 'failed'}
-          title={state === 'retrying' ? 'Skip the wait and try this chunk again now' : 'Only a chunk waiting to retry can be retried now'}
+          disabled={state !== 'retrying' && state !== 'failed' && !(job.state === 'failed' && state !== 'done')}
+          title={
+            state === 'retrying'
+              ? 'Skip the wait and try this chunk again now'
+              : job.state === 'failed'
+                ? 'Resume the job: this chunk is fetched again from its last committed byte'
+                : 'Only a chunk waiting to retry can be retried now'
+          }
           onClick={() => run('Could not retry the chunk', () => api.retryChunkNow({ jobId, index }))}
         >
           Retry now
         </button>
-        <button type="button" onClick={onClose} aria-label="Close the inspector">
+        <button type="button" onClick={onClose} aria-label={`Close the inspector of chunk ${index}`}>
           ×
         </button>
       </div>
@@ -85,6 +107,7 @@ export function ChunkInspector({ job, index, onClose }: { job: JobView; index: n
             <strong>Last failure:</strong> {errorHeadline(latestFailed.error)}
           </p>
           <CauseChain error={latestFailed.error} />
+          <CopyDetails error={latestFailed.error} context={{ job: job.name, url: job.info.url, at: latestFailed.startedAt }} />
         </div>
       ) : null}
       {loadError ? <p className="field-error">History unavailable: {loadError.message}</p> : null}

@@ -15,21 +15,29 @@ export function ChunkWindow({ job, onPick }: { job: JobView; onPick: (index: num
   const capacity = w?.capacity || job.info.window || 0;
   const slots: WindowSlot[] = w && w.slots.length > 0 ? w.slots : Array.from({ length: capacity }, (_, slot) => ({ slot, chunk: null, state: 'free' as const, bytes: 0, length: 0 }));
   const waitingOn = w?.waitingOn ?? 'none';
+  // Nothing is in flight while a job is paused or stopped, whatever the last window report said.
+  const running = job.state === 'downloading' || job.state === 'probing' || job.state === 'verifying';
   return (
     <section className="panel" role="region" aria-label="Chunk window">
       <div className="panel-head">
         <h3>Chunk window</h3>
         <span className={`backpressure waiting-${waitingOn}`} aria-live="polite">
-          {job.state === 'paused' ? 'Paused: committed chunks stay on disk' : WAITING[waitingOn]}
+          {job.state === 'paused' ? 'Paused: committed chunks stay on disk' : running ? WAITING[waitingOn] : WAITING['none']}
         </span>
         <span className="muted">
-          {w ? `${w.inFlight} in flight · ${w.staged} staged (${formatBytes(w.stagedBytes)}) · ${capacity} slots` : `${capacity} slots`}
+          {w && running
+            ? `${w.inFlight} in flight · ${w.staged} staged (${formatBytes(w.stagedBytes)}) · ${capacity} slots`
+            : w && w.staged > 0
+              ? `${w.staged} staged (${formatBytes(w.stagedBytes)}) · ${capacity} slots`
+              : `${capacity} slots`}
         </span>
       </div>
       <ol className="slots">
         {slots.map((s) => {
           // A slot whose chunk waits to retry still reads "fetching" from the window; the map knows better.
-          const state = s.chunk !== null && job.grid.stateOf(s.chunk) === 'retrying' ? 'retrying' : s.state;
+          const reported = s.chunk !== null && job.grid.stateOf(s.chunk) === 'retrying' ? 'retrying' : s.state;
+          // A paused job's partial chunk is kept, not being fetched.
+          const state = !running && (reported === 'fetching' || reported === 'retrying') ? 'paused' : reported;
           return (
           <li key={s.slot} className={`slot slot-${state}`}>
             <span className="slot-name">Slot {s.slot + 1}</span>

@@ -5,6 +5,9 @@ import { ChunkInspector } from './ChunkInspector';
 import { ChunkMap } from './ChunkMap';
 import { ChunkWindow } from './ChunkWindow';
 import { Throughput } from './Throughput';
+import { ErrorDetails } from './ErrorDetails';
+import { JobSummary } from './JobSummary';
+import { JobLog } from './JobLog';
 
 const FORMAT_NAMES: Record<string, string> = { tar: 'tar', gzip: 'tar.gz', lz4: 'tar.lz4', zstd: 'tar.zst', raw: 'raw file' };
 
@@ -14,6 +17,11 @@ export function JobDetail() {
   const chunk = useAppState((s) => s.selectedChunk);
   if (!job) return <p className="empty">Select a job to see its chunks.</p>;
   const select = (index: number | null) => store.getState().selectChunk(index);
+  const closeInspector = () => {
+    select(null);
+    // Back to the map the chunk was picked on, so the keyboard user is where they were.
+    requestAnimationFrame(() => document.querySelector<HTMLCanvasElement>('.chunk-canvas')?.focus());
+  };
   const p = job.probe;
   return (
     <div className="detail">
@@ -23,10 +31,17 @@ export function JobDetail() {
           {p ? `${formatBytes(p.size)} · ${p.chunkCount.toLocaleString('en-US')} chunks of ${formatBytes(p.chunkSize)} · ${p.format ? `${FORMAT_NAMES[p.format]}` : 'format detected from the first bytes'} · ${p.mode === 'ranged' ? 'ranged' : 'single stream (no ranges)'}` : 'Examining the source…'}
         </span>
       </div>
+      {job.summary && job.state === 'done' ? <JobSummary job={job} /> : null}
+      {job.error && job.state !== 'done' ? (
+        <section className="panel detail-error" aria-label="Error">
+          <ErrorDetails error={job.error} open context={{ job: job.name, url: job.info.url }} />
+        </section>
+      ) : null}
       <ChunkWindow job={job} onPick={select} />
       <ChunkMap job={job} />
-      {chunk !== null && chunk < job.grid.count ? <ChunkInspector job={job} index={chunk} onClose={() => select(null)} /> : null}
+      {chunk !== null && chunk < job.grid.count ? <ChunkInspector job={job} index={chunk} onClose={closeInspector} /> : null}
       <Throughput samples={job.samples} />
+      <JobLog job={job} />
     </div>
   );
 }

@@ -1,9 +1,10 @@
 // Every job, newest first: what it is, where it goes, its state and reason, both progress bars, rates,
-// ETA, retries, skipped entries, and the actions that fit its state.
-import { memo } from 'react';
+// ETA, retries, skipped entries, and the actions that fit its state (each named after its job).
+import { memo, useState } from 'react';
 import { useAction, useApp, useAppState } from '../context';
 import type { JobView } from '../store/model';
-import { etaMs, formatBytes, formatDuration, formatRate, stateLabel } from '../store/format';
+import { etaMs, formatBytes, formatEta, formatRate, stateLabel } from '../store/format';
+import { isDownloadOnly, jobActions } from '../store/job-actions';
 import { Bar } from './Bar';
 import { ErrorDetails } from './ErrorDetails';
 
@@ -14,11 +15,34 @@ export function JobList() {
     return <p className="empty">{connection === 'open' ? 'No snapshots yet. Use “Add snapshot” to start one.' : 'Connecting to the engine…'}</p>;
   }
   return (
-    <ul className="job-list" aria-label="Jobs">
-      {order.map((id) => (
-        <JobRow key={id} id={id} />
-      ))}
-    </ul>
+    <>
+      <ClearFinished />
+      <ul className={`job-list${connection === 'open' ? '' : ' stale'}`} aria-label="Jobs">
+        {order.map((id) => (
+          <JobRow key={id} id={id} />
+        ))}
+      </ul>
+    </>
+  );
+}
+
+/** Finished jobs pile up: one button takes the done and cancelled ones off the list (their files stay). */
+function ClearFinished() {
+  const { api } = useApp();
+  const run = useAction();
+  const finished = useAppState((s) => s.order.filter((id) => s.jobs[id]?.state === 'done' || s.jobs[id]?.state === 'cancelled').join(','));
+  const ids = finished ? finished.split(',') : [];
+  if (ids.length < 2) return null;
+  return (
+    <div className="list-actions">
+      <button
+        type="button"
+        title="Remove the finished and cancelled jobs from the list; their files stay where they are"
+        onClick={() => run('Could not remove the finished jobs', () => Promise.all(ids.map((jobId) => api.removeJob({ jobId }))))}
+      >
+        Remove finished ({ids.length})
+      </button>
+    </div>
   );
 }
 
@@ -27,17 +51,23 @@ const JobRow = memo(function JobRow({ id }: { id: string }) {
   const selected = useAppState((s) => s.selectedJobId === id);
   const { store, api, info } = useApp();
   const run = useAction();
+  const [confirmCancel, setConfirmCancel] = useState(false);
   if (!job) return null;
   const total = job.progress.bytesTotal ?? job.probe?.size ?? null;
-  const active = job.state === 'downloading' || job.state === 'probing' || job.state === 'verifying';
-  const finished = job.state === 'done' || job.state === 'failed' || job.state === 'cancelled';
+  const actions = jobActions(job);
+  const downloadOnly = isDownloadOnly(job);
   const canReveal = info?.capabilities.revealInFolder ?? false;
   const where = job.info.dest ?? job.info.output ?? '';
+  const name = job.name || job.info.url || id;
+  const cancel = (deleteFiles: boolean) => {
+    setConfirmCancel(false);
+    void run('Could not cancel', () => api.cancelJob({ jobId: id, ...(deleteFiles ? { deleteFiles: true } : {}) }));
+  };
   return (
     <li className={`job${selected ? ' selected' : ''} state-${job.state}`} aria-current={selected ? 'true' : undefined}>
       <div className="job-head">
         <button type="button" className="job-name" title={job.info.url} onClick={() => store.getState().selectJob(id)}>
-          {job.name || job.info.url || id}
+          {name}
         </button>
         <span className={`pill pill-${job.state}`}>{stateLabel(job)}</span>
       </div>
@@ -46,36 +76,60 @@ const JobRow = memo(function JobRow({ id }: { id: string }) {
       </div>
       <div className="job-bars">
         <Bar label="Downloaded" value={job.progress.bytesCommitted} max={total} tone="download" />
-        <Bar label="Extracted" value={job.progress.bytesConsumed} max={total} tone="extract" />
+        {downloadOnly ? null : <Bar label="Extracted" value={job.progress.bytesConsumed} max={total} tone="extract" />}
       </div>
-      <JobFigures job={job} total={total} />
-      {job.error && job.state !== 'done' ? <ErrorDetails error={job.error} /> : null}
+      <JobFigures job={job} total={total} downloadOnly={downloadOnly} />
+      {job.error && job.state !== 'done' && job.state !== 'cancelled' ? <ErrorDetails error={job.error} /> : null}
+      {confirmCancel ? (
+        <div className="confirm" role="group" aria-label={`Cancel ${name}?`}>
+          <p>
+            Cancel <strong>{name}</strong>? Its staged chunks are deleted; it cannot be resumed.
+          </p>
+          <div className="job-actions">
+            <button type="button" className="danger" onClick={() => cancel(false)}>
+              Cancel and keep the files
+            </button>
+            <button type="button" className="danger" onClick={() => cancel(true)} title={downloadOnly ? 'Delete the partial output file' : 'Delete what was extracted (only if the folder was empty when the job started)'}>
+              Cancel and delete the {downloadOnly ? 'partial file' : 'extracted files'}
+            </button>
+            <button type="button" autoFocus onClick={() => setConfirmCancel(false)}>
+              Keep the job
+            </button>
+          </div>
+        </div>
+      ) : null}
       <div className="job-actions">
-        {job.state === 'paused' ? (
-          <button type="button" onClick={() => run('Could not resume', () => api.resumeJob({ jobId: id }))}>
+        {actions.resume ? (
+          <button type="button" aria-label={`Resume ${name}`} onClick={() => run('Could not resume', () => api.resumeJob({ jobId: id }))}>
             Resume
           </button>
         ) : null}
-        {active ? (
-          <button type="button" onClick={() => run('Could not pause', () => api.pauseJob({ jobId: id }))}>
+        {actions.pause ? (
+          <button type="button" aria-label={`Pause ${name}`} onClick={() => run('Could not pause', () => api.pauseJob({ jobId: id }))}>
             Pause
-          </button>
-        ) : null}
-        {!finished ? (
-          <button type="button" className="danger" onClick={() => run('Could not cancel', () => api.cancelJob({ jobId: id }))}>
-            Cancel
           </button>
         ) : null}
         <button
           type="button"
+          aria-label={`Reveal ${name}`}
           disabled={!canReveal}
           title={canReveal ? 'Show the destination in the file manager' : 'Only the desktop app can open the file manager'}
           onClick={() => run('Could not open the folder', () => api.revealInFolder({ jobId: id }))}
         >
           Reveal
         </button>
-        {finished ? (
-          <button type="button" onClick={() => run('Could not remove the job', () => api.removeJob({ jobId: id }))}>
+        {actions.cancel && !confirmCancel ? (
+          <button type="button" className="danger cancel" aria-label={`Cancel ${name}`} onClick={() => setConfirmCancel(true)}>
+            Cancel…
+          </button>
+        ) : null}
+        {actions.remove ? (
+          <button
+            type="button"
+            aria-label={`Remove ${name}`}
+            title="Remove from the list; the downloaded or extracted files stay where they are"
+            onClick={() => run('Could not remove the job', () => api.removeJob({ jobId: id }))}
+          >
             Remove
           </button>
         ) : null}
@@ -84,8 +138,8 @@ const JobRow = memo(function JobRow({ id }: { id: string }) {
   );
 });
 
-function JobFigures({ job, total }: { job: JobView; total: number | null }) {
-  const eta = etaMs(job);
+function JobFigures({ job, total, downloadOnly }: { job: JobView; total: number | null; downloadOnly: boolean }) {
+  const eta = job.state === 'done' ? 'done' : formatEta(etaMs(job));
   return (
     <dl className="figures">
       <div className="span2">
@@ -100,24 +154,28 @@ function JobFigures({ job, total }: { job: JobView; total: number | null }) {
       </div>
       <div>
         <dt>ETA</dt>
-        <dd>{job.state === 'done' ? 'done' : formatDuration(eta)}</dd>
+        <dd className={eta === 'stalled' ? 'stalled' : undefined}>{eta}</dd>
       </div>
       <div>
         <dt>Download</dt>
         <dd>{formatRate(job.progress.downloadRate)}</dd>
       </div>
-      <div>
-        <dt>Extraction</dt>
-        <dd>{formatRate(job.progress.extractRate)}</dd>
-      </div>
+      {downloadOnly ? null : (
+        <div>
+          <dt>Extraction</dt>
+          <dd>{formatRate(job.progress.extractRate)}</dd>
+        </div>
+      )}
       <div>
         <dt>Retries</dt>
         <dd>{job.progress.retries}</dd>
       </div>
-      <div>
-        <dt>Skipped</dt>
-        <dd title="Archive entries skipped as unsafe (warnings while running)">{job.summary ? (job.summary.skippedTotal ?? job.summary.skipped.length) : Math.max(job.skipped, job.warningCount)}</dd>
-      </div>
+      {downloadOnly ? null : (
+        <div>
+          <dt>Skipped</dt>
+          <dd title="Archive entries skipped as unsafe (warnings while running)">{job.summary ? (job.summary.skippedTotal ?? job.summary.skipped.length) : Math.max(job.skipped, job.warningCount)}</dd>
+        </div>
+      )}
     </dl>
   );
 }

@@ -11,6 +11,8 @@ export function SettingsPanel({ onClose }: { onClose: () => void }) {
   const [settings, setSettings] = useState<Settings | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [saved, setSaved] = useState(false);
+  /** Fields whose text is not a number: saved only once they are (NaN would travel as null, i.e. "none"). */
+  const [unparsed, setUnparsed] = useState<Record<string, string>>({});
   const id = useId();
 
   useEffect(() => {
@@ -31,10 +33,25 @@ export function SettingsPanel({ onClose }: { onClose: () => void }) {
     setSettings({ ...settings, ...patch });
   };
   const num = (text: string, scale = 1) => (text.trim() === '' ? NaN : Math.round(Number(text) * scale));
+  /** Checks the text of a numeric field; empty is allowed only where it means "none". */
+  const check = (key: keyof Settings, text: string, emptyMeans: string | null, allowZero = false): boolean => {
+    const t = text.trim();
+    const ok = t === '' ? emptyMeans !== null : /^\d+(\.\d+)?$/.test(t) && (allowZero ? Number(t) >= 0 : Number(t) > 0);
+    setUnparsed((u) => {
+      const { [key]: _gone, ...rest } = u;
+      return ok ? rest : { ...rest, [key]: `Enter a ${allowZero ? 'whole' : 'positive'} number${emptyMeans ? `, or leave it empty for ${emptyMeans}` : ''} (not “${t}”).` };
+    });
+    return ok;
+  };
 
   async function save(event: FormEvent) {
     event.preventDefault();
     if (!settings) return;
+    if (Object.keys(unparsed).length > 0) {
+      setSaved(false);
+      setErrors(unparsed);
+      return;
+    }
     try {
       const next = await api.setSettings(settings);
       setSettings(next);
@@ -55,16 +72,16 @@ export function SettingsPanel({ onClose }: { onClose: () => void }) {
             <input id={`${id}-dest`} type="text" value={settings.defaultDest ?? ''} onChange={(e) => update({ defaultDest: e.target.value.trim() === '' ? null : e.target.value })} />
             {errors['defaultDest'] ? <p className="field-error">{errors['defaultDest']}</p> : null}
           </div>
-          <Num label="Chunk size (MiB)" value={settings.chunkSize / MiB} error={errors['chunkSize']} onChange={(t) => update({ chunkSize: num(t, MiB) })} />
-          <Num label="Window (chunks on disk)" value={settings.window} error={errors['window']} onChange={(t) => update({ window: num(t) })} />
-          <Num label="Parallel connections" value={settings.concurrency} error={errors['concurrency']} onChange={(t) => update({ concurrency: num(t) })} />
-          <Num label="Retries per chunk" value={settings.retries} error={errors['retries']} onChange={(t) => update({ retries: num(t) })} />
-          <Num label="Idle timeout (s without data)" value={settings.idleTimeoutMs / 1000} error={errors['idleTimeoutMs']} onChange={(t) => update({ idleTimeoutMs: num(t, 1000) })} />
+          <Num label="Chunk size (MiB)" value={settings.chunkSize / MiB} error={errors['chunkSize']} onChange={(t) => check('chunkSize', t, null) && update({ chunkSize: num(t, MiB) })} />
+          <Num label="Window (chunks on disk)" value={settings.window} error={errors['window']} onChange={(t) => check('window', t, null) && update({ window: num(t) })} />
+          <Num label="Parallel connections" value={settings.concurrency} error={errors['concurrency']} onChange={(t) => check('concurrency', t, null) && update({ concurrency: num(t) })} />
+          <Num label="Retries per chunk" value={settings.retries} error={errors['retries']} onChange={(t) => check('retries', t, null, true) && update({ retries: num(t) })} />
+          <Num label="Idle timeout (s without data)" value={settings.idleTimeoutMs / 1000} error={errors['idleTimeoutMs']} onChange={(t) => check('idleTimeoutMs', t, null) && update({ idleTimeoutMs: num(t, 1000) })} />
           <Num
             label="Rate limit per job (MiB/s, empty: none)"
             value={settings.limitRate === null ? '' : +(settings.limitRate / MiB).toFixed(2)}
             error={errors['limitRate']}
-            onChange={(t) => update({ limitRate: t.trim() === '' ? null : num(t, MiB) })}
+            onChange={(t) => check('limitRate', t, 'no limit') && update({ limitRate: t.trim() === '' ? null : num(t, MiB) })}
           />
           <label className="check">
             <input type="checkbox" checked={settings.keepAwake} disabled={transport !== 'electron'} onChange={(e) => update({ keepAwake: e.target.checked })} /> Keep the computer awake while downloading

@@ -1,5 +1,6 @@
 // Numbers and errors in an operator's words. Pure functions, shared by every view.
-import type { JobView, PauseReason, SerializedError } from './model';
+import type { CounterSample, JobView, PauseReason, SerializedError } from './model';
+import { counterEta, formatEta, type RateSample } from '../../../shared/eta';
 
 export function formatBytes(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—';
@@ -19,6 +20,7 @@ export function formatRate(bytesPerSecond: number): string {
 
 export function formatDuration(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms) || ms < 0) return '—';
+  if (ms > 99 * 24 * 3600_000) return '> 99d';
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
@@ -38,17 +40,22 @@ export function formatTime(at: number): string {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
-/** Remaining time from what is left to consume and the slower of the two rates (the bottleneck). */
-export function etaMs(job: JobView): number | null {
+/**
+ * Remaining time, from the received and consumed counters averaged over the last 20 s: 'stalled' when
+ * neither moves, null when it cannot be told (not downloading, size unknown, too few samples yet).
+ */
+export function etaMs(job: JobView): number | 'stalled' | null {
   const total = job.progress.bytesTotal ?? job.probe?.size ?? null;
   if (total === null || job.state !== 'downloading') return null;
-  const left = Math.max(0, total - job.progress.bytesConsumed);
-  if (left === 0) return 0;
-  const rates = [job.progress.downloadRate, job.progress.extractRate].filter((r) => r > 0);
-  const rate = job.progress.bytesCommitted >= total ? job.progress.extractRate : Math.min(...rates);
-  if (!(rate > 0) || !Number.isFinite(rate)) return null;
-  return (left / rate) * 1000;
+  const samples = (pick: (c: CounterSample) => number): RateSample[] => job.counters.map((c) => ({ at: c.at, bytes: pick(c) }));
+  return counterEta(
+    total,
+    samples((c) => c.committed),
+    samples((c) => c.consumed),
+  );
 }
+
+export { formatEta };
 
 export const PAUSE_REASONS: Record<PauseReason, string> = {
   user: 'by you',

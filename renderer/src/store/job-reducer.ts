@@ -2,13 +2,15 @@
 // 100,000-chunk job cannot be copied ten times a second); the view object itself is new each time so
 // subscribers that compare by reference see the change.
 import { ChunkGrid } from './chunk-grid';
-import type { AttemptView, JobDelta, JobInfo, JobView, ProgressInfo, ThroughputSample } from './model';
+import type { AttemptView, CounterSample, JobDelta, JobInfo, JobView, ProgressInfo, ThroughputSample } from './model';
 
 export const ATTEMPTS_KEPT = 20;
 export const WARNINGS_KEPT = 200;
 /** One throughput sample per second over the last five minutes. */
 export const SAMPLE_SPACING_MS = 1000;
 export const SAMPLE_SPAN_MS = 5 * 60_000;
+/** Byte counters kept for the ETA's average rate. */
+export const COUNTER_SPAN_MS = 60_000;
 
 const EMPTY_PROGRESS: ProgressInfo = {
   bytesTotal: null,
@@ -54,6 +56,7 @@ export function createJobView(info: JobInfo): JobView {
     window: null,
     progress: { ...EMPTY_PROGRESS },
     samples: [],
+    counters: [],
     attempts: new Map(),
     nextRetry: new Map(),
     lastErrorCode: new Map(),
@@ -106,6 +109,7 @@ export function applyDelta(view: JobView, delta: JobDelta): JobView {
       download: next.progress.downloadRate,
       extract: next.progress.extractRate,
     });
+    next.counters = addCounter(view.counters, { at: delta.at, committed: next.progress.bytesCommitted, consumed: next.progress.bytesConsumed });
   }
   for (const a of delta.attemptsStarted ?? []) {
     const list = next.attempts.get(a.index) ?? [];
@@ -207,6 +211,16 @@ function addSample(samples: ThroughputSample[], sample: ThroughputSample): Throu
     return kept;
   }
   if (last && sample.at < last.at) return kept;
+  kept.push(sample);
+  return kept;
+}
+
+function addCounter(counters: CounterSample[], sample: CounterSample): CounterSample[] {
+  const last = counters[counters.length - 1];
+  if (last && sample.at <= last.at) return counters;
+  // A new run starts its counters again from what it resumed: the old samples would read as a negative rate.
+  if (last && (sample.committed < last.committed || sample.consumed < last.consumed)) return [sample];
+  const kept = counters.filter((s) => s.at >= sample.at - COUNTER_SPAN_MS);
   kept.push(sample);
   return kept;
 }

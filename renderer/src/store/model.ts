@@ -143,6 +143,13 @@ export interface ThroughputSample {
   extract: number;
 }
 
+/** The byte counters at one moment, for rates averaged over a window (the ETA). */
+export interface CounterSample {
+  at: number;
+  committed: number;
+  consumed: number;
+}
+
 export interface JobView {
   info: JobInfo;
   host: string;
@@ -157,6 +164,8 @@ export interface JobView {
   window: WindowInfo | null;
   progress: ProgressInfo;
   samples: ThroughputSample[];
+  /** Counters of the last minute (see CounterSample). */
+  counters: CounterSample[];
   attempts: Map<number, AttemptView[]>;
   nextRetry: Map<number, RetryInfo>;
   /** Latest failure code of chunks that failed at least once (for the hover tip). */

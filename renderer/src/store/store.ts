@@ -7,7 +7,7 @@ import { deltaFromAttempt, deltaFromChunkBatch, deltaFromDetail, deltaFromJobErr
 import { SequenceGate } from './sequence';
 import type { JobDelta, JobInfo, JobView, SerializedError } from './model';
 
-export type ConnectionState = 'connecting' | 'open' | 'closed';
+export type ConnectionState = 'connecting' | 'open' | 'closed' | 'unauthorized';
 
 export interface BatchStats {
   applied: number;
@@ -22,6 +22,10 @@ export interface AppState {
   selectedJobId: string | null;
   selectedChunk: number | null;
   connection: ConnectionState;
+  /** When the connection last went from open to anything else (the figures shown are from then), or null. */
+  connectionLostAt: number | null;
+  /** The operator picked the selected job (else it was chosen for them, and a better choice may replace it). */
+  selectionByUser: boolean;
   /** The last failure of a call the operator made (add, pause, ...), shown until dismissed. */
   notice: { title: string; error: SerializedError } | null;
   stats: BatchStats;
@@ -39,7 +43,9 @@ export interface AppActions {
   /** One event from the host. Returns the id of a job whose full detail should be fetched, if any. */
   ingest(message: EventMessage): string | null;
   removeJob(jobId: string): void;
-  selectJob(jobId: string | null): void;
+  selectJob(jobId: string | null, byUser?: boolean): void;
+  /** Selects the job an operator most likely wants after a (re)load, unless they picked one themselves. */
+  selectPreferred(): void;
   selectChunk(index: number | null): void;
   setConnection(state: ConnectionState): void;
   setNotice(notice: AppState['notice']): void;
@@ -64,6 +70,8 @@ export function createAppStore(): AppStore {
     selectedJobId: null,
     selectedChunk: null,
     connection: 'connecting',
+    connectionLostAt: null,
+    selectionByUser: false,
     notice: null,
     stats: { applied: 0, dropped: 0, resyncs: 0 },
 
@@ -165,18 +173,37 @@ export function createAppStore(): AppStore {
       });
     },
 
-    selectJob(jobId) {
-      if (get().selectedJobId === jobId) return;
-      set({ selectedJobId: jobId, selectedChunk: null });
+    selectJob(jobId, byUser = true) {
+      if (get().selectedJobId === jobId) {
+        if (byUser && !get().selectionByUser) set({ selectionByUser: true });
+        return;
+      }
+      set({ selectedJobId: jobId, selectedChunk: null, selectionByUser: byUser });
+    },
+    selectPreferred() {
+      const { jobs, order, selectionByUser, selectedJobId } = get();
+      if (selectionByUser && selectedJobId && jobs[selectedJobId]) return;
+      const preferred = preferredJob(order.map((id) => jobs[id]!).filter(Boolean));
+      if (preferred && preferred !== selectedJobId) set({ selectedJobId: preferred, selectedChunk: null, selectionByUser: false });
     },
     selectChunk(index) {
       set({ selectedChunk: index });
     },
     setConnection(connection) {
-      set({ connection });
+      const { connection: was, connectionLostAt } = get();
+      set({ connection, connectionLostAt: connection === 'open' ? null : was === 'open' ? Date.now() : connectionLostAt });
     },
     setNotice(notice) {
       set({ notice });
     },
   }));
+}
+
+const RANK: Record<JobView['state'], number> = { downloading: 0, verifying: 0, probing: 0, paused: 1, failed: 2, done: 3, cancelled: 4 };
+
+/** The newest job that runs; else the newest paused, failed, done one; `jobs` newest first. */
+export function preferredJob(jobs: JobView[]): string | null {
+  let best: JobView | null = null;
+  for (const job of jobs) if (!best || RANK[job.state] < RANK[best.state]) best = job;
+  return best?.info.id ?? null;
 }

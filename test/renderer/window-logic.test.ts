@@ -1,0 +1,74 @@
+// The window's small decisions, as the renderer makes them: which actions a job's state allows, what a
+// pasted checksum line stands for, and which job is selected after a reload.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { canResumeFailed, isDownloadOnly, jobActions } from '../../renderer/src/store/job-actions';
+import { parseSha256Input } from '../../renderer/src/store/sha256-input';
+import { createAppStore, preferredJob } from '../../renderer/src/store/store';
+import { createJobView } from '../../renderer/src/store/job-reducer';
+import { errorReport } from '../../renderer/src/store/error-text';
+
+const HEX = 'a'.repeat(32) + 'B'.repeat(32);
+const err = (code: string) => ({ code, message: `m ${code}`, retryable: false, causes: [] });
+
+test('a failed job offers Resume when its state allows it (403, full disk, refused connection), not after an upstream change', () => {
+  for (const code of ['E_HTTP_STATUS', 'E_DISK_FULL', 'E_CONNECT', 'E_RETRIES_EXHAUSTED', 'E_PROBE', 'E_IO']) {
+    assert.equal(jobActions({ state: 'failed', error: err(code) }).resume, true, code);
+    assert.equal(jobActions({ state: 'failed', error: err(code) }).remove, true, code);
+  }
+  for (const code of ['E_UPSTREAM_CHANGED', 'E_CHECKSUM_MISMATCH', 'E_ARCHIVE_CORRUPT']) assert.equal(canResumeFailed(err(code)), false, code);
+  assert.deepEqual(jobActions({ state: 'downloading', error: null }), { resume: false, pause: true, cancel: true, remove: false });
+  assert.deepEqual(jobActions({ state: 'paused', error: null }), { resume: true, pause: false, cancel: true, remove: false });
+  assert.deepEqual(jobActions({ state: 'done', error: null }), { resume: false, pause: false, cancel: false, remove: true });
+  const view = createJobView({ id: 'o', url: 'http://h/x.tar.gz', output: '/tmp/x.tar.gz' });
+  assert.equal(isDownloadOnly(view), true);
+  assert.equal(isDownloadOnly(createJobView({ id: 'd', url: 'http://h/x.tar.gz', dest: '/tmp/x' })), false);
+});
+
+test('the SHA-256 field takes a pasted sha256sum line (text and binary mode, escaped name) and BSD’s form', () => {
+  assert.equal(parseSha256Input(HEX), HEX.toLowerCase());
+  assert.equal(parseSha256Input(`  ${HEX}  node-snapshot.tar.gz\n`), HEX.toLowerCase());
+  assert.equal(parseSha256Input(`${HEX} *node snapshot.tar.gz`), HEX.toLowerCase());
+  assert.equal(parseSha256Input(`\\${HEX}  odd\\nname.tar.gz`), HEX.toLowerCase());
+  assert.equal(parseSha256Input(`SHA256 (node-snapshot.tar.gz) = ${HEX}`), HEX.toLowerCase());
+  assert.equal(parseSha256Input('abc'), null);
+  assert.equal(parseSha256Input(HEX.slice(1)), null);
+  assert.equal(parseSha256Input(`${HEX}0  x`), null);
+});
+
+test('after a reload the job that runs is selected, not the oldest; a job the operator picked stays picked', () => {
+  const store = createAppStore();
+  const s = store.getState();
+  s.loadJob({ id: 'old', url: 'http://h/old.tar.gz' }, 0, { at: 1, state: { state: 'done' } });
+  s.loadJob({ id: 'active', url: 'http://h/active.tar.gz' }, 0, { at: 2, state: { state: 'downloading' } });
+  s.loadJob({ id: 'new', url: 'http://h/new.tar.gz' }, 0, { at: 3, state: { state: 'paused', reason: 'user' } });
+  assert.equal(store.getState().selectedJobId, 'old', 'the first one loaded is selected by default');
+  store.getState().selectPreferred();
+  assert.equal(store.getState().selectedJobId, 'active');
+  store.getState().selectJob('old');
+  store.getState().selectPreferred();
+  assert.equal(store.getState().selectedJobId, 'old', 'the operator’s pick is kept');
+  assert.equal(preferredJob([]), null);
+});
+
+test('the connection remembers when it was lost, so the window can say how old its figures are', () => {
+  const store = createAppStore();
+  store.getState().setConnection('open');
+  assert.equal(store.getState().connectionLostAt, null);
+  const before = Date.now();
+  store.getState().setConnection('closed');
+  const lost = store.getState().connectionLostAt!;
+  assert.ok(lost >= before);
+  store.getState().setConnection('unauthorized');
+  assert.equal(store.getState().connectionLostAt, lost, 'still the moment it was lost');
+  store.getState().setConnection('open');
+  assert.equal(store.getState().connectionLostAt, null);
+});
+
+test('"Copy details" text carries the code, the message, the cause chain and the details', () => {
+  const text = errorReport({ code: 'E_HTTP_STATUS', message: 'HTTP 403 Forbidden', retryable: false, causes: [{ code: 'E_X', message: 'inner' }], details: { status: 403 } }, { job: 'snap.tar.gz', url: 'http://h/snap.tar.gz' });
+  assert.match(text, /job: snap\.tar\.gz/);
+  assert.match(text, /E_HTTP_STATUS: HTTP 403 Forbidden/);
+  assert.match(text, /caused by E_X: inner/);
+  assert.match(text, /"status":403/);
+});
