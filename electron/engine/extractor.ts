@@ -9,15 +9,16 @@
 // checkpointUnsupportedReason).
 import { Writable } from 'node:stream';
 import { isCompressed, resumableDecoder, unresumableReason } from './decode/registry';
-import { isDecoderPoint, type DecodedItem, type DecoderPoint, type ResumableDecoder } from './decode/resumable-decoder';
+import { isDecoderPoint, type DecodedItem, type DecoderFactory, type DecoderPoint, type ResumableDecoder } from './decode/resumable-decoder';
 import { createDecompressor, type CompressedFormat, type Decompressor, type DecompressorFactory } from './decompress';
 import { AbortedError, ArchiveError, EngineError, toEngineError } from './errors';
 import { EXTRACT_CHECKPOINT_VERSION, extractCheckpointProblem, type ExtractCheckpoint, type TarResumeState } from './extract-checkpoint';
 import type { ExtractFormat, SkippedEntry } from './extract-types';
-import { DETECT_BYTES, detectFormat } from './format-detect';
+import { DETECT_BYTES, detectWantedFormat } from './format-detect';
 import { SafeWriter, type EntryWarning } from './safe-writer';
 import { TarStage } from './tar-stage';
 import { resolveLimits, type ExtractLimits } from './tar-limits';
+import { writeOrWait } from './write-or-wait';
 
 export type { SkippedEntry } from './extract-types';
 export type { ExtractCheckpoint } from './extract-checkpoint';
@@ -246,18 +247,7 @@ export class Extractor extends Writable {
     }
     const head = Buffer.concat(this.head);
     this.head.splice(0, this.head.length, head);
-    const detection = detectFormat(head, final);
-    if ('needMore' in detection) {
-      if (final) throw new ArchiveError('E_INTERNAL', 'format detection needs more bytes at the end of the stream');
-      return null;
-    }
-    const wanted = this.options.format;
-    if (wanted !== 'auto' && wanted !== detection.format) {
-      throw new ArchiveError('E_NOT_AN_ARCHIVE', `The data is a ${detection.format} archive, not ${wanted} as requested.`, {
-        details: { offset: 0, expected: wanted, detected: detection.format },
-      });
-    }
-    return detection.format;
+    return detectWantedFormat(head, final, this.options.format);
   }
 
   /** Builds decoder → tar stage → writer for the format. */
@@ -268,7 +258,7 @@ export class Extractor extends Writable {
     const custom = isCompressed(format) ? this.options.decompressor : undefined;
     const factory = custom ? null : resumableDecoder(format);
     if (factory) {
-      this.decoder = await this.createDecoder(factory, resume);
+      this.decoder = await createDecoder(factory, resume);
     } else {
       this.unsupportedReason = custom ? (this.options.decompressorNote ?? 'a replacement decoder is in use') : unresumableReason(format);
       this.armCheckpoint();
@@ -306,16 +296,6 @@ export class Extractor extends Writable {
     }
     await tar.start();
     this.armCheckpoint();
-  }
-
-  private async createDecoder(factory: NonNullable<ReturnType<typeof resumableDecoder>>, resume: ExtractCheckpoint | undefined): Promise<ResumableDecoder> {
-    if (!resume) return factory.create();
-    try {
-      return await factory.create({ compressedOffset: resume.compressedOffset, uncompressedOffset: resume.uncompressedOffset, state: resume.decoder.state });
-    } catch (err) {
-      // A state its decoder refuses is a bad checkpoint, not a bad archive.
-      throw new EngineError('E_JOURNAL', `The extraction checkpoint cannot be used: ${(err as Error).message}`, { cause: err, details: { offset: resume.compressedOffset } });
-    }
   }
 
   /** Passes a checkpoint request on to where it can be met, once the pipeline exists. */
@@ -486,22 +466,13 @@ export class Extractor extends Writable {
   }
 }
 
-/** Writes into a stream, resolving at once or when it drains; rejects if it fails or closes first. */
-function writeOrWait(stream: Writable, buf: Buffer): Promise<void> {
-  if (stream.write(buf)) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error) => {
-      stream.off('drain', onDrain);
-      stream.off('error', onError);
-      stream.off('close', onClose);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onDrain = () => done();
-    const onError = (err: Error) => done(err);
-    const onClose = () => done(new AbortedError('The extraction was stopped.'));
-    stream.on('drain', onDrain);
-    stream.on('error', onError);
-    stream.on('close', onClose);
-  });
+/** A fresh decoder, or one rebuilt from the checkpoint's state. */
+async function createDecoder(factory: DecoderFactory, resume: ExtractCheckpoint | undefined): Promise<ResumableDecoder> {
+  if (!resume) return factory.create();
+  try {
+    return await factory.create({ compressedOffset: resume.compressedOffset, uncompressedOffset: resume.uncompressedOffset, state: resume.decoder.state });
+  } catch (err) {
+    // A state its decoder refuses is a bad checkpoint, not a bad archive.
+    throw new EngineError('E_JOURNAL', `The extraction checkpoint cannot be used: ${(err as Error).message}`, { cause: err, details: { offset: resume.compressedOffset } });
+  }
 }

@@ -149,3 +149,18 @@ export function detectFormat(head: Buffer, final: boolean): Detection {
     details: { offset: 0, looksLike: describeNonArchive(head) },
   });
 }
+
+/** detectFormat, held to the format asked for (`auto`: any); null while more bytes are needed. */
+export function detectWantedFormat(head: Buffer, final: boolean, wanted: 'auto' | ExtractFormat): ExtractFormat | null {
+  const detection = detectFormat(head, final);
+  if ('needMore' in detection) {
+    if (final) throw new ArchiveError('E_INTERNAL', 'format detection needs more bytes at the end of the stream');
+    return null;
+  }
+  if (wanted !== 'auto' && wanted !== detection.format) {
+    throw new ArchiveError('E_NOT_AN_ARCHIVE', `The data is a ${detection.format} archive, not ${wanted} as requested.`, {
+      details: { offset: 0, expected: wanted, detected: detection.format },
+    });
+  }
+  return detection.format;
+}

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { extractBuffer, listTree } from '../hostile/harness';
 import { paxHeader, tarArchive, tarMember } from '../hostile/tar-builder';
+import { lz4Compress } from '../helpers/lz4';
 
 const CASES = Number(process.env.FUZZ_CASES ?? 2000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261124);
@@ -61,7 +62,14 @@ function corpus(): Buffer[] {
     { name: 'h', type: '1', linkname: '../outside/x' },
     { name: 'fifo', type: '6' },
   ]);
-  return [plain, pax, gnuLong, hostile, zlib.gzipSync(plain), zlib.gzipSync(pax)];
+  return [plain, pax, gnuLong, hostile, zlib.gzipSync(plain), zlib.gzipSync(pax), ...lz4Seeds(plain, pax)];
+}
+
+let lz4Cache: Buffer[] | null = null;
+/** lz4 seeds: independent and linked blocks with block checksums, and a legacy frame (made once: lz4 is a process). */
+function lz4Seeds(plain: Buffer, pax: Buffer): Buffer[] {
+  lz4Cache ??= [lz4Compress(plain, ['-B4']), lz4Compress(pax, ['-B4', '-BD', '-BX', '--content-size']), lz4Compress(plain, ['-l'])];
+  return lz4Cache;
 }
 
 function mutate(seed: Buffer, rnd: () => number): Buffer {

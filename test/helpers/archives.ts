@@ -292,11 +292,11 @@ export async function extractReference(archive: string, dest: string): Promise<v
 function isLz4File(path: string): boolean {
   const fd = openSync(path, 'r');
   try {
-    const head = Buffer.alloc(4096);
-    const n = readSync(fd, head, 0, head.length, 0);
+    const word = Buffer.alloc(8);
     let at = 0;
-    while (at + 8 <= n && (head.readUInt32LE(at) & 0xfffffff0) >>> 0 === 0x184d2a50) at += 8 + head.readUInt32LE(at + 4);
-    const magic = at + 4 <= n ? head.readUInt32LE(at) : 0;
+    // Skippable frames (magic 0x184D2A5n and a size) are read past, however long.
+    while (readSync(fd, word, 0, 8, at) === 8 && (word.readUInt32LE(0) & 0xfffffff0) >>> 0 === 0x184d2a50) at += 8 + word.readUInt32LE(4);
+    const magic = readSync(fd, word, 0, 4, at) === 4 ? word.readUInt32LE(0) : 0;
     return magic === 0x184d2204 || magic === 0x184c2102;
   } finally {
     closeSync(fd);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { extractBuffer, listTree, sandbox, strayPaths, type RunOutcome, type Sandbox } from './harness';
 import { paxHeader, tarArchive, tarMember, type RawEntry } from './tar-builder';
+import { lz4Compress } from '../helpers/lz4';
 import type { ExtractOptions } from '../../electron/engine/extractor';
 
 type Plant = (box: Sandbox) => Promise<void>;
@@ -375,7 +376,7 @@ test('row: a 2000-level deep path and very long names are capped (CVE-2024-28863
   }, archive);
 });
 
-test('row: gzip bomb, entry count and a single huge entry stop with E_LIMIT_EXCEEDED / E_DISK_FULL', async () => {
+test('row: gzip and lz4 bombs, entry count and a single huge entry stop with E_LIMIT_EXCEEDED / E_DISK_FULL', async () => {
   // A 64 MiB file of zeros compresses to ~64 KiB: the declared total trips the cap before a byte is written.
   const bomb = zlib.gzipSync(tarArchive([{ name: 'bomb', size: 64 * 1024 * 1024, data: Buffer.alloc(64 * 1024 * 1024) }]), { level: 9 });
   await withObserved(async (o) => {
@@ -385,6 +386,13 @@ test('row: gzip bomb, entry count and a single huge entry stop with E_LIMIT_EXCE
     const st = await stat(join(o.box.dest, 'bomb')).catch(() => null);
     assert.equal(st, null);
   }, bomb, { limits: { maxTotalSize: 16 * 1024 * 1024 } });
+
+  // The same through lz4 (linked blocks): the cap holds whatever the decoder.
+  const lz4Bomb = lz4Compress(tarArchive([{ name: 'bomb', size: 64 * 1024 * 1024, data: Buffer.alloc(64 * 1024 * 1024) }]), ['-BD']);
+  await withObserved(async (o) => {
+    assert.equal(o.lenient.error?.code, 'E_LIMIT_EXCEEDED');
+    assert.equal(await stat(join(o.box.dest, 'bomb')).catch(() => null), null);
+  }, lz4Bomb, { limits: { maxTotalSize: 16 * 1024 * 1024 } });
 
   const many = tarArchive(Array.from({ length: 50 }, (_, i) => file(`f${i}`)));
   await withObserved(async (o) => {

@@ -74,3 +74,15 @@ test('a cut, a flipped byte or trailing garbage in a .tar.lz4: a coded error wit
   await extractReference(join(base, 'junk.tar.lz4'), reference);
   assertTreesEqual(reference, join(base, 'junk'));
 });
+
+test('a .tar.lz4 behind a skippable frame larger than the detection head: the extractor waits for the frame after it', async () => {
+  const archive = Buffer.concat([skippableFrame(Buffer.alloc(200_000, 0x5a)), lz4Compress(tar, ['-BD'])]);
+  const path = join(base, 'skip-big.tar.lz4');
+  writeFileSync(path, archive);
+  const reference = join(base, 'ref-skip-big');
+  await extractReference(path, reference);
+  const { result, error } = await extractBuffer(archive, join(base, 'out-skip-big'), {}, 99);
+  assert.equal(error, null, error?.message);
+  assert.equal(result!.format, 'lz4');
+  assertTreesEqual(reference, join(base, 'out-skip-big'));
+});

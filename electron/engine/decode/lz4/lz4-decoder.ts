@@ -3,15 +3,12 @@
 // point where the whole state can be written down: the frame's facts, the running content checksum and,
 // with linked blocks, the last 64 KiB of output. A block's checksum is verified before it is decoded, so
 // output that fails it is never emitted.
-//
-// Blocks are decoded into an arena after the dictionary they may reach into; output is handed out as
-// views of the arena, which is never written again where a view points (a full arena is replaced, its
-// last 64 KiB copied to the front of the next one).
+// Blocks are decoded into an OutputArena (arena.ts), after the history they may reach into.
 import { ArchiveError, type ErrorCode } from '../../errors';
 import type { DecodedItem, DecoderFactory, DecoderPoint, ResumableDecoder } from '../resumable-decoder';
+import { OutputArena } from './arena';
 import { BlockError, decodeBlock } from './block';
 import {
-  DICTIONARY_BYTES,
   LEGACY_COMPRESSED_BOUND,
   LZ4_LEGACY_MAGIC,
   LZ4_MAGIC,
@@ -27,9 +24,6 @@ import {
 import { XxHash32, xxhash32 } from './xxhash32';
 
 type Phase = 'magic' | 'skip-size' | 'skip' | 'descriptor' | 'block-size' | 'block-data' | 'content-checksum' | 'legacy-size' | 'garbage';
-
-/** Arenas hold at least this much output: fewer allocations and dictionary copies for small blocks. */
-const MIN_ARENA_BYTES = 8 * 1024 * 1024;
 
 function u32(b: Uint8Array, i: number): number {
   return (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
@@ -65,12 +59,7 @@ export class Lz4Decoder implements ResumableDecoder {
   private blockBuf: Buffer | null = null;
   private blockLen = 0;
 
-  private arena: Buffer | null = null;
-  private arenaPos = 0;
-  /** Start of the bytes a linked block may reach back into. */
-  private historyStart = 0;
-  /** Start of the arena's output not yet handed out. */
-  private outStart = 0;
+  private readonly arena = new OutputArena();
 
   private requested = false;
   private deferred: ArchiveError | null = null;
@@ -101,7 +90,7 @@ export class Lz4Decoder implements ResumableDecoder {
     const result: DecodedItem[] = [];
     try {
       this.consume(input, result);
-      this.flushOutput(result);
+      this.arena.flush(result);
     } catch (err) {
       this.failed = err;
       throw err;
@@ -120,7 +109,7 @@ export class Lz4Decoder implements ResumableDecoder {
     }
     if (this.phase === 'magic' && this.framesDone > 0) {
       if (this.smallLen === 0) {
-        this.flushOutput(result);
+        this.arena.flush(result);
         return result;
       }
       throw this.error('E_TRAILING_GARBAGE', `${this.smallLen} unexpected bytes follow the end of the lz4 stream`, this.smallStart, { trailingBytes: this.smallLen });
@@ -146,7 +135,7 @@ export class Lz4Decoder implements ResumableDecoder {
 
   close(): void {
     this.ended = true;
-    this.arena = null;
+    this.arena.release();
     this.blockBuf = null;
   }
 
@@ -259,7 +248,7 @@ export class Lz4Decoder implements ResumableDecoder {
     this.frameOutput = 0;
     this.hash = frame.contentChecksum ? new XxHash32() : null;
     // A frame never reaches into the previous one's output.
-    this.historyStart = this.arenaPos;
+    this.arena.startFrame();
     this.expect(frame.legacy ? 'legacy-size' : 'block-size', 4);
   }
 
@@ -347,16 +336,16 @@ export class Lz4Decoder implements ResumableDecoder {
         });
       }
     }
-    this.ensureArena(this.blockStored ? size : frame.blockMax, result);
-    const arena = this.arena!;
-    const at = this.arenaPos;
+    this.arena.ensure(this.blockStored ? size : frame.blockMax, !frame.independent, result);
+    const arena = this.arena.buf!;
+    const at = this.arena.pos;
     let produced: number;
     if (this.blockStored) {
       arena.set(src.subarray(s, s + size), at);
       produced = size;
     } else {
       try {
-        produced = decodeBlock(src, s, s + size, arena, at, frame.blockMax, frame.independent ? at : this.historyStart);
+        produced = decodeBlock(src, s, s + size, arena, at, frame.blockMax, frame.independent ? at : this.arena.historyStart);
       } catch (err) {
         if (!(err instanceof BlockError)) throw err;
         throw this.error('E_ARCHIVE_CORRUPT', `Corrupt lz4 block at byte ${this.blockStart}: ${err.message}`, dataAt + err.at, { blockStart: this.blockStart, frameStart: frame.start });
@@ -368,30 +357,10 @@ export class Lz4Decoder implements ResumableDecoder {
       });
     }
     this.hash?.update(arena, at, at + produced);
-    this.arenaPos += produced;
+    this.arena.pos += produced;
     this.frameOutput += produced;
     this.total += produced;
     this.expect(frame.legacy ? 'legacy-size' : 'block-size', 4);
-  }
-
-  /** Room for `need` more bytes of output; a new arena starts with the frame's last 64 KiB (linked blocks). */
-  private ensureArena(need: number, result: DecodedItem[]): void {
-    if (this.arena && this.arenaPos + need <= this.arena.length) return;
-    this.flushOutput(result);
-    const keep = this.frame && !this.frame.independent ? Math.min(DICTIONARY_BYTES, this.arenaPos - this.historyStart) : 0;
-    const next = Buffer.allocUnsafeSlow(Math.max(MIN_ARENA_BYTES, DICTIONARY_BYTES + 2 * need));
-    if (keep > 0) this.arena!.copy(next, 0, this.arenaPos - keep, this.arenaPos);
-    this.arena = next;
-    this.arenaPos = keep;
-    this.historyStart = 0;
-    this.outStart = keep;
-  }
-
-  private flushOutput(result: DecodedItem[]): void {
-    if (this.arena && this.arenaPos > this.outStart) {
-      result.push(this.arena.subarray(this.outStart, this.arenaPos));
-      this.outStart = this.arenaPos;
-    }
   }
 
   // ---- points --------------------------------------------------------------------------------
@@ -405,7 +374,7 @@ export class Lz4Decoder implements ResumableDecoder {
 
   private maybePoint(result: DecodedItem[]): void {
     if (!this.atPoint()) return;
-    this.flushOutput(result);
+    this.arena.flush(result);
     this.requested = false;
     result.push(this.point());
   }
@@ -423,14 +392,9 @@ export class Lz4Decoder implements ResumableDecoder {
       frame: frame ? { ...frame } : null,
       frameOutput: frame ? this.frameOutput : 0,
       hash: frame && this.hash ? this.hash.save() : null,
-      dictionary: frame && !frame.independent ? this.dictionaryTail().toString('base64') : '',
+      dictionary: frame && !frame.independent ? this.arena.dictionary().toString('base64') : '',
     };
     return { kind: 'decoder-point', compressedOffset: this.pos, uncompressedOffset: this.total, state };
-  }
-
-  private dictionaryTail(): Buffer {
-    const keep = Math.min(DICTIONARY_BYTES, this.arenaPos - this.historyStart);
-    return Buffer.from(this.arena ? this.arena.subarray(this.arenaPos - keep, this.arenaPos) : Buffer.alloc(0));
   }
 
   private restore(compressedOffset: number, uncompressedOffset: number, state: Lz4State): void {
@@ -444,11 +408,7 @@ export class Lz4Decoder implements ResumableDecoder {
     this.frame = frame;
     this.frameOutput = state.frameOutput;
     this.hash = state.hash ? XxHash32.restore(state.hash) : null;
-    const dictionary = Buffer.from(state.dictionary, 'base64');
-    this.arena = Buffer.allocUnsafeSlow(Math.max(MIN_ARENA_BYTES, DICTIONARY_BYTES + 2 * frame.blockMax));
-    dictionary.copy(this.arena, 0);
-    this.arenaPos = this.outStart = dictionary.length;
-    this.historyStart = 0;
+    this.arena.restore(Buffer.from(state.dictionary, 'base64'), frame.blockMax);
     this.expect(frame.legacy ? 'legacy-size' : 'block-size', 4);
   }
 
