@@ -202,6 +202,13 @@ export function handBuilt(dir: string): CorpusArchive[] {
   // Names as bytes: KOI8-R and Latin-1 in ustar headers, pax hdrcharset=BINARY.
   const rawNamed = (name: Buffer, data: string) => member(patched({ name: 'x', data }, [[0, Buffer.concat([name, Buffer.alloc(1)])]]), data);
   add('koi8r-latin1-ustar-headers', Buffer.concat([rawNamed(RAW_NAMES.koi8r, 'koi8\n'), rawNamed(RAW_NAMES.merge1, 'one\n'), rawNamed(RAW_NAMES.merge2, 'two\n'), EOF]));
+  // Old tars summed the header as signed chars; GNU tar accepts either sum.
+  const signed = patched({ name: 'x', data: 'signed sum\n' }, [[0, Buffer.concat([RAW_NAMES.latin1, Buffer.from('-signed'), Buffer.alloc(1)])]]);
+  signed.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const x of signed) sum += (x << 24) >> 24;
+  signed.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
+  add('signed-checksum', Buffer.concat([member(signed, 'signed sum\n'), EOF]));
   add('pax-hdrcharset-binary', Buffer.concat([rawPax([['hdrcharset', Buffer.from('BINARY')], ['path', RAW_NAMES.latin1]]), tarMember(file('placeholder', 'latin-1 via pax\n')), rawPax([['hdrcharset', Buffer.from('BINARY')], ['path', RAW_NAMES.cp866]]), tarMember(file('placeholder2', 'cp866 via pax\n')), EOF]));
   // Malformed pax records: applied up to the bad one, with a warning.
   add('pax-nul-in-key', Buffer.concat([rawPax([['mtime', Buffer.from('1500000000')], ['bad\0key', Buffer.from('v')]]), tarMember(file('after-nul-key')), EOF]), { expectWarnings: ['PAX_MALFORMED'] });
