@@ -210,6 +210,9 @@ export function handBuilt(dir: string): CorpusArchive[] {
   signed.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
   add('signed-checksum', Buffer.concat([member(signed, 'signed sum\n'), EOF]));
   add('pax-hdrcharset-binary', Buffer.concat([rawPax([['hdrcharset', Buffer.from('BINARY')], ['path', RAW_NAMES.latin1]]), tarMember(file('placeholder', 'latin-1 via pax\n')), rawPax([['hdrcharset', Buffer.from('BINARY')], ['path', RAW_NAMES.cp866]]), tarMember(file('placeholder2', 'cp866 via pax\n')), EOF]));
+  // Global records apply to every member after them (GNU tar: path and mtime too).
+  const global = tarMember({ name: 'pax_global_header', type: 'g', data: Buffer.concat([paxRecord('mtime', '1000000000'), paxRecord('comment', 'made by hand')]) });
+  add('global-pax-records', Buffer.concat([global, tarMember(file('first')), rawPax([['path', Buffer.from('renamed-by-local')]]), tarMember(file('second')), EOF]));
   // Malformed pax records: applied up to the bad one, with a warning.
   add('pax-nul-in-key', Buffer.concat([rawPax([['mtime', Buffer.from('1500000000')], ['bad\0key', Buffer.from('v')]]), tarMember(file('after-nul-key')), EOF]), { expectWarnings: ['PAX_MALFORMED'] });
   const noNewline = tarMember({ name: 'PaxHeaders/y', type: 'x', data: Buffer.concat([paxRecord('mtime', '1500000000'), Buffer.from('12 path=abc ')]) });

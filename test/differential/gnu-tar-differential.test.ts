@@ -1,6 +1,6 @@
 // Differential test: every archive of the corpus (corpus.ts) is extracted by GNU tar and by the Extractor
 // into two temp folders, and the trees must match: path bytes, type, mode, size, content, link target,
-// hardlink count, and for sparse files the holes (allocated blocks, loosely, where GNU tar's result has
+// hardlink count, mtime of files and links, and for sparse files the holes (allocated blocks, loosely, where GNU tar's result has
 // holes). The only differences allowed are the documented refusals, by name (ALLOWED_DIFFERENCES).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,6 +22,8 @@ interface Node {
   sha256: string | null;
   target: string | null;
   nlink: number;
+  /** Files and symlinks: whole seconds. */
+  mtime: number;
   /** 512-byte blocks allocated (files). */
   blocks: number;
 }
@@ -43,6 +45,7 @@ function snapshot(root: string): Map<string, Node> {
         sha256: type === 'file' ? createHash('sha256').update(readFileSync(full)).digest('hex') : null,
         target: type === 'symlink' ? readlinkSync(full, { encoding: 'buffer' }).toString('hex') : null,
         nlink: type === 'file' ? st.nlink : 0,
+        mtime: type === 'file' || type === 'symlink' ? Math.floor(st.mtimeMs / 1000) : 0,
         blocks: type === 'file' ? st.blocks : 0,
       });
       if (type === 'dir') walk(full, r);
@@ -90,7 +93,7 @@ function compare(g: Map<string, Node>, u: Map<string, Node>, allowed: Set<string
       differs(a ? 'GNU tar extracted it, we did not' : 'we extracted it, GNU tar did not');
       continue;
     }
-    for (const k of ['type', 'mode', 'size', 'sha256', 'target', 'nlink'] as const) {
+    for (const k of ['type', 'mode', 'size', 'sha256', 'target', 'nlink', 'mtime'] as const) {
       if (a[k] !== b[k]) differs(`${k} ${String(a[k])} (GNU tar) vs ${String(b[k])} (ours)`);
     }
     // Holes: where GNU tar's file has fewer blocks than its size needs, ours must have about as few.
