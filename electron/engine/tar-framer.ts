@@ -9,7 +9,7 @@ import { parsePax } from './extract/pax';
 import { assembleMember, type MemberNote } from './extract/tar-member';
 import { BLOCK, decodeHeader, numericField, readSparseEntries, type RawHeader } from './extract/tar-header';
 import { isZeroBlock, tarChecksumMatches } from './format-detect';
-import type { ExtractLimits } from './tar-limits';
+import { checkMemberLimits, type ExtractLimits } from './tar-limits';
 
 export interface FramedEntry {
   /** Offset of the member's own header (after any pax / long-name records). */
@@ -393,24 +393,8 @@ export class TarFramer {
     const name = m.entry.name;
     const size = m.dataSize;
     this.entryCount++;
-    if (this.entryCount > this.limits.maxEntries) {
-      throw new ArchiveError('E_LIMIT_EXCEEDED', `The archive has more than ${this.limits.maxEntries} members.`, {
-        details: { offset: at, limit: this.limits.maxEntries },
-      });
-    }
-    if (size > this.limits.maxEntrySize) {
-      throw new ArchiveError('E_LIMIT_EXCEEDED', `"${name}" declares ${size} bytes, over the per-entry limit of ${this.limits.maxEntrySize}.`, {
-        details: { offset: at, entry: name, size, limit: this.limits.maxEntrySize },
-      });
-    }
     this.declaredTotal += size;
-    if (this.declaredTotal > this.limits.maxTotalSize) {
-      throw new ArchiveError(
-        'E_LIMIT_EXCEEDED',
-        `The archive's members add up to more than the limit of ${this.limits.maxTotalSize} bytes (reached at "${name}").`,
-        { details: { offset: at, entry: name, limit: this.limits.maxTotalSize } },
-      );
-    }
+    checkMemberLimits(this.limits, { count: this.entryCount, size, total: this.declaredTotal, name, offset: at });
     // Data starts after the header (and any old GNU sparse extension blocks): this block's end.
     const framed: FramedEntry = { headerOffset: at, dataOffset: this.pos, size, name };
     this.currentEntry = framed;

@@ -241,6 +241,9 @@ export class TarStage extends Writable {
       return;
     }
     if (m.kind !== 'stream') return;
+    if (m.router && !m.router.mapKnown) {
+      throw new ArchiveError('E_ARCHIVE_CORRUPT', `The data of "${m.entry.name}" ends inside its sparse map.`, { details: { offset: m.framed.headerOffset, entry: m.entry.name } });
+    }
     await this.flush(m);
     // The regions are written; a hole at the end is a length, not zeros.
     if (m.entry.sparse) await m.sink!.truncate(m.entry.sparse.realSize);
