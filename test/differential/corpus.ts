@@ -81,6 +81,9 @@ export function makeSourceTree(src: string): void {
   writeFileSync(rawPath(src, RAW_NAMES.eucjp), 'euc-jp\n');
   mkdirSync(rawPath(src, RAW_NAMES.latin1));
   writeFileSync(Buffer.concat([rawPath(src, RAW_NAMES.latin1), Buffer.from('/inside')]), 'latin-1 directory\n');
+  // Link targets are bytes too.
+  symlinkSync(RAW_NAMES.koi8r, rawPath(src, Buffer.concat([Buffer.from('link-to-'), RAW_NAMES.cp866])));
+  linkSync(rawPath(src, RAW_NAMES.eucjp), rawPath(src, Buffer.concat([Buffer.from('hard-to-'), RAW_NAMES.eucjp])));
   writeFileSync(rawPath(src, RAW_NAMES.merge1), 'first of two names a lossy decoder merges\n');
   writeFileSync(rawPath(src, RAW_NAMES.merge2), 'second of two names a lossy decoder merges\n');
   sparseFile(join(src, 'sparse-one'), 1 << 20, [[512 * 1024, 4096]]);
