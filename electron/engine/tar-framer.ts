@@ -366,8 +366,11 @@ export class TarFramer {
     if (!readSparseEntries(block, off, 21, s.regions)) {
       throw new ArchiveError('E_ARCHIVE_CORRUPT', `Invalid sparse extension header at byte ${at}.`, { details: { offset: at } });
     }
-    if (s.regions.length > 1_000_000) {
-      throw new ArchiveError('E_LIMIT_EXCEEDED', `The sparse map at byte ${s.at} has more than a million regions.`, { details: { offset: s.at } });
+    // The map is held in memory (and in checkpoints): bounded like a pax record.
+    if (s.regions.length * 24 > this.limits.maxPaxHeaderSize) {
+      throw new ArchiveError('E_LIMIT_EXCEEDED', `The sparse map at byte ${s.at} is larger than the limit of ${this.limits.maxPaxHeaderSize} bytes.`, {
+        details: { offset: s.at, limit: this.limits.maxPaxHeaderSize },
+      });
     }
     if (block[off + 504] !== 0) return;
     this.sparseHeader = null;

@@ -450,7 +450,7 @@ test('framing: a directory that declares data reads none, like GNU tar: what fol
   }, archive);
 });
 
-test('parser differential (CVE-2025-62518 class): a pax size overriding the header size frames like tar-stream', async () => {
+test('parser differential (CVE-2025-62518 class): a pax size overriding the header size frames as GNU tar frames it', async () => {
   // Header says 0 bytes, pax says 600: the 600 bytes (which look like a header) are data, not a member.
   const smuggled = Buffer.concat([tarMember(file('smuggled')), Buffer.alloc(600 - 512 - 'content of smuggled'.length - 0)]).subarray(0, 600);
   const archive = tarArchive([paxHeader({ size: '600' }), Buffer.concat([tarMember({ name: 'carrier', size: 0 }).subarray(0, 512), smuggled, Buffer.alloc(424)]), file('after')]);
