@@ -1,4 +1,5 @@
 // Types shared by the extraction stages (format detection, decompression, tar framing, safe writer).
+import type { SparseInfo } from './extract/sparse-map';
 
 export type ExtractFormat = 'tar' | 'gzip' | 'lz4' | 'zstd';
 
@@ -15,7 +16,14 @@ export type EntryWarningCode =
   | 'UNSUPPORTED_TYPE'
   | 'NAME_COLLISION'
   | 'EXISTING_DIRECTORY'
-  | 'MODE_MASKED';
+  | 'MODE_MASKED'
+  /** Archive-level findings (the member is still extracted, or the archive ends as GNU tar ends it). */
+  | 'IGNORED_SIZE'
+  | 'UNKNOWN_TYPE'
+  | 'PAX_MALFORMED'
+  | 'END_OF_ARCHIVE'
+  | 'BAD_HEADER'
+  | 'NAME_ENCODING';
 
 export interface SkippedEntry {
   entry: string;
@@ -39,4 +47,6 @@ export interface EntryHeader {
   linkname: string | null;
   /** Offset of the member's header in the uncompressed tar stream. */
   offset: number;
+  /** A sparse file (`size` is then its real size): where its data goes. */
+  sparse?: SparseInfo;
 }

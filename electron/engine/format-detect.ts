@@ -73,11 +73,18 @@ export function isZeroBlock(block: Buffer, offset = 0): boolean {
   return block.compare(ZERO_BLOCK, 0, 512, offset, offset + 512) === 0;
 }
 
+/** The header checksum, summed as unsigned bytes or, as old tars did, signed ones (GNU tar takes either). */
 export function tarChecksumMatches(block: Buffer, offset = 0): boolean {
   let sum = 8 * 32;
-  for (let i = 0; i < 148; i++) sum += block[offset + i]!;
-  for (let i = 156; i < 512; i++) sum += block[offset + i]!;
-  return sum === parseOctalField(block, offset + 148, 8);
+  let signed = 8 * 32;
+  for (let i = 0; i < 512; i++) {
+    if (i === 148) i = 156;
+    const b = block[offset + i]!;
+    sum += b;
+    signed += b < 128 ? b : b - 256;
+  }
+  const recorded = parseOctalField(block, offset + 148, 8);
+  return sum === recorded || signed === recorded;
 }
 
 function parseOctalField(buf: Buffer, start: number, length: number): number {

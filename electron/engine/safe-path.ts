@@ -1,6 +1,7 @@
 // Pure checks on the names found in an archive: where an entry may go, and where a link may point.
 // Nothing here touches the disk; the safe writer adds the checks that need it (lstat of each component).
 import * as path from 'node:path';
+import { hasRawBytes, nameByteLength } from './extract/byte-names';
 import type { EntryWarningCode } from './extract-types';
 import type { ExtractLimits } from './tar-limits';
 
@@ -58,6 +59,10 @@ export function sanitizeEntryPath(
   platform: NodeJS.Platform = process.platform,
 ): SafeRelativePath | Rejection {
   if (name.includes('\0')) return { ok: false, code: 'BAD_NAME', reason: 'the name contains a NUL byte' };
+  // Linux keeps any bytes; macOS and Windows take Unicode names only, and a guessed conversion could merge two.
+  if ((platform === 'win32' || platform === 'darwin') && hasRawBytes(name)) {
+    return { ok: false, code: 'NAME_ENCODING', reason: 'the name is not UTF-8, and this file system takes Unicode names only' };
+  }
   const { rest, root } = stripRoot(name);
   const pieces = rest.split(/[/\\]/);
   if (pieces.includes('..')) {
@@ -68,12 +73,12 @@ export function sanitizeEntryPath(
   if (parts.length > limits.maxDepth) {
     return { ok: false, code: 'DEPTH_LIMIT', reason: `the path is ${parts.length} levels deep (limit ${limits.maxDepth})` };
   }
-  const bytes = Buffer.byteLength(parts.join('/'));
+  const bytes = nameByteLength(parts.join('/'));
   if (bytes > limits.maxPathBytes) {
     return { ok: false, code: 'NAME_TOO_LONG', reason: `the path is ${bytes} bytes long (limit ${limits.maxPathBytes})` };
   }
   for (const c of parts) {
-    const n = Buffer.byteLength(c);
+    const n = nameByteLength(c);
     if (n > limits.maxComponentBytes) {
       return { ok: false, code: 'NAME_TOO_LONG', reason: `a path component is ${n} bytes long (limit ${limits.maxComponentBytes})` };
     }
@@ -105,7 +110,7 @@ export function containedPath(root: string, parts: readonly string[]): string | 
 export function checkSymlinkTarget(linkParts: readonly string[], target: string, maxPathBytes: number): Rejection | null {
   if (target === '') return { ok: false, code: 'LINK_ESCAPE', reason: 'the link target is empty' };
   if (target.includes('\0')) return { ok: false, code: 'BAD_NAME', reason: 'the link target contains a NUL byte' };
-  if (Buffer.byteLength(target) > maxPathBytes) {
+  if (nameByteLength(target) > maxPathBytes) {
     return { ok: false, code: 'NAME_TOO_LONG', reason: `the link target is longer than ${maxPathBytes} bytes` };
   }
   if (stripRoot(target).root !== '') {

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { ArchiveError, DiskFullError, EngineError } from './errors';
 import { EntryTally } from './entry-tally';
 import type { EntryHeader, EntryWarningCode, SkippedEntry } from './extract-types';
+import { bytePathFs, openFd } from './extract/byte-path-fs';
 import { syncFileSystem } from './filesystem-sync';
 import { checkSymlinkTarget, containedPath, foldKey, sanitizeEntryPath } from './safe-path';
 import type { ExtractLimits } from './tar-limits';
@@ -18,7 +19,8 @@ const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 
 const writev = promisify(fs.writev);
-const fsp = fs.promises;
+// Paths may hold non-UTF-8 bytes from the archive (see extract/byte-names.ts).
+const fsp = bytePathFs;
 
 /** Mode bits kept: permissions only. setuid, setgid and sticky are dropped, like GNU tar for a non-root user. */
 const PERMISSION_BITS = 0o777;
@@ -82,6 +84,10 @@ export interface FileSink {
   /** The file's path relative to the destination, '/'-separated, as the writer resolved it. */
   readonly key: string;
   write(buffers: Buffer[]): Promise<void>;
+  /** Moves where the next write lands (a sparse file skips its holes). */
+  seek(position: number): void;
+  /** Sets the file's length (a sparse file ending in a hole). */
+  truncate(size: number): Promise<void>;
   /** Makes the bytes written so far durable (a resume checkpoint needs it). */
   sync(): Promise<void>;
   end(): Promise<void>;
@@ -453,7 +459,7 @@ export class SafeWriter {
           this.written.add(key);
           break;
         }
-        await this.ensureSpace(entry.size, abs);
+        await this.ensureSpace(entry.sparse?.archiveBytes ?? entry.size, abs);
         if (wholeData) {
           await this.writeInBackground(parts, abs, key, entry, wholeData);
           this.written.add(key);
@@ -514,7 +520,10 @@ export class SafeWriter {
     const linkname = entry.linkname ?? '';
     const verdict = sanitizeEntryPath(linkname, this.limits, this.platform);
     if (!verdict.ok) throw new Skip('HARDLINK_TARGET', `the hardlink target ${JSON.stringify(linkname)} is refused: ${verdict.reason}`);
-    if (verdict.strippedRoot !== null) throw new Skip('HARDLINK_TARGET', `the hardlink target ${linkname} is an absolute path`);
+    // Stripped like the member names are (GNU tar and bsdtar do the same); it must still be a file of ours.
+    if (verdict.strippedRoot !== null) {
+      this.report(entry, 'ABSOLUTE_PATH', `the leading "${verdict.strippedRoot}" was removed from the hardlink target`, false);
+    }
     const key = verdict.parts.join('/');
     if (key === parts.join('/')) throw new Skip('HARDLINK_TARGET', 'the hardlink points at itself');
     // After a restart the files written before it are not in `written`: a regular file inside the
@@ -691,6 +700,14 @@ export class SafeWriter {
           throw writer.ioError(err, entry.name, abs);
         }
       },
+      seek(to) {
+        position = to;
+      },
+      async truncate(size) {
+        await promisify(fs.ftruncate)(fd, size).catch((err) => {
+          throw writer.ioError(err, entry.name, abs);
+        });
+      },
       sync() {
         // Stopped: the descriptors are being closed and nothing will be resumed from this point.
         if (writer.aborted) return Promise.resolve();
@@ -759,6 +776,11 @@ export class SafeWriter {
 
   // --- reporting -----------------------------------------------------------------------------------
 
+  /** A finding about the archive itself (the tar stage's): a warning, or in strict mode a fatal error. */
+  note(entry: EntryHeader, code: EntryWarningCode, reason: string, skipped: boolean): void {
+    this.report(entry, code, reason, skipped);
+  }
+
   private report(entry: EntryHeader, code: EntryWarningCode, reason: string, skipped: boolean): void {
     const w: SkippedEntry = { entry: entry.name, code, reason };
     if (this.strict) {
@@ -812,10 +834,6 @@ async function syncPaths(paths: string[], flags: 'r' | 'r+'): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: Math.min(SYNC_CONCURRENCY, paths.length) }, worker));
-}
-
-function openFd(abs: string, flags: number, mode: number): Promise<number> {
-  return new Promise((resolve, reject) => fs.open(abs, flags, mode, (err, fd) => (err ? reject(err) : resolve(fd))));
 }
 
 /** writev until every byte is written (a short write is legal); returns the byte count. */

@@ -1,26 +1,33 @@
-// Follows the 512-byte block structure of the tar stream ahead of tar-stream, which only parses. It knows
-// where every header starts, so it can: find the end-of-archive blocks (tar-stream silently skips zero
-// blocks and accepts a stream cut at an entry boundary), stop feeding the parser there and reject what
-// follows, enforce the size and count caps before any data is written, and cross-check the parser's
-// framing (a member it frames differently is a parser-differential attack, refused outright).
-// Header fields are decoded exactly as tar-stream decodes them; anything ambiguous is fatal.
+// Reads the 512-byte block structure of a tar stream and turns it into members: headers (with their pax,
+// GNU long-name and old GNU sparse extension records applied, see extract/tar-member.ts), each member's data
+// and its end. It finds the end-of-archive blocks, rejects what follows them, and enforces the size and
+// count caps before any data is written. Framing follows GNU tar exactly (which types carry data, how
+// numeric fields read): one reader, so no member can be seen differently by two.
 import { ArchiveError } from './errors';
+import type { EntryHeader, EntryWarningCode } from './extract-types';
+import { parsePax } from './extract/pax';
+import { assembleMember, type MemberNote } from './extract/tar-member';
+import { BLOCK, decodeHeader, numericField, readSparseEntries, type RawHeader } from './extract/tar-header';
 import { isZeroBlock, tarChecksumMatches } from './format-detect';
-import type { ExtractLimits } from './tar-limits';
-
-const BLOCK = 512;
+import { checkMemberLimits, type ExtractLimits } from './tar-limits';
 
 export interface FramedEntry {
   /** Offset of the member's own header (after any pax / long-name records). */
   headerOffset: number;
   /** Offset of its first data byte. */
   dataOffset: number;
-  /** Data bytes (after a pax `size`), zero for directories. */
+  /** Data bytes in the archive (zero for directories and links). */
   size: number;
   name: string;
 }
 
-type State = 'header' | 'data' | 'long' | 'end';
+export type FramerEvent =
+  | { kind: 'member'; framed: FramedEntry; entry: EntryHeader; notes: MemberNote[]; silent: boolean }
+  | { kind: 'data'; data: Buffer }
+  | { kind: 'end' }
+  | { kind: 'notice'; offset: number; code: EntryWarningCode; reason: string };
+
+type State = 'header' | 'data' | 'long' | 'sparse-ext' | 'end';
 
 /**
  * The framer's state at a point where extraction can resume: a member's data (`data`), the start of a
@@ -32,47 +39,47 @@ export interface FramerSnapshot {
   pos: number;
   entryCount: number;
   declaredTotal: number;
+  /** Kept for checkpoints written before global records were stored raw only; always null now. */
   globalPaxSize: string | null;
-  /** The last global pax record (header block, body, padding) as base64: a fresh parser must see it again. */
+  /** The last global pax record (header block, body, padding) as base64: its records still apply. */
   globalPaxRecord: string | null;
   /** `data` only: bytes of data and padding still to come, and the member they belong to. */
   remaining: number;
   current: FramedEntry | null;
 }
 
-// tar-stream's type numbers (typeflag char minus '0') for the records it consumes itself.
-const LONG_TYPES = new Set([27 /* K */, 28 /* L */, 30 /* N */, 55 /* g */, 72 /* x */]);
+const c = (ch: string) => ch.charCodeAt(0);
+const RECORD_TYPES = new Set([c('K'), c('L'), c('x'), c('g'), c('X')]);
 
 export class TarFramer {
   private state: State = 'header';
   private pos = 0;
-  private readonly header = Buffer.alloc(BLOCK);
-  private headerFill = 0;
-  private remaining = 0;
-  private longType = 0;
-  private longBody: Buffer | null = null;
-  private longFill = 0;
-  private longPadding = 0;
+  private readonly block = Buffer.alloc(BLOCK);
+  private blockFill = 0;
+  /** Data bytes of the current member still to come, then its padding. */
+  private dataLeft = 0;
+  private padLeft = 0;
   private zeroBlocks = 0;
-  private localPaxSize: string | undefined;
-  private localPax = false;
-  private globalPaxSize: string | undefined;
   private entryCount = 0;
   private declaredTotal = 0;
   private currentEntry: FramedEntry | null = null;
-  /** Members framed but not yet claimed by the parser, oldest first. */
-  private readonly pending: FramedEntry[] = [];
-  /** The last global pax record, raw; and the header block of a global record being read. */
+  // Records read for the member to come.
+  private local: Array<[string, Buffer]> = [];
+  private global: Array<[string, Buffer]> = [];
+  private longName: Buffer | null = null;
+  private longLink: Buffer | null = null;
+  private notes: MemberNote[] = [];
+  private record: { type: number; body: Buffer; fill: number; padding: number; header: Buffer } | null = null;
+  private sparseHeader: { header: RawHeader; at: number; regions: Array<[number, number]> } | null = null;
   private globalPaxRecord: Buffer | null = null;
-  private longHeaderBlock: Buffer | null = null;
+  private out: FramerEvent[] = [];
   /**
    * Where the current header sequence (pax / long-name records, then the member's header) began, with the
-   * counters as they were there: a resume can replay the raw bytes from that point into a fresh parser.
+   * counters as they were there: a resume can replay the raw bytes from that point into a fresh framer.
    */
   private seqStart = 0;
   private seqEntryCount = 0;
   private seqDeclaredTotal = 0;
-  private seqGlobalPaxSize: string | undefined;
   private seqGlobalPaxRecord: Buffer | null = null;
 
   constructor(
@@ -87,14 +94,14 @@ export class TarFramer {
     return this.seqStart;
   }
 
-  /** The state at the start of the current header sequence (valid while in a header, a record or a member's data). */
+  /** The state at the start of the current header sequence. */
   sequenceSnapshot(): FramerSnapshot {
     return {
       state: 'header',
       pos: this.seqStart,
       entryCount: this.seqEntryCount,
       declaredTotal: this.seqDeclaredTotal,
-      globalPaxSize: this.seqGlobalPaxSize ?? null,
+      globalPaxSize: null,
       globalPaxRecord: this.seqGlobalPaxRecord?.toString('base64') ?? null,
       remaining: 0,
       current: null,
@@ -109,16 +116,11 @@ export class TarFramer {
       pos: this.pos,
       entryCount: this.entryCount,
       declaredTotal: this.declaredTotal,
-      globalPaxSize: this.globalPaxSize ?? null,
+      globalPaxSize: null,
       globalPaxRecord: this.globalPaxRecord?.toString('base64') ?? null,
-      remaining: this.state === 'data' ? this.remaining : 0,
+      remaining: this.state === 'data' ? this.dataLeft + this.padLeft : 0,
       current: this.state === 'data' ? { ...this.currentEntry! } : null,
     };
-  }
-
-  /** The global pax record in force, raw (a fresh parser is fed it first so it applies the same defaults). */
-  get globalRecord(): Buffer | null {
-    return this.globalPaxRecord;
   }
 
   private restore(s: FramerSnapshot): void {
@@ -126,11 +128,16 @@ export class TarFramer {
     this.pos = s.pos;
     this.entryCount = s.entryCount;
     this.declaredTotal = s.declaredTotal;
-    this.globalPaxSize = s.globalPaxSize ?? undefined;
     this.globalPaxRecord = s.globalPaxRecord ? Buffer.from(s.globalPaxRecord, 'base64') : null;
+    if (this.globalPaxRecord) {
+      const size = numericField(this.globalPaxRecord, 124, 12) ?? 0;
+      this.global = parsePax(this.globalPaxRecord.subarray(BLOCK, BLOCK + size)).records;
+    }
     if (s.state === 'data') {
-      this.remaining = s.remaining;
-      this.currentEntry = s.current ? { ...s.current } : null;
+      const e = s.current!;
+      this.currentEntry = { ...e };
+      this.dataLeft = Math.max(0, e.dataOffset + e.size - s.pos);
+      this.padLeft = s.remaining - this.dataLeft;
     }
     this.markSequence(s.state === 'data' ? s.pos + s.remaining : s.pos);
   }
@@ -139,7 +146,6 @@ export class TarFramer {
     this.seqStart = at;
     this.seqEntryCount = this.entryCount;
     this.seqDeclaredTotal = this.declaredTotal;
-    this.seqGlobalPaxSize = this.globalPaxSize;
     this.seqGlobalPaxRecord = this.globalPaxRecord;
   }
 
@@ -148,9 +154,9 @@ export class TarFramer {
     return this.pos;
   }
 
-  /** True between members (nothing of a header or member buffered): the parser can be ended cleanly. */
+  /** True between members (nothing of a header sequence buffered). */
   get atBoundary(): boolean {
-    return (this.state === 'header' && this.headerFill === 0) || this.state === 'end';
+    return (this.state === 'header' && this.blockFill === 0 && this.seqStart + this.zeroBlocks * BLOCK === this.pos) || this.state === 'end';
   }
 
   get ended(): boolean {
@@ -161,73 +167,80 @@ export class TarFramer {
     return this.entryCount;
   }
 
-  /** The member whose data is being read (resume needs it), or null between members. */
+  /** The member whose data or padding is being read, or null between members. */
   get current(): FramedEntry | null {
     return this.state === 'data' ? this.currentEntry : null;
   }
 
-  /** The oldest member framed but not yet claimed by the parser (for the cross-check). */
-  claim(): FramedEntry | undefined {
-    return this.pending.shift();
+  /** In the current member's padding: its data is complete. */
+  get inPadding(): boolean {
+    return this.state === 'data' && this.dataLeft === 0;
   }
 
   /**
-   * Examines the next bytes of the tar stream. Returns how many of them belong to the archive (all of them
-   * until the end-of-archive blocks); the rest must be zero padding, else E_TRAILING_GARBAGE.
+   * Examines the next bytes of the tar stream, appending what they hold to `events` (data events are views
+   * of `buf`). Throws on a broken or hostile archive; the events before the bad spot are in `events` then.
    */
-  push(buf: Buffer): number {
+  push(buf: Buffer, events: FramerEvent[]): void {
+    this.out = events;
     let i = 0;
-    // Where the end-of-archive blocks finished inside this buffer (0 when they ended before it).
-    let archiveBytes = this.state === 'end' ? 0 : -1;
     while (i < buf.length) {
       switch (this.state) {
         case 'data': {
-          const n = Math.min(this.remaining, buf.length - i);
-          this.remaining -= n;
-          this.pos += n;
-          i += n;
-          if (this.remaining === 0) {
+          if (this.dataLeft > 0) {
+            const n = Math.min(this.dataLeft, buf.length - i);
+            events.push({ kind: 'data', data: buf.subarray(i, i + n) });
+            this.dataLeft -= n;
+            this.pos += n;
+            i += n;
+            if (this.dataLeft === 0) events.push({ kind: 'end' });
+          } else {
+            const n = Math.min(this.padLeft, buf.length - i);
+            this.padLeft -= n;
+            this.pos += n;
+            i += n;
+          }
+          if (this.dataLeft === 0 && this.padLeft === 0) {
             this.state = 'header';
             this.markSequence(this.pos);
           }
           break;
         }
-        case 'header': {
-          const n = Math.min(BLOCK - this.headerFill, buf.length - i);
+        case 'header':
+        case 'sparse-ext': {
+          const n = Math.min(BLOCK - this.blockFill, buf.length - i);
           if (n === BLOCK) {
-            // Common case: the whole header lies in this buffer; examine it in place.
-            this.onHeader(buf, i, this.pos);
+            this.pos += n;
+            this.onBlock(buf, i, this.pos - BLOCK);
           } else {
-            buf.copy(this.header, this.headerFill, i, i + n);
-            this.headerFill += n;
-            if (this.headerFill === BLOCK) {
-              this.headerFill = 0;
-              // The header began in an earlier buffer: its offset is where this piece ends, minus a block.
-              this.onHeader(this.header, 0, this.pos + n - BLOCK);
+            buf.copy(this.block, this.blockFill, i, i + n);
+            this.blockFill += n;
+            this.pos += n;
+            if (this.blockFill === BLOCK) {
+              this.blockFill = 0;
+              this.onBlock(this.block, 0, this.pos - BLOCK);
             }
           }
-          this.pos += n;
           i += n;
-          if ((this.state as State) === 'end') archiveBytes = i;
           break;
         }
         case 'long': {
-          const body = this.longBody!;
-          if (this.longFill < body.length) {
-            const n = Math.min(body.length - this.longFill, buf.length - i);
-            buf.copy(body, this.longFill, i, i + n);
-            this.longFill += n;
+          const r = this.record!;
+          if (r.fill < r.body.length) {
+            const n = Math.min(r.body.length - r.fill, buf.length - i);
+            buf.copy(r.body, r.fill, i, i + n);
+            r.fill += n;
             this.pos += n;
             i += n;
-            if (this.longFill === body.length) this.onLongBody(body);
+            if (r.fill === r.body.length) this.onRecord(r);
           } else {
-            const n = Math.min(this.longPadding, buf.length - i);
-            this.longPadding -= n;
+            const n = Math.min(r.padding, buf.length - i);
+            r.padding -= n;
             this.pos += n;
             i += n;
           }
-          if (this.longFill === body.length && this.longPadding === 0) {
-            this.longBody = null;
+          if (r.fill === r.body.length && r.padding === 0) {
+            this.record = null;
             this.state = 'header';
           }
           break;
@@ -240,7 +253,6 @@ export class TarFramer {
         }
       }
     }
-    return archiveBytes < 0 ? buf.length : archiveBytes;
   }
 
   /** Called once the stream has ended: throws when the archive is incomplete. */
@@ -250,15 +262,18 @@ export class TarFramer {
       case 'end':
         return;
       case 'header':
-        if (this.headerFill > 0) throw truncated(`The tar stream ends inside a header, at byte ${at}.`, at);
-        // One zero block where two are due: the content is complete; GNU tar accepts it with a warning.
+        if (!this.atBoundary) throw truncated(`The tar stream ends inside a header, at byte ${at}.`, at);
+        // One zero block where two are due: the content is complete; GNU tar accepts it.
         if (this.zeroBlocks === 1) return;
         if (at === 0) throw truncated('The archive contains no tar data at all.', at);
         throw truncated(
-          `The tar stream ends at byte ${at}, after the last complete member but without the end-of-archive blocks: ` +
-            'the download was cut short.',
+          `The tar stream ends at byte ${at} without the end-of-archive blocks. Every member up to there ` +
+            `(${this.entryCount} in all) was extracted completely, but the archive itself is incomplete: the download ` +
+            'may have been cut short at a member boundary.',
           at,
         );
+      case 'sparse-ext':
+        throw truncated(`The tar stream ends at byte ${at}, inside the sparse map of "${this.sparseHeader?.header.name}".`, at);
       case 'data': {
         const e = this.currentEntry!;
         const missing = e.dataOffset + e.size - at;
@@ -274,94 +289,125 @@ export class TarFramer {
     }
   }
 
-  private onHeader(block: Buffer, off: number, at: number): void {
+  private onBlock(block: Buffer, off: number, at: number): void {
+    if (this.state === 'sparse-ext') {
+      this.onSparseExtension(block, off, at);
+      return;
+    }
     if (isZeroBlock(block, off)) {
       this.zeroBlocks++;
       if (this.zeroBlocks >= 2) this.state = 'end';
       return;
     }
-    this.zeroBlocks = 0;
+    if (this.zeroBlocks === 1) {
+      // GNU tar ends the archive at a zero block whatever follows it, and warns when the next is not zero.
+      this.out.push({ kind: 'notice', offset: at - BLOCK, code: 'END_OF_ARCHIVE', reason: `a lone zero block at byte ${at - BLOCK} ends the archive (the block after it is not zero)` });
+      this.state = 'end';
+      return;
+    }
     if (!tarChecksumMatches(block, off)) {
       throw new ArchiveError('E_ARCHIVE_CORRUPT', `Bad tar header checksum at byte ${at}: the archive is corrupt (or not a tar).`, {
         details: { offset: at },
       });
     }
-    const typeflag = block[off + 156] === 0 ? 0 : block[off + 156]! - 48;
-    const headerSize = decodeSize(block, off + 124);
-    if (headerSize === null || !(headerSize >= 0) || !Number.isSafeInteger(headerSize)) {
-      throw new ArchiveError('E_ARCHIVE_CORRUPT', `Invalid size field in the tar header at byte ${at}.`, { details: { offset: at } });
-    }
-    if (LONG_TYPES.has(typeflag)) {
-      if (headerSize > this.limits.maxPaxHeaderSize) {
-        throw new ArchiveError(
-          'E_LIMIT_EXCEEDED',
-          `A pax or long-name record of ${headerSize} bytes at byte ${at} exceeds the limit of ${this.limits.maxPaxHeaderSize}.`,
-          { details: { offset: at, size: headerSize, limit: this.limits.maxPaxHeaderSize } },
-        );
-      }
-      if (headerSize === 0) {
-        // tar-stream mishandles an empty record (it would misframe the next member's padding); none is legitimate.
-        throw new ArchiveError('E_ARCHIVE_CORRUPT', `Empty pax or long-name record at byte ${at}.`, { details: { offset: at } });
-      }
-      this.longType = typeflag;
-      this.longHeaderBlock = typeflag === 55 ? Buffer.from(block.subarray(off, off + BLOCK)) : null;
-      this.longBody = Buffer.alloc(headerSize);
-      this.longFill = 0;
-      this.longPadding = padding(headerSize);
-      this.state = 'long';
+    const h = decodeHeader(block, off);
+    if (RECORD_TYPES.has(h.typeflag)) {
+      this.startRecord(h, block, off, at);
       return;
     }
-    const name = decodeName(block, off);
-    let size = headerSize;
-    const paxSize = this.localPax ? (this.localPaxSize ?? this.globalPaxSize) : undefined;
-    this.localPax = false;
-    this.localPaxSize = undefined;
-    if (paxSize) size = parseInt(paxSize, 10);
-    if (!(size >= 0) || !Number.isSafeInteger(size)) {
-      throw new ArchiveError('E_ARCHIVE_CORRUPT', `Invalid pax size for "${name}" at byte ${at}.`, { details: { offset: at, entry: name } });
+    if (h.oldSparse?.extended) {
+      this.sparseHeader = { header: h, at, regions: [] };
+      this.state = 'sparse-ext';
+      return;
     }
-    const isDirectory = typeflag === 5 || (typeflag === 0 && name.endsWith('/'));
-    if (isDirectory && size > 0) {
-      // tar-stream reads no data for a directory while GNU tar skips it: the two would see different members.
-      throw new ArchiveError('E_ARCHIVE_CORRUPT', `The directory "${name}" at byte ${at} declares ${size} data bytes.`, {
-        details: { offset: at, entry: name },
-      });
-    }
-    this.entryCount++;
-    if (this.entryCount > this.limits.maxEntries) {
-      throw new ArchiveError('E_LIMIT_EXCEEDED', `The archive has more than ${this.limits.maxEntries} members.`, {
-        details: { offset: at, limit: this.limits.maxEntries },
-      });
-    }
-    if (size > this.limits.maxEntrySize) {
-      throw new ArchiveError('E_LIMIT_EXCEEDED', `"${name}" declares ${size} bytes, over the per-entry limit of ${this.limits.maxEntrySize}.`, {
-        details: { offset: at, entry: name, size, limit: this.limits.maxEntrySize },
-      });
-    }
-    this.declaredTotal += size;
-    if (this.declaredTotal > this.limits.maxTotalSize) {
-      throw new ArchiveError(
-        'E_LIMIT_EXCEEDED',
-        `The archive's members add up to more than the limit of ${this.limits.maxTotalSize} bytes (reached at "${name}").`,
-        { details: { offset: at, entry: name, limit: this.limits.maxTotalSize } },
-      );
-    }
-    const entry: FramedEntry = { headerOffset: at, dataOffset: at + BLOCK, size, name };
-    this.pending.push(entry);
-    this.currentEntry = entry;
-    this.remaining = size + padding(size);
-    if (this.remaining > 0) this.state = 'data';
-    else this.markSequence(at + BLOCK);
+    this.onMember(h, at, []);
   }
 
-  private onLongBody(body: Buffer): void {
-    if (this.longType === 72) {
-      this.localPax = true;
-      this.localPaxSize = paxSizeRecord(body);
-    } else if (this.longType === 55) {
-      this.globalPaxSize = paxSizeRecord(body);
-      this.globalPaxRecord = Buffer.concat([this.longHeaderBlock!, body, Buffer.alloc(padding(body.length))]);
-      this.longHeaderBlock = null;
+  private startRecord(h: RawHeader, block: Buffer, off: number, at: number): void {
+    const size = h.size;
+    if (size === null) throw new ArchiveError('E_ARCHIVE_CORRUPT', `Invalid size field in the tar header at byte ${at}.`, { details: { offset: at } });
+    if (size > this.limits.maxPaxHeaderSize) {
+      throw new ArchiveError(
+        'E_LIMIT_EXCEEDED',
+        `A pax or long-name record of ${size} bytes at byte ${at} exceeds the limit of ${this.limits.maxPaxHeaderSize}.`,
+        { details: { offset: at, size, limit: this.limits.maxPaxHeaderSize } },
+      );
+    }
+    this.record = { type: h.typeflag, body: Buffer.alloc(size), fill: 0, padding: padding(size), header: Buffer.from(block.subarray(off, off + BLOCK)) };
+    this.state = 'long';
+    if (size === 0) this.onRecord(this.record);
+    if (this.record.padding === 0 && size === 0) {
+      this.record = null;
+      this.state = 'header';
+    }
+  }
+
+  private onRecord(r: { type: number; body: Buffer; header: Buffer }): void {
+    if (r.type === c('L')) this.longName = r.body;
+    else if (r.type === c('K')) this.longLink = r.body;
+    else {
+      const parsed = parsePax(r.body);
+      if (parsed.problem) {
+        const reason = `a malformed pax record (${parsed.problem}); the records after it are ignored`;
+        if (r.type === c('g')) this.out.push({ kind: 'notice', offset: this.pos - r.body.length - BLOCK, code: 'PAX_MALFORMED', reason });
+        else this.notes.push({ code: 'PAX_MALFORMED', reason, skipped: false });
+      }
+      if (r.type === c('g')) {
+        this.global = parsed.records;
+        this.globalPaxRecord = Buffer.concat([r.header, r.body, Buffer.alloc(padding(r.body.length))]);
+      } else {
+        this.local.push(...parsed.records);
+      }
+    }
+  }
+
+  private onSparseExtension(block: Buffer, off: number, at: number): void {
+    const s = this.sparseHeader!;
+    if (!readSparseEntries(block, off, 21, s.regions)) {
+      throw new ArchiveError('E_ARCHIVE_CORRUPT', `Invalid sparse extension header at byte ${at}.`, { details: { offset: at } });
+    }
+    // The map is held in memory (and in checkpoints): bounded like a pax record.
+    if (s.regions.length * 24 > this.limits.maxPaxHeaderSize) {
+      throw new ArchiveError('E_LIMIT_EXCEEDED', `The sparse map at byte ${s.at} is larger than the limit of ${this.limits.maxPaxHeaderSize} bytes.`, {
+        details: { offset: s.at, limit: this.limits.maxPaxHeaderSize },
+      });
+    }
+    if (block[off + 504] !== 0) return;
+    this.sparseHeader = null;
+    this.state = 'header';
+    this.onMember(s.header, s.at, s.regions);
+  }
+
+  private onMember(h: RawHeader, at: number, extRegions: Array<[number, number]>): void {
+    const m = assembleMember(h, {
+      local: this.local,
+      global: this.global,
+      longName: this.longName,
+      longLink: this.longLink,
+      extRegions,
+      notes: this.notes,
+      offset: at,
+    });
+    this.local = [];
+    this.longName = null;
+    this.longLink = null;
+    this.notes = [];
+    this.zeroBlocks = 0;
+    const name = m.entry.name;
+    const size = m.dataSize;
+    this.entryCount++;
+    this.declaredTotal += size;
+    checkMemberLimits(this.limits, { count: this.entryCount, size, total: this.declaredTotal, name, offset: at });
+    // Data starts after the header (and any old GNU sparse extension blocks): this block's end.
+    const framed: FramedEntry = { headerOffset: at, dataOffset: this.pos, size, name };
+    this.currentEntry = framed;
+    this.out.push({ kind: 'member', framed, entry: m.entry, notes: m.notes, silent: m.silent });
+    this.dataLeft = size;
+    this.padLeft = padding(size);
+    if (size > 0) this.state = 'data';
+    else {
+      this.out.push({ kind: 'end' });
+      this.markSequence(this.pos);
     }
   }
 }
@@ -390,55 +436,4 @@ function checkZeros(buf: Buffer, start: number, startOffset: number): void {
       });
     }
   }
-}
-
-/** The size field exactly as tar-stream reads it: base-256 when the high bit is set, else octal text. */
-function decodeSize(block: Buffer, off: number): number | null {
-  const field = block.subarray(off, off + 12);
-  if (field[0]! & 0x80) {
-    if (field[0] !== 0x80) return null; // negative (0xff) or malformed
-    let sum = 0;
-    for (let i = 1; i < 12; i++) sum = sum * 256 + field[i]!;
-    return sum;
-  }
-  let i = 0;
-  while (i < 12 && field[i] === 32) i++;
-  let end = field.indexOf(32, i);
-  if (end < 0) end = 12;
-  while (i < end && field[i] === 0) i++;
-  if (end === i) return 0;
-  return parseInt(field.toString('latin1', i, end), 8);
-}
-
-function cstring(block: Buffer, off: number, len: number): string {
-  let end = block.indexOf(0, off);
-  if (end < 0 || end > off + len) end = off + len;
-  return block.toString('utf8', off, end);
-}
-
-/** The member name as tar-stream builds it from the header alone (ustar prefix included). */
-function decodeName(block: Buffer, off: number): string {
-  let name = cstring(block, off, 100);
-  const ustar = block.compare(USTAR_MAGIC, 0, 6, off + 257, off + 263) === 0;
-  if (ustar && block[off + 345]) name = cstring(block, off + 345, 155) + '/' + name;
-  return name;
-}
-const USTAR_MAGIC = Buffer.from('ustar\0', 'latin1');
-
-/** The `size` record of a pax header, parsed like tar-stream's decodePax (last one wins). */
-function paxSizeRecord(body: Buffer): string | undefined {
-  let size: string | undefined;
-  let buf = body;
-  while (buf.length) {
-    let i = 0;
-    while (i < buf.length && buf[i] !== 32) i++;
-    const len = parseInt(buf.toString('utf8', 0, i), 10);
-    if (!len) return size;
-    const record = buf.toString('utf8', i + 1, len - 1);
-    const eq = record.indexOf('=');
-    if (eq === -1) return size;
-    if (record.slice(0, eq) === 'size') size = record.slice(eq + 1);
-    buf = buf.subarray(len);
-  }
-  return size;
 }

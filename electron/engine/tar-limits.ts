@@ -1,5 +1,6 @@
 // Caps that keep a hostile or broken archive from exhausting the disk, memory or the file system's
 // patience. Defaults are generous for real snapshots (millions of files, terabytes), tight for nonsense.
+import { ArchiveError } from './errors';
 
 export interface ExtractLimits {
   /** Path components below the destination. */
@@ -37,4 +38,22 @@ export function resolveLimits(overrides: Partial<ExtractLimits> | undefined): Ex
     out[key] = v;
   }
   return out;
+}
+
+/** The caps on one more member (`count` members, `total` bytes so far with it): E_LIMIT_EXCEEDED past one. */
+export function checkMemberLimits(limits: ExtractLimits, m: { count: number; size: number; total: number; name: string; offset: number }): void {
+  const { count, size, total, name, offset } = m;
+  if (count > limits.maxEntries) {
+    throw new ArchiveError('E_LIMIT_EXCEEDED', `The archive has more than ${limits.maxEntries} members.`, { details: { offset, limit: limits.maxEntries } });
+  }
+  if (size > limits.maxEntrySize) {
+    throw new ArchiveError('E_LIMIT_EXCEEDED', `"${name}" declares ${size} bytes, over the per-entry limit of ${limits.maxEntrySize}.`, {
+      details: { offset, entry: name, size, limit: limits.maxEntrySize },
+    });
+  }
+  if (total > limits.maxTotalSize) {
+    throw new ArchiveError('E_LIMIT_EXCEEDED', `The archive's members add up to more than the limit of ${limits.maxTotalSize} bytes (reached at "${name}").`, {
+      details: { offset, entry: name, limit: limits.maxTotalSize },
+    });
+  }
 }

@@ -1,18 +1,21 @@
 // The tar stage: uncompressed tar bytes in (a Writable, in order, with backpressure), members out to the
-// safe writer. tar-stream parses; the framer runs ahead of it on the same bytes to find the end of the
-// archive, enforce caps and cross-check the parser's framing.
+// safe writer. The framer parses (headers, records, data boundaries, the end of the archive); this stage
+// hands each member to the writer and its data to the file: in big batches, small files whole, sparse
+// files to their regions' offsets (extract/sparse.ts).
 //
 // Resume: `capture(at)` waits until every byte before `at` has been parsed and written (and fsynced),
 // then describes the stage's state there (see TarResumeState); a stage built with `resumeFrom` reopens
 // the member being written (truncated to its saved length), or replays the saved raw header bytes into
-// a fresh parser, and continues with the bytes from that point on.
+// a fresh framer, and continues with the bytes from that point on.
 import { Writable } from 'node:stream';
-import * as tarStream from 'tar-stream';
 import type { ResumedMember, TarResumeState } from './extract-checkpoint';
-import { AbortedError, ArchiveError, EngineError } from './errors';
-import type { EntryHeader, EntryType } from './extract-types';
+import { AbortedError, ArchiveError } from './errors';
+import type { EntryHeader } from './extract-types';
+import { SparseRouter } from './extract/sparse';
+import type { SparseInfo } from './extract/sparse-map';
+import type { MemberNote } from './extract/tar-member';
 import type { FileSink, SafeWriter } from './safe-writer';
-import { TarFramer, type FramedEntry } from './tar-framer';
+import { TarFramer, type FramedEntry, type FramerEvent } from './tar-framer';
 import type { ExtractLimits } from './tar-limits';
 
 /** Raw header bytes a checkpoint may carry; a point with more waits for the next one. */
@@ -23,62 +26,28 @@ const WRITE_BATCH = 1024 * 1024;
 /** Files up to this size are collected whole and written in the background (no round trip per file). */
 const SMALL_FILE_BYTES = 256 * 1024;
 
-// The slice of tar-stream's (streamx-based) API used here, typed loosely on purpose: unknown type flags
-// arrive as a null type, and the pax record map is not in its published types.
-interface TarStreamHeader {
-  name: string;
-  size?: number | null;
-  mode?: number | null;
-  mtime?: Date | null;
-  type?: string | null;
-  linkname?: string | null;
-  pax?: Record<string, string> | null;
-}
-interface TarStreamEntry {
-  /** Offset of the member's own header in the tar stream. */
-  offset: number;
-  on(event: 'data', fn: (buf: Buffer) => void): void;
-  on(event: 'end', fn: () => void): void;
-  on(event: 'error', fn: (err: Error) => void): void;
-  pause(): void;
-  resume(): void;
-}
-interface TarStreamParser {
-  on(event: 'entry', fn: (header: TarStreamHeader, stream: TarStreamEntry, next: (err?: Error | null) => void) => void): void;
-  on(event: 'error', fn: (err: Error) => void): void;
-  once(event: 'drain' | 'finish' | 'close', fn: () => void): void;
-  write(buf: Buffer): boolean;
-  end(): void;
-  destroy(err?: Error): void;
-}
-const createParser = tarStream.extract as unknown as (options: { allowUnknownFormat: boolean }) => TarStreamParser;
-
 /** How the member whose data is flowing is handled, and how much of its data has arrived. */
 interface ActiveMember {
   framed: FramedEntry;
   entry: EntryHeader;
   kind: 'stream' | 'collect' | 'drain';
   sink: FileSink | null;
-  /** Data bytes received from the parser (or, for a resumed member, from the input), its saved part included. */
+  /** Sparse members: where each piece of data goes. */
+  router: SparseRouter | null;
+  /** Data bytes received (for a resumed member, its saved part included). */
   received: number;
-  /** Hands buffered data to the file and resolves once it is written. */
-  flush(): Promise<void>;
+  /** Data not yet handed to the file, and the file offset it starts at. */
+  batch: Buffer[];
+  batchBytes: number;
+  batchAt: number;
 }
 
 export class TarStage extends Writable {
   private readonly framer: TarFramer;
-  private readonly parser: TarStreamParser;
   private failure: Error | null = null;
-  /** Set while the parser is ended early after a framing error: its own complaints are then moot. */
-  private stopping = false;
-  private entryInFlight: Promise<void> = Promise.resolve();
-  /** Absolute tar offset of the parser's byte 0 (non-zero after a resume: its offsets restart at 0). */
-  private parserBase = 0;
-  /** Members fully handled (written, skipped or failed), counted like the framer counts them. */
-  private completed: number;
+  /** A chunk's events are being handled (a capture waits for the stage to be idle). */
+  private busy = false;
   private active: ActiveMember | null = null;
-  /** A resumed member's remaining data and padding, taken from the input before the parser sees any. */
-  private resumed: { member: ActiveMember; dataLeft: number; padLeft: number; chain: Promise<void> } | null = null;
   private readonly resumeFrom: TarResumeState | undefined;
   /** Raw bytes from the framer's current sequence start (for a checkpoint inside a header sequence). */
   private retained: Buffer[] = [];
@@ -88,39 +57,13 @@ export class TarStage extends Writable {
 
   constructor(
     private readonly writer: SafeWriter,
-    limits: ExtractLimits,
+    private readonly limits: ExtractLimits,
     resumeFrom?: TarResumeState,
   ) {
     // A few decoder buffers of slack, so inflating goes on while a file write is in flight.
     super({ highWaterMark: 4 * 1024 * 1024 });
     this.resumeFrom = resumeFrom;
     this.framer = new TarFramer(limits, resumeFrom?.framer);
-    // allowUnknownFormat: old v7 archives have no `ustar` magic; the header checksum is still verified.
-    this.parser = createParser({ allowUnknownFormat: true });
-    this.completed = this.framer.entries - (resumeFrom?.member ? 1 : 0);
-    if (resumeFrom) {
-      // A fresh parser must know the global pax record in force; it produces no member, so the framer
-      // (already past it) does not see it again. Parser offsets then count it too.
-      const m = resumeFrom.member;
-      const firstParserByte = m ? resumeFrom.framer.pos + resumeFrom.framer.remaining : resumeFrom.framer.pos;
-      const global = this.framer.globalRecord;
-      this.parserBase = firstParserByte - (global?.length ?? 0);
-      if (global) this.parser.write(global);
-    }
-    this.parser.on('entry', (header, stream, next) => {
-      this.entryInFlight = this.onEntry(header, stream).then(
-        () => {
-          this.active = null;
-          this.completed++;
-          this.progressed();
-          next();
-        },
-        (err) => this.fail(err),
-      );
-    });
-    this.parser.on('error', (err) => {
-      if (!this.stopping) this.fail(this.parserError(err));
-    });
   }
 
   /**
@@ -130,7 +73,8 @@ export class TarStage extends Writable {
   async start(): Promise<void> {
     const r = this.resumeFrom;
     if (!r) return;
-    if (r.member) await this.reopen(r.member, r.framer.remaining);
+    const framed = this.framer.current;
+    if (r.member && r.member.dataRemaining > 0 && framed) await this.reopen(r.member, framed);
     if (r.replay) {
       const replay = Buffer.from(r.replay, 'base64');
       await new Promise<void>((resolve, reject) => this.write(replay, (err) => (err ? reject(err) : resolve())));
@@ -141,45 +85,34 @@ export class TarStage extends Writable {
    * Waits until every byte before tar offset `at` (which must be everything written to this stage) is
    * parsed and written, none after it, then returns the stage's state there, and `durable`, which resolves
    * once all of that is fsynced (the caller may write on meanwhile). null when the point cannot be a
-   * checkpoint (a header sequence longer than MAX_REPLAY_BYTES): try again later.
+   * checkpoint (a header sequence longer than MAX_REPLAY_BYTES, a sparse map not read yet): try again later.
    */
   async capture(at: number): Promise<{ state: TarResumeState; durable: Promise<void> } | null> {
-    await this.until(() => this.framer.position >= at);
+    await this.until(() => this.framer.position >= at && !this.busy);
     if (this.framer.position !== at) throw new ArchiveError('E_INTERNAL', `tar checkpoint at ${at}, but the stage is at ${this.framer.position}`);
     const framer = this.framer;
     if (framer.ended) {
-      await this.until(() => this.completed === framer.entries);
       await this.writer.settle();
       return { state: { framer: framer.snapshot(), member: null, replay: null }, durable: this.writer.syncCompleted() };
     }
     const current = framer.current;
-    if (current) {
-      // Every member before this one is done, and this one's handling is decided.
-      await this.until(() => this.completed >= framer.entries - 1 && (this.active?.framed === current || this.completed === framer.entries));
-      const dataEnd = current.dataOffset + current.size;
-      if (at >= dataEnd) {
-        // In the padding: the member itself is complete (closed, timed); only padding is left to skip.
-        await this.until(() => this.completed === framer.entries);
-        await this.writer.settle();
-        const member = { entry: placeholderEntry(current), key: null, written: current.size, dataRemaining: 0 };
-        return { state: { framer: framer.snapshot(), member, replay: null }, durable: this.writer.syncCompleted() };
-      }
-      const member = this.active!;
-      if (member.kind !== 'collect') {
-        const want = at - current.dataOffset;
-        await this.until(() => member.received >= want);
-        if (member.received !== want) throw new ArchiveError('E_INTERNAL', `member data ran past the checkpoint (${member.received} > ${want})`);
-        await member.flush();
-        await this.writer.settle();
-        const state: ResumedMember = { entry: member.entry, key: member.sink?.key ?? null, written: want, dataRemaining: current.size - want };
-        const ownSync = member.sink ? member.sink.sync() : Promise.resolve();
-        const durable = Promise.all([ownSync, this.writer.syncCompleted()]).then(() => undefined);
-        return { state: { framer: framer.snapshot(), member: state, replay: null }, durable };
-      }
-      // A small file collected in memory: nothing of it is on disk yet, its raw bytes are replayed instead.
-    } else {
-      await this.until(() => this.completed === framer.entries);
+    if (current && framer.inPadding) {
+      // The member itself is complete (closed, timed); only padding is left to skip.
+      await this.writer.settle();
+      const member = { entry: placeholderEntry(current), key: null, written: current.size, dataRemaining: 0 };
+      return { state: { framer: framer.snapshot(), member, replay: null }, durable: this.writer.syncCompleted() };
     }
+    const m = this.active;
+    if (current && m && m.kind !== 'collect' && (!m.router || m.router.mapKnown)) {
+      await this.flush(m);
+      await this.writer.settle();
+      const state: ResumedMember = { entry: cloneEntry(m.entry), key: m.sink?.key ?? null, written: m.received, dataRemaining: current.size - m.received };
+      const ownSync = m.sink ? m.sink.sync() : Promise.resolve();
+      const durable = Promise.all([ownSync, this.writer.syncCompleted()]).then(() => undefined);
+      return { state: { framer: framer.snapshot(), member: state, replay: null }, durable };
+    }
+    // In a header sequence, or a small file collected in memory (nothing of it on disk yet): its raw bytes
+    // are replayed instead.
     const start = framer.sequenceStart;
     if (this.retainOverflow || at - start > MAX_REPLAY_BYTES || this.retainedBytes !== at - start) return null;
     await this.writer.settle();
@@ -204,43 +137,131 @@ export class TarStage extends Writable {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     const start = this.framer.position;
-    let n: number;
+    const events: FramerEvent[] = [];
+    let error: Error | null = null;
     try {
-      n = this.framer.push(chunk);
+      this.framer.push(chunk, events);
+      this.retain(chunk, start);
     } catch (err) {
-      // The members before the bad spot are complete: let them be written, then report the error.
-      const at = (err as ArchiveError).details?.offset;
-      const good = typeof at === 'number' ? Math.max(0, Math.min(chunk.length, at - start)) : 0;
-      this.completeThenFail(this.resumed ? null : chunk.subarray(0, good), err as Error, cb);
-      return;
+      error = err as Error;
     }
-    this.retain(chunk, start, n);
-    this.progressed();
-    if (n === 0) {
-      cb();
-      return;
-    }
-    const part = n === chunk.length ? chunk : chunk.subarray(0, n);
-    const r = this.resumed;
-    if (r) {
-      const rest = part.subarray(this.takeResumed(part));
-      // Accept more once the resumed member's data is written (backpressure); the parser gets what follows it.
-      r.chain.then(
-        () => (rest.length === 0 ? cb() : this.toParser(rest, cb)),
-        (err: Error) => cb(err),
-      );
-      return;
-    }
-    this.toParser(part, cb);
+    this.busy = true;
+    this.handle(events).then(
+      () => {
+        this.busy = false;
+        if (error) this.failAfterSettling(error, cb);
+        else {
+          this.progressed();
+          cb();
+        }
+      },
+      (err: Error) => {
+        this.busy = false;
+        this.fail(err);
+        cb(err);
+      },
+    );
   }
 
-  private toParser(part: Buffer, cb: (err?: Error | null) => void): void {
-    if (this.parser.write(part)) cb();
-    else this.parser.once('drain', () => cb());
+  /** The members before the bad spot are complete: let them be written, then report the error. */
+  private failAfterSettling(err: Error, cb: (err?: Error | null) => void): void {
+    this.writer.settle().then(
+      () => cb(err),
+      (writeErr: Error) => cb(writeErr),
+    );
+  }
+
+  private async handle(events: FramerEvent[]): Promise<void> {
+    for (const ev of events) {
+      switch (ev.kind) {
+        case 'member':
+          await this.onMember(ev.framed, ev.entry, ev.notes, ev.silent);
+          break;
+        case 'data':
+          await this.onData(this.active!, ev.data);
+          break;
+        case 'end':
+          await this.onEnd(this.active!);
+          this.active = null;
+          break;
+        case 'notice':
+          this.writer.note(noticeEntry(ev.offset), ev.code, ev.reason, false);
+          break;
+      }
+    }
+  }
+
+  private async onMember(framed: FramedEntry, entry: EntryHeader, notes: MemberNote[], silent: boolean): Promise<void> {
+    const m: ActiveMember = { framed, entry, kind: 'drain', sink: null, router: null, received: 0, batch: [], batchBytes: 0, batchAt: 0 };
+    this.active = m;
+    let skipped = silent;
+    for (const n of notes) {
+      this.writer.note(entry, n.code, n.reason, n.skipped);
+      skipped ||= n.skipped;
+    }
+    if (skipped) return;
+    if (entry.type === 'file' && !entry.sparse && framed.size <= SMALL_FILE_BYTES) {
+      m.kind = 'collect';
+      return;
+    }
+    const sink = await this.writer.begin(entry);
+    if (!sink) return;
+    m.kind = 'stream';
+    m.sink = sink;
+    if (entry.sparse) m.router = new SparseRouter(entry as EntryHeader & { sparse: SparseInfo }, framed.size, this.limits.maxPaxHeaderSize);
+  }
+
+  private async onData(m: ActiveMember, data: Buffer): Promise<void> {
+    m.received += data.length;
+    if (m.kind === 'drain') return;
+    if (m.kind === 'collect') {
+      m.batch.push(data);
+      return;
+    }
+    if (m.router) {
+      for (const piece of m.router.take(data)) {
+        if (piece.at !== m.batchAt + m.batchBytes) {
+          await this.flush(m);
+          m.sink!.seek(piece.at);
+          m.batchAt = piece.at;
+        }
+        m.batch.push(piece.data);
+        m.batchBytes += piece.data.length;
+      }
+    } else {
+      m.batch.push(data);
+      m.batchBytes += data.length;
+    }
+    if (m.batchBytes >= WRITE_BATCH) await this.flush(m);
+  }
+
+  private async onEnd(m: ActiveMember): Promise<void> {
+    if (m.kind === 'collect') {
+      await this.writer.begin(m.entry, m.batch);
+      return;
+    }
+    if (m.kind !== 'stream') return;
+    if (m.router && !m.router.mapKnown) {
+      throw new ArchiveError('E_ARCHIVE_CORRUPT', `The data of "${m.entry.name}" ends inside its sparse map.`, { details: { offset: m.framed.headerOffset, entry: m.entry.name } });
+    }
+    await this.flush(m);
+    // The regions are written; a hole at the end is a length, not zeros.
+    if (m.entry.sparse) await m.sink!.truncate(m.entry.sparse.realSize);
+    await m.sink!.end();
+  }
+
+  private async flush(m: ActiveMember): Promise<void> {
+    if (m.kind !== 'stream' || m.batch.length === 0) return;
+    const b = m.batch;
+    m.batch = [];
+    m.batchAt += m.batchBytes;
+    m.batchBytes = 0;
+    await m.sink!.write(b);
   }
 
   /** Keeps views of the bytes since the framer's sequence start, up to MAX_REPLAY_BYTES. */
-  private retain(chunk: Buffer, chunkStart: number, n: number): void {
+  private retain(chunk: Buffer, chunkStart: number): void {
+    const n = chunk.length;
     const seq = this.framer.sequenceStart;
     if (seq >= chunkStart) {
       const from = Math.min(n, seq - chunkStart);
@@ -248,7 +269,7 @@ export class TarStage extends Writable {
       this.retainedBytes = n - from;
       this.retainOverflow = false;
     } else if (!this.retainOverflow) {
-      if (n > 0) this.retained.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+      if (n > 0) this.retained.push(chunk);
       this.retainedBytes += n;
     }
     if (this.retainedBytes > MAX_REPLAY_BYTES) {
@@ -258,54 +279,20 @@ export class TarStage extends Writable {
     }
   }
 
-  /** Routes input to the resumed member: its data to the file (or nowhere), then its padding skipped. */
-  private takeResumed(part: Buffer): number {
-    const r = this.resumed!;
-    let used = 0;
-    if (r.dataLeft > 0) {
-      const n = Math.min(r.dataLeft, part.length);
-      const data = part.subarray(0, n);
-      r.dataLeft -= n;
-      r.member.received += n;
-      const sink = r.member.sink;
-      if (sink) r.chain = r.chain.then(() => sink.write([data]));
-      used = n;
-      if (r.dataLeft === 0) r.chain = r.chain.then(() => sink?.end());
+  /** Reopens the member a checkpoint was taken in; the framer hands it the rest of its data. */
+  private async reopen(saved: ResumedMember, framed: FramedEntry): Promise<void> {
+    const entry = saved.entry;
+    const m: ActiveMember = { framed, entry, kind: 'drain', sink: null, router: null, received: saved.written, batch: [], batchBytes: 0, batchAt: 0 };
+    this.active = m;
+    if (saved.key === null) return;
+    let fileAt = saved.written;
+    if (entry.sparse) {
+      m.router = new SparseRouter(entry as EntryHeader & { sparse: SparseInfo }, framed.size, this.limits.maxPaxHeaderSize, saved.written);
+      fileAt = m.router.fileLength();
     }
-    const pad = Math.min(r.padLeft, part.length - used);
-    r.padLeft -= pad;
-    used += pad;
-    if (r.dataLeft === 0 && r.padLeft === 0) {
-      this.resumed = null;
-      this.entryInFlight = r.chain.then(
-        () => {
-          this.active = null;
-          this.completed++;
-          this.progressed();
-        },
-        (err) => this.fail(err),
-      );
-    }
-    this.progressed();
-    return used;
-  }
-
-  /** Reopens the member a checkpoint was taken in; its data then comes first in the input. */
-  private async reopen(m: ResumedMember, remaining: number): Promise<void> {
-    const framed = this.framer.current!;
-    let sink: FileSink | null = null;
-    if (m.key !== null && m.dataRemaining > 0) sink = await this.writer.resumeFile(m.entry, m.written, m.key);
-    const member: ActiveMember = {
-      framed,
-      entry: m.entry,
-      kind: sink ? 'stream' : 'drain',
-      sink,
-      received: m.written,
-      flush: () => this.resumed?.chain ?? Promise.resolve(),
-    };
-    this.active = member;
-    this.resumed = { member, dataLeft: m.dataRemaining, padLeft: remaining - m.dataRemaining, chain: Promise.resolve() };
-    if (m.dataRemaining === 0 && sink) this.resumed.chain = sink.end();
+    m.sink = await this.writer.resumeFile(entry, fileAt, saved.key);
+    m.kind = 'stream';
+    m.batchAt = fileAt;
   }
 
   /** Resolves once `ready()` holds (re-checked whenever the stage makes progress); rejects if the stage fails. */
@@ -329,49 +316,19 @@ export class TarStage extends Writable {
     try {
       this.framer.finish();
     } catch (err) {
-      this.completeThenFail(null, err as Error, cb);
+      this.failAfterSettling(err as Error, cb);
       return;
     }
-    this.parser.once('finish', () => {
-      this.entryInFlight
-        .then(() => {
-          if (this.failure) throw this.failure;
-          return this.writer.finish();
-        })
-        .then(
-          () => cb(),
-          (err) => cb(err as Error),
-        );
-    });
-    this.parser.end();
+    this.writer.finish().then(
+      () => cb(),
+      (err) => cb(err as Error),
+    );
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     const stopped = err ?? new AbortedError('The extraction was stopped.');
     for (const w of this.waiters.splice(0)) w.reject(stopped);
-    this.parser.destroy();
     void this.writer.abort().then(() => cb(err));
-  }
-
-  /**
-   * Ends the parser after `part` (which stops at a member boundary) and waits for the members already
-   * parsed to be written before failing with `err`; a write failure meanwhile takes precedence. When the
-   * stream stopped inside a member, fails at once: that member can never complete.
-   */
-  private completeThenFail(part: Buffer | null, err: Error, cb: (err?: Error | null) => void): void {
-    this.stopping = true;
-    if (!this.framer.atBoundary || this.failure) {
-      cb(this.failure ?? err);
-      return;
-    }
-    new Promise<void>((resolve) => {
-      this.parser.once('finish', resolve);
-      this.parser.once('close', resolve);
-      if (part && part.length > 0) this.parser.write(part);
-      this.parser.end();
-    })
-      .then(() => this.entryInFlight)
-      .then(() => cb(this.failure ?? err));
   }
 
   private fail(err: unknown): void {
@@ -379,144 +336,19 @@ export class TarStage extends Writable {
     if (this.failure) return;
     this.failure = e;
     for (const w of this.waiters.splice(0)) w.reject(e);
-    this.destroy(e);
   }
-
-  private parserError(err: Error): EngineError {
-    if (err instanceof EngineError) return err;
-    const offset = this.framer.position;
-    return new ArchiveError('E_ARCHIVE_CORRUPT', `The tar data is corrupt near byte ${offset}: ${err.message}`, {
-      cause: err,
-      details: { offset },
-    });
-  }
-
-  private async onEntry(header: TarStreamHeader, stream: TarStreamEntry): Promise<void> {
-    const framed = this.framer.claim();
-    const parsedAt = stream.offset + this.parserBase;
-    if (!framed || framed.headerOffset !== parsedAt || (framed.size !== header.size && header.type !== 'directory')) {
-      // Both readers saw the same bytes; if they disagree, one of them is being fooled.
-      throw new ArchiveError(
-        'E_ARCHIVE_CORRUPT',
-        `The tar header of "${header.name}" is ambiguous (framed at byte ${framed?.headerOffset}, parsed at ${parsedAt}).`,
-        { details: { offset: framed?.headerOffset ?? parsedAt, entry: header.name } },
-      );
-    }
-    const entry = toEntryHeader(header, framed.headerOffset);
-    const member: ActiveMember = { framed, entry, kind: 'collect', sink: null, received: 0, flush: () => Promise.resolve() };
-    if (entry.type === 'file' && entry.size <= SMALL_FILE_BYTES) {
-      this.active = member;
-      this.progressed();
-      await this.writer.begin(entry, await collect(stream));
-      return;
-    }
-    const sink = await this.writer.begin(entry);
-    member.kind = sink ? 'stream' : 'drain';
-    member.sink = sink;
-    this.active = member;
-    this.progressed();
-    if (sink) await pump(stream, sink, member, () => this.progressed());
-    else await drain(stream, member, () => this.progressed());
-  }
-}
-
-function toEntryType(type: TarStreamHeader['type']): EntryType {
-  switch (type) {
-    case 'file':
-    case 'contiguous-file':
-      return 'file';
-    case 'directory':
-      return 'directory';
-    case 'symlink':
-      return 'symlink';
-    case 'link':
-      return 'hardlink';
-    default:
-      return 'other';
-  }
-}
-
-export function toEntryHeader(header: TarStreamHeader, offset: number): EntryHeader {
-  const type = toEntryType(header.type);
-  const paxMtime = header.pax?.mtime !== undefined ? Number.parseFloat(header.pax.mtime) : Number.NaN;
-  const mtime = Number.isFinite(paxMtime) ? paxMtime : (header.mtime?.getTime() ?? 0) / 1000;
-  return {
-    name: header.name,
-    type,
-    rawType: header.type ?? 'unknown type',
-    size: header.size ?? 0,
-    mode: header.mode ?? (type === 'directory' ? 0o755 : 0o644),
-    mtime,
-    linkname: header.linkname ?? null,
-    offset,
-  };
-}
-
-/**
- * Streams one member's data into its file in big sequential writes, pausing the parser while a write runs.
- * Counts what arrives in `member.received` and lets a checkpoint flush a partial batch (`member.flush`).
- */
-function pump(stream: TarStreamEntry, sink: FileSink, member: ActiveMember, onData: () => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let batch: Buffer[] = [];
-    let batchBytes = 0;
-    let chain: Promise<void> = Promise.resolve();
-    let failed = false;
-    const fail = (err: unknown) => {
-      if (failed) return;
-      failed = true;
-      reject(err);
-    };
-    const flush = (): Promise<void> => {
-      const b = batch;
-      batch = [];
-      batchBytes = 0;
-      chain = chain.then(() => (b.length > 0 ? sink.write(b) : undefined));
-      return chain;
-    };
-    member.flush = flush;
-    stream.on('data', (buf: Buffer) => {
-      if (failed) return;
-      batch.push(buf);
-      batchBytes += buf.length;
-      member.received += buf.length;
-      if (batchBytes >= WRITE_BATCH) {
-        stream.pause();
-        flush().then(() => stream.resume(), fail);
-      }
-      onData();
-    });
-    stream.on('end', () => {
-      flush()
-        .then(() => sink.end())
-        .then(resolve, fail);
-    });
-    stream.on('error', fail);
-  });
-}
-
-function collect(stream: TarStreamEntry): Promise<Buffer[]> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    stream.on('data', (buf) => parts.push(buf));
-    stream.on('end', () => resolve(parts));
-    stream.on('error', reject);
-  });
-}
-
-function drain(stream: TarStreamEntry, member: ActiveMember, onData: () => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.on('data', (buf: Buffer) => {
-      member.received += buf.length;
-      onData();
-    });
-    stream.on('end', resolve);
-    stream.on('error', reject);
-    stream.resume();
-  });
 }
 
 /** The header of a member whose data is complete (only its padding is left): never used to write. */
 function placeholderEntry(framed: FramedEntry): EntryHeader {
   return { name: framed.name, type: 'file', rawType: 'file', size: framed.size, mode: 0o644, mtime: 0, linkname: null, offset: framed.headerOffset };
+}
+
+/** What an archive-level warning is reported against. */
+function noticeEntry(offset: number): EntryHeader {
+  return { name: '(archive)', type: 'other', rawType: 'archive', size: 0, mode: 0, mtime: 0, linkname: null, offset };
+}
+
+function cloneEntry(e: EntryHeader): EntryHeader {
+  return e.sparse ? { ...e, sparse: { ...e.sparse, regions: e.sparse.regions.map((r) => [r[0], r[1]] as [number, number]) } } : { ...e };
 }

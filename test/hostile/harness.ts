@@ -2,7 +2,7 @@
 // needs to judge it: the outcome, the warnings, and every path that exists outside the destination.
 import { mkdtemp, readdir, lstat, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { Extractor, type ExtractOptions, type ExtractResult, type SkippedEntry } from '../../electron/engine/extractor';
 import { EngineError } from '../../electron/engine/errors';
 
@@ -66,18 +66,22 @@ export async function extractBuffer(
   }
 }
 
-/** Every path under `dir` (links not followed), relative to it, sorted. */
+/**
+ * Every path under `dir` (links not followed), relative to it, sorted. Names are walked as bytes (an archive
+ * may hold non-UTF-8 ones) and listed decoded as UTF-8 (lossy, for display only).
+ */
 export async function listTree(dir: string): Promise<string[]> {
   const out: string[] = [];
-  const walk = async (d: string) => {
-    for (const name of await readdir(d)) {
-      const full = join(d, name);
-      out.push(relative(dir, full));
+  const walk = async (d: Buffer, rel: string) => {
+    for (const name of await readdir(d, { encoding: 'buffer' })) {
+      const full = Buffer.concat([d, Buffer.from('/'), name]);
+      const r = rel ? `${rel}/${name.toString('utf8')}` : name.toString('utf8');
+      out.push(r);
       const st = await lstat(full);
-      if (st.isDirectory()) await walk(full);
+      if (st.isDirectory()) await walk(full, r);
     }
   };
-  await walk(dir);
+  await walk(Buffer.from(dir), '');
   return out.sort();
 }
 
