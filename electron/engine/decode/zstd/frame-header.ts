@@ -13,7 +13,10 @@ export const DEFAULT_MAX_WINDOW = 128 * 1024 * 1024;
 export const HARD_MAX_WINDOW = 2 * 1024 * 1024 * 1024 - 256 * 1024;
 
 export interface FrameHeader {
+  /** The history the frame can reference: the window, or the content size when that is smaller. */
   windowSize: number;
+  /** Largest block, compressed or not: min(declared window, 128 KiB) (RFC 8878 3.1.1.2.4). */
+  blockMax: number;
   contentSize: number | null;
   checksum: boolean;
   singleSegment: boolean;
@@ -66,7 +69,10 @@ export function parseFrameHeader(src: Uint8Array, p: number, offset: number, max
     contentSize = fcsBytes === 2 ? v + 256 : v;
   }
   if (single) windowSize = contentSize ?? 0;
+  const blockMax = Math.min(windowSize, 128 * 1024);
   const limit = Math.min(maxWindowBytes, HARD_MAX_WINDOW);
+  // A stated content size smaller than the window bounds what the frame can reference, and the memory.
+  if (contentSize !== null && contentSize < windowSize) windowSize = contentSize;
   if (windowSize > limit) {
     const mib = Math.ceil(windowSize / (1024 * 1024));
     throw new ArchiveError(
@@ -77,5 +83,5 @@ export function parseFrameHeader(src: Uint8Array, p: number, offset: number, max
       { details: { offset, format: 'zstd', windowBytes: windowSize, maxWindowBytes: limit, option: 'zstd-max-window' } },
     );
   }
-  return { windowSize, contentSize, checksum: (fhd & 0x04) !== 0, singleSegment: single, size };
+  return { windowSize, blockMax, contentSize, checksum: (fhd & 0x04) !== 0, singleSegment: single, size };
 }

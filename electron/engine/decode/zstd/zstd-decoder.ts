@@ -7,7 +7,6 @@ import type { DecodedItem, DecoderPoint, ResumableDecoder, ResumeGranularity } f
 import { BlockState, type SavedBlockState } from './block-state';
 import { ZstdFault } from './fault';
 import { DEFAULT_MAX_WINDOW, ZSTD_MAGIC, frameHeaderSize, isSkippableMagic, parseFrameHeader, type FrameHeader } from './frame-header';
-import { MAX_BLOCK } from './literals';
 
 export interface ZstdDecoderOptions {
   /** Largest window a frame may ask for; default 128 MiB (`zstd --long=27`). */
@@ -215,7 +214,7 @@ export class ZstdDecoder implements ResumableDecoder {
     const type = (hdr >>> 1) & 3;
     const size = hdr >>> 3;
     const frame = this.frame!;
-    const blockMax = Math.min(MAX_BLOCK, frame.header.windowSize);
+    const blockMax = frame.header.blockMax;
     if (type === 3) throw this.corrupt('zstd block has the reserved type', this.position);
     if (size > blockMax) throw this.corrupt(`zstd block of ${size} bytes is over the frame's block limit of ${blockMax}`, this.position);
     const contentLen = type === 1 ? 1 : size;
