@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DecoderPoint } from '../../electron/engine/decode/resumable-decoder';
+import { ZstdDecoder } from '../../electron/engine/decode/zstd/factory';
 import { frameHeaderSize } from '../../electron/engine/decode/zstd/frame-header';
 import type { ZstdPointState } from '../../electron/engine/decode/zstd/zstd-decoder';
 import { compressWith, decodeZstd, hasTool, mixedBytes, textBytes, walkFrames, zstdStdin } from './zstd-fixtures';
@@ -77,4 +78,24 @@ test('a point is emitted at the next block boundary after the request, never mid
   }
   for (const point of points) assert.ok(boundaries.has(point.compressedOffset) || point.compressedOffset === zst.length, `${point.compressedOffset} is not a block boundary`);
   assert.ok(points.length > 5);
+});
+
+test('pointHere between inputs: taken at arbitrary cuts (mid-block too), each resumes byte-exact', { skip }, () => {
+  const input = mixedBytes(1_500_000, 71);
+  const zst = compressWith('zstd', ['-3', '-c'], input)!;
+  const decoder = new ZstdDecoder();
+  const points: DecoderPoint[] = [];
+  let produced = 0;
+  for (let at = 0, i = 0; at < zst.length; i++) {
+    const next = Math.min(zst.length, at + 3_000 + ((i * 7919) % 50_000));
+    for (const item of decoder.push(zst.subarray(at, next))) if (Buffer.isBuffer(item)) produced += item.length;
+    at = next;
+    const point = decoder.pointHere();
+    assert.ok(point, `a point after the input ending at ${at}`);
+    assert.equal(point.uncompressedOffset, produced);
+    assert.ok(point.compressedOffset <= at);
+    points.push(JSON.parse(JSON.stringify(point)) as DecoderPoint);
+  }
+  decoder.finish();
+  resumeAll(zst, input, points, 10);
 });

@@ -107,7 +107,7 @@ function selectTable(ct: CodeTable, mode: number, src: Uint8Array, p: number, en
  * Decodes the sequences at src[start..end) and executes them with `lit` into `win` at win.pos.
  * Returns the bytes the block produced.
  */
-export function runSequences(t: SequenceTables, src: Uint8Array, start: number, end: number, lit: Literals, win: OutputWindow): number {
+export function runSequences(t: SequenceTables, src: Uint8Array, view: DataView, start: number, end: number, lit: Literals, win: OutputWindow): number {
   const out = win.buf;
   const litEnd = lit.start + lit.length;
   const op0 = win.pos;
@@ -135,7 +135,7 @@ export function runSequences(t: SequenceTables, src: Uint8Array, start: number, 
     p += selectTable(t.of, (modes >>> 4) & 3, src, p, end, PREDEFINED.of);
     p += selectTable(t.ml, (modes >>> 2) & 3, src, p, end, PREDEFINED.ml);
     if (p >= end) fault('Sequence bitstream is missing');
-    op = execute(t, nbSeq, src, p, end, out, lit.start, litEnd, op0, limit, win.windowSize);
+    op = execute(t, nbSeq, view, p * 8, end, out, win.view, lit.start, litEnd, op0, limit, win.windowSize);
     if (res[0] !== p * 8) fault('Sequence bitstream is not used up exactly');
     litPos = res[1]!;
     t.rep[0] = res[2]!;
@@ -156,20 +156,24 @@ const res = new Int32Array(5);
 
 // The hot loop, in a function of its own: V8 then optimises it whole after a few blocks instead of
 // entering it through on-stack replacement on every call, which deoptimised at the loop's exit.
+// Bits are read with 4-byte little-endian loads through a DataView; the block buffer has 16 zero bytes
+// on each side, and the check at the top of each sequence keeps every load inside it, however corrupt
+// the stream (one sequence reads at most 89 bits).
 function execute(
   t: SequenceTables,
   nbSeq: number,
-  src: Uint8Array,
-  _p: number,
+  sv: DataView,
+  floor: number,
   end: number,
   out: Buffer,
+  ov: DataView,
   litPos: number,
   litEnd: number,
   op: number,
   limit: number,
   winSize: number,
 ): number {
-  const lastByte = src[end - 1]!;
+  const lastByte = sv.getUint8(end - 1);
   if (lastByte === 0) fault('Sequence bitstream has no end marker');
   let pos = (end - 1) * 8 + (31 - Math.clz32(lastByte));
   const L = t.ll, O = t.of, M = t.ml;
@@ -178,32 +182,32 @@ function execute(
   const mlBase = M.vBase, mlBits = M.vBits, mlNb = mlT.nbBits, mlNext = mlT.baseline;
   const ofBase = O.vBase, ofBits = O.vBits, ofNb = ofT.nbBits, ofNext = ofT.baseline;
   let r1 = t.rep[0]!, r2 = t.rep[1]!, r3 = t.rep[2]!;
-  let i: number, n: number;
+  let n: number;
   // Initial states: literals length, offset, match length (RFC 8878 3.1.1.3.2.1).
-  n = llT.log; pos -= n; i = pos >>> 3;
-  let llS = (((src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16) | (src[i + 3]! << 24)) >>> (pos & 7)) & ((1 << n) - 1));
-  n = ofT.log; pos -= n; i = pos >>> 3;
-  let ofS = (((src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16) | (src[i + 3]! << 24)) >>> (pos & 7)) & ((1 << n) - 1));
-  n = mlT.log; pos -= n; i = pos >>> 3;
-  let mlS = (((src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16) | (src[i + 3]! << 24)) >>> (pos & 7)) & ((1 << n) - 1));
+  n = llT.log; pos -= n;
+  let llS = (sv.getUint32(pos >>> 3, true) >>> (pos & 7)) & ((1 << n) - 1);
+  n = ofT.log; pos -= n;
+  let ofS = (sv.getUint32(pos >>> 3, true) >>> (pos & 7)) & ((1 << n) - 1);
+  n = mlT.log; pos -= n;
+  let mlS = (sv.getUint32(pos >>> 3, true) >>> (pos & 7)) & ((1 << n) - 1);
   for (let s = 0; s < nbSeq; s++) {
-    // Offset extra bits (up to 31: two reads past 24), then match length, then literals length.
+    if (pos < floor) fault('Sequence bitstream is shorter than its sequences');
+    // Offset extra bits (up to 30: two reads past 24), then match length, then literals length.
     n = ofBits[ofS]!;
     let ofv: number;
+    pos -= n;
     if (n <= 24) {
-      pos -= n; i = pos >>> 3;
-      ofv = ofBase[ofS]! + ((((src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16) | (src[i + 3]! << 24)) >>> (pos & 7)) & ((1 << n) - 1)));
+      ofv = ofBase[ofS]! + ((sv.getUint32(pos >>> 3, true) >>> (pos & 7)) & ((1 << n) - 1));
     } else {
-      pos -= n; i = pos >>> 3;
-      const lo = ((src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16)) >>> (pos & 7)) & 0xffff;
-      const hp = pos + 16; i = hp >>> 3;
-      const hi = ((src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16)) >>> (hp & 7)) & ((1 << (n - 16)) - 1);
+      const lo = (sv.getUint32(pos >>> 3, true) >>> (pos & 7)) & 0xffff;
+      const hp = pos + 16;
+      const hi = (sv.getUint32(hp >>> 3, true) >>> (hp & 7)) & ((1 << (n - 16)) - 1);
       ofv = (ofBase[ofS]! + (hi << 16) + lo) | 0;
     }
-    n = mlBits[mlS]!; pos -= n; i = pos >>> 3;
-    const ml = mlBase[mlS]! + ((((src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16)) >>> (pos & 7)) & ((1 << n) - 1)));
-    n = llBits[llS]!; pos -= n; i = pos >>> 3;
-    const ll = llBase[llS]! + ((((src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16)) >>> (pos & 7)) & ((1 << n) - 1)));
+    n = mlBits[mlS]!; pos -= n;
+    const ml = mlBase[mlS]! + ((sv.getUint32(pos >>> 3, true) >>> (pos & 7)) & ((1 << n) - 1));
+    n = llBits[llS]!; pos -= n;
+    const ll = llBase[llS]! + ((sv.getUint32(pos >>> 3, true) >>> (pos & 7)) & ((1 << n) - 1));
     let offset: number;
     if (ofv > 3) {
       offset = ofv - 3;
@@ -220,19 +224,20 @@ function execute(
     }
     if (s + 1 < nbSeq) {
       // State updates: literals length, match length, offset.
-      n = llNb[llS]!; pos -= n; i = pos >>> 3;
-      llS = llNext[llS]! + ((((src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16)) >>> (pos & 7)) & ((1 << n) - 1)));
-      n = mlNb[mlS]!; pos -= n; i = pos >>> 3;
-      mlS = mlNext[mlS]! + ((((src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16)) >>> (pos & 7)) & ((1 << n) - 1)));
-      n = ofNb[ofS]!; pos -= n; i = pos >>> 3;
-      ofS = ofNext[ofS]! + ((((src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16)) >>> (pos & 7)) & ((1 << n) - 1)));
+      n = llNb[llS]!; pos -= n;
+      llS = llNext[llS]! + ((sv.getUint32(pos >>> 3, true) >>> (pos & 7)) & ((1 << n) - 1));
+      n = mlNb[mlS]!; pos -= n;
+      mlS = mlNext[mlS]! + ((sv.getUint32(pos >>> 3, true) >>> (pos & 7)) & ((1 << n) - 1));
+      n = ofNb[ofS]!; pos -= n;
+      ofS = ofNext[ofS]! + ((sv.getUint32(pos >>> 3, true) >>> (pos & 7)) & ((1 << n) - 1));
     }
     // Execute: literals, then the match.
     if (litPos + ll > litEnd) fault('Sequence takes more literals than the block has');
     if (op + ll + ml > limit) fault('Block decodes to more than its maximum size');
-    // Short copies byte by byte: copyWithin costs a call into the runtime that outweighs ~16 bytes.
-    if (ll < 16) {
-      for (let k = 0; k < ll; k++) out[op + k] = out[litPos + k]!;
+    // Short copies 4 bytes at a time (copyWithin is a runtime call that outweighs ~32 bytes). They may
+    // write up to 3 bytes past their end: that is output not yet produced, or the gap before the literals.
+    if (ll < 32) {
+      for (let k = 0; k < ll; k += 4) ov.setUint32(op + k, ov.getUint32(litPos + k, true), true);
     } else {
       out.copyWithin(op, litPos, litPos + ll);
     }
@@ -240,12 +245,13 @@ function execute(
     litPos += ll;
     if (offset > op || offset > winSize || offset === 0) fault('Match offset reaches before the window');
     const from = op - offset;
-    // One byte-loop site for short and overlapping matches: a branch this loop has never taken would
-    // lack type feedback, and V8 would leave its optimised code there on every block.
-    if (ml >= 16 && offset >= ml) {
+    if (ml >= 32 && offset >= ml) {
       out.copyWithin(op, from, from + ml);
     } else {
-      for (let k = 0; k < ml; k++) out[op + k] = out[from + k]!;
+      // Overlapping matches (offset < 4) step one byte: each 4-byte store's first byte is then always
+      // right, and the rest is rewritten by the next step. One loop for both keeps one feedback site.
+      const step = offset < 4 ? 1 : 4;
+      for (let k = 0; k < ml; k += step) ov.setUint32(op + k, ov.getUint32(from + k, true), true);
     }
     op += ml;
     // Results are written every iteration so that nothing but the return follows the loop: V8 compiles

@@ -7,9 +7,13 @@ import { MAX_BLOCK } from './literals';
 
 const MIN_SLACK = 1024 * 1024;
 const MAX_SLACK = 32 * 1024 * 1024;
+/** Room for the short copies' overshoot (up to 3 bytes) before the literals and past the buffer's end. */
+const GAP = 32;
 
 export class OutputWindow {
   buf: Buffer = Buffer.alloc(0);
+  /** The same bytes, for the 4-byte copies of short matches. */
+  view: DataView = new DataView(new ArrayBuffer(0));
   /** Next byte to write. */
   pos = 0;
   /** Start of the bytes not yet handed out. */
@@ -24,16 +28,20 @@ export class OutputWindow {
     const slack = Math.min(MAX_SLACK, Math.max(MIN_SLACK, windowSize));
     let want = windowSize + slack + MAX_BLOCK;
     if (contentSize !== null && contentSize + MAX_BLOCK < want) want = contentSize + MAX_BLOCK;
-    want += MAX_BLOCK + 64;
-    if (this.buf.length < want || this.buf.length > 2 * want + MAX_SLACK) this.buf = Buffer.allocUnsafe(want);
-    this.litAt = this.buf.length - MAX_BLOCK - 64;
+    want += GAP + MAX_BLOCK + GAP;
+    if (this.buf.length < want || this.buf.length > 2 * want + MAX_SLACK) {
+      // Not from the pool: a buffer of its own, so the DataView spans exactly it.
+      this.buf = Buffer.from(new ArrayBuffer(want));
+      this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    }
+    this.litAt = this.buf.length - MAX_BLOCK - GAP;
     this.pos = 0;
     this.emitted = 0;
   }
 
   /** Makes room for one more block; `flush` receives the bytes not yet handed out before they move. */
   reserve(flush: () => void): void {
-    if (this.pos + MAX_BLOCK <= this.litAt) return;
+    if (this.pos + MAX_BLOCK + GAP <= this.litAt) return;
     flush();
     const keep = Math.min(this.windowSize, this.pos);
     this.buf.copyWithin(0, this.pos - keep, this.pos);

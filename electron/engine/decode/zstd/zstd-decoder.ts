@@ -69,6 +69,20 @@ export class ZstdDecoder implements ResumableDecoder {
     this.wantPoint = true;
   }
 
+  /**
+   * The point at the current position when the parser stands at a unit boundary (a frame start, a block
+   * header or the checksum): always so between inputs, except inside a skippable frame or a frame header.
+   * Bytes already fed past it are simply fed again after a resume. Consumes a pending request.
+   */
+  pointHere(): DecoderPoint | null {
+    if (this.closed || this.deferred) return null;
+    if (this.phase === 'skip' || this.phase === 'header') return null;
+    this.wantPoint = false;
+    this.flushOutput();
+    if (this.out.length > 0) return null;
+    return this.point();
+  }
+
   push(input: Buffer): DecodedItem[] {
     this.check();
     this.totalIn += input.length;
@@ -271,13 +285,11 @@ export class ZstdDecoder implements ResumableDecoder {
     if (!this.wantPoint) return;
     this.wantPoint = false;
     this.flushOutput();
-    const point: DecoderPoint = {
-      kind: 'decoder-point',
-      compressedOffset: this.position,
-      uncompressedOffset: this.outTotal,
-      state: this.save(),
-    };
-    this.out.push(point);
+    this.out.push(this.point());
+  }
+
+  private point(): DecoderPoint {
+    return { kind: 'decoder-point', compressedOffset: this.position, uncompressedOffset: this.outTotal, state: this.save() };
   }
 
   private flushOutput(): void {
