@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
-import { CheckpointingGunzip, isCheckpoint, type GzipCheckpoint } from '../electron/engine/gzip-checkpoint';
+import { CheckpointingGunzip, isCheckpoint, type GzipCheckpoint } from '../electron/engine/decode/gzip/checkpointing-gunzip';
 
 const PIECE = 1 << 20;
 const MB = 1e6;

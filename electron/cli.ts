@@ -27,7 +27,7 @@ Options for get:
   --idle-timeout <secs>    give up on a connection after this long without a byte (default 30; "500ms" works)
   --retries <n>            failed attempts in a row per chunk before the job fails (default 8)
   --limit-rate <rate>      cap the download rate, bytes/s with K/M/G suffixes (e.g. 20M)
-  --format <f>             auto | tar | gzip | zstd (default auto)
+  --format <f>             auto | tar | gzip | lz4 | zstd (default auto)
   --sha256 <hex>           verify the downloaded (compressed) file; a mismatch exits with 4
   --strict                 an unsafe archive entry fails the job instead of being skipped
   --force                  extract into a non-empty folder that this job did not start

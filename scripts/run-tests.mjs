@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Runs every compiled test file with node's test runner. Node 20's `--test` takes no globs, so the
 // file list is collected here. TEST_FILTER=substring narrows the run while developing.
-import { readdirSync, statSync } from 'node:fs';
+// Besides the live report, a TAP copy is read afterwards to list every skipped test with its reason and to
+// end on one plain `N passed, N failed, N skipped` line: a skip is visible, never mistaken for a pass.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -20,7 +23,42 @@ if (selected.length === 0) {
   console.error('no test files found under', root);
   process.exit(1);
 }
+const tapDir = mkdtempSync(join(tmpdir(), 'test-report-'));
+const tapFile = join(tapDir, 'report.tap');
+const live = process.env.TEST_REPORTER ?? 'spec';
 // A per-test timeout, so one hung test fails instead of stalling the whole run.
-const args = ['--test', '--test-concurrency=2', '--test-timeout=300000', ...(process.env.TEST_REPORTER ? [`--test-reporter=${process.env.TEST_REPORTER}`] : []), ...selected];
+const args = [
+  '--test',
+  '--test-concurrency=2',
+  '--test-timeout=300000',
+  `--test-reporter=${live}`,
+  '--test-reporter-destination=stdout',
+  '--test-reporter=tap',
+  `--test-reporter-destination=${tapFile}`,
+  ...selected,
+];
 const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
+
+let tap = '';
+try {
+  tap = readFileSync(tapFile, 'utf8');
+} catch {
+  // no report: the runner itself failed; its exit status says so below
+}
+rmSync(tapDir, { recursive: true, force: true });
+const skips = [];
+for (const line of tap.split('\n')) {
+  const m = /^\s*ok \d+ - (.*?) # SKIP(?: (.*))?$/.exec(line);
+  if (m) skips.push(`${m[1]}: ${m[2] ?? 'no reason given'}`);
+}
+const total = (key) => {
+  const hits = [...tap.matchAll(new RegExp(`^# ${key} (\\d+)$`, 'gm'))];
+  return hits.length ? Number(hits[hits.length - 1][1]) : 0;
+};
+if (skips.length) {
+  console.log(`\nSkipped (${skips.length}):`);
+  for (const s of skips) console.log(`  - ${s}`);
+}
+const failed = total('fail') + total('cancelled');
+console.log(`\n${total('pass')} passed, ${failed} failed, ${total('skipped')} skipped`);
 process.exit(result.status ?? 1);

@@ -9,8 +9,8 @@ export const jobStateSchema = z.enum(['probing', 'downloading', 'paused', 'verif
 export const pauseReasonSchema = z.enum(['user', 'suspend', 'offline', 'disk-full', 'error']);
 export const chunkStateSchema = z.enum(['pending', 'fetching', 'staged', 'extracting', 'done', 'retrying', 'failed']);
 export const transferModeSchema = z.enum(['ranged', 'single-stream']);
-export const archiveFormatSchema = z.enum(['tar', 'gzip', 'zstd']);
-export const formatOptionSchema = z.enum(['auto', 'tar', 'gzip', 'zstd']);
+export const archiveFormatSchema = z.enum(['tar', 'gzip', 'lz4', 'zstd']);
+export const formatOptionSchema = z.enum(['auto', 'tar', 'gzip', 'lz4', 'zstd']);
 export const waitingOnSchema = z.enum(['network', 'extractor', 'none']);
 
 // ---- limits

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNginx, nginxUnavailable, type Nginx } from '../../test/helpers/nginx';
+import { startNginx, type Nginx } from '../../test/helpers/nginx';
+import { optedOut } from '../../test/helpers/opt-out';
 import { Relay } from '../relay';
 
 const SIZE = 1024 * 1024;
@@ -15,7 +16,7 @@ const data = randomBytes(SIZE);
 let dir = '';
 let nginx: Nginx;
 
-const skip = nginxUnavailable() ?? false;
+const skip = optedOut('SKIP_NGINX');
 
 before(async () => {
   if (skip) return;

@@ -1,12 +1,14 @@
-// The decompression stage: compressed bytes in, tar bytes out, with decoder failures turned into coded
-// ArchiveErrors. Kept behind a small interface so a checkpointing gunzip (resumable extraction) can
-// replace Node's streaming one without touching detection, tar parsing or writing.
+// The streaming decompression stage: compressed bytes in, tar bytes out, with decoder failures turned into
+// coded ArchiveErrors. Used for formats without a resumable decoder (zstd) and when checkpoints are off
+// (Node's own gunzip is the fastest gzip decoder); resumable decoding goes through decode/registry.ts.
 import type { Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { ArchiveError } from './errors';
-import { CheckpointingGunzip, type GunzipChunk, type GzipCheckpoint } from './gzip-checkpoint';
+import { resumableDecoder } from './decode/registry';
+import { streamDecoder } from './decode/stream-adapter';
+import type { ExtractFormat } from './extract-types';
 
-export type CompressedFormat = 'gzip' | 'zstd';
+export type CompressedFormat = Exclude<ExtractFormat, 'tar'>;
 
 export interface Decompressor {
   readonly format: CompressedFormat;
@@ -35,6 +37,7 @@ export function zstdDecoder(): ZstdFactory | null {
 
 export const createDecompressor: DecompressorFactory = (format) => {
   if (format === 'gzip') return nodeDecoder('gzip', zlib.createGunzip({ chunkSize: CHUNK_SIZE }));
+  if (format !== 'zstd') return resumableStream(format);
   const zstd = zstdDecoder();
   if (!zstd) {
     throw new ArchiveError(
@@ -50,7 +53,7 @@ export const createDecompressor: DecompressorFactory = (format) => {
 // Raised while reading a member (frame) header. The first member's magic was checked by format detection,
 // so a bad magic means bytes after a complete member; the other header faults count as trailing garbage
 // only once a member is known to have ended.
-const BAD_MAGIC = { gzip: /incorrect header check/i, zstd: /unknown frame descriptor|prefix unknown/i };
+const BAD_MAGIC: Record<string, RegExp> = { gzip: /incorrect header check/i, zstd: /unknown frame descriptor|prefix unknown/i };
 const OTHER_HEADER_ERRORS = /unknown compression method|unknown header flags|header crc mismatch/i;
 
 function nodeDecoder(format: CompressedFormat, stream: Transform): Decompressor {
@@ -81,7 +84,7 @@ function nodeDecoder(format: CompressedFormat, stream: Transform): Decompressor 
       if (format === 'gzip' && /incorrect length check/i.test(msg)) {
         return corrupt(format, `gzip length (ISIZE) mismatch in the member ending near byte ${at}: the data is corrupt`, at, err);
       }
-      if (BAD_MAGIC[format].test(msg) || (OTHER_HEADER_ERRORS.test(msg) && (at > 0 || produced > 0))) {
+      if (BAD_MAGIC[format]?.test(msg) || (OTHER_HEADER_ERRORS.test(msg) && (at > 0 || produced > 0))) {
         // A member (frame) ended well, and what follows is not another one.
         return new ArchiveError('E_TRAILING_GARBAGE', `Unexpected data after the end of the ${format} stream, after byte ${at} (${msg}).`, {
           cause: err,
@@ -105,47 +108,20 @@ function corrupt(format: CompressedFormat, message: string, offset: number, caus
   return new ArchiveError('E_ARCHIVE_CORRUPT', message + '.', { cause, details: { offset, format } });
 }
 
-/**
- * The gzip decoder of a resumable extraction: synchronous, so the extractor decides exactly where output
- * stops, and it hands out checkpoints between output buffers. Its errors are already coded ArchiveErrors.
- */
-export class ResumableGunzip {
-  private readonly decoder: CheckpointingGunzip;
-
-  constructor(resumeFrom?: GzipCheckpoint) {
-    this.decoder = new CheckpointingGunzip({ engine: 'auto', outputChunkBytes: CHUNK_SIZE, ...(resumeFrom ? { resumeFrom } : {}) });
-  }
-
-  /** Compressed bytes consumed so far, as an offset in the whole file. */
-  get position(): number {
-    return this.decoder.compressedPosition;
-  }
-
-  requestCheckpoint(): void {
-    this.decoder.requestCheckpoint();
-  }
-
-  push(input: Buffer): GunzipChunk[] {
-    return this.decoder.push(input);
-  }
-
-  /**
-   * End of input: the rest of the output, or a coded error (truncated, corrupt, trailing garbage).
-   * Zero bytes after the last member are refused like any trailing data, as Node's gunzip does.
-   */
-  finish(): GunzipChunk[] {
-    const rest = this.decoder.finish();
-    const zeros = this.decoder.stats.trailingZeroBytes;
-    if (zeros > 0) {
-      const at = this.decoder.compressedPosition - zeros;
-      throw new ArchiveError('E_TRAILING_GARBAGE', `${zeros} unexpected bytes follow the end of the gzip stream, from byte ${at}.`, {
-        details: { offset: at, format: 'gzip', trailingBytes: zeros },
-      });
-    }
-    return rest;
-  }
-
-  close(): void {
-    this.decoder.close();
-  }
+/** A format Node cannot stream: our resumable decoder as a stream (its errors are already coded). */
+function resumableStream(format: CompressedFormat): Decompressor {
+  const factory = resumableDecoder(format);
+  if (!factory) throw new ArchiveError('E_FORMAT_UNSUPPORTED', `No ${format} decoder in this build.`, { details: { offset: 0, format } });
+  const d = streamDecoder(factory);
+  return {
+    format,
+    stream: d.stream,
+    consumed: d.consumed,
+    toArchiveError: (err) =>
+      err instanceof ArchiveError ? err : corrupt(format, `The ${format} data is corrupt near byte ${d.consumed()} (${String((err as Error)?.message ?? err)})`, d.consumed(), err),
+    checkEnd() {
+      const late = d.trailingError();
+      if (late) throw late;
+    },
+  };
 }

@@ -6,7 +6,7 @@ export type JobState = 'probing' | 'downloading' | 'paused' | 'verifying' | 'don
 export type PauseReason = 'user' | 'suspend' | 'offline' | 'disk-full' | 'error';
 export type ChunkState = 'pending' | 'fetching' | 'staged' | 'extracting' | 'done' | 'retrying' | 'failed';
 export type TransferMode = 'ranged' | 'single-stream';
-export type ArchiveFormat = 'tar' | 'gzip' | 'zstd';
+export type ArchiveFormat = 'tar' | 'gzip' | 'lz4' | 'zstd';
 /** What the window is waiting on: the network (slots free, ranges in flight) or the extractor (all slots full). */
 export type WaitingOn = 'network' | 'extractor' | 'none';
 

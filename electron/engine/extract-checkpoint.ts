@@ -1,16 +1,17 @@
 // The resume checkpoint of an extraction: plain JSON (buffers as base64), versioned. The job stores it
 // opaquely and reads only the offsets and counters at the top; the rest is for the extractor that
 // continues from it (see Extractor.checkpoint and ExtractOptions.resumeFrom).
-import type { EntryHeader, SkippedEntry } from './extract-types';
-import type { GzipCheckpoint } from './gzip-checkpoint';
+import { resumableDecoder } from './decode/registry';
+import type { EntryHeader, ExtractFormat, SkippedEntry } from './extract-types';
 import type { WriterState } from './safe-writer';
 import type { FramerSnapshot } from './tar-framer';
 
-export const EXTRACT_CHECKPOINT_VERSION = 1;
+/** 2: the decoder's state in `decoder` (any format with a resumable decoder); 1 had a `gzip` field. */
+export const EXTRACT_CHECKPOINT_VERSION = 2;
 
 export interface ExtractCheckpoint {
   version: typeof EXTRACT_CHECKPOINT_VERSION;
-  format: 'tar' | 'gzip';
+  format: ExtractFormat;
   /** Resume by feeding the compressed stream from this byte, inclusive. */
   compressedOffset: number;
   uncompressedOffset: number;
@@ -20,8 +21,8 @@ export interface ExtractCheckpoint {
   bytesWritten: number;
   skipped: SkippedEntry[];
   warnings: SkippedEntry[];
-  /** The decoder's state at uncompressedOffset (gzip only). */
-  gzip: GzipCheckpoint | null;
+  /** The decoder's state at this point, as its factory (decode/registry.ts) rebuilds it. */
+  decoder: { format: string; state: unknown };
   tar: TarResumeState;
   /** Directory modes and mtimes still to apply at the end, as [relative path, mode, mtime]. */
   dirMeta: WriterState['dirMeta'];
@@ -55,12 +56,11 @@ export interface ResumedMember {
 export function extractCheckpointProblem(cp: ExtractCheckpoint): string | undefined {
   if (!cp || typeof cp !== 'object') return 'not an object';
   if (cp.version !== EXTRACT_CHECKPOINT_VERSION) return `version ${String(cp.version)} is not ${EXTRACT_CHECKPOINT_VERSION}`;
-  if (cp.format !== 'tar' && cp.format !== 'gzip') return `format ${String(cp.format)} cannot be resumed`;
+  if (typeof cp.format !== 'string' || !resumableDecoder(cp.format)) return `format ${String(cp.format)} cannot be resumed`;
   for (const key of ['compressedOffset', 'uncompressedOffset', 'entries', 'bytesWritten'] as const) {
     if (!Number.isSafeInteger(cp[key]) || cp[key] < 0) return `${key} is not a byte count`;
   }
-  if ((cp.format === 'gzip') !== (cp.gzip !== null && typeof cp.gzip === 'object')) return 'the gzip state does not match the format';
-  if (cp.format === 'tar' && cp.compressedOffset !== cp.uncompressedOffset) return 'a plain tar checkpoint has two different offsets';
+  if (!cp.decoder || typeof cp.decoder !== 'object' || cp.decoder.format !== cp.format || !('state' in cp.decoder)) return 'the decoder state does not match the format';
   const t = cp.tar;
   if (!t || typeof t !== 'object' || !t.framer || typeof t.framer.pos !== 'number') return 'no tar state';
   const replayBytes = t.replay === null ? 0 : Buffer.byteLength(t.replay, 'base64');

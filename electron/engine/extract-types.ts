@@ -1,6 +1,6 @@
 // Types shared by the extraction stages (format detection, decompression, tar framing, safe writer).
 
-export type ExtractFormat = 'tar' | 'gzip' | 'zstd';
+export type ExtractFormat = 'tar' | 'gzip' | 'lz4' | 'zstd';
 
 /** Why an entry was skipped (or, for `ABSOLUTE_PATH` and `MODE_MASKED`, changed while being written). */
 export type EntryWarningCode =

@@ -2,16 +2,18 @@
 // the first bytes, then decompression, then the tar stage (tar-stream + framer) and the safe writer.
 // Each stage is its own module; this file only wires them and turns failures into one coded error.
 //
-// Resume: for gzip and plain tar the extraction can be checkpointed (`checkpoint()`): the decoder, the
-// tar stage and the writer are captured together at one uncompressed offset once every byte before it
-// is on disk and fsynced, and a new Extractor built with `resumeFrom` continues from there when fed the
-// compressed bytes from `compressedOffset` on. zstd cannot be checkpointed (see checkpointUnsupportedReason).
+// Resume: a format with a resumable decoder (decode/registry.ts) can be checkpointed (`checkpoint()`): the
+// decoder, the tar stage and the writer are captured together at one uncompressed offset once every byte
+// before it is on disk and fsynced, and a new Extractor built with `resumeFrom` continues from there when
+// fed the compressed bytes from `compressedOffset` on. Other formats are streamed and cannot be (see
+// checkpointUnsupportedReason).
 import { Writable } from 'node:stream';
-import { createDecompressor, ResumableGunzip, type Decompressor, type DecompressorFactory } from './decompress';
+import { isCompressed, resumableDecoder, unresumableReason } from './decode/registry';
+import { isDecoderPoint, type DecodedItem, type DecoderPoint, type ResumableDecoder } from './decode/resumable-decoder';
+import { createDecompressor, type CompressedFormat, type Decompressor, type DecompressorFactory } from './decompress';
 import { AbortedError, ArchiveError, EngineError, toEngineError } from './errors';
 import { EXTRACT_CHECKPOINT_VERSION, extractCheckpointProblem, type ExtractCheckpoint, type TarResumeState } from './extract-checkpoint';
 import type { ExtractFormat, SkippedEntry } from './extract-types';
-import { isCheckpoint, type GunzipChunk, type GzipCheckpoint } from './gzip-checkpoint';
 import { DETECT_BYTES, detectFormat } from './format-detect';
 import { SafeWriter, type EntryWarning } from './safe-writer';
 import { TarStage } from './tar-stage';
@@ -29,7 +31,7 @@ export interface ExtractOptions {
   limits?: Partial<ExtractLimits>;
   /** Every skipped or altered member, as it happens. `skipped: false` means extracted with a change. */
   onWarning?: (w: SkippedEntry & { skipped?: boolean }) => void;
-  /** Replaces the decoders (gzip then uses it instead of the checkpointing one, and cannot be checkpointed). */
+  /** Replaces the decoders of compressed formats (they then cannot be checkpointed; plain tar still can). */
   decompressor?: DecompressorFactory;
   /** Why the decoder was replaced, said in place of the generic reason checkpoints are unavailable. */
   decompressorNote?: string;
@@ -60,10 +62,10 @@ export class Extractor extends Writable {
   private _bytesIn = 0;
   private format: ExtractFormat | null = null;
   private writer: SafeWriter | null = null;
-  /** A streaming decoder (zstd, or a replacement given in the options). */
-  private decoder: Decompressor | null = null;
-  /** The checkpointing gzip decoder, driven synchronously so output stops exactly at a checkpoint. */
-  private gunzip: ResumableGunzip | null = null;
+  /** A streaming decoder (a format without a resumable one, or a replacement given in the options). */
+  private stream: Decompressor | null = null;
+  /** The resumable decoder, driven synchronously so output stops exactly at a checkpoint. */
+  private decoder: ResumableDecoder | null = null;
   private tar: TarStage | null = null;
   private started = false;
   /** Absolute offset in the tar stream of the next byte handed to the tar stage. */
@@ -120,16 +122,16 @@ export class Extractor extends Writable {
   }
 
   /**
-   * Why this extraction cannot be checkpointed (known once the format is: zstd, or a replaced decoder);
-   * null when it can, or before the format is known.
+   * Why this extraction cannot be checkpointed (known once the format is: one without a resumable decoder,
+   * or a replaced decoder); null when it can, or before the format is known.
    */
   get checkpointUnsupportedReason(): string | null {
     return this.unsupportedReason;
   }
 
   /**
-   * The checkpoint asked for, if any: still waiting for a point to land on (more input is needed for gzip),
-   * or taken and waiting for its fsyncs.
+   * The checkpoint asked for, if any: still waiting for a point to land on (more input is needed, e.g. to
+   * reach the next gzip or lz4 block boundary), or taken and waiting for its fsyncs.
    */
   get checkpointInProgress(): 'awaiting-point' | 'syncing' | null {
     const p = this.pendingCheckpoint;
@@ -148,8 +150,8 @@ export class Extractor extends Writable {
 
   /**
    * Resolves with the next point the extraction can be resumed from, once every file byte before it is
-   * fsynced (durable): for gzip the next deflate block boundary or member start, for plain tar the end of
-   * the input accepted so far. Resolves null when the format cannot be checkpointed (see
+   * fsynced (durable): the decoder's next point (a deflate or lz4 block boundary, a member or frame start),
+   * for plain tar the end of the input accepted so far. Resolves null when the format cannot be checkpointed (see
    * checkpointUnsupportedReason) or when the archive ends first. Extraction goes on while the caller
    * persists it. Calls while one is pending share it; rejects if the extraction fails or is stopped first.
    */
@@ -181,12 +183,19 @@ export class Extractor extends Writable {
     }
     this.head.push(chunk);
     this.headBytes += chunk.length;
-    if (this.headBytes < DETECT_BYTES && !this.resumeFrom) {
+    let format: ExtractFormat | null;
+    try {
+      format = this.headBytes < DETECT_BYTES && !this.resumeFrom ? null : this.chooseFormat(false);
+    } catch (err) {
+      cb(this.fail(err));
+      return;
+    }
+    if (format === null) {
       cb();
       return;
     }
-    this.start(false)
-      .then(() => this.feed(Buffer.concat(this.head.splice(0))))
+    this.start(format)
+      .then(() => this.feedHead())
       .then(
         () => cb(),
         (err) => cb(this.fail(err)),
@@ -194,7 +203,7 @@ export class Extractor extends Writable {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    const begin = this.started ? Promise.resolve() : this.start(true).then(() => this.feedHead());
+    const begin = this.started ? Promise.resolve() : Promise.resolve().then(() => this.start(this.chooseFormat(true)!)).then(() => this.feedHead());
     begin
       .then(() => this.endPipeline())
       .then(
@@ -205,8 +214,8 @@ export class Extractor extends Writable {
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     const e = err ? this.fail(err) : null;
-    this.decoder?.stream.destroy();
-    this.gunzip?.close();
+    this.stream?.stream.destroy();
+    this.decoder?.close();
     if (this.tar && !this.tar.destroyed) this.tar.destroy();
     const abort = this.writer ? this.writer.abort() : Promise.resolve();
     void abort.then(() => cb(e));
@@ -217,28 +226,43 @@ export class Extractor extends Writable {
     return { format: this.format!, entries: w.entries, bytesWritten: w.bytesWritten, skipped: [...w.skipped], warnings: [...w.warnings], reused: w.reused };
   }
 
-  /** Decides the format (or takes the checkpoint's) and builds decoder → tar stage → writer. */
-  private async start(final: boolean): Promise<void> {
-    this.started = true;
+  /** The checkpoint's format, or the one detected in the head; null while detection needs more bytes. */
+  private chooseFormat(final: boolean): ExtractFormat | null {
     const resume = this.resumeFrom;
     if (resume) {
       const problem = extractCheckpointProblem(resume);
       if (problem) throw new EngineError('E_JOURNAL', `The extraction checkpoint cannot be used: ${problem}.`, { details: { offset: resume.compressedOffset } });
-      this.format = resume.format;
-    } else {
-      this.format = this.detect(final);
+      return resume.format;
     }
-    const format = this.format;
-    const custom = this.options.decompressor;
-    if (format === 'gzip' && !custom) {
-      this.gunzip = new ResumableGunzip(resume?.gzip ?? undefined);
-    } else if (format !== 'tar') {
-      this.unsupportedReason = custom
-        ? (this.options.decompressorNote ?? 'a replacement decoder is in use')
-        : 'a zstd frame cannot be resumed in its middle (no zstd binding exposes the decoder window); ' +
-          'the zstd CLI writes one frame, so the only restart point is the start of the archive';
+    const head = Buffer.concat(this.head);
+    this.head.splice(0, this.head.length, head);
+    const detection = detectFormat(head, final);
+    if ('needMore' in detection) {
+      if (final) throw new ArchiveError('E_INTERNAL', 'format detection needs more bytes at the end of the stream');
+      return null;
+    }
+    const wanted = this.options.format;
+    if (wanted !== 'auto' && wanted !== detection.format) {
+      throw new ArchiveError('E_NOT_AN_ARCHIVE', `The data is a ${detection.format} archive, not ${wanted} as requested.`, {
+        details: { offset: 0, expected: wanted, detected: detection.format },
+      });
+    }
+    return detection.format;
+  }
+
+  /** Builds decoder → tar stage → writer for the format. */
+  private async start(format: ExtractFormat): Promise<void> {
+    this.started = true;
+    this.format = format;
+    const resume = this.resumeFrom;
+    const custom = isCompressed(format) ? this.options.decompressor : undefined;
+    const factory = custom ? null : resumableDecoder(format);
+    if (factory) {
+      this.decoder = await this.createDecoder(factory, resume);
+    } else {
+      this.unsupportedReason = custom ? (this.options.decompressorNote ?? 'a replacement decoder is in use') : unresumableReason(format);
       this.armCheckpoint();
-      this.decoder = (custom ?? createDecompressor)(format);
+      this.stream = (custom ?? createDecompressor)(format as CompressedFormat);
     }
     this.writer = await SafeWriter.open({
       dest: this.options.dest,
@@ -253,27 +277,23 @@ export class Extractor extends Writable {
     tar.on('error', (err) => this.destroy(this.fail(err)));
     this.tar = tar;
     this.tarIn = resume ? resume.uncompressedOffset : 0;
-    const decoder = this.decoder;
-    if (decoder) {
-      decoder.stream.on('error', (err) => this.destroy(this.fail(decoder.toArchiveError(err, this._bytesIn))));
-      decoder.stream.pipe(tar);
+    const stream = this.stream;
+    if (stream) {
+      stream.stream.on('error', (err) => this.destroy(this.fail(stream.toArchiveError(err, this._bytesIn))));
+      stream.stream.pipe(tar);
     }
     await tar.start();
     this.armCheckpoint();
   }
 
-  private detect(final: boolean): ExtractFormat {
-    const head = Buffer.concat(this.head);
-    this.head.splice(0, this.head.length, head);
-    const detection = detectFormat(head, final);
-    if ('needMore' in detection) throw new ArchiveError('E_INTERNAL', 'format detection needs more bytes at the end of the stream');
-    const wanted = this.options.format;
-    if (wanted !== 'auto' && wanted !== detection.format) {
-      throw new ArchiveError('E_NOT_AN_ARCHIVE', `The data is a ${detection.format} archive, not ${wanted} as requested.`, {
-        details: { offset: 0, expected: wanted, detected: detection.format },
-      });
+  private async createDecoder(factory: NonNullable<ReturnType<typeof resumableDecoder>>, resume: ExtractCheckpoint | undefined): Promise<ResumableDecoder> {
+    if (!resume) return factory.create();
+    try {
+      return await factory.create({ compressedOffset: resume.compressedOffset, uncompressedOffset: resume.uncompressedOffset, state: resume.decoder.state });
+    } catch (err) {
+      // A state its decoder refuses is a bad checkpoint, not a bad archive.
+      throw new EngineError('E_JOURNAL', `The extraction checkpoint cannot be used: ${(err as Error).message}`, { cause: err, details: { offset: resume.compressedOffset } });
     }
-    return detection.format;
   }
 
   /** Passes a checkpoint request on to where it can be met, once the pipeline exists. */
@@ -281,14 +301,18 @@ export class Extractor extends Writable {
     if (!this.pendingCheckpoint || !this.started) return;
     if (this.unsupportedReason) {
       this.settleCheckpoint(null);
-    } else if (!this.tar) {
-      return;
-    } else if (this.gunzip) {
-      this.gunzip.requestCheckpoint();
-    } else if (this.format === 'tar') {
-      // Plain tar: the end of what was accepted so far is a point; take it now if no input is being fed.
-      this.exclusive(() => this.captureTar()).catch((err) => this.destroy(this.fail(err)));
+    } else if (this.tar && this.decoder) {
+      // At a point already (plain tar, a block boundary the last input ended on): take it now.
+      this.exclusive(() => this.seekPoint()).catch((err) => this.destroy(this.fail(err)));
     }
+  }
+
+  private async seekPoint(): Promise<void> {
+    const decoder = this.decoder;
+    if (!decoder || !this.pendingCheckpoint || this.pendingCheckpoint.captured) return;
+    const here = decoder.pointHere?.() ?? null;
+    if (here) await this.capture(here);
+    else decoder.requestCheckpoint();
   }
 
   private feedHead(): Promise<void> {
@@ -298,21 +322,15 @@ export class Extractor extends Writable {
 
   private feed(chunk: Buffer): Promise<void> {
     return this.exclusive(async () => {
-      if (this.gunzip) {
-        await this.deliver(this.gunzip.push(chunk));
-      } else if (this.decoder) {
-        await writeOrWait(this.decoder.stream, chunk);
-      } else {
-        await this.toTar(chunk);
-        if (this.pendingCheckpoint && !this.pendingCheckpoint.captured) await this.captureTar();
-      }
+      if (this.decoder) await this.deliver(this.decoder.push(chunk));
+      else await writeOrWait(this.stream!.stream, chunk);
     });
   }
 
-  /** Hands decoded output to the tar stage in order, stopping at each checkpoint to capture it. */
-  private async deliver(items: GunzipChunk[]): Promise<void> {
+  /** Hands decoded output to the tar stage in order, stopping at each point to capture it. */
+  private async deliver(items: DecodedItem[]): Promise<void> {
     for (const item of items) {
-      if (isCheckpoint(item)) await this.captureGzip(item);
+      if (isDecoderPoint(item)) await this.capture(item);
       else await this.toTar(item);
     }
   }
@@ -322,28 +340,21 @@ export class Extractor extends Writable {
     return writeOrWait(this.tar!, buf);
   }
 
-  private async captureGzip(point: GzipCheckpoint): Promise<void> {
+  private async capture(point: DecoderPoint): Promise<void> {
     if (!this.pendingCheckpoint || this.pendingCheckpoint.captured) return;
     if (point.uncompressedOffset !== this.tarIn) {
-      throw new ArchiveError('E_INTERNAL', `gzip checkpoint at output byte ${point.uncompressedOffset}, but ${this.tarIn} bytes were handed on`);
+      throw new ArchiveError('E_INTERNAL', `${this.format} decoder point at output byte ${point.uncompressedOffset}, but ${this.tarIn} bytes were handed on`);
     }
     const tar = await this.tar!.capture(this.tarIn);
     if (!tar) {
-      this.gunzip!.requestCheckpoint();
+      // Inside a long header sequence: the decoder's next point brings another chance.
+      this.decoder!.requestCheckpoint();
       return;
     }
     // The extraction may have been stopped while the state was taken: its fsyncs then fail with it, unheard.
     tar.durable.catch(() => undefined);
     if (!this.pendingCheckpoint) return;
-    this.whenDurable(this.build('gzip', point.compressedOffset, point, tar.state), tar.durable);
-  }
-
-  private async captureTar(): Promise<void> {
-    if (!this.pendingCheckpoint || this.pendingCheckpoint.captured || this.format !== 'tar') return;
-    const tar = await this.tar!.capture(this.tarIn);
-    tar?.durable.catch(() => undefined); // as in captureGzip
-    // null: inside a long header sequence; the next write brings another chance.
-    if (tar && this.pendingCheckpoint) this.whenDurable(this.build('tar', this.tarIn, null, tar.state), tar.durable);
+    this.whenDurable(this.build(point, tar.state), tar.durable);
   }
 
   /** The state is taken; extraction goes on while its files are fsynced, and the checkpoint resolves after. */
@@ -355,18 +366,18 @@ export class Extractor extends Writable {
     );
   }
 
-  private build(format: 'tar' | 'gzip', compressedOffset: number, gzip: GzipCheckpoint | null, tar: TarResumeState): ExtractCheckpoint {
+  private build(point: DecoderPoint, tar: TarResumeState): ExtractCheckpoint {
     const w = this.writer!.state();
     return {
       version: EXTRACT_CHECKPOINT_VERSION,
-      format,
-      compressedOffset,
+      format: this.format!,
+      compressedOffset: point.compressedOffset,
       uncompressedOffset: this.tarIn,
       entries: w.entries,
       bytesWritten: w.bytesWritten,
       skipped: w.skipped,
       warnings: w.warnings,
-      gzip,
+      decoder: { format: this.decoder!.format, state: point.state },
       tar,
       dirMeta: w.dirMeta,
     };
@@ -395,10 +406,10 @@ export class Extractor extends Writable {
   private async endPipeline(): Promise<void> {
     let late: EngineError | null = null;
     await this.exclusive(async () => {
-      if (!this.gunzip) return;
-      let rest: GunzipChunk[] = [];
+      if (!this.decoder) return;
+      let rest: DecodedItem[] = [];
       try {
-        rest = this.gunzip.finish();
+        rest = this.decoder.finish();
       } catch (err) {
         // Trailing data after complete members: the archive before it is whole, so finish it first.
         if (!(err instanceof EngineError) || err.code !== 'E_TRAILING_GARBAGE') throw err;
@@ -416,7 +427,7 @@ export class Extractor extends Writable {
 
   private endStages(): Promise<void> {
     const tar = this.tar!;
-    const decoder = this.decoder;
+    const decoder = this.stream;
     return new Promise<void>((resolve, reject) => {
       let decoderEnded = decoder === null;
       let tarFinished = false;

@@ -10,20 +10,55 @@ export type Detection = { format: ExtractFormat } | { needMore: true };
 
 const GZIP = [0x1f, 0x8b];
 const ZSTD = [0x28, 0xb5, 0x2f, 0xfd];
+const LZ4 = [0x04, 0x22, 0x4d, 0x18];
+const LZ4_LEGACY = [0x02, 0x21, 0x4c, 0x18];
+/** Skippable frames (lz4 and zstd share them; pzstd writes one first) are looked past up to this far. */
+const MAX_SKIPPED_BYTES = 1024 * 1024;
 
 const UNSUPPORTED: Array<{ magic: number[]; name: string }> = [
   { magic: [0x42, 0x5a, 0x68], name: 'bzip2' },
   { magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], name: 'xz' },
-  { magic: [0x04, 0x22, 0x4d, 0x18], name: 'lz4' },
   { magic: [0x50, 0x4b, 0x03, 0x04], name: 'zip' },
   { magic: [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], name: '7z' },
   { magic: [0x5d, 0x00, 0x00], name: 'lzma' },
 ];
 
-function startsWith(buf: Buffer, magic: number[]): boolean {
-  if (buf.length < magic.length) return false;
-  for (let i = 0; i < magic.length; i++) if (buf[i] !== magic[i]) return false;
+function startsWith(buf: Buffer, magic: number[], at = 0): boolean {
+  if (buf.length < at + magic.length) return false;
+  for (let i = 0; i < magic.length; i++) if (buf[at + i] !== magic[i]) return false;
   return true;
+}
+
+function isSkippableFrame(buf: Buffer, at: number): boolean {
+  return buf.length >= at + 4 && (buf[at]! & 0xf0) === 0x50 && buf[at + 1] === 0x2a && buf[at + 2] === 0x4d && buf[at + 3] === 0x18;
+}
+
+/**
+ * The format behind skippable frames at the start: the offset of the first other frame, or needMore.
+ * Throws when the skippable frames are cut short or run past MAX_SKIPPED_BYTES.
+ */
+function afterSkippableFrames(head: Buffer, final: boolean): Detection {
+  let at = 0;
+  while (isSkippableFrame(head, at)) {
+    if (head.length < at + 8) return needMoreOrFail(final, at);
+    at += 8 + head.readUInt32LE(at + 4);
+    if (at > MAX_SKIPPED_BYTES) {
+      throw new ArchiveError('E_FORMAT_UNSUPPORTED', `The data begins with skippable frames of more than ${MAX_SKIPPED_BYTES} bytes; no archive starts that way.`, {
+        details: { offset: 0 },
+      });
+    }
+  }
+  if (head.length < at + 4) return needMoreOrFail(final, at);
+  if (startsWith(head, LZ4, at) || startsWith(head, LZ4_LEGACY, at)) return { format: 'lz4' };
+  if (startsWith(head, ZSTD, at)) return { format: 'zstd' };
+  throw new ArchiveError('E_NOT_AN_ARCHIVE', `Skippable frames are followed by neither an lz4 nor a zstd frame (at byte ${at}).`, {
+    details: { offset: at, looksLike: describeNonArchive(head.subarray(at)) },
+  });
+}
+
+function needMoreOrFail(final: boolean, at: number): Detection {
+  if (!final) return { needMore: true };
+  throw new ArchiveError('E_ARCHIVE_TRUNCATED', `The data ends inside a skippable frame, before any archive (at byte ${at}).`, { details: { offset: at } });
 }
 
 /** A tar header block whose checksum is right (unsigned sum, as tar-stream checks it), or an all-zero block. */
@@ -95,10 +130,12 @@ export function detectFormat(head: Buffer, final: boolean): Detection {
   }
   if (startsWith(head, GZIP)) return { format: 'gzip' };
   if (startsWith(head, ZSTD)) return { format: 'zstd' };
+  if (startsWith(head, LZ4) || startsWith(head, LZ4_LEGACY)) return { format: 'lz4' };
+  if (isSkippableFrame(head, 0)) return afterSkippableFrames(head, final);
   if (head.length < 4 && !final) return { needMore: true };
   for (const u of UNSUPPORTED) {
     if (startsWith(head, u.magic)) {
-      throw new ArchiveError('E_FORMAT_UNSUPPORTED', `The data is ${u.name} compressed; only tar, gzip and zstd archives are supported.`, {
+      throw new ArchiveError('E_FORMAT_UNSUPPORTED', `The data is ${u.name} compressed; only tar, gzip, lz4 and zstd archives are supported.`, {
         details: { offset: 0, detected: u.name },
       });
     }

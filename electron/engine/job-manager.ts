@@ -17,7 +17,7 @@ export interface AddJobInput {
   dest?: string | undefined;
   output?: string | undefined;
   sha256?: string | undefined;
-  format?: 'auto' | 'tar' | 'gzip' | 'zstd' | undefined;
+  format?: 'auto' | 'tar' | 'gzip' | 'lz4' | 'zstd' | undefined;
   chunkSize?: number | undefined;
   window?: number | undefined;
   concurrency?: number | undefined;

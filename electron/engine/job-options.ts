@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from './errors';
 import { validateUrl } from './probe';
 
-export type FormatOption = 'auto' | 'tar' | 'gzip' | 'zstd';
+export type FormatOption = 'auto' | 'tar' | 'gzip' | 'lz4' | 'zstd';
 
 export interface JobOptions {
   url: string;
@@ -101,8 +101,8 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
     throw new UsageError(`--sha256 must be 64 hexadecimal characters (got "${o.sha256}").`);
   }
   const format = o.format ?? 'auto';
-  if (!['auto', 'tar', 'gzip', 'zstd'].includes(format)) {
-    throw new UsageError(`--format must be one of auto, tar, gzip, zstd (got "${format}").`);
+  if (!['auto', 'tar', 'gzip', 'lz4', 'zstd'].includes(format)) {
+    throw new UsageError(`--format must be one of auto, tar, gzip, lz4, zstd (got "${format}").`);
   }
   if (o.output && o.format && o.format !== 'auto') {
     throw new UsageError('--format applies to extraction; --output downloads the bytes as they are. Drop one of them.');

@@ -26,7 +26,8 @@ import { resolveOptions, type JobOptions, type ResolvedOptions } from './job-opt
 import { clearJobState, describeUpstreamChange, loadJobState, saveJobState, type JobIdentity, type JobStateRecord } from './job-state';
 import { parseLength, pathOf, probe, type ProbeResult } from './probe';
 import { attemptInfo, fetchRange, type TransferWatch } from './range-fetch';
-import { RateLimiter, sleep } from './rate-limiter';
+import { RateLimiter } from './rate-limiter';
+import { sleep, wakeableDelay } from './sleep';
 import { backoffDelay, type RetryPolicy } from './retry-policy';
 import { ExtractSink, OutputFileSink, type SinkResult, type StreamSink } from './sinks';
 import { StagingArea, type PartFile } from './staging';
@@ -35,7 +36,7 @@ import { preflightDestination } from './preflight';
 import { Journal } from './journal';
 import { clearCheckpoint, loadCheckpoint, saveCheckpoint, type SavedCheckpoint } from './checkpoint-store';
 import { ResumableSha256 } from './resumable-hash';
-import { checkFreeSpace, gzipSizeHint, type SpaceNeed } from './space-check';
+import { checkFreeSpace, outputSizeHint, type SpaceNeed } from './space-check';
 import { JobLock } from './job-lock';
 
 export type { JobOptions } from './job-options';
@@ -380,8 +381,8 @@ export class Job extends EventEmitter {
     if (o.output && probed.size !== null) needs.push({ path: dirname(o.output), bytes: probed.size - startChunk * o.chunkSize, what: 'the download' });
     // The trailer hint costs two tiny requests: worth it only where running out of space would hurt.
     if (o.dest && this.mode === 'ranged' && probed.size !== null && probed.size >= SIZE_HINT_MIN_BYTES) {
-      const hint = await gzipSizeHint(this.dispatcher!, probed.finalUrl, probed.size, probed.etag ?? probed.lastModified);
-      if (hint !== null) needs.push({ path: o.dest, bytes: hint - (resumePoint?.extract.bytesWritten ?? 0), what: 'the extracted files (gzip size hint)' });
+      const hint = await outputSizeHint(this.dispatcher!, probed.finalUrl, probed.size, probed.etag ?? probed.lastModified);
+      if (hint !== null) needs.push({ path: o.dest, bytes: hint.bytes - (resumePoint?.extract.bytesWritten ?? 0), what: `the extracted files (${hint.what})` });
     }
     await checkFreeSpace(needs);
   }
@@ -981,17 +982,10 @@ export class Job extends EventEmitter {
   }
 
   private async retryDelay(rec: { wake: (() => void) | null }, ms: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      const onCancel = () => done();
-      function done() {
-        clearTimeout(timer);
-        rec.wake = null;
-        resolve();
-      }
-      rec.wake = done;
-      this.cancelController.signal.addEventListener('abort', onCancel, { once: true });
-    });
+    const delay = wakeableDelay(ms, this.cancelController.signal);
+    rec.wake = delay.wake;
+    await delay.ended;
+    rec.wake = null;
   }
 
   /** Connection failures past the retry budget: the job pauses as offline and resumes by itself once the origin answers. */

@@ -4,7 +4,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { AttemptRecord } from './events';
-import { crc32 } from './gzip/crc32';
+import { crc32 } from './decode/gzip/crc32';
 
 export interface StagedRecord {
   t: 'staged';

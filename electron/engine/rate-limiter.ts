@@ -1,6 +1,8 @@
 // A token bucket shared by every range of a job (--limit-rate). The bucket is small (a quarter second of
 // tokens) so a burst never exceeds the limit by much and no request waits long enough to look idle.
 
+import { sleep } from './sleep';
+
 export class RateLimiter {
   private tokens: number;
   private last = performance.now();
@@ -30,20 +32,4 @@ export class RateLimiter {
     this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.bytesPerSecond);
     this.last = now;
   }
-}
-
-/** setTimeout as a promise that rejects with the signal's reason when aborted. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

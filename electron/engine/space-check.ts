@@ -1,24 +1,34 @@
 // Will it fit? The staging window needs window x chunk size; the output needs what is known of its size: the
-// file itself (download only), or for a single-member gzip under 4 GiB the trailer's ISIZE, read with one
-// 4-byte range request at the end (a hint only: ISIZE is the size modulo 2^32).
+// file itself (download only), the content size an lz4 frame declares in its descriptor (read with the
+// file's first bytes), or for a single-member gzip under 4 GiB the trailer's ISIZE, read with one 4-byte
+// range request at the end (a hint only: ISIZE is the size modulo 2^32).
 import { promises as fsp } from 'node:fs';
 import type { Dispatcher } from 'undici';
+import { declaredContentSizeOf } from './decode/lz4/frame';
 import { EngineError, formatBytes } from './errors';
 import { discardBody, USER_AGENT } from './http';
 import { pathOf } from './probe';
 
 const FOUR_GIB = 2 ** 32;
 
-/** The uncompressed size hint of a gzip file from its trailer, or null when there is none to trust. */
-export async function gzipSizeHint(dispatcher: Dispatcher, url: string, size: number, validator: string | null): Promise<number | null> {
-  if (size < 18 || size >= FOUR_GIB) return null;
-  const head = await readRange(dispatcher, url, 0, 1, validator);
-  if (!head || head[0] !== 0x1f || head[1] !== 0x8b) return null;
+/** Bytes read from the start: an lz4 descriptor, behind a skippable frame or two (pzstd writes one). */
+const HEAD_BYTES = 64;
+
+/** The uncompressed size hint of a compressed file and where it comes from, or null when there is none to trust. */
+export async function outputSizeHint(dispatcher: Dispatcher, url: string, size: number, validator: string | null): Promise<{ bytes: number; what: string } | null> {
+  if (size < 18) return null;
+  const head = await readRange(dispatcher, url, 0, Math.min(size, HEAD_BYTES) - 1, validator);
+  if (!head) return null;
+  // A file of several frames or members declares only its first frame's size (or last member's):
+  // implausibly small next to the whole file, so not used.
+  const plausible = (bytes: number) => bytes >= size / 2;
+  const lz4 = declaredContentSizeOf(head);
+  if (lz4 !== null) return plausible(lz4) ? { bytes: lz4, what: 'lz4 content size' } : null;
+  if (head[0] !== 0x1f || head[1] !== 0x8b || size >= FOUR_GIB) return null;
   const tail = await readRange(dispatcher, url, size - 4, size - 1, validator);
   if (!tail) return null;
   const isize = tail.readUInt32LE(0);
-  // A multi-member file's last ISIZE covers only its last member: implausibly small next to the whole file.
-  return isize >= size / 2 ? isize : null;
+  return plausible(isize) ? { bytes: isize, what: 'gzip size hint' } : null;
 }
 
 async function readRange(dispatcher: Dispatcher, url: string, start: number, end: number, validator: string | null): Promise<Buffer | null> {

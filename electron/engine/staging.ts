@@ -8,7 +8,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { toEngineError } from './errors';
-import { crc32 } from './gzip/crc32';
+import { crc32 } from './decode/gzip/crc32';
 import type { RangeSink } from './range-fetch';
 
 export class StagingArea {

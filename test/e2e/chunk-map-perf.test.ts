@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChunkView, EventMessage, JobView } from '../../shared/contract';
-import { chromiumMissing, openBrowser } from './helpers/browser';
+import { browserSkipped, openBrowser } from './helpers/browser';
 import { ensureRendererBuilt, screenshotPath } from './helpers/paths';
 import { startScriptedHost } from './helpers/scripted-host';
 
@@ -35,7 +35,7 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-test('chunk map: 100,000 chunks, 1,000 changes per batch at 10 batches/s stay within frame budget', { skip: chromiumMissing(), timeout: 90_000 }, async () => {
+test('chunk map: 100,000 chunks, 1,000 changes per batch at 10 batches/s stay within frame budget', { skip: browserSkipped(), timeout: 90_000 }, async () => {
   ensureRendererBuilt();
   const now = Date.now();
   const progress = { bytesTotal: CHUNKS * CHUNK, bytesFetched: 0, bytesCommitted: 0, bytesConsumed: 0, bytesWritten: 0, downloadRate: 0, extractRate: 0, retries: 0 };

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { FaultServer, faultTimes, rangedGet } from '../helpers/fault-server';
 import { makeSnapshot, readTree } from './helpers/archive';
-import { chromiumMissing, openBrowser } from './helpers/browser';
+import { browserSkipped, openBrowser } from './helpers/browser';
 import { ensureRendererBuilt, screenshotPath } from './helpers/paths';
 import { startServe } from './helpers/serve-process';
 
@@ -45,7 +45,7 @@ async function clickChunk(page: Page, index: number): Promise<void> {
   await canvas.click({ position: { x: (index % cols) * pitch + cell / 2, y: Math.floor(index / cols) * pitch + cell / 2 } });
 }
 
-test('operator adds a snapshot, watches the window, pauses, resumes, retries a failing chunk and gets the tree', { skip: chromiumMissing(), timeout: 150_000 }, async () => {
+test('operator adds a snapshot, watches the window, pauses, resumes, retries a failing chunk and gets the tree', { skip: browserSkipped(), timeout: 150_000 }, async () => {
   ensureRendererBuilt();
   const work = mkdtempSync(join(tmpdir(), 'sm-e2e-'));
   const archive = join(work, 'node-snapshot.tar.gz');

@@ -50,7 +50,7 @@ test('buildTree makes every kind of entry, the same for the same seed', async ()
 test('every archive kind extracts with GNU tar to the source tree', async () => {
   const tree = join(work, 'tree-kinds');
   buildTree(tree, small);
-  const kinds: ArchiveKind[] = ['tar', 'tar.gz', 'tar.gz-pigz', 'tar.gz-multi', 'tar.zst'];
+  const kinds: ArchiveKind[] = ['tar', 'tar.gz', 'tar.gz-pigz', 'tar.gz-multi', 'tar.zst', 'tar.lz4', 'tar.lz4-linked'];
   for (const kind of kinds) {
     for (const format of ['gnu', 'pax'] as const) {
       const archive = await makeArchive(tree, join(work, `kinds-${format}.${kind}`), kind, { format });

@@ -197,7 +197,11 @@ export type ArchiveKind =
   /** Several gzip members concatenated (like `cat a.gz b.gz`): a valid gzip stream. */
   | 'tar.gz-multi'
   /** GNU tar through zstd: one frame. */
-  | 'tar.zst';
+  | 'tar.zst'
+  /** GNU tar through lz4 (independent blocks, content checksum: its defaults). */
+  | 'tar.lz4'
+  /** GNU tar through `lz4 -BD` (linked blocks: each may reach into the previous 64 KiB of output). */
+  | 'tar.lz4-linked';
 
 export interface ArchiveOptions {
   /** 'gnu' (default: ././@LongLink for long names) or 'pax' (extended headers). */
@@ -206,6 +210,8 @@ export interface ArchiveOptions {
   members?: number;
   /** Archive `./` and `./name` entries (like `tar -C dir .`) instead of bare names. */
   dotPrefix?: boolean;
+  /** For tar.lz4*: more arguments to lz4, e.g. ['-B4'] for 64 KiB blocks. */
+  lz4Args?: string[];
 }
 
 function tarCreateArgs(tree: string, options: ArchiveOptions): string[] {
@@ -242,6 +248,12 @@ export async function makeArchive(tree: string, out: string, kind: ArchiveKind, 
     case 'tar.zst':
       await run('tar', ['--use-compress-program=zstd -q', '-cf', out, ...create], big);
       break;
+    case 'tar.lz4':
+    case 'tar.lz4-linked': {
+      const lz4 = ['lz4 -q', ...(kind === 'tar.lz4-linked' ? ['-BD'] : []), ...(options.lz4Args ?? [])].join(' ');
+      await run('tar', [`--use-compress-program=${lz4}`, '-cf', out, ...create], big);
+      break;
+    }
     case 'tar.gz-multi': {
       const plain = `${out}.tar`;
       await run('tar', ['-cf', plain, ...create], big);
@@ -266,10 +278,29 @@ function gzipMembers(input: string, out: string, members: number): void {
   writeFileSync(out, Buffer.concat(parts));
 }
 
-/** GNU tar's own extraction of `archive` into `dest` (compression detected by tar): the reference tree. */
+/**
+ * GNU tar's own extraction of `archive` into `dest`: the reference tree. tar detects gzip and zstd itself;
+ * lz4 it does not recognise when reading, so a file whose first frame (after skippable ones) is lz4 goes
+ * through `lz4 -d`.
+ */
 export async function extractReference(archive: string, dest: string): Promise<void> {
   mkdirSync(dest, { recursive: true });
-  await run('tar', ['-xf', archive, '-C', dest], { maxBuffer: 16 * 1024 * 1024 });
+  const program = isLz4File(archive) ? ['--use-compress-program=lz4 -d'] : [];
+  await run('tar', [...program, '-xf', archive, '-C', dest], { maxBuffer: 16 * 1024 * 1024 });
+}
+
+function isLz4File(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(4096);
+    const n = readSync(fd, head, 0, head.length, 0);
+    let at = 0;
+    while (at + 8 <= n && (head.readUInt32LE(at) & 0xfffffff0) >>> 0 === 0x184d2a50) at += 8 + head.readUInt32LE(at + 4);
+    const magic = at + 4 <= n ? head.readUInt32LE(at) : 0;
+    return magic === 0x184d2204 || magic === 0x184c2102;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export async function sha256File(path: string): Promise<string> {

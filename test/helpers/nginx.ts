@@ -27,13 +27,13 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
-/** Why nginx cannot run here, or null when it can. Tests skip with this message (CI installs nginx). */
-export function nginxUnavailable(): string | null {
+/** Why nginx cannot run here, or null when it can (startNginx fails with this; npm test installs nginx first). */
+export function nginxMissing(): string | null {
   try {
     accessSync(NGINX_BINARY, constants.X_OK);
     return null;
   } catch {
-    return `nginx is not installed at ${NGINX_BINARY} (apt-get install -y nginx-light; .ci/run does this)`;
+    return `nginx is not installed at ${NGINX_BINARY} (apt-get install -y nginx-light; npm test does this)`;
   }
 }
 
@@ -102,7 +102,7 @@ process.once('exit', () => {
 
 /** Starts nginx on a free port (a few attempts, in case the port is taken in between). */
 export async function startNginx(options: NginxOptions): Promise<Nginx> {
-  const reason = nginxUnavailable();
+  const reason = nginxMissing();
   if (reason) throw new Error(reason);
   let lastError = '';
   for (let attempt = 0; attempt < 3; attempt++) {

@@ -4,15 +4,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, rmSync, statSync } from 'node:fs';
+import { optedOut } from '../helpers/opt-out';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startNginx, nginxUnavailable, type Nginx } from '../helpers/nginx';
+import { startNginx, type Nginx } from '../helpers/nginx';
 import { assertTreesEqual, sha256File } from '../helpers/archives';
 import { eventsOf, makeFixture, runCli, runEngine, scratch, suiteDir, type Fixture } from './harness';
 
 const exec = promisify(execFile);
-const unavailable = nginxUnavailable();
+const unavailable = optedOut('SKIP_NGINX');
 const CHUNK = 4 * 1024 * 1024;
 const WINDOW = 4;
 

@@ -147,6 +147,16 @@ test('kill -9 and resume a multi-member gzip', { timeout: 300_000 }, async () =>
   await killAndResume(fx, 'multi.tar.gz', [0.25, 0.55, 0.85]);
 });
 
+test('kill -9 and resume a .tar.lz4 (independent blocks, lz4 defaults)', { timeout: 300_000 }, async () => {
+  const fx = await makeFixture(work, 'lz4', 'tar.lz4', { seed: 9, bytes: 60 * MiB, incompressible: 0.5, maxFileBytes: 20 * MiB });
+  await killAndResume(fx, 'plain.tar.lz4', [0.25, 0.55, 0.85]);
+});
+
+test('kill -9 and resume a .tar.lz4 with linked blocks (lz4 -BD)', { timeout: 300_000 }, async () => {
+  const fx = await makeFixture(work, 'lz4-linked', 'tar.lz4-linked', { seed: 10, bytes: 60 * MiB, incompressible: 0.5, maxFileBytes: 20 * MiB });
+  await killAndResume(fx, 'linked.tar.lz4', [0.25, 0.55, 0.85]);
+});
+
 test('a torn journal tail and a corrupted staged chunk are detected and fetched again; the tree is correct', { timeout: 300_000 }, async () => {
   const fx = await makeFixture(work, 'torn', 'tar.gz', { seed: 6, bytes: 40 * MiB, incompressible: 0.7, maxFileBytes: 10 * MiB });
   const url = await server.serve('/torn.tar.gz', { file: fx.archive });

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
-import { CheckpointingGunzip, isCheckpoint } from '../../electron/engine/gzip-checkpoint';
+import { CheckpointingGunzip, isCheckpoint } from '../../electron/engine/decode/gzip/checkpointing-gunzip';
 import { ArchiveError } from '../../electron/engine/errors';
 import { textBytes } from './gzip-fixtures';
 

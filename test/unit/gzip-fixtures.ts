@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointingGunzip, isCheckpoint, type CheckpointingGunzipOptions, type GzipCheckpoint } from '../../electron/engine/gzip-checkpoint';
+import { CheckpointingGunzip, isCheckpoint, type CheckpointingGunzipOptions, type GzipCheckpoint } from '../../electron/engine/decode/gzip/checkpointing-gunzip';
 
 /** Deterministic pseudo-random bytes (xorshift32). */
 export function randomBytes(length: number, seed: number): Buffer {
@@ -51,27 +51,15 @@ export function mixedBytes(length: number, seed: number): Buffer {
   return Buffer.concat(pieces).subarray(0, length);
 }
 
-/** Runs a compressor CLI on `data` through a temp file; undefined when the tool is not installed. */
-export function compressWith(tool: string, args: string[], data: Buffer): Buffer | undefined {
+/** Runs a compressor CLI on `data` through a temp file; a missing tool fails the test (npm test installs it). */
+export function compressWith(tool: string, args: string[], data: Buffer): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'gzip-fixture-'));
   try {
     const input = join(dir, 'data');
     writeFileSync(input, data);
     return execFileSync(tool, [...args, input], { maxBuffer: 1 << 30 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
   } finally {
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-export function hasTool(tool: string): boolean {
-  try {
-    execFileSync(tool, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
-import { parseGzipHeader } from '../../electron/engine/gzip/header';
-import { crc32, portableCrc32 } from '../../electron/engine/gzip/crc32';
+import { parseGzipHeader } from '../../electron/engine/decode/gzip/header';
+import { crc32, portableCrc32 } from '../../electron/engine/decode/gzip/crc32';
 import { ArchiveError } from '../../electron/engine/errors';
 import { gzipMember, randomBytes } from './gzip-fixtures';
 

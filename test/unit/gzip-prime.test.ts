@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
-import { primeBytes } from '../../electron/engine/gzip/prime';
+import { primeBytes } from '../../electron/engine/decode/gzip/prime';
 import { randomBytes, textBytes } from './gzip-fixtures';
 
 /** The stream's bits moved up by `shift` bits, with `junk` in the low bits of the first byte. */

@@ -33,6 +33,12 @@ export interface ResumableDecoder {
   readonly declaredContentSize: number | null;
   /** Asks for the next boundary where the whole state can be captured; it comes out as a DecoderPoint in push/finish. */
   requestCheckpoint(): void;
+  /**
+   * Optional: the point at the current position if the decoder is at one between inputs (plain tar always;
+   * lz4 when the last input ended on a block boundary), else null. It consumes a pending request. Lets a
+   * checkpoint be taken without waiting for more input, which a full window may not bring.
+   */
+  pointHere?(): DecoderPoint | null;
   /** Compressed bytes in (the file's next bytes, in order); decoded buffers and requested points out. */
   push(input: Buffer): DecodedItem[];
   /**

@@ -21,7 +21,7 @@ interface Draft {
   retries: string;
   idleSeconds: string;
   rateMiB: string;
-  format: 'auto' | 'tar' | 'gzip' | 'zstd';
+  format: 'auto' | 'tar' | 'gzip' | 'lz4' | 'zstd';
   strict: boolean;
   force: boolean;
 }
@@ -210,6 +210,7 @@ export function AddJobForm({ onClose }: { onClose: () => void }) {
                 <option value="auto">Detect</option>
                 <option value="tar">tar</option>
                 <option value="gzip">tar.gz</option>
+                <option value="lz4">tar.lz4</option>
                 <option value="zstd">tar.zst</option>
               </select>
             </div>

@@ -6,7 +6,7 @@ import { ChunkMap } from './ChunkMap';
 import { ChunkWindow } from './ChunkWindow';
 import { Throughput } from './Throughput';
 
-const FORMAT_NAMES: Record<string, string> = { tar: 'tar', gzip: 'tar.gz', zstd: 'tar.zst', raw: 'raw file' };
+const FORMAT_NAMES: Record<string, string> = { tar: 'tar', gzip: 'tar.gz', lz4: 'tar.lz4', zstd: 'tar.zst', raw: 'raw file' };
 
 export function JobDetail() {
   const { store } = useApp();

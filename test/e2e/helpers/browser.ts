@@ -1,8 +1,9 @@
 // Debian's Chromium driven by playwright-core: headless, no sandbox (root in a container), no GPU, no
 // background traffic, and a fresh profile per run. Never a downloaded browser build.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { optedOut } from '../../helpers/opt-out';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -18,8 +19,9 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-export function chromiumMissing(): string | false {
-  return existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium)`;
+/** Browser tests skip only when the operator opted out by name; a missing Chromium fails them. */
+export function browserSkipped(): string | false {
+  return optedOut('SKIP_BROWSER');
 }
 
 export interface BrowserSession {

@@ -5,14 +5,14 @@
 // Feeding is synchronous (push/finish return what was decoded) so the caller owns backpressure.
 // Checkpoints come out in the output sequence itself, between buffers, so each one is tied to an exact
 // uncompressed offset: everything before the marker was produced before that point.
-import { ArchiveError, type ErrorCode } from './errors';
-import { matchingBitPositions, type BitPosition } from './gzip/bit-position';
-import { crc32 } from './gzip/crc32';
-import { parseGzipHeader } from './gzip/header';
-import { nativeInflaterFactory, probeNativeInflater } from './gzip/native-inflater';
-import { portableInflaterFactory } from './gzip/portable-inflater';
-import { primeBytes } from './gzip/prime';
-import { Z_BLOCK, Z_NO_FLUSH, type InflaterEngine, type InflaterFactory, type RawInflater } from './gzip/raw-inflater';
+import { ArchiveError, type ErrorCode } from '../../errors';
+import { matchingBitPositions, type BitPosition } from './bit-position';
+import { crc32 } from './crc32';
+import { parseGzipHeader } from './header';
+import { nativeInflaterFactory, probeNativeInflater } from './native-inflater';
+import { portableInflaterFactory } from './portable-inflater';
+import { primeBytes } from './prime';
+import { Z_BLOCK, Z_NO_FLUSH, type InflaterEngine, type InflaterFactory, type RawInflater } from './raw-inflater';
 
 export const GZIP_CHECKPOINT_VERSION = 1;
 const WINDOW_BYTES = 32 * 1024;

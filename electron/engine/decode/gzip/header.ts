@@ -1,7 +1,7 @@
 // The gzip member header (RFC 1952), parsed by hand because the deflate data behind it is handed to a
 // raw inflater. Parsing is restartable: it is given everything buffered so far and says how many bytes
 // the header takes once it is complete.
-import { ArchiveError } from '../errors';
+import { ArchiveError } from '../../errors';
 import { crc32 } from './crc32';
 
 const FTEXT = 1;

@@ -1,0 +1,29 @@
+// The free-space check's output size hint knew only gzip's ISIZE: an lz4 archive whose frame declares its
+// content size (lz4 --content-size) went unchecked. Now the descriptor's content size is used, also behind
+// skippable frames, and a size that covers only a first frame of several is not trusted.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { Agent } from 'undici';
+import { outputSizeHint } from '../../electron/engine/space-check';
+import { incompressibleBytes, prng, textBytes } from '../helpers/archives';
+import { FaultServer } from '../helpers/fault-server';
+import { lz4Compress, skippableFrame } from '../helpers/lz4';
+
+test('the free-space hint uses an lz4 frame\'s declared content size (the gzip ISIZE hint stays)', async () => {
+  const server = await FaultServer.start();
+  const agent = new Agent();
+  try {
+    const data = Buffer.concat([textBytes(prng(1), 400_000), incompressibleBytes(1, 'h', 100_000)]);
+    const hint = async (body: Buffer) => outputSizeHint(agent, await server.serve(`/f${Math.random()}`, body), body.length, null);
+    assert.deepEqual(await hint(lz4Compress(data, ['--content-size'])), { bytes: data.length, what: 'lz4 content size' });
+    assert.deepEqual(await hint(Buffer.concat([skippableFrame(Buffer.alloc(20)), lz4Compress(data, ['--content-size', '-BD'])])), { bytes: data.length, what: 'lz4 content size' });
+    assert.equal(await hint(lz4Compress(data, [])), null, 'no content size declared');
+    const twoFrames = Buffer.concat([lz4Compress(data.subarray(0, 1000), ['--content-size']), lz4Compress(data.subarray(1000), [])]);
+    assert.equal(await hint(twoFrames), null, 'a first frame of 1000 bytes says nothing of the whole');
+    assert.deepEqual(await hint(gzipSync(data)), { bytes: data.length, what: 'gzip size hint' });
+  } finally {
+    await agent.close();
+    await server.close();
+  }
+});
