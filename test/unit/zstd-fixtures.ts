@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { isDecoderPoint, type DecodedItem, type DecoderPoint } from '../../electron/engine/decode/resumable-decoder';
 import { ZstdDecoder, type ZstdDecoderOptions } from '../../electron/engine/decode/zstd/factory';
 
-export { compressWith, hasTool, mixedBytes, randomBytes, textBytes } from './gzip-fixtures';
+export { compressWith, mixedBytes, randomBytes, textBytes } from './gzip-fixtures';
 
 /** `zstd` (or pzstd) reading stdin, so the frame has no content size unless the tool adds one. */
 export function zstdStdin(tool: string, args: string[], data: Buffer): Buffer {

@@ -13,7 +13,7 @@ export interface ZstdDecoderOptions {
   maxWindowBytes?: number;
 }
 
-type Phase = 'magic' | 'skip' | 'header' | 'block' | 'checksum';
+type Phase = 'magic' | 'skip' | 'header' | 'block' | 'checksum' | 'garbage';
 
 /** The saved form of a point; `frame` and `block` are present inside a frame. */
 export interface ZstdPointState {
@@ -45,7 +45,10 @@ export class ZstdDecoder implements ResumableDecoder {
   private frame: { header: FrameHeader; produced: number; startOffset: number } | null = null;
   private skipLeft = 0;
   private wantPoint = false;
+  /** Output offset of the last point handed out (a resumed decoder starts at its own). */
+  private lastPointOut = -1;
   private deferred: unknown = null;
+  private garbage: ArchiveError | null = null;
   private out: DecodedItem[] = [];
   private closed = false;
 
@@ -54,6 +57,7 @@ export class ZstdDecoder implements ResumableDecoder {
     this.base = resume?.compressedOffset ?? 0;
     this.totalIn = this.base;
     this.outTotal = resume?.uncompressedOffset ?? 0;
+    this.lastPointOut = resume ? resume.uncompressedOffset : -1;
     if (resume) this.restore(resume.state as ZstdPointState);
   }
 
@@ -76,10 +80,12 @@ export class ZstdDecoder implements ResumableDecoder {
    */
   pointHere(): DecoderPoint | null {
     if (this.closed || this.deferred) return null;
-    if (this.phase === 'skip' || this.phase === 'header') return null;
-    this.wantPoint = false;
+    if (this.phase === 'skip' || this.phase === 'header' || this.phase === 'garbage') return null;
+    // Nothing decoded since the last point: the same point again would not move the checkpoint on.
+    if (this.outTotal <= this.lastPointOut) return null;
     this.flushOutput();
     if (this.out.length > 0) return null;
+    this.wantPoint = false;
     return this.point();
   }
 
@@ -99,6 +105,7 @@ export class ZstdDecoder implements ResumableDecoder {
 
   finish(): DecodedItem[] {
     this.check();
+    if (this.garbage) throw this.garbage;
     const left = this.buf.length - this.at;
     if (this.phase === 'magic' && left === 0 && this.framesDone > 0) {
       this.flushOutput();
@@ -171,11 +178,13 @@ export class ZstdDecoder implements ResumableDecoder {
           this.sawSkippable = true;
           this.phase = 'skip';
         } else if (this.framesDone > 0) {
-          throw new ArchiveError(
+          // The frames before stand: the rest of the input is swallowed and the garbage reported by finish().
+          this.garbage = new ArchiveError(
             'E_TRAILING_GARBAGE',
-            `${this.avail()}+ bytes after the last zstd frame at byte ${this.position} are not a zstd frame: the file has trailing data.`,
-            { details: { offset: this.position, format: 'zstd' } },
+            `The bytes after the last zstd frame, from byte ${this.position}, are not a zstd frame: the file has trailing data.`,
+            { details: { offset: this.position, format: 'zstd', outputComplete: true } },
           );
+          this.phase = 'garbage';
         } else {
           throw this.corrupt('The data does not start with a zstd frame', this.position);
         }
@@ -205,6 +214,9 @@ export class ZstdDecoder implements ResumableDecoder {
       }
       case 'block':
         return this.block();
+      case 'garbage':
+        this.at = this.buf.length;
+        return false;
       case 'checksum': {
         if (this.avail() < 4) return false;
         const want = this.u32(this.at);
@@ -289,6 +301,7 @@ export class ZstdDecoder implements ResumableDecoder {
   }
 
   private point(): DecoderPoint {
+    this.lastPointOut = this.outTotal;
     return { kind: 'decoder-point', compressedOffset: this.position, uncompressedOffset: this.outTotal, state: this.save() };
   }
 
