@@ -78,9 +78,9 @@ export function parseFrameHeader(src: Uint8Array, p: number, offset: number, max
     throw new ArchiveError(
       'E_FORMAT_UNSUPPORTED',
       `The zstd frame at byte ${offset} needs a ${formatBytes(windowSize)} window, about ${formatBytes(windowSize + Math.min(windowSize, 32 * 1024 * 1024))} of memory to unpack; ` +
-        `the limit is ${formatBytes(limit)}.` +
-        (windowSize <= HARD_MAX_WINDOW ? ` Allow it with --zstd-max-window ${mib} (MiB).` : ' That is beyond what this decoder supports.'),
-      { details: { offset, format: 'zstd', windowBytes: windowSize, maxWindowBytes: limit, option: 'zstd-max-window' } },
+        `the limit is ${formatBytes(limit)} (zstd -d refuses it too unless given --memory=${mib}MB).` +
+        (windowSize <= HARD_MAX_WINDOW ? '' : ' That is beyond what this decoder supports.'),
+      { details: { offset, format: 'zstd', windowBytes: windowSize, maxWindowBytes: limit, option: 'maxWindowBytes' } },
     );
   }
   return { windowSize, blockMax, contentSize, checksum: (fhd & 0x04) !== 0, singleSegment: single, size };
