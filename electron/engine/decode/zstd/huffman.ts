@@ -135,8 +135,8 @@ function decodeWeights(t: FseTable, src: Uint8Array, start: number, end: number,
 
 /**
  * Decodes one backward Huffman stream src[start..end) into out[o..oEnd); the stream must be used up exactly.
- * The hot loop peeks maxBits bits from a 24-bit window at the bit position: maxBits <= 11 plus a shift of
- * at most 7 fits, and bytes read past the buffer's end are undefined, which `| 0` turns into zeros.
+ * The hot loop peeks maxBits bits from a 32-bit load at the bit position; `src` must have 3 readable bytes
+ * past `end` (the block buffer's zero pad).
  */
 export function decodeHuffmanStream(t: HuffmanTable, src: Uint8Array, start: number, end: number, out: Uint8Array, o: number, oEnd: number): void {
   if (end <= start) fault('Huffman stream is empty');
@@ -147,12 +147,13 @@ export function decodeHuffmanStream(t: HuffmanTable, src: Uint8Array, start: num
   const mask = (1 << mb) - 1;
   const base = start * 8;
   let pos = (end - 1) * 8 + (31 - Math.clz32(last));
-  // While at least maxBits bits remain, a peek never reaches before the stream's start.
+  // While at least maxBits bits remain, a peek never reaches before the stream's start. The 4-byte load
+  // may run up to 3 bytes past the stream: the block buffer is padded for that.
   const safeEnd = base + mb;
+  const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
   while (o < oEnd && pos >= safeEnd) {
     const p = pos - mb;
-    const i = p >>> 3;
-    const entry = e[((src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16)) >>> (p & 7)) & mask]!;
+    const entry = e[(dv.getUint32(p >>> 3, true) >>> (p & 7)) & mask]!;
     out[o++] = entry >>> 4;
     pos -= entry & 15;
   }
