@@ -1,6 +1,7 @@
 // The streaming decompression stage: compressed bytes in, tar bytes out, with decoder failures turned into
-// coded ArchiveErrors. Used for formats without a resumable decoder (zstd) and when checkpoints are off
-// (Node's own gunzip is the fastest gzip decoder); resumable decoding goes through decode/registry.ts.
+// coded ArchiveErrors. Used when checkpoints are off: Node's own gunzip and, where the runtime has it, its
+// zstd are the fastest decoders; elsewhere our resumable decoder runs behind a stream. Resumable
+// decoding goes through decode/registry.ts.
 import type { Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { ArchiveError } from './errors';
@@ -37,16 +38,9 @@ export function zstdDecoder(): ZstdFactory | null {
 
 export const createDecompressor: DecompressorFactory = (format) => {
   if (format === 'gzip') return nodeDecoder('gzip', zlib.createGunzip({ chunkSize: CHUNK_SIZE }));
-  if (format !== 'zstd') return resumableStream(format);
-  const zstd = zstdDecoder();
-  if (!zstd) {
-    throw new ArchiveError(
-      'E_FORMAT_UNSUPPORTED',
-      `This archive is zstd-compressed, and the running Node (${process.versions.node}) has no zstd decoder ` +
-        '(it needs Node 22.15 or later). Use the desktop app, or a .tar.gz / .tar of the snapshot.',
-      { details: { offset: 0, format: 'zstd', node: process.versions.node } },
-    );
-  }
+  const zstd = format === 'zstd' ? zstdDecoder() : null;
+  // lz4 has no native decoder and Node 20 no zstd: ours then, behind a stream.
+  if (!zstd) return resumableStream(format);
   return nodeDecoder('zstd', zstd({ chunkSize: CHUNK_SIZE }));
 };
 

@@ -198,6 +198,8 @@ export type ArchiveKind =
   | 'tar.gz-multi'
   /** GNU tar through zstd: one frame. */
   | 'tar.zst'
+  /** GNU tar through `pzstd -p 2`: a skippable frame before each of several zstd frames. */
+  | 'tar.zst-pzstd'
   /** GNU tar through lz4 (independent blocks, content checksum: its defaults). */
   | 'tar.lz4'
   /** GNU tar through `lz4 -BD` (linked blocks: each may reach into the previous 64 KiB of output). */
@@ -248,6 +250,9 @@ export async function makeArchive(tree: string, out: string, kind: ArchiveKind, 
     case 'tar.zst':
       await run('tar', ['--use-compress-program=zstd -q', '-cf', out, ...create], big);
       break;
+    case 'tar.zst-pzstd':
+      await run('tar', ['--use-compress-program=pzstd -q -p 2', '-cf', out, ...create], big);
+      break;
     case 'tar.lz4':
     case 'tar.lz4-linked': {
       const lz4 = ['lz4 -q', ...(kind === 'tar.lz4-linked' ? ['-BD'] : []), ...(options.lz4Args ?? [])].join(' ');
@@ -281,15 +286,16 @@ function gzipMembers(input: string, out: string, members: number): void {
 /**
  * GNU tar's own extraction of `archive` into `dest`: the reference tree. tar detects gzip and zstd itself;
  * lz4 it does not recognise when reading, so a file whose first frame (after skippable ones) is lz4 goes
- * through `lz4 -d`.
+ * through `lz4 -d`, and one whose zstd frame follows skippable ones (pzstd's) through `zstd -d`.
  */
 export async function extractReference(archive: string, dest: string): Promise<void> {
   mkdirSync(dest, { recursive: true });
-  const program = isLz4File(archive) ? ['--use-compress-program=lz4 -d'] : [];
+  const kind = framedKind(archive);
+  const program = kind === 'lz4' ? ['--use-compress-program=lz4 -d'] : kind === 'zstd-after-skippable' ? ['--use-compress-program=zstd -d'] : [];
   await run('tar', [...program, '-xf', archive, '-C', dest], { maxBuffer: 16 * 1024 * 1024 });
 }
 
-function isLz4File(path: string): boolean {
+function framedKind(path: string): 'lz4' | 'zstd-after-skippable' | null {
   const fd = openSync(path, 'r');
   try {
     const word = Buffer.alloc(8);
@@ -297,7 +303,8 @@ function isLz4File(path: string): boolean {
     // Skippable frames (magic 0x184D2A5n and a size) are read past, however long.
     while (readSync(fd, word, 0, 8, at) === 8 && (word.readUInt32LE(0) & 0xfffffff0) >>> 0 === 0x184d2a50) at += 8 + word.readUInt32LE(4);
     const magic = readSync(fd, word, 0, 4, at) === 4 ? word.readUInt32LE(0) : 0;
-    return magic === 0x184d2204 || magic === 0x184c2102;
+    if (magic === 0x184d2204 || magic === 0x184c2102) return 'lz4';
+    return at > 0 && magic === 0xfd2fb528 ? 'zstd-after-skippable' : null;
   } finally {
     closeSync(fd);
   }

@@ -219,3 +219,13 @@ test('the upstream changes between runs: exit 4, nothing spliced; --restart extr
   assert.equal(third.code, 0, JSON.stringify(third.last));
   assertTreesEqual(b.reference, dest);
 });
+
+test('kill -9 and resume a .tar.zst (one zstd frame: resumed at block boundaries inside it)', { timeout: 300_000 }, async () => {
+  const fx = await makeFixture(work, 'zstd', 'tar.zst', { seed: 11, bytes: 60 * MiB, incompressible: 0.5, maxFileBytes: 20 * MiB });
+  await killAndResume(fx, 'single.tar.zst', [0.25, 0.55, 0.85]);
+});
+
+test('kill -9 and resume a pzstd .tar.zst (skippable frames between zstd frames)', { timeout: 300_000 }, async () => {
+  const fx = await makeFixture(work, 'pzstd', 'tar.zst-pzstd', { seed: 12, bytes: 60 * MiB, incompressible: 0.5, maxFileBytes: 20 * MiB });
+  await killAndResume(fx, 'pzstd.tar.zst', [0.25, 0.55, 0.85]);
+});

@@ -1,5 +1,5 @@
 // Resumable extraction: checkpoints taken while extracting GNU-tar-made archives (.tar.gz, plain pax
-// .tar, multi-member gzip, .tar.lz4 with independent and linked blocks); for a sample of them, a crash is simulated at a random later point (the
+// .tar, multi-member gzip, .tar.zst, .tar.lz4 with independent and linked blocks); for a sample of them, a crash is simulated at a random later point (the
 // extractor destroyed, its files left as they are), and a new extractor resumed from the checkpoint,
 // fed only the compressed bytes from checkpoint.compressedOffset on, must leave the same tree as
 // GNU tar -x: content, modes, symlinks, hardlinks.
@@ -82,6 +82,10 @@ test('resume from checkpoints of a plain pax .tar, inside data, headers and pax 
 
 test('resume from checkpoints of a multi-member gzip gives the same tree as tar -xzf', async () => {
   await resumeSuite('tar.gz-multi', { format: 'gnu', members: 3 }, ['member-data']);
+});
+
+test('resume from checkpoints of a .tar.zst (one frame: points at block boundaries inside it) gives the same tree as tar -x', async () => {
+  await resumeSuite('tar.zst', { format: 'gnu' }, ['member-data']);
 });
 
 test('resume from checkpoints of a .tar.lz4 (independent 64 KiB blocks) gives the same tree as tar -x through lz4 -d', async () => {

@@ -6,19 +6,17 @@ import { gzipDecoderFactory } from './gzip/gzip-decoder';
 import { identityDecoderFactory } from './identity-decoder';
 import { lz4DecoderFactory } from './lz4/lz4-decoder';
 import type { DecoderFactory } from './resumable-decoder';
+import { zstdDecoderFactory } from './zstd/factory';
 
 const RESUMABLE: Partial<Record<ExtractFormat, DecoderFactory>> = {
   tar: identityDecoderFactory,
   gzip: gzipDecoderFactory,
   lz4: lz4DecoderFactory,
+  zstd: zstdDecoderFactory(),
 };
 
 /** Formats only a streaming decoder unpacks (no state of ours), and why they cannot be checkpointed. */
-const STREAM_ONLY: Partial<Record<ExtractFormat, string>> = {
-  zstd:
-    'a zstd frame cannot be resumed in its middle (no zstd binding exposes the decoder window); ' +
-    'the zstd CLI writes one frame, so the only restart point is the start of the archive',
-};
+const STREAM_ONLY: Partial<Record<ExtractFormat, string>> = {};
 
 /** The resumable decoder of a format, or null when it is only streamed. */
 export function resumableDecoder(format: ExtractFormat): DecoderFactory | null {
