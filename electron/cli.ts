@@ -9,7 +9,7 @@ import type { EngineEvent, JobSummary } from './engine/events';
 import { defaultStateDir, Job } from './engine/job';
 import type { JobOptions } from './engine/job-options';
 import { readJobStatus } from './engine/job-status';
-import { liveHolder } from './engine/job-lock';
+import { lockHolder } from './engine/job-lock';
 import { closestOption, unknownOptionOf } from './cli-suggest';
 import { formatDuration, formatRate, parseSize } from './engine/units';
 import { redactUrl } from './engine/transfer/redact';
@@ -318,8 +318,9 @@ async function runStatus(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   // Whether a process runs the job now: the lock's holder, if it is still alive.
-  const holder = await liveHolder(resolve(stateDir));
-  const running = holder ? { pid: holder.pid, host: holder.host, since: holder.startedAt } : null;
+  const lock = await lockHolder(resolve(stateDir));
+  const holder = lock?.holder ?? null;
+  const running = lock?.alive ? { pid: lock.holder.pid, host: lock.holder.host, since: lock.holder.startedAt } : null;
   if (v.json) {
     process.stdout.write(JSON.stringify({ ...report, running }) + '\n');
     return EXIT.ok;

@@ -460,7 +460,15 @@ export class Extractor extends Writable {
 
   /** Records the first failure (later ones are consequences) and returns it. */
   private fail(err: unknown): EngineError {
-    if (!this.failure) this.failure = toEngineError(err, 'E_INTERNAL');
+    if (!this.failure) {
+      this.failure = toEngineError(err, 'E_INTERNAL');
+      // A fault found inside a member (its sparse map, say) is located by that member's header in the tar stream.
+      if (this.failure instanceof ArchiveError && typeof this.failure.details.offset !== 'number') {
+        const at = this.tarPosition;
+        this.failure.details.offset = at.entry?.headerOffset ?? at.offset;
+        this.failure.details.offsetIn = 'tar stream';
+      }
+    }
     this.failCheckpoint(this.failure);
     return this.failure;
   }

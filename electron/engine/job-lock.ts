@@ -217,10 +217,10 @@ function isAlive(info: LockInfo): boolean {
   return liveness(info) === 'alive';
 }
 
-/** The live holder of the lock `<dir>/<prefix>` (its highest generation), or null when none runs now. */
-export async function liveHolder(dir: string, prefix = 'lock'): Promise<LockInfo | null> {
+/** The holder of the lock `<dir>/<prefix>` (its highest generation) and whether it still runs; null when there is none. */
+export async function lockHolder(dir: string, prefix = 'lock'): Promise<{ holder: LockInfo; alive: boolean } | null> {
   const gens = await generations(dir, prefix).catch(() => [] as number[]);
   if (gens.length === 0) return null;
   const holder = await readLock(join(dir, nameOf(prefix, Math.max(...gens))));
-  return holder && holder !== 'missing' && isAlive(holder) ? holder : null;
+  return holder && holder !== 'missing' ? { holder, alive: isAlive(holder) } : null;
 }

@@ -207,6 +207,11 @@ export class JobManager {
     return join(this.config.dataDir, 'jobs', id);
   }
 
+  /** The job's log lives in the app's data folder, not its state folder: that one goes when the job completes. */
+  logDirOf(id: string): string {
+    return join(this.config.dataDir, 'logs', id);
+  }
+
   settings(): Settings {
     return { ...this.settingsValue };
   }
@@ -492,7 +497,7 @@ export class JobManager {
 
   private logOf(id: string): { ring: LogRing; file: LogFile } {
     let log = this.logs.get(id);
-    if (!log) this.logs.set(id, (log = { ring: new LogRing(), file: new LogFile(this.stateDirOf(id)) }));
+    if (!log) this.logs.set(id, (log = { ring: new LogRing(), file: new LogFile(this.logDirOf(id)) }));
     return log;
   }
 
@@ -503,8 +508,7 @@ export class JobManager {
   private record(id: string, entry: LogEntry): void {
     const log = this.logOf(id);
     log.ring.push(entry);
-    const m = this.jobs.get(id);
-    log.file.append(entry, !m?.isTerminal);
+    log.file.append(entry);
   }
 
   // ---- persistence

@@ -5,7 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 
-const STATE_FILES = /^(job\.json|checkpoint\.json)(\.prev)?$|^journal\.log$|^chunk-\d+\.(part|bin)$|^\.(job|checkpoint)\.json(\.prev)?\.\d+\.\d+\.\d+\.tmp$/;
+const STATE_FILES = /^(job\.json|checkpoint\.json)(\.prev)?$|^journal\.log$|^job\.log(\.1)?$|^chunk-\d+\.(part|bin)$|^\.(job|checkpoint)\.json(\.prev)?\.\d+\.\d+\.\d+\.tmp$/;
 
 /** Removes the job's state files (the lock goes with its release; see removeStateFolder). */
 export async function removeJobState(stateDir: string): Promise<void> {

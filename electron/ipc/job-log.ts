@@ -83,7 +83,7 @@ export class LogFile {
 
   constructor(private readonly dir: string) {}
 
-  /** `create`: make the state folder if it is gone (not for a job that has ended: its folder may be removed). */
+  /** `create`: make the log folder when it is not there yet. */
   append(entry: LogEntry, create = true): void {
     const line = `${formatLogLine(entry).replace(/\n/g, '\n    ')}\n`;
     this.chain = this.chain.then(() => this.write(line, create)).catch(() => undefined);
@@ -113,7 +113,7 @@ export class LogFile {
       await fsp.rename(path, `${path}.1`).catch(() => undefined);
       this.size = 0;
     }
-    if (create) await fsp.mkdir(this.dir, { recursive: true });
+    if (create) await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
     await fsp.appendFile(path, line, { mode: 0o600 });
     this.size += Buffer.byteLength(line);
   }

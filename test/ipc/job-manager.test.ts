@@ -2,7 +2,8 @@
 // and resumeAll undo only their own reason, and a crashed engine worker fails its jobs resumably.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { lockHolder } from '../../electron/engine/job-lock';
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -110,9 +111,9 @@ test('a second process on the same state folder is refused with the holder named
   }
   // Its process is gone: the lock is stale, the folder opens, and closing gives the lock back.
   const m = await JobManager.open({ dataDir, runner: inProcess() });
-  assert.equal(JSON.parse(readFileSync(join(dataDir, 'manager.lock'), 'utf8')).pid, process.pid);
+  assert.equal((await lockHolder(dataDir, 'manager.lock'))?.holder.pid, process.pid);
   await m.close();
-  assert.equal(existsSync(join(dataDir, 'manager.lock')), false);
+  assert.deepEqual(readdirSync(dataDir).filter((n) => n.startsWith('manager.lock')), [], 'no lock generation is left');
 });
 
 test('each job keeps a log (failed attempts, retries, the outcome) in a bounded ring and in job.log, shown again after a restart', async () => {
@@ -130,7 +131,7 @@ test('each job keeps a log (failed attempts, retries, the outcome) in a bounded 
     assert.ok(lines.some((l) => /^warn chunk 1 attempt 1 failed after \d+ ms, \d+ bytes, HTTP 503: E_HTTP_STATUS/.test(l)), lines.join('\n'));
     assert.ok(lines.some((l) => /^info chunk 1 attempt 2 in \d+ ms \(E_HTTP_STATUS\)/.test(l)), lines.join('\n'));
     assert.ok(lines.some((l) => l.startsWith('info done:')), lines.join('\n'));
-    const file = readFileSync(join(m.stateDirOf(job.id), 'job.log'), 'utf8');
+    const file = readFileSync(join(m.logDirOf(job.id), 'job.log'), 'utf8');
     assert.match(file, /^\d{4}-\d\d-\d\dT[\d:.]+Z info  added: /m);
     assert.match(file, /HTTP 503/);
     await m.close();

@@ -76,13 +76,13 @@ test('status says whether the job is running now: the lock holder alive, then go
   }
 });
 
-test('a re-run of a finished job says there was nothing left to fetch instead of an absurd rate', { timeout: 60_000 }, async () => {
+test('a re-run of a finished job (its state kept) says there was nothing left to fetch instead of an absurd rate', { timeout: 60_000 }, async () => {
   const dirs = tempDir('cli-rerun');
   const origin = await FaultServer.start();
   try {
     const { archive } = await makeTarGz(2, MiB);
     const url = await origin.serve('/s.tar.gz', archive);
-    const args = ['get', url, '--dest', join(dirs.path, 'dest'), '--state-dir', join(dirs.path, 'state'), '--chunk-size', '1M'];
+    const args = ['get', url, '--dest', join(dirs.path, 'dest'), '--state-dir', join(dirs.path, 'state'), '--chunk-size', '1M', '--keep-state'];
     const runAsync = () =>
       new Promise<{ code: number | null; stderr: string }>((resolve) => {
         const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
