@@ -36,7 +36,16 @@ export const httpUrlSchema = z
     } catch {
       return false;
     }
-  }, 'an absolute http:// or https:// URL');
+  }, 'an absolute http:// or https:// URL')
+  // The command line refuses user:password@ for the same reason: the URL is stored with the job and shown.
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.username === '' && url.password === '';
+    } catch {
+      return true;
+    }
+  }, 'a URL without user:password@ (credentials in a URL are stored with the job and shown; use a presigned URL)');
 
 /**
  * True for an absolute path on POSIX (`/x`) or Windows (`C:\x`, `\\server\share`). Written without

@@ -73,3 +73,10 @@ test('the Api type is inferred from the table (checked by the compiler)', () => 
   };
   assert.equal(typeof typeChecks, 'function');
 });
+
+test('regression: a URL with user:password@ was accepted by addJob and stored in jobs.json; the contract refuses it', () => {
+  const withCredentials = requestSchemas.addJob.safeParse({ url: 'https://user:secret@example.org/s.tar.gz', dest: '/data/node' });
+  assert.equal(withCredentials.success, false);
+  assert.match(JSON.stringify(withCredentials.error?.issues), /user:password@/);
+  assert.equal(requestSchemas.addJob.safeParse({ url: 'https://example.org/s.tar.gz?X-Amz-Signature=abc', dest: '/data/node' }).success, true);
+});
