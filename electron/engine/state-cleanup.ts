@@ -9,8 +9,12 @@ const STATE_FILES = /^(job\.json|checkpoint\.json)(\.prev)?$|^journal\.log$|^job
 
 /** Removes the job's state files (the lock goes with its release; see removeStateFolder). */
 export async function removeJobState(stateDir: string): Promise<void> {
-  const names = await fsp.readdir(stateDir).catch(() => [] as string[]);
-  for (const name of names) if (STATE_FILES.test(name)) await fsp.rm(join(stateDir, name), { force: true });
+  const names = (await fsp.readdir(stateDir).catch(() => [] as string[])).filter((n) => STATE_FILES.test(n));
+  // job.json (which says "complete") goes last, and its previous generation (which does not) just before it:
+  // a kill in between must leave a state that reads as complete, never an older incomplete one that a re-run
+  // would resume by fetching the whole file again.
+  const rank = (n: string) => (n === 'job.json' ? 2 : n === 'job.json.prev' ? 1 : 0);
+  for (const name of names.sort((a, b) => rank(a) - rank(b))) await fsp.rm(join(stateDir, name), { force: true });
 }
 
 /** The folder itself, once the lock is released, if nothing else is left in it. */

@@ -5,10 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job } from '../../electron/engine/job';
+import { removeJobState } from '../../electron/engine/state-cleanup';
 import { JobManager } from '../../electron/engine/job-manager';
 import { InProcessRunner } from '../../electron/engine/worker/in-process-runner';
 import { FaultServer } from '../helpers/fault-server';
@@ -118,4 +119,22 @@ test('the app and serve list a finished job from their own data folder (0600 job
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('regression: a kill while a completed job removed its state could leave job.json.prev (incomplete) behind, and the re-run fetched the whole file again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'removal-order-'));
+  for (const name of ['job.json', 'job.json.prev', 'journal.log', 'chunk-3.bin', 'checkpoint.json.prev']) await fsp.writeFile(join(dir, name), name);
+  const order: string[] = [];
+  const realRm = fsp.rm;
+  (fsp as { rm: typeof fsp.rm }).rm = async (path, options) => {
+    order.push(String(path).split('/').pop()!);
+    return realRm(path, options);
+  };
+  try {
+    await removeJobState(dir);
+  } finally {
+    (fsp as { rm: typeof fsp.rm }).rm = realRm;
+    await realRm(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(order.slice(-2), ['job.json.prev', 'job.json'], `removal order: ${order.join(', ')}`);
 });
