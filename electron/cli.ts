@@ -13,6 +13,8 @@ import { lockHolder } from './engine/job-lock';
 import { closestOption, unknownOptionOf } from './cli-suggest';
 import { formatDuration, formatRate, parseSize } from './engine/units';
 import { redactUrl } from './engine/transfer/redact';
+import { loadCompletion } from './engine/completion-record';
+import { appDataDir, completionDirOf } from './app-data-dir';
 import { RateWindow, counterEta, formatEta } from '../shared/eta';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 3, integrity: 4 } as const;
@@ -152,6 +154,7 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
     restart: v.restart ?? false,
     ...(v['no-checkpoints'] ? { checkpoints: false } : {}),
     ...(v['keep-state'] ? { keepState: true } : {}),
+    completionDir: completionDirOf(appDataDir()),
   };
   return { options, json: v.json ?? false };
 }
@@ -312,8 +315,14 @@ async function runStatus(argv: string[]): Promise<number> {
     const targetPath = target ? resolve(target) : null;
     const targetThere = targetPath !== null && existsSync(targetPath);
     if (!targetThere) return reportFailure(new UsageError(`No job state in ${resolve(stateDir)}: nothing was started there, or it was another folder.`), v.json ?? false);
-    const note = `No job state in ${resolve(stateDir)}, and ${targetPath} exists: a job that completed there removed its state when it finished (run it with --keep-state to keep it). Nothing is running or left to resume there.`;
-    if (v.json) process.stdout.write(JSON.stringify({ state: null, stateDir: resolve(stateDir), target: targetPath, targetExists: true, note }) + '\n');
+    const completed = await loadCompletion(completionDirOf(appDataDir()), targetPath);
+    const note = completed
+      ? `complete: the job from ${completed.source} finished into ${targetPath} on ${new Date(completed.completedAt).toISOString()} (${completed.summary.entries} entries, ${formatBytes(completed.summary.bytesWritten)} written${completed.summary.skippedTotal ? `, ${completed.summary.skippedTotal} skipped` : ''}); its state folder went when it finished. Nothing is running or left to resume there.`
+      : `No job state in ${resolve(stateDir)}, and ${targetPath} exists: a job that completed there removed its state when it finished (run it with --keep-state to keep it). Nothing is running or left to resume there.`;
+    if (v.json) {
+      const completion = completed ? { source: completed.source, completedAt: completed.completedAt, summary: completed.summary } : null;
+      process.stdout.write(JSON.stringify({ state: null, stateDir: resolve(stateDir), target: targetPath, targetExists: true, completed: completion, note }) + '\n');
+    }
     else process.stdout.write(`${note}\n`);
     return EXIT.ok;
   }

@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, promises as fsp, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { appDataDir } from './app-data-dir';
 import { JobManager, type JobManagerOptions } from './engine/job-manager';
 import { InProcessRunner } from './engine/worker/in-process-runner';
 import type { JobRunner } from './engine/worker/runner';
@@ -61,9 +61,7 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 export function defaultStateDir(): string {
-  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'snapshot-manager');
-  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'snapshot-manager');
-  return join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'snapshot-manager');
+  return appDataDir();
 }
 
 export interface ParsedServeArgs {

@@ -37,7 +37,9 @@ const args = [
   `--test-reporter-destination=${tapFile}`,
   ...selected,
 ];
-const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
+// The app's data folder (job lists, completion records) goes to a folder of this run, never the real one.
+const env = { ...process.env, XDG_DATA_HOME: join(tapDir, 'data') };
+const result = spawnSync(process.execPath, args, { stdio: 'inherit', env });
 
 let tap = '';
 try {

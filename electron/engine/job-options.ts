@@ -34,6 +34,11 @@ export interface JobOptions {
    * in the operator's data holding the source URL; a re-run of a completed job is then a no-op).
    */
   keepState?: boolean;
+  /**
+   * Where a completed job leaves its completion record (see completion-record.ts), so that running it again
+   * is a no-op rather than a refused non-empty destination; the app's data folder. None: no record.
+   */
+  completionDir?: string | null;
   /** Interval of progress and window events, ms. */
   progressIntervalMs?: number;
   /**
@@ -67,6 +72,7 @@ export interface ResolvedOptions {
   progressIntervalMs: number;
   checkpoints: boolean;
   keepState: boolean;
+  completionDir: string | null;
 }
 
 export const DEFAULTS = {
@@ -143,5 +149,6 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
     progressIntervalMs: positiveInt(o.progressIntervalMs, DEFAULTS.progressIntervalMs, 'progress interval', 10),
     checkpoints: o.checkpoints ?? true,
     keepState: o.keepState ?? false,
+    completionDir: o.completionDir ?? null,
   };
 }

@@ -40,6 +40,7 @@ import { ResumableSha256 } from './resumable-hash';
 import { checkFreeSpace, outputSizeHint, type SpaceNeed } from './space-check';
 import { JobLock, lockTarget, type FileLock } from './job-lock';
 import { removeJobState, removeStateFolder } from './state-cleanup';
+import { completionMatches, loadCompletion, saveCompletion, sha256Hex, sourceOf, type CompletionRecord } from './completion-record';
 import { OriginQuirks, RANGES_IGNORED_IN_A_ROW, RangesAbandoned } from './transfer/origin-quirks';
 import { redactUrl } from './transfer/redact';
 import { encodingRefused, hasNoValidator, identityChange, NO_VALIDATOR_MESSAGE, validatorChange } from './transfer/response-checks';
@@ -250,7 +251,9 @@ export class Job extends EventEmitter {
     this.targetLock = await lockTarget(target, o.stateDir, (message) => this.emitEvent({ type: 'warning', code: 'TARGET_NOT_LOCKED', message }));
     const previous = o.restart ? null : await loadJobStateForRun(o.stateDir);
     if (o.restart) await this.forgetEarlierRun();
-    await preflightDestination({ dest: o.dest, output: o.output, ownedByJob: previous?.identity.target === target, force: o.force });
+    // No state, but this job may have completed here before (its state went with it): the record says so.
+    const completed = !previous && !o.restart && o.completionDir ? await this.completedBefore(o.completionDir, target) : null;
+    await preflightDestination({ dest: o.dest, output: o.output, ownedByJob: previous?.identity.target === target || completed !== null, force: o.force });
 
     this.dispatcher = createDispatcher({ connections: o.concurrency, connectTimeoutMs: o.connectTimeoutMs, idleTimeoutMs: o.idleTimeoutMs });
     if (o.limitRate !== null) this.limiter = new RateLimiter(o.limitRate);
@@ -268,6 +271,10 @@ export class Job extends EventEmitter {
       mode: o.dest ? 'extract' : 'download',
       target,
     };
+    if (completed) {
+      const done = await this.repeatOfCompleted(completed, probed, target);
+      if (done) return done;
+    }
     let resumeFrom = 0;
     let resumePoint: SavedCheckpoint | null = null;
     const sameJob = !!previous && previous.identity.target === target && previous.identity.url === o.url;
@@ -285,7 +292,7 @@ export class Job extends EventEmitter {
       if (previous.complete && previous.summary && (await targetIntact(previous.identity, target))) {
         // Finished before (perhaps killed just after): running it again is a no-op, not a second download.
         this.emitEvent({ type: 'warning', code: 'ALREADY_COMPLETE', message: `This job already completed on ${new Date(previous.updatedAt).toISOString()}; nothing to do. Use --restart to download it again.` });
-        await this.forgetCompletedState();
+        await this.forgetCompletedState(previous);
         return { ...previous.summary, bytesFetched: 0, retries: 0, elapsedMs: Date.now() - this.startedAt };
       }
       if (identity.mode === 'download' && previous.identity.chunkSize === o.chunkSize) resumeFrom = previous.consumedChunks;
@@ -402,16 +409,72 @@ export class Job extends EventEmitter {
     this.journal = null;
     await fsp.rm(`${o.stateDir}/journal.log`, { force: true });
     await clearCheckpoint(o.stateDir);
-    await this.forgetCompletedState();
+    await this.forgetCompletedState(record);
     this.tick();
     return summary;
   }
 
-  /** Completed: the state folder goes unless it is to be kept (see state-cleanup.ts). */
-  private async forgetCompletedState(): Promise<void> {
+  /**
+   * Completed: the completion record is written, then the state folder goes unless it is to be kept (see
+   * state-cleanup.ts). A record that cannot be written costs only the no-op of a later re-run.
+   */
+  private async forgetCompletedState(record: JobStateRecord): Promise<void> {
+    const dir = this.options.completionDir;
+    if (dir && record.summary) {
+      const id = record.identity;
+      await saveCompletion(dir, {
+        version: 1,
+        target: id.target,
+        mode: id.mode,
+        urlSha256: sha256Hex(id.url),
+        source: sourceOf(id.url),
+        size: id.size,
+        etag: id.etag,
+        weakEtag: id.weakEtag ?? null,
+        lastModified: id.lastModified,
+        completedAt: record.updatedAt,
+        summary: record.summary,
+      }).catch((err: unknown) =>
+        this.emitEvent({ type: 'warning', code: 'COMPLETION_NOT_RECORDED', message: `The completion record in ${dir} could not be written (${(err as Error).message}); running this job again will not know it completed.` }),
+      );
+    }
     if (this.options.keepState) return;
     await removeJobState(this.options.stateDir);
     this.stateRemoved = true;
+  }
+
+  /** The record of this job's earlier completion at `target`, if the URL names the same object. */
+  private async completedBefore(dir: string, target: string): Promise<CompletionRecord | null> {
+    const record = await loadCompletion(dir, target);
+    if (!record || record.mode !== (this.options.dest ? 'extract' : 'download')) return null;
+    return completionMatches(record, this.options.url) && (await targetIntact({ mode: record.mode, size: record.size }, target)) ? record : null;
+  }
+
+  /**
+   * A run of a job that completed here before: a no-op when the origin still serves that object; when it
+   * changed, the new snapshot is not extracted over the old one without the operator saying so.
+   */
+  private async repeatOfCompleted(completed: CompletionRecord, probed: ProbeResult, target: string): Promise<JobSummary | null> {
+    const pinned = { size: completed.size, etag: completed.etag, weakEtag: completed.weakEtag, lastModified: completed.lastModified };
+    const sameObject = completionMatches(completed, this.options.url, { size: probed.size, etag: probed.etag, weakEtag: probed.weakEtag });
+    const change = !sameObject
+      ? 'another object at that path'
+      : (describeUpstreamChange({ ...pinned, url: this.options.url, finalUrl: '', chunkSize: this.options.chunkSize, mode: completed.mode, target }, probed) ??
+        validatorChange(pinned, { etag: probed.weakEtag, lastModified: probed.lastModified }));
+    if (change) {
+      throw new UpstreamChangedError(
+        `This job completed into ${target} on ${new Date(completed.completedAt).toISOString()}, and the snapshot at ${redactUrl(this.options.url)} has changed since (${change}). ` +
+          'Nothing was changed. To replace it with the new snapshot, run again with --restart --force, or choose another destination.',
+        { details: { change, target } },
+      );
+    }
+    this.emitEvent({
+      type: 'warning',
+      code: 'ALREADY_COMPLETE',
+      message: `This job already completed into ${target} on ${new Date(completed.completedAt).toISOString()}; nothing to do. Use --restart --force to download it again.`,
+    });
+    this.stateRemoved = !this.options.keepState;
+    return { ...completed.summary, bytesFetched: 0, retries: 0, elapsedMs: Date.now() - this.startedAt };
   }
 
   /** --restart: the earlier run's state, journal and staged chunks go; the destination is left to the operator. */
@@ -1283,7 +1346,7 @@ export function defaultStateDir(target: string): string {
 }
 
 /** A completed job's target is still there (a download-only output at its full length). */
-async function targetIntact(identity: JobIdentity, path: string): Promise<boolean> {
+async function targetIntact(identity: Pick<JobIdentity, 'mode' | 'size'>, path: string): Promise<boolean> {
   const st = await fsp.stat(path).catch(() => null);
   if (!st) return false;
   return identity.mode !== 'download' || identity.size === null || (st.isFile() && st.size === identity.size);

@@ -17,9 +17,10 @@ import { tarArchive } from '../hostile/tar-builder';
 
 const cli = join(__dirname, '..', '..', 'electron', 'cli.js');
 
-function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function run(args: string[], dataHome?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = dataHome ? { ...process.env, XDG_DATA_HOME: dataHome } : process.env;
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -50,17 +51,24 @@ test('the state folder stays beside the target after a completed job, holding th
   const server = await FaultServer.start();
   try {
     const url = `${await server.serve('/snap.tar', snapshot())}?X-Amz-Signature=s3cr3tsignature`;
-    const dest = join(dir, 'node');
-    const done = await run(['get', url, '--dest', dest, '--chunk-size', '100K', '--window', '2']);
+    const work = join(dir, 'work');
+    const dataHome = join(dir, 'data');
+    const dest = join(work, 'node');
+    const done = await run(['get', url, '--dest', dest, '--chunk-size', '100K', '--window', '2'], dataHome);
     assert.equal(done.status, 0, done.stderr);
-    assert.deepEqual(readdirSync(dir), ['node'], 'nothing is left beside the target');
-    assert.deepEqual(filesContaining(dir, 's3cr3tsignature'), []);
-    const status = await run(['status', '--dest', dest]);
+    assert.deepEqual(readdirSync(work), ['node'], 'nothing is left beside the target');
+    assert.deepEqual(filesContaining(dir, 's3cr3tsignature'), [], 'neither beside the target nor in the completion record');
+    const status = await run(['status', '--dest', dest], dataHome);
     assert.equal(status.status, 0, status.stderr);
-    assert.match(status.stdout, /removed its state/);
-    const json = await run(['status', '--dest', dest, '--json']);
+    assert.match(status.stdout, /^complete: .*snap\.tar finished into /);
+    const json = await run(['status', '--dest', dest, '--json'], dataHome);
     assert.equal(json.status, 0, json.stderr);
-    assert.equal(JSON.parse(json.stdout).state, null);
+    const report = JSON.parse(json.stdout) as { state: unknown; completed: { summary: { entries: number } } | null };
+    assert.equal(report.state, null);
+    assert.equal(report.completed?.summary.entries, 2);
+    // Without the app's record (another data folder), status can only say what it sees.
+    const bare = await run(['status', '--dest', dest], join(dir, 'other-data'));
+    assert.match(bare.stdout, /removed its state/);
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
@@ -137,4 +145,34 @@ test('regression: a kill while a completed job removed its state could leave job
     await realRm(dir, { recursive: true, force: true });
   }
   assert.deepEqual(order.slice(-2), ['job.json.prev', 'job.json'], `removal order: ${order.join(', ')}`);
+});
+
+test('regression: a re-run of a completed job (or one killed between the removal of its state and `done`) was refused with E_DEST_NOT_EMPTY; it is a no-op, and a changed origin is exit 4', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sm-rerun-'));
+  const server = await FaultServer.start();
+  try {
+    const dataHome = join(dir, 'data');
+    const dest = join(dir, 'node');
+    const url = await server.serve('/rerun.tar', snapshot());
+    const args = ['get', url, '--dest', dest, '--chunk-size', '100K', '--window', '2'];
+    const first = await run(args, dataHome);
+    assert.equal(first.status, 0, first.stderr);
+    const before = server.requests.length;
+    const again = await run(args, dataHome);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /ALREADY_COMPLETE/);
+    assert.equal(server.requests.slice(before).filter((r) => r.range).length, 0, 'nothing fetched again');
+    assert.deepEqual(readdirSync(dir).sort(), ['data', 'node'], 'the no-op leaves no state folder either');
+    // The same path now serves another snapshot: not extracted over the old one without --restart --force.
+    await server.serve('/rerun.tar', snapshot());
+    const changed = await run(args, dataHome);
+    assert.equal(changed.status, 4, changed.stderr);
+    assert.match(changed.stderr, /E_UPSTREAM_CHANGED/);
+    assert.match(changed.stderr, /--restart --force/);
+    const replaced = await run([...args, '--restart', '--force'], dataHome);
+    assert.equal(replaced.status, 0, replaced.stderr);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

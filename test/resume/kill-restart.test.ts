@@ -38,12 +38,12 @@ interface RunResult {
 }
 
 /** Runs `get` until it ends, or until its consumed fraction reaches `killAt`, then SIGKILLs it. */
-function runGet(url: string, dest: string, stateDir: string, killAt: number | null, extra: string[] = []): Promise<RunResult> {
+function runGet(url: string, dest: string, stateDir: string, killAt: number | null, extra: string[] = [], limitRate = '60M'): Promise<RunResult> {
   const firstRequest = server.requests.length;
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [cliPath, 'get', url, '--dest', dest, '--state-dir', stateDir, '--chunk-size', `${CHUNK}`, '--window', `${WINDOW}`, '--concurrency', '3', '--limit-rate', '60M', '--json', ...extra],
+      [cliPath, 'get', url, '--dest', dest, '--state-dir', stateDir, '--chunk-size', `${CHUNK}`, '--window', `${WINDOW}`, '--concurrency', '3', '--limit-rate', limitRate, '--json', ...extra],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let buffered = '';
@@ -172,14 +172,16 @@ test('a torn journal tail and a corrupted staged chunk are detected and fetched 
     rmSync(dest, { recursive: true, force: true });
     rmSync(stateDir, { recursive: true, force: true });
     for (const at of [0.3, 0.45, 0.6, 0.75]) {
-      const killedRun = await runGet(url, dest, stateDir, at);
+      // Slower than the other scenarios: the kills must land mid-download even on a fast machine.
+      const killedRun = await runGet(url, dest, stateDir, at, [], '20M');
       if (!killedRun.killed || killedRun.code === 0) break;
       // No checkpoint yet (its fsyncs still running at the kill): the next run starts from chunk 0.
       const saved = join(stateDir, 'checkpoint.json');
       const offset = existsSync(saved) ? (JSON.parse(readFileSync(saved, 'utf8')) as { extract: { compressedOffset: number } }).extract.compressedOffset : 0;
       const fromChunk = Math.floor(offset / CHUNK);
+      // Only chunks inside the window from the resume point are read again; the next run discards the rest.
       const staged = readdirSync(stateDir)
-        .filter((n) => /^chunk-\d+\.bin$/.test(n) && Number(n.slice(6, 14)) >= fromChunk)
+        .filter((n) => /^chunk-\d+\.bin$/.test(n) && Number(n.slice(6, 14)) >= fromChunk && Number(n.slice(6, 14)) < fromChunk + WINDOW)
         .sort();
       if (staged.length > 0) {
         victim = join(stateDir, staged[0]!);
@@ -206,8 +208,10 @@ test('the upstream changes between runs: exit 4, nothing spliced; --restart extr
   const dir = scratch(work, 'moving');
   const dest = join(dir, 'out');
   const stateDir = join(dir, 'state');
-  const first = await runGet(url, dest, stateDir, 0.5);
+  // Slow enough that the kill lands mid-download (at 60 MB/s a fast machine finished within the kill's jitter).
+  const first = await runGet(url, dest, stateDir, 0.5, [], '10M');
   assert.ok(first.killed);
+  assert.notEqual(first.last?.type, 'done', 'the first run was killed before it completed');
   await server.serve('/moving.tar.gz', { file: b.archive });
   const second = await runGet(url, dest, stateDir, null);
   assert.equal(second.code, 4);
