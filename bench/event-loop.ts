@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { JobManager } from '../electron/engine/job-manager';
-import { InProcessRunner } from '../electron/engine/worker/in-process-runner';
-import { WorkerRunner } from '../electron/engine/worker/worker-runner';
-import type { JobRunner } from '../electron/engine/worker/runner';
-import { Job } from '../electron/engine/job';
-import { Host } from '../electron/ipc/host';
+import { JobManager } from '../electron/host/job-manager';
+import { InProcessRunner } from '../electron/engine/runner/in-process-runner';
+import { WorkerRunner } from '../electron/engine/runner/worker-runner';
+import type { JobRunner } from '../electron/engine/runner/runner';
+import { Job } from '../electron/engine/job/job';
+import { Host } from '../electron/host/host';
 
 export interface LoopDelayResult {
   mode: 'in-process' | 'worker';

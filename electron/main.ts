@@ -18,13 +18,13 @@ import {
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { JobManager } from './engine/job-manager';
-import { WorkerRunner } from './engine/worker/worker-runner';
-import { DesktopStatus } from './ipc/desktop-status';
-import { attachElectronTransport } from './ipc/electron-transport';
-import { Host } from './ipc/host';
-import { watchOnline } from './ipc/online-watch';
-import { contentTypeOf, resolveRendererFile } from './ipc/static-files';
+import { JobManager } from './host/job-manager';
+import { WorkerRunner } from './engine/runner/worker-runner';
+import { DesktopStatus } from './desktop/desktop-status';
+import { attachElectronTransport } from './transport/electron-transport';
+import { Host } from './host/host';
+import { watchOnline } from './desktop/online-watch';
+import { contentTypeOf, resolveRendererFile } from './transport/static-files';
 import {
   APP_ENTRY_URL,
   APP_HOST,
@@ -33,7 +33,7 @@ import {
   isAllowedExternalUrl,
   isAppUrl,
   windowOptions,
-} from './ipc/window-options';
+} from './desktop/window-options';
 
 const rendererDir = join(__dirname, '..', 'renderer');
 const preloadPath = join(__dirname, 'preload.js');

@@ -7,17 +7,17 @@ import { createReadStream, promises as fsp, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
-import { appDataDir } from './app-data-dir';
-import { JobManager, type JobManagerOptions } from './engine/job-manager';
-import { InProcessRunner } from './engine/worker/in-process-runner';
-import type { JobRunner } from './engine/worker/runner';
-import { WorkerRunner } from './engine/worker/worker-runner';
-import { Job } from './engine/job';
-import { Host } from './ipc/host';
-import { contentTypeOf, resolveRendererFile } from './ipc/static-files';
-import { loadOrCreateToken } from './ipc/serve-token';
-import { servePolicy } from './ipc/window-options';
-import { attachWebSocketTransport, tokenMatches, type WebSocketTransport } from './ipc/ws-transport';
+import { appDataDir } from './host/app-data-dir';
+import { JobManager, type JobManagerOptions } from './host/job-manager';
+import { InProcessRunner } from './engine/runner/in-process-runner';
+import type { JobRunner } from './engine/runner/runner';
+import { WorkerRunner } from './engine/runner/worker-runner';
+import { Job } from './engine/job/job';
+import { Host } from './host/host';
+import { contentTypeOf, resolveRendererFile } from './transport/static-files';
+import { loadOrCreateToken } from './transport/serve-token';
+import { servePolicy } from './desktop/window-options';
+import { attachWebSocketTransport, tokenMatches, type WebSocketTransport } from './transport/ws-transport';
 import { AUTH_CHECK_PATH } from '../shared/channels';
 
 export const SERVE_USAGE = `Usage: snapshot-manager serve [--host 127.0.0.1] [--port 0] [--state-dir <dir>] [--in-process]

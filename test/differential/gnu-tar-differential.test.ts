@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { EngineError } from '../../electron/engine/errors';
-import { Extractor } from '../../electron/engine/extractor';
+import { Extractor } from '../../electron/engine/extract/extractor';
 import { ALLOWED_DIFFERENCES, handBuilt, makeSourceTree, toolArchives, type CorpusArchive } from './corpus';
 
 interface Node {

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DesktopStatus, overallProgress } from '../../electron/ipc/desktop-status';
-import { watchOnline } from '../../electron/ipc/online-watch';
+import { DesktopStatus, overallProgress } from '../../electron/desktop/desktop-status';
+import { watchOnline } from '../../electron/desktop/online-watch';
 import { DEFAULT_SETTINGS } from '../../shared/schemas';
 import type { JobView, Settings } from '../../shared/contract';
 

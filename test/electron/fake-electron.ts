@@ -2,7 +2,7 @@
 // preload's contextBridge and ipcRenderer), so the compiled preload and the Electron transport run
 // together here without Electron's binary. Calls are cloned like Electron's structured clone would.
 import Module from 'node:module';
-import type { InvokeEventLike, IpcMainLike, WebContentsLike } from '../../electron/ipc/electron-transport';
+import type { InvokeEventLike, IpcMainLike, WebContentsLike } from '../../electron/transport/electron-transport';
 import type { Api } from '../../shared/contract';
 
 type Handler = (event: InvokeEventLike, ...args: unknown[]) => unknown;

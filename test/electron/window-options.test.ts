@@ -11,8 +11,8 @@ import {
   servePolicy,
   webPreferences,
   windowOptions,
-} from '../../electron/ipc/window-options';
-import { resolveRendererFile } from '../../electron/ipc/static-files';
+} from '../../electron/desktop/window-options';
+import { resolveRendererFile } from '../../electron/transport/static-files';
 
 function directives(policy: string): Map<string, string[]> {
   return new Map(policy.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));

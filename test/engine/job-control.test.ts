@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Job } from '../../electron/engine/job';
+import { Job } from '../../electron/engine/job/job';
 import type { EngineEvent } from '../../electron/engine/events';
 import { FaultServer, faultAlways, faultTimes, rangedGet } from '../helpers/fault-server';
 

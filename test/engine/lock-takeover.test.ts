@@ -7,13 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Job } from '../../electron/engine/job';
-import { JobLock } from '../../electron/engine/job-lock';
-import { processState, selfIdentity } from '../../electron/engine/process-identity';
+import { Job } from '../../electron/engine/job/job';
+import { JobLock } from '../../electron/engine/state/job-lock';
+import { processState, selfIdentity } from '../../electron/engine/state/process-identity';
 import { FaultServer, faultAlways, rangedGet } from '../helpers/fault-server';
 
 const cli = join(__dirname, '..', '..', 'electron', 'cli.js');
-const lockModule = join(__dirname, '..', '..', 'electron', 'engine', 'job-lock.js');
+const lockModule = join(__dirname, '..', '..', 'electron', 'engine', 'state', 'job-lock.js');
 const linux = process.platform === 'linux' && existsSync('/proc/self/stat');
 
 function run(args: string[], timeoutMs = 30_000): Promise<{ status: number | null; stderr: string }> {

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Job } from '../../electron/engine/job';
+import { Job } from '../../electron/engine/job/job';
 import type { EngineEvent } from '../../electron/engine/events';
 import { FaultServer } from '../helpers/fault-server';
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Job, type JobOptions } from '../../electron/engine/job';
+import { Job, type JobOptions } from '../../electron/engine/job/job';
 import type { EngineEvent } from '../../electron/engine/events';
 import { FaultServer, faultAlways, rangedGet } from '../helpers/fault-server';
 

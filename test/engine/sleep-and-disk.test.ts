@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Job } from '../../electron/engine/job';
+import { Job } from '../../electron/engine/job/job';
 import type { EngineEvent } from '../../electron/engine/events';
 import { FaultServer, faultAlways, rangedGet } from '../helpers/fault-server';
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Job, type JobOptions } from '../../electron/engine/job';
+import { Job, type JobOptions } from '../../electron/engine/job/job';
 import { FaultServer } from '../helpers/fault-server';
 import { tarArchive } from '../hostile/tar-builder';
 

@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Job } from '../../electron/engine/job';
-import { removeJobState } from '../../electron/engine/state-cleanup';
-import { JobManager } from '../../electron/engine/job-manager';
-import { InProcessRunner } from '../../electron/engine/worker/in-process-runner';
+import { Job } from '../../electron/engine/job/job';
+import { removeJobState } from '../../electron/engine/state/state-cleanup';
+import { JobManager } from '../../electron/host/job-manager';
+import { InProcessRunner } from '../../electron/engine/runner/in-process-runner';
 import { FaultServer } from '../helpers/fault-server';
 import { tarArchive } from '../hostile/tar-builder';
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Job } from '../../electron/engine/job';
+import { Job } from '../../electron/engine/job/job';
 import { FaultServer, faultAlways, rangedGet } from '../helpers/fault-server';
 
 const cli = join(__dirname, '..', '..', 'electron', 'cli.js');

@@ -3,7 +3,7 @@
 import { mkdtemp, readdir, lstat, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Extractor, type ExtractOptions, type ExtractResult, type SkippedEntry } from '../../electron/engine/extractor';
+import { Extractor, type ExtractOptions, type ExtractResult, type SkippedEntry } from '../../electron/engine/extract/extractor';
 import { EngineError } from '../../electron/engine/errors';
 
 export interface Sandbox {

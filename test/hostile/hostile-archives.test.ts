@@ -9,7 +9,7 @@ import * as zlib from 'node:zlib';
 import { extractBuffer, listTree, sandbox, strayPaths, type RunOutcome, type Sandbox } from './harness';
 import { paxHeader, tarArchive, tarMember, type RawEntry } from './tar-builder';
 import { lz4Compress } from '../helpers/lz4';
-import type { ExtractOptions } from '../../electron/engine/extractor';
+import type { ExtractOptions } from '../../electron/engine/extract/extractor';
 
 type Plant = (box: Sandbox) => Promise<void>;
 

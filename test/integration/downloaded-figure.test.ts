@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Job } from '../../electron/engine/job';
+import { Job } from '../../electron/engine/job/job';
 import type { EngineEvent } from '../../electron/engine/events';
 import { FaultServer } from '../helpers/fault-server';
 import { makeTarGz, tempDir } from '../ipc/helpers';
@@ -28,7 +28,9 @@ test('bytesCommitted counts the received prefix of a chunk still arriving (was 0
     const moving = midChunk.filter((b) => b > 0);
     assert.ok(moving.length >= 3, `Downloaded moved before the chunk was whole (saw ${midChunk.join(', ')})`);
     assert.ok(moving.every((b, i) => i === 0 || b >= moving[i - 1]!), 'it never goes back');
-    assert.ok(Math.max(...moving) < archive.length, 'and stays below the size until the chunk is in');
+    // All of it may be received (and counted) a moment before the chunk's file is renamed to staged.
+    assert.ok(Math.max(...moving) <= archive.length, 'and never exceeds the size');
+    assert.ok(moving.filter((b) => b < archive.length).length >= 3, `readings strictly mid-chunk (saw ${midChunk.join(', ')})`);
   } finally {
     await origin.close();
     dirs.cleanup();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, appendFileSync, renameSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { followChunk } from '../../electron/engine/growing-chunk';
+import { followChunk } from '../../electron/engine/staging/growing-chunk';
 import type { EngineEvent } from '../../electron/engine/events';
 import { FaultServer, chunkGet, combinePlans, faultTimes, type FaultPlan } from '../helpers/fault-server';
 import { assertTreesEqual } from '../helpers/archives';

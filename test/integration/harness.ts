@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, lstatSync, openSync, readSync, closeSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Job, type JobOptions } from '../../electron/engine/job';
+import { Job, type JobOptions } from '../../electron/engine/job/job';
 import { EngineError } from '../../electron/engine/errors';
 import type { EngineEvent, JobSummary } from '../../electron/engine/events';
 import { buildTree, extractReference, makeArchive, type ArchiveKind, type TreeOptions } from '../helpers/archives';

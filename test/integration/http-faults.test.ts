@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { rmSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { requestFollowingRedirects } from '../../electron/engine/probe';
-import { blockingStallMs, peerStallMs } from '../../electron/engine/job';
+import { requestFollowingRedirects } from '../../electron/engine/transfer/probe';
+import { blockingStallMs, peerStallMs } from '../../electron/engine/job/job';
 import type { EngineEvent } from '../../electron/engine/events';
 import {
   FaultServer,

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ProgressCoalescer } from '../../electron/ipc/coalescer';
-import { JobModel, emptyProgress, type JobRecord, type ModelChanges } from '../../electron/ipc/job-model';
+import { ProgressCoalescer } from '../../electron/host/coalescer';
+import { JobModel, emptyProgress, type JobRecord, type ModelChanges } from '../../electron/host/job-model';
 import type { ChunkState } from '../../electron/engine/events';
 import type { ChunkView, EventMessage } from '../../shared/contract';
 

@@ -3,15 +3,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { lockHolder } from '../../electron/engine/job-lock';
+import { lockHolder } from '../../electron/engine/state/job-lock';
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FaultServer, chunkGet, faultTimes } from '../helpers/fault-server';
-import { JobManager } from '../../electron/engine/job-manager';
-import { InProcessRunner } from '../../electron/engine/worker/in-process-runner';
-import { WorkerRunner } from '../../electron/engine/worker/worker-runner';
-import { Job } from '../../electron/engine/job';
+import { JobManager } from '../../electron/host/job-manager';
+import { InProcessRunner } from '../../electron/engine/runner/in-process-runner';
+import { WorkerRunner } from '../../electron/engine/runner/worker-runner';
+import { Job } from '../../electron/engine/job/job';
 import { makeTarGz, tempDir, waitFor } from './helpers';
 
 const MiB = 1024 * 1024;
@@ -202,7 +202,7 @@ test('a crashed engine worker fails its jobs as retryable, and they resume on a 
   writeFileSync(
     modulePath,
     `const { EventEmitter } = require('node:events');
-const real = require(${JSON.stringify(join(__dirname, '..', '..', 'electron', 'engine', 'job.js'))});
+const real = require(${JSON.stringify(join(__dirname, '..', '..', 'electron', 'engine', 'job', 'job.js'))});
 class Job extends EventEmitter {
   constructor(options, id) {
     super();

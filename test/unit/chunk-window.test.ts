@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChunkWindow } from '../../electron/engine/chunk-window';
+import { ChunkWindow } from '../../electron/engine/staging/chunk-window';
 
 test('a permit is needed before a chunk is admitted, and returns only on release', async () => {
   const w = new ChunkWindow(2);

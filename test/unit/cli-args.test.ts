@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, chmodSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseGetArgs } from '../../electron/cli';
-import { Job } from '../../electron/engine/job';
+import { Job } from '../../electron/engine/job/job';
 
 const cli = join(__dirname, '..', '..', 'electron', 'cli.js');
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { extractBuffer, listTree, sandbox, strayPaths } from '../hostile/harness';
 import { tarArchive, tarMember } from '../hostile/tar-builder';
-import { Extractor, type ExtractOptions } from '../../electron/engine/extractor';
+import { Extractor, type ExtractOptions } from '../../electron/engine/extract/extractor';
 
 const members = [
   { name: 'one.txt', data: 'first file\n' },

@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Extractor } from '../../electron/engine/extractor';
+import { Extractor } from '../../electron/engine/extract/extractor';
 
 interface Node {
   type: 'file' | 'dir' | 'symlink';

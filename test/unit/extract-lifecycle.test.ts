@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import * as zlib from 'node:zlib';
-import { Extractor } from '../../electron/engine/extractor';
+import { Extractor } from '../../electron/engine/extract/extractor';
 import { sandbox } from '../hostile/harness';
 import { tarArchive } from '../hostile/tar-builder';
 

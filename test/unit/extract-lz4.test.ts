@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDecompressor } from '../../electron/engine/decompress';
+import { createDecompressor } from '../../electron/engine/decode/decompress';
 import { assertTreesEqual, buildTree, extractReference, makeArchive } from '../helpers/archives';
 import { LZ4_VARIANTS, lz4Compress, skippableFrame } from '../helpers/lz4';
 import { extractBuffer } from '../hostile/harness';

@@ -8,7 +8,7 @@ import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
-import { Extractor, type ExtractCheckpoint } from '../../electron/engine/extractor';
+import { Extractor, type ExtractCheckpoint } from '../../electron/engine/extract/extractor';
 import { assertTreesEqual, incompressibleBytes, prng, textBytes } from '../helpers/archives';
 import { paxHeader, paxRecord, tarArchive, type RawEntry } from '../hostile/tar-builder';
 import { countEntries, extractWithCheckpoints, resume } from './extract-resume-harness';

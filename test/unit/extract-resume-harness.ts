@@ -2,7 +2,7 @@
 // after a given checkpoint, and resume from a checkpoint with only the bytes after it.
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { Extractor, type ExtractCheckpoint, type ExtractOptions } from '../../electron/engine/extractor';
+import { Extractor, type ExtractCheckpoint, type ExtractOptions } from '../../electron/engine/extract/extractor';
 import { prng } from '../helpers/archives';
 
 /** Where in the tar structure a checkpoint landed. */

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, ftruncateSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExtractCheckpoint } from '../../electron/engine/extractor';
+import type { ExtractCheckpoint } from '../../electron/engine/extract/extractor';
 import { assertTreesEqual, prng } from '../helpers/archives';
 import { extractWithCheckpoints, resume } from './extract-resume-harness';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExtractCheckpoint } from '../../electron/engine/extractor';
+import type { ExtractCheckpoint } from '../../electron/engine/extract/extractor';
 import { assertTreesEqual, buildTree, extractReference, makeArchive, prng, textBytes, type ArchiveKind, type ArchiveOptions } from '../helpers/archives';
 import { countEntries, extractWithCheckpoints, kindOf, resume, type Kind } from './extract-resume-harness';
 

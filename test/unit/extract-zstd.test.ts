@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDecompressor } from '../../electron/engine/decompress';
-import { Extractor } from '../../electron/engine/extractor';
+import { createDecompressor } from '../../electron/engine/decode/decompress';
+import { Extractor } from '../../electron/engine/extract/extractor';
 import { assertTreesEqual, buildTree, extractReference, makeArchive } from '../helpers/archives';
 import { extractBuffer } from '../hostile/harness';
 

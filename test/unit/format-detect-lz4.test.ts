@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArchiveError } from '../../electron/engine/errors';
-import { detectFormat } from '../../electron/engine/format-detect';
+import { detectFormat } from '../../electron/engine/decode/format-detect';
 import { lz4Compress, skippableFrame } from '../helpers/lz4';
 
 const tarish = Buffer.alloc(4096, 0x41);

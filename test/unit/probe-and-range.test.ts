@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createDispatcher } from '../../electron/engine/http';
-import { probe, parseContentRange, validateUrl } from '../../electron/engine/probe';
-import { fetchRange, type RangeSink } from '../../electron/engine/range-fetch';
+import { createDispatcher } from '../../electron/engine/transfer/http';
+import { probe, parseContentRange, validateUrl } from '../../electron/engine/transfer/probe';
+import { fetchRange, type RangeSink } from '../../electron/engine/transfer/range-fetch';
 import { EngineError } from '../../electron/engine/errors';
 import { FaultServer, faultAlways, faultTimes, rangedGet } from '../helpers/fault-server';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter } from '../../electron/engine/retry-policy';
+import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter } from '../../electron/engine/transfer/retry-policy';
 
 test('backoff grows exponentially, is capped, and uses full jitter', () => {
   const p = DEFAULT_RETRY_POLICY;

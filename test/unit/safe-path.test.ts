@@ -1,8 +1,8 @@
 // The pure name checks under the safe writer: roots, `..`, caps, Windows-only hazards, link targets, folding.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkSymlinkTarget, containedPath, foldKey, sanitizeEntryPath, stripRoot } from '../../electron/engine/safe-path';
-import { DEFAULT_LIMITS, resolveLimits } from '../../electron/engine/tar-limits';
+import { checkSymlinkTarget, containedPath, foldKey, sanitizeEntryPath, stripRoot } from '../../electron/engine/extract/safe-path';
+import { DEFAULT_LIMITS, resolveLimits } from '../../electron/engine/extract/tar-limits';
 
 const ok = (name: string, platform: NodeJS.Platform = 'linux') => {
   const v = sanitizeEntryPath(name, DEFAULT_LIMITS, platform);

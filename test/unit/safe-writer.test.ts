@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { SafeWriter } from '../../electron/engine/safe-writer';
-import { syncFileSystem } from '../../electron/engine/filesystem-sync';
-import { DEFAULT_LIMITS } from '../../electron/engine/tar-limits';
-import type { EntryHeader } from '../../electron/engine/extract-types';
+import { SafeWriter } from '../../electron/engine/extract/safe-writer';
+import { syncFileSystem } from '../../electron/engine/extract/filesystem-sync';
+import { DEFAULT_LIMITS } from '../../electron/engine/extract/tar-limits';
+import type { EntryHeader } from '../../electron/engine/extract/extract-types';
 import { sandbox, strayPaths } from '../hostile/harness';
 
 const header = (name: string, size: number): EntryHeader => ({

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { Agent } from 'undici';
-import { outputSizeHint } from '../../electron/engine/space-check';
+import { outputSizeHint } from '../../electron/engine/space/space-check';
 import { incompressibleBytes, prng, textBytes } from '../helpers/archives';
 import { FaultServer } from '../helpers/fault-server';
 import { lz4Compress, skippableFrame } from '../helpers/lz4';

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { closeSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { sanitizeEntryPath } from '../../electron/engine/safe-path';
-import { DEFAULT_LIMITS } from '../../electron/engine/tar-limits';
+import { sanitizeEntryPath } from '../../electron/engine/extract/safe-path';
+import { DEFAULT_LIMITS } from '../../electron/engine/extract/tar-limits';
 import { extractBuffer, listTree, sandbox } from '../hostile/harness';
 import { paxRecord, tarArchive, tarHeader, tarMember, type RawEntry } from '../hostile/tar-builder';
 

@@ -1,7 +1,7 @@
 // Which decoder unpacks which format. The extractor asks here and knows formats by nothing else: a format
 // with a resumable decoder is decoded synchronously and can be checkpointed; one without is streamed by
 // decompress.ts and says why it cannot be.
-import type { ExtractFormat } from '../extract-types';
+import type { ExtractFormat } from '../extract/extract-types';
 import { gzipDecoderFactory } from './gzip/gzip-decoder';
 import { identityDecoderFactory } from './identity-decoder';
 import { lz4DecoderFactory } from './lz4/lz4-decoder';

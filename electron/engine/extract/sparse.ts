@@ -3,7 +3,7 @@
 // to its real size at the end (a trailing hole is a truncate, not zeros). Resumable: `consumed` (member
 // data bytes taken) and the map say where the file stands, see `fileLength`.
 import { ArchiveError } from '../errors';
-import type { EntryHeader } from '../extract-types';
+import type { EntryHeader } from './extract-types';
 import { checkSparseMap, DataMapReader, type SparseInfo } from './sparse-map';
 
 /** A file written at chosen offsets (the safe writer's sink). */

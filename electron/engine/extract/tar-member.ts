@@ -3,7 +3,7 @@
 // path, long name, header), which types carry data (files, sparse files, unknown types; never directories,
 // links or devices, whatever their size field says), and what a sparse member's real size and map are.
 import { ArchiveError } from '../errors';
-import type { EntryHeader, EntryType, EntryWarningCode } from '../extract-types';
+import type { EntryHeader, EntryType, EntryWarningCode } from './extract-types';
 import { decodeNameBytes } from './byte-names';
 import { lastValue, paxInteger, paxTime } from './pax';
 import { sparseFromPax } from './sparse-map';

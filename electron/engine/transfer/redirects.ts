@@ -2,7 +2,7 @@
 // required, hops are capped, https never falls back to http, and a hop may not carry credentials (the command
 // line refuses them for the same reason: they would be pinned in the job's state and printed).
 import { ProtocolError } from '../errors';
-import { header } from '../http';
+import { header } from './http';
 import { redactUrl } from './redact';
 
 export const REDIRECT_STATUSES = [301, 302, 303, 307, 308];

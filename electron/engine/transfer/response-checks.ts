@@ -3,7 +3,7 @@
 // in If-Range (RFC 9110 §13.1.5), but they can be compared (weak comparison, §8.8.3.2): an origin that only
 // weakens its tags (Cloudflare, nginx when it compresses) still gets its change noticed.
 import { EngineError, ProtocolError } from '../errors';
-import { header } from '../http';
+import { header } from './http';
 import { redactUrl } from './redact';
 
 type Headers = Record<string, string | string[] | undefined>;

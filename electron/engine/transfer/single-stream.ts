@@ -3,9 +3,9 @@
 // after dropping the first `skip` bytes the job already has.
 import type { Dispatcher } from 'undici';
 import { EngineError, HttpStatusError, NetworkError, UpstreamChangedError } from '../errors';
-import { discardBody, header, mapTransportError, safeHost, USER_AGENT } from '../http';
-import { parseLength, requestFollowingRedirects } from '../probe';
-import type { RateLimiter } from '../rate-limiter';
+import { discardBody, header, mapTransportError, safeHost, USER_AGENT } from './http';
+import { parseLength, requestFollowingRedirects } from './probe';
+import type { RateLimiter } from './rate-limiter';
 import { redactUrl } from './redact';
 import { contentCoding, seenIdentity, validatorChange, type PinnedIdentity } from './response-checks';
 

@@ -5,9 +5,9 @@
 import type { Dispatcher } from 'undici';
 import { ProtocolError, toEngineError, UpstreamChangedError } from '../errors';
 import { sleep } from '../sleep';
-import { backoffDelay, type RetryPolicy } from '../retry-policy';
-import { discardBody, header, mapTransportError, safeHost, USER_AGENT } from '../http';
-import { parseContentRange, pathOf } from '../probe';
+import { backoffDelay, type RetryPolicy } from './retry-policy';
+import { discardBody, header, mapTransportError, safeHost, USER_AGENT } from './http';
+import { parseContentRange, pathOf } from './probe';
 
 export type SizeVerdict = 'confirmed' | 'unconfirmed';
 

@@ -1,0 +1,154 @@
+// A job's options, their defaults, and the checks that turn bad input into a usage error before any I/O.
+import { isAbsolute, resolve } from 'node:path';
+import { UsageError } from '../errors';
+import { validateUrl } from '../transfer/probe';
+
+export type FormatOption = 'auto' | 'tar' | 'gzip' | 'lz4' | 'zstd';
+
+export interface JobOptions {
+  url: string;
+  /** Extract into this folder (exactly one of dest / output). */
+  dest?: string;
+  /** Download only: write the exact bytes to this file. */
+  output?: string;
+  /** Staging files (the chunk window) and the job's state. */
+  stateDir: string;
+  chunkSize?: number;
+  window?: number;
+  concurrency?: number;
+  idleTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  retries?: number;
+  retryBaseMs?: number;
+  retryCapMs?: number;
+  retryAfterCapMs?: number;
+  limitRate?: number;
+  format?: FormatOption;
+  sha256?: string;
+  strict?: boolean;
+  force?: boolean;
+  /** Discard the state of an earlier run (e.g. after the upstream changed) and start again. */
+  restart?: boolean;
+  /**
+   * Keep the state folder after the job completes (default: removed, since beside the target it would stay
+   * in the operator's data holding the source URL; a re-run of a completed job is then a no-op).
+   */
+  keepState?: boolean;
+  /**
+   * Where a completed job leaves its completion record (see completion-record.ts), so that running it again
+   * is a no-op rather than a refused non-empty destination; the app's data folder. None: no record.
+   */
+  completionDir?: string | null;
+  /** Interval of progress and window events, ms. */
+  progressIntervalMs?: number;
+  /**
+   * Extraction checkpoints (default on). Off: gzip is decoded by zlib's own stream, nothing is fsynced for
+   * resume, and a stopped job extracts again from the start; for measuring what checkpoints cost, or for a
+   * throwaway extraction on a machine that will not sleep.
+   */
+  checkpoints?: boolean;
+}
+
+export interface ResolvedOptions {
+  url: string;
+  dest: string | null;
+  output: string | null;
+  stateDir: string;
+  chunkSize: number;
+  window: number;
+  concurrency: number;
+  idleTimeoutMs: number;
+  connectTimeoutMs: number;
+  retries: number;
+  retryBaseMs: number;
+  retryCapMs: number;
+  retryAfterCapMs: number;
+  limitRate: number | null;
+  format: FormatOption;
+  sha256: string | null;
+  strict: boolean;
+  force: boolean;
+  restart: boolean;
+  progressIntervalMs: number;
+  checkpoints: boolean;
+  keepState: boolean;
+  completionDir: string | null;
+}
+
+export const DEFAULTS = {
+  chunkSize: 64 * 1024 * 1024,
+  window: 4,
+  concurrency: 4,
+  idleTimeoutMs: 30_000,
+  connectTimeoutMs: 10_000,
+  retries: 8,
+  retryBaseMs: 1_000,
+  retryCapMs: 60_000,
+  retryAfterCapMs: 5 * 60_000,
+  progressIntervalMs: 250,
+} as const;
+
+function positiveInt(value: number | undefined, fallback: number, what: string, min = 1): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || !Number.isInteger(value) || value < min) {
+    throw new UsageError(`${what} must be a whole number of at least ${min} (got ${value}).`);
+  }
+  return value;
+}
+
+export function resolveOptions(o: JobOptions): ResolvedOptions {
+  validateUrl(o.url);
+  if ((o.dest ? 1 : 0) + (o.output ? 1 : 0) !== 1) {
+    throw new UsageError('Give exactly one of --dest <folder> (download and extract) or --output <file> (download only).');
+  }
+  if (!o.stateDir) throw new UsageError('A state directory is required.');
+  const window = positiveInt(o.window, DEFAULTS.window, '--window');
+  const concurrency = positiveInt(o.concurrency, Math.min(DEFAULTS.concurrency, window), '--concurrency');
+  if (concurrency > window) {
+    throw new UsageError(`--concurrency (${concurrency}) cannot exceed --window (${window}): every range in flight needs a window slot. Raise --window or lower --concurrency.`);
+  }
+  const chunkSize = positiveInt(o.chunkSize, DEFAULTS.chunkSize, '--chunk-size', 4096);
+  const sha256 = o.sha256 ? o.sha256.trim().toLowerCase() : null;
+  if (sha256 !== null && !/^[0-9a-f]{64}$/.test(sha256)) {
+    throw new UsageError(`--sha256 must be 64 hexadecimal characters (got "${o.sha256}").`);
+  }
+  const format = o.format ?? 'auto';
+  if (!['auto', 'tar', 'gzip', 'lz4', 'zstd'].includes(format)) {
+    throw new UsageError(`--format must be one of auto, tar, gzip, lz4, zstd (got "${format}").`);
+  }
+  if (o.output && o.format && o.format !== 'auto') {
+    throw new UsageError('--format applies to extraction; --output downloads the bytes as they are. Drop one of them.');
+  }
+  if (o.output && o.checkpoints === false) {
+    throw new UsageError('--no-checkpoints applies to extraction; --output resumes from its chunks on disk. Drop --no-checkpoints.');
+  }
+  if (o.limitRate !== undefined && (!Number.isFinite(o.limitRate) || o.limitRate < 1024)) {
+    throw new UsageError(`--limit-rate must be at least 1K bytes/s (got ${o.limitRate}).`);
+  }
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(p));
+  return {
+    url: o.url,
+    dest: o.dest ? abs(o.dest) : null,
+    output: o.output ? abs(o.output) : null,
+    stateDir: abs(o.stateDir),
+    chunkSize,
+    window,
+    concurrency,
+    idleTimeoutMs: positiveInt(o.idleTimeoutMs, DEFAULTS.idleTimeoutMs, '--idle-timeout', 10),
+    connectTimeoutMs: positiveInt(o.connectTimeoutMs, DEFAULTS.connectTimeoutMs, 'connect timeout', 10),
+    retries: positiveInt(o.retries, DEFAULTS.retries, '--retries', 0),
+    retryBaseMs: positiveInt(o.retryBaseMs, DEFAULTS.retryBaseMs, 'retry base delay', 0),
+    retryCapMs: positiveInt(o.retryCapMs, DEFAULTS.retryCapMs, 'retry delay cap', 0),
+    retryAfterCapMs: positiveInt(o.retryAfterCapMs, DEFAULTS.retryAfterCapMs, 'Retry-After cap', 0),
+    limitRate: o.limitRate ?? null,
+    format,
+    sha256,
+    strict: o.strict ?? false,
+    force: o.force ?? false,
+    restart: o.restart ?? false,
+    progressIntervalMs: positiveInt(o.progressIntervalMs, DEFAULTS.progressIntervalMs, 'progress interval', 10),
+    checkpoints: o.checkpoints ?? true,
+    keepState: o.keepState ?? false,
+    completionDir: o.completionDir ?? null,
+  };
+}

@@ -1,0 +1,196 @@
+// Where the in-order byte stream goes: the extractor, or (download-only) the output file. Both hash what they
+// are given when a SHA-256 is expected, so the digest covers exactly the bytes that were used.
+import { createHash, type Hash } from 'node:crypto';
+import { once } from 'node:events';
+import { promises as fsp } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { toEngineError } from '../errors';
+import type { ArchiveFormat } from '../events';
+import type { ExtractCheckpointData } from '../state/checkpoint-store';
+import { Extractor, type ExtractOptions, type ExtractResult } from '../extract/extractor';
+
+export interface StreamSink {
+  /** Bytes of the source consumed so far. */
+  readonly consumed: number;
+  /** Bytes written to the destination so far. */
+  readonly written: number;
+  write(data: Buffer): Promise<void>;
+  finish(): Promise<SinkResult>;
+  abort(err: Error): Promise<void>;
+}
+
+export interface SinkResult {
+  format: ArchiveFormat | 'raw';
+  entries: number;
+  bytesWritten: number;
+  skipped: ExtractResult['skipped'];
+  skippedByCode: ExtractResult['skippedByCode'];
+  sha256: string | null;
+  /** Files kept from an earlier run (extraction only). */
+  reused?: number;
+}
+
+export async function writeWithBackpressure(stream: Writable, data: Buffer): Promise<void> {
+  if (stream.destroyed) throw (stream as unknown as { errored?: Error }).errored ?? new Error('the stream is closed');
+  if (!stream.write(data)) await once(stream, 'drain');
+}
+
+/** The extractor's resume interface (see extractor.ts): checkpoints the job persists, and resume from one. */
+interface Checkpointable {
+  checkpoint(): Promise<ExtractCheckpointData | null>;
+  readonly checkpointUnsupportedReason: string | null;
+}
+
+export class ExtractSink implements StreamSink {
+  private readonly extractor: Extractor;
+  private readonly hash: Hash | null;
+  private failure: Error | null = null;
+
+  /** `inlineSha256`: hash here (single stream); ranged jobs hash from the chunk files, resumably. */
+  constructor(options: Omit<ExtractOptions, 'resumeFrom'> & { resumeFrom?: ExtractCheckpointData }, inlineSha256: boolean) {
+    this.extractor = new Extractor(options as ExtractOptions);
+    const sha256 = inlineSha256;
+    this.hash = sha256 ? createHash('sha256') : null;
+    // The extractor reports archive errors through done(); keep an 'error' listener so none is unhandled.
+    this.extractor.on('error', (err: Error) => {
+      this.failure ??= err;
+    });
+  }
+
+  get consumed(): number {
+    return this.extractor.bytesIn;
+  }
+
+  get written(): number {
+    return this.extractor.bytesWritten;
+  }
+
+  async write(data: Buffer): Promise<void> {
+    if (this.failure) throw await this.settledError();
+    this.hash?.update(data);
+    try {
+      await writeWithBackpressure(this.extractor, data);
+    } catch {
+      throw await this.settledError();
+    }
+  }
+
+  /** True when the extractor can hand out checkpoints (the API exists and the format allows it). */
+  get canCheckpoint(): boolean {
+    const c = this.extractor as unknown as Partial<Checkpointable>;
+    return typeof c.checkpoint === 'function' && !c.checkpointUnsupportedReason;
+  }
+
+  get checkpointUnsupportedReason(): string | null {
+    const c = this.extractor as unknown as Partial<Checkpointable>;
+    if (typeof c.checkpoint !== 'function') return 'this build cannot checkpoint extraction';
+    return c.checkpointUnsupportedReason ?? null;
+  }
+
+  /** The next point extraction can resume from, once durable; null when the format cannot be checkpointed. */
+  async checkpoint(): Promise<ExtractCheckpointData | null> {
+    if (!this.canCheckpoint) return null;
+    return (this.extractor as unknown as Checkpointable).checkpoint();
+  }
+
+  async finish(): Promise<SinkResult> {
+    this.extractor.end();
+    const result = await this.extractor.done();
+    return { ...result, sha256: this.hash ? this.hash.digest('hex') : null };
+  }
+
+  async abort(err: Error): Promise<void> {
+    this.extractor.destroy(err);
+    await this.extractor.done().catch(() => undefined);
+  }
+
+  /** The extractor's own error (with its code and offset) is more useful than a generic write failure. */
+  private async settledError(): Promise<Error> {
+    try {
+      await this.extractor.done();
+    } catch (err) {
+      return err as Error;
+    }
+    return this.failure ?? new Error('the extractor stopped');
+  }
+}
+
+/** Download-only: appends the stream to the output file; `consumed` equals the file's committed length. */
+export class OutputFileSink implements StreamSink {
+  private position: number;
+
+  private constructor(
+    private readonly path: string,
+    private readonly handle: fsp.FileHandle,
+    start: number,
+    private readonly hash: Hash | null,
+  ) {
+    this.position = start;
+  }
+
+  /**
+   * How many of the `chunks` committed chunks the output file still holds whole (one stat): a file truncated
+   * or emptied between runs must not be extended with zeros and called done.
+   */
+  static async chunksStillThere(path: string, chunks: number, chunkSize: number, size: number): Promise<number> {
+    const st = await fsp.stat(path).catch(() => null);
+    const length = st?.isFile() ? st.size : 0;
+    if (length >= Math.min(size, chunks * chunkSize)) return chunks;
+    return Math.floor(length / chunkSize);
+  }
+
+  /** Opens `path`, keeping its first `keep` bytes (already verified by the caller) and hashing them again if needed. */
+  static async open(path: string, keep: number, sha256: boolean): Promise<OutputFileSink> {
+    const handle = await fsp.open(path, keep > 0 ? 'r+' : 'w');
+    await handle.truncate(keep);
+    const hash = sha256 ? createHash('sha256') : null;
+    if (hash && keep > 0) {
+      const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+      for (let pos = 0; pos < keep; ) {
+        const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, keep - pos), pos);
+        if (bytesRead === 0) break;
+        hash.update(buf.subarray(0, bytesRead));
+        pos += bytesRead;
+      }
+    }
+    return new OutputFileSink(path, handle, keep, hash);
+  }
+
+  get consumed(): number {
+    return this.position;
+  }
+
+  get written(): number {
+    return this.position;
+  }
+
+  async write(data: Buffer): Promise<void> {
+    try {
+      let offset = 0;
+      while (offset < data.length) {
+        const { bytesWritten } = await this.handle.write(data, offset, data.length - offset, this.position + offset);
+        offset += bytesWritten;
+      }
+    } catch (err) {
+      throw toEngineError(Object.assign(err as Error, { path: this.path }), 'E_IO');
+    }
+    this.hash?.update(data);
+    this.position += data.length;
+  }
+
+  /** Makes what was written so far durable (called before the state file records it). */
+  async sync(): Promise<void> {
+    await this.handle.sync();
+  }
+
+  async finish(): Promise<SinkResult> {
+    await this.handle.sync();
+    await this.handle.close();
+    return { format: 'raw', entries: 0, bytesWritten: this.position, skipped: [], skippedByCode: {}, sha256: this.hash ? this.hash.digest('hex') : null };
+  }
+
+  async abort(): Promise<void> {
+    await this.handle.sync().catch(() => undefined);
+    await this.handle.close().catch(() => undefined);
+  }
+}
