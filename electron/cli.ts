@@ -46,6 +46,7 @@ Options for get:
   --restart                forget an earlier run's state (e.g. after the upstream changed)
   --keep-state             keep the state folder after the job completes (it holds the URL; removed by default)
   --no-checkpoints         no extraction checkpoints: a little faster, but a stopped job extracts again from the start
+  --zstd-max-window <size> largest zstd window a frame may need (default 128M, as zstd -d); it is held in memory
   --json                   NDJSON events on stdout; the last line is {"type":"done",...} or {"type":"error",...}
 
 Exit codes: 0 done, 1 failed, 2 usage, 3 interrupted (run again to resume), 4 checksum mismatch or upstream changed.`;
@@ -59,6 +60,8 @@ export function exitCodeFor(err: unknown): number {
     case 'E_DEST_NOT_WRITABLE':
     case 'E_LOCKED':
     case 'E_STATE_UNREADABLE':
+    // Run again with a larger --zstd-max-window: the operator's call, like any other option.
+    case 'E_WINDOW_TOO_LARGE':
       return EXIT.usage;
     case 'E_CHECKSUM_MISMATCH':
     case 'E_UPSTREAM_CHANGED':
@@ -101,6 +104,7 @@ const GET_OPTIONS = {
   restart: { type: 'boolean' },
   'keep-state': { type: 'boolean' },
   'no-checkpoints': { type: 'boolean' },
+  'zstd-max-window': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -152,6 +156,7 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
     restart: v.restart ?? false,
     ...(v['no-checkpoints'] ? { checkpoints: false } : {}),
     ...(v['keep-state'] ? { keepState: true } : {}),
+    ...(v['zstd-max-window'] !== undefined ? { zstdMaxWindow: parseSize(v['zstd-max-window'], '--zstd-max-window') } : {}),
   };
   return { options, json: v.json ?? false };
 }

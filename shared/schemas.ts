@@ -92,6 +92,9 @@ const limitRateSchema = z.number().int().min(1024).max(Number.MAX_SAFE_INTEGER);
 const retriesSchema = z.number().int().min(0).max(1000);
 /** No byte for this long (ms) and a connection is given up and its range resumed: 1 s to 1 h. */
 const idleTimeoutSchema = z.number().int().min(1_000).max(3_600_000);
+/** Largest zstd window a frame may ask for, bytes: zstd's 1 KiB minimum to what the decoder addresses (2 GiB - 256 KiB). */
+export const MAX_ZSTD_WINDOW = 2 * 1024 * 1024 * 1024 - 256 * 1024;
+const zstdMaxWindowSchema = z.number().int().min(1024).max(MAX_ZSTD_WINDOW);
 
 // ---- errors
 
@@ -278,6 +281,7 @@ export const addJobRequestSchema = z
     limitRate: limitRateSchema.optional(),
     retries: retriesSchema.optional(),
     idleTimeoutMs: idleTimeoutSchema.optional(),
+    zstdMaxWindow: zstdMaxWindowSchema.optional(),
     strict: z.boolean().optional(),
     force: z.boolean().optional(),
   })

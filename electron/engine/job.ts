@@ -329,6 +329,7 @@ export class Job extends EventEmitter {
             dest: o.dest,
             format: o.format,
             strict: o.strict,
+            decoderOptions: { zstdMaxWindowBytes: o.zstdMaxWindow },
             onWarning: (w: { entry: string; code: string; reason: string }) => this.emitEvent({ type: 'warning', code: w.code, message: w.reason, entry: w.entry }),
             ...(resumePoint ? { resumeFrom: resumePoint.extract } : {}),
             ...(reuseComplete ? { reuseComplete: true } : {}),
