@@ -14,6 +14,7 @@ import { closestOption, unknownOptionOf } from './cli-suggest';
 import { formatDuration, formatRate, parseSize } from './engine/units';
 import { redactUrl } from './engine/transfer/redact';
 import { RateWindow, counterEta, formatEta } from '../shared/eta';
+import { decodingLine, formatName } from '../shared/resume-words';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 3, integrity: 4 } as const;
 
@@ -238,6 +239,7 @@ async function runGet(argv: string[]): Promise<number> {
       const word = e.code === 'RESUMED' || e.code === 'FILES_KEPT' ? 'note' : 'warning';
       process.stderr.write(`${progress ? '\n' : ''}${word} ${e.code}${e.entry ? ` (${e.entry})` : ''}: ${e.message}\n`);
     }
+    if (e.type === 'decoding') process.stderr.write(`${progress ? '\n' : ''}format ${decodingLine(e)}\n`);
     if (e.type === 'probed' && !progress) {
       process.stderr.write(`${e.finalUrl}: ${e.size === null ? 'unknown size' : formatBytes(e.size)}, ${e.mode === 'ranged' ? `${e.chunkCount} chunks of ${formatBytes(e.chunkSize)}` : 'no range support: one stream, cannot resume mid-way'}\n`);
     }
@@ -348,7 +350,7 @@ async function runStatus(argv: string[]): Promise<number> {
     `progress:    ${state.complete ? 'complete' : `${formatBytes(report.committedBytes)} committed${pct}`}`,
     `checkpoint:  ${
       checkpoint
-        ? `byte ${checkpoint.compressedOffset} of the source, ${formatBytes(checkpoint.bytesWritten)} written in ${checkpoint.entries} entries, saved ${new Date(checkpoint.savedAt).toISOString()}`
+        ? `byte ${checkpoint.compressedOffset} of the source (${formatName(checkpoint.format)}), ${formatBytes(checkpoint.bytesWritten)} written in ${checkpoint.entries} entries, saved ${new Date(checkpoint.savedAt).toISOString()}`
         : state.complete || id.mode === 'download'
           ? '-'
           : 'none yet (a restart extracts from the beginning)'

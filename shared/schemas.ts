@@ -12,6 +12,7 @@ export const transferModeSchema = z.enum(['ranged', 'single-stream']);
 export const archiveFormatSchema = z.enum(['tar', 'gzip', 'lz4', 'zstd']);
 export const formatOptionSchema = z.enum(['auto', 'tar', 'gzip', 'lz4', 'zstd']);
 export const waitingOnSchema = z.enum(['network', 'extractor', 'none']);
+export const resumeModeSchema = z.enum(['any-byte', 'block', 'frame', 'chunk', 'none']);
 
 // ---- limits
 
@@ -132,6 +133,14 @@ export const probeViewSchema = z.object({
   format: z.union([archiveFormatSchema, z.literal('raw')]).nullable(),
 });
 
+/** The format found in the archive's first bytes and where a stopped job continues (see shared/resume-words). */
+export const decodingViewSchema = z.object({
+  format: z.union([archiveFormatSchema, z.literal('raw')]),
+  resume: resumeModeSchema,
+  /** Why it cannot resume mid-way, when resume is none. */
+  reason: z.string().max(500).nullable(),
+});
+
 export const jobSummarySchema = z.object({
   bytesTotal: z.number().nullable(),
   bytesFetched: z.number(),
@@ -176,6 +185,8 @@ export const jobViewSchema = z.object({
   createdAt: z.number(),
   updatedAt: z.number(),
   probe: probeViewSchema.nullable(),
+  /** Once the format is known; absent in job lists saved before it was shown. */
+  decoding: decodingViewSchema.nullable().optional(),
   progress: progressViewSchema,
   summary: jobSummarySchema.nullable(),
   options: jobOptionsViewSchema,

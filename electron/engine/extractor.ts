@@ -9,7 +9,7 @@
 // checkpointUnsupportedReason).
 import { Writable } from 'node:stream';
 import { isCompressed, resumableDecoder, unresumableReason } from './decode/registry';
-import { isDecoderPoint, type DecodedItem, type DecoderFactory, type DecoderOptions, type DecoderPoint, type ResumableDecoder } from './decode/resumable-decoder';
+import { isDecoderPoint, type DecodedItem, type DecoderFactory, type DecoderOptions, type DecoderPoint, type ResumableDecoder, type ResumeGranularity } from './decode/resumable-decoder';
 import { DEFAULT_MAX_WINDOW, checkFirstFrameWindow } from './decode/zstd/frame-header';
 import { createDecompressor, type CompressedFormat, type Decompressor, type DecompressorFactory } from './decompress';
 import { AbortedError, ArchiveError, EngineError, toEngineError } from './errors';
@@ -37,6 +37,8 @@ export interface ExtractOptions {
   decompressor?: DecompressorFactory;
   /** Why the decoder was replaced, said in place of the generic reason checkpoints are unavailable. */
   decompressorNote?: string;
+  /** Once the format is known: it, and how finely the chosen decoder can be resumed ('none': not at all). */
+  onFormat?: (format: ExtractFormat, granularity: ResumeGranularity) => void;
   /** Limits of the decoders (the zstd window), for ours and for a replacement alike. */
   decoderOptions?: DecoderOptions;
   /** Continue from a checkpoint: the job then writes the compressed bytes from cp.compressedOffset on. */
@@ -270,6 +272,7 @@ export class Extractor extends Writable {
       if (format === 'zstd' && !resume) checkFirstFrameWindow(Buffer.concat(this.head), decoderOptions.zstdMaxWindowBytes ?? DEFAULT_MAX_WINDOW);
       this.stream = (custom ?? createDecompressor)(format as CompressedFormat, decoderOptions);
     }
+    this.options.onFormat?.(format, this.decoder?.granularity ?? 'none');
     this.writer = await SafeWriter.open({
       dest: this.options.dest,
       limits: this.limits,

@@ -260,6 +260,7 @@ export class JobManager {
       createdAt: at,
       updatedAt: at,
       probe: null,
+      decoding: null,
       progress: emptyProgress(),
       summary: null,
       options: {

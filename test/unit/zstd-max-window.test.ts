@@ -74,6 +74,8 @@ for (const mode of [[], ['--no-checkpoints']]) {
   test(`the same --long=27 archive extracts with --zstd-max-window 128M (${label})`, async () => {
     const r = await get(long27, ['--zstd-max-window', '128M', ...mode]);
     assert.equal(r.code, 0, r.stderr);
+    // The CLI says the format it found and where a stop would send the job back.
+    assert.match(r.stderr, mode.length ? /^format tar\.zst, restarts from the beginning \(checkpoints are turned off for this job\)$/m : /^format tar\.zst, resumable at any block$/m);
     assertTreesEqual(reference, r.dest);
   });
 
