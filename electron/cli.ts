@@ -16,6 +16,7 @@ import { redactUrl } from './engine/transfer/redact';
 import { loadCompletion } from './engine/state/completion-record';
 import { appDataDir, completionDirOf } from './host/app-data-dir';
 import { RateWindow, counterEta, formatEta } from '../shared/eta';
+import { decodingLine, formatName } from '../shared/resume-words';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 3, integrity: 4 } as const;
 
@@ -48,6 +49,7 @@ Options for get:
   --restart                forget an earlier run's state (e.g. after the upstream changed)
   --keep-state             keep the state folder after the job completes (it holds the URL; removed by default)
   --no-checkpoints         no extraction checkpoints: a little faster, but a stopped job extracts again from the start
+  --zstd-max-window <size> largest zstd window a frame may need (default 128M, as zstd -d); it is held in memory
   --json                   NDJSON events on stdout; the last line is {"type":"done",...} or {"type":"error",...}
 
 Exit codes: 0 done, 1 failed, 2 usage, 3 interrupted (run again to resume), 4 checksum mismatch or upstream changed.`;
@@ -61,6 +63,8 @@ export function exitCodeFor(err: unknown): number {
     case 'E_DEST_NOT_WRITABLE':
     case 'E_LOCKED':
     case 'E_STATE_UNREADABLE':
+    // Run again with a larger --zstd-max-window: the operator's call, like any other option.
+    case 'E_WINDOW_TOO_LARGE':
       return EXIT.usage;
     case 'E_CHECKSUM_MISMATCH':
     case 'E_UPSTREAM_CHANGED':
@@ -103,6 +107,7 @@ const GET_OPTIONS = {
   restart: { type: 'boolean' },
   'keep-state': { type: 'boolean' },
   'no-checkpoints': { type: 'boolean' },
+  'zstd-max-window': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -155,6 +160,7 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
     ...(v['no-checkpoints'] ? { checkpoints: false } : {}),
     ...(v['keep-state'] ? { keepState: true } : {}),
     completionDir: completionDirOf(appDataDir()),
+    ...(v['zstd-max-window'] !== undefined ? { zstdMaxWindow: parseSize(v['zstd-max-window'], '--zstd-max-window') } : {}),
   };
   return { options, json: v.json ?? false };
 }
@@ -236,6 +242,7 @@ async function runGet(argv: string[]): Promise<number> {
       const word = e.code === 'RESUMED' || e.code === 'FILES_KEPT' ? 'note' : 'warning';
       process.stderr.write(`${progress ? '\n' : ''}${word} ${e.code}${e.entry ? ` (${e.entry})` : ''}: ${e.message}\n`);
     }
+    if (e.type === 'decoding') process.stderr.write(`${progress ? '\n' : ''}format ${decodingLine(e)}\n`);
     if (e.type === 'probed' && !progress) {
       process.stderr.write(`${e.finalUrl}: ${e.size === null ? 'unknown size' : formatBytes(e.size)}, ${e.mode === 'ranged' ? `${e.chunkCount} chunks of ${formatBytes(e.chunkSize)}` : 'no range support: one stream, cannot resume mid-way'}\n`);
     }
@@ -352,7 +359,7 @@ async function runStatus(argv: string[]): Promise<number> {
     `progress:    ${state.complete ? 'complete' : `${formatBytes(report.committedBytes)} committed${pct}`}`,
     `checkpoint:  ${
       checkpoint
-        ? `byte ${checkpoint.compressedOffset} of the source, ${formatBytes(checkpoint.bytesWritten)} written in ${checkpoint.entries} entries, saved ${new Date(checkpoint.savedAt).toISOString()}`
+        ? `byte ${checkpoint.compressedOffset} of the source (${formatName(checkpoint.format)}), ${formatBytes(checkpoint.bytesWritten)} written in ${checkpoint.entries} entries, saved ${new Date(checkpoint.savedAt).toISOString()}`
         : state.complete || id.mode === 'download'
           ? '-'
           : 'none yet (a restart extracts from the beginning)'

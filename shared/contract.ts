@@ -10,6 +10,7 @@ import type {
   attemptEventSchema,
   attemptRecordSchema,
   chunkViewSchema,
+  decodingViewSchema,
   eventSchemas,
   infoSchema,
   jobDetailSchema,
@@ -54,6 +55,7 @@ export type SerializedError = z.output<typeof serializedErrorSchema>;
 export type JobView = z.output<typeof jobViewSchema>;
 export type JobDetail = z.output<typeof jobDetailSchema>;
 export type ChunkView = z.output<typeof chunkViewSchema>;
+export type DecodingView = z.output<typeof decodingViewSchema>;
 export type WindowView = z.output<typeof windowViewSchema>;
 export type ProgressView = z.output<typeof progressViewSchema>;
 export type AttemptRecordView = z.output<typeof attemptRecordSchema>;

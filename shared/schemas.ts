@@ -12,6 +12,7 @@ export const transferModeSchema = z.enum(['ranged', 'single-stream']);
 export const archiveFormatSchema = z.enum(['tar', 'gzip', 'lz4', 'zstd']);
 export const formatOptionSchema = z.enum(['auto', 'tar', 'gzip', 'lz4', 'zstd']);
 export const waitingOnSchema = z.enum(['network', 'extractor', 'none']);
+export const resumeModeSchema = z.enum(['any-byte', 'block', 'frame', 'chunk', 'none']);
 
 // ---- limits
 
@@ -92,6 +93,9 @@ const limitRateSchema = z.number().int().min(1024).max(Number.MAX_SAFE_INTEGER);
 const retriesSchema = z.number().int().min(0).max(1000);
 /** No byte for this long (ms) and a connection is given up and its range resumed: 1 s to 1 h. */
 const idleTimeoutSchema = z.number().int().min(1_000).max(3_600_000);
+/** Largest zstd window a frame may ask for, bytes: zstd's 1 KiB minimum to what the decoder addresses (2 GiB - 256 KiB). */
+export const MAX_ZSTD_WINDOW = 2 * 1024 * 1024 * 1024 - 256 * 1024;
+const zstdMaxWindowSchema = z.number().int().min(1024).max(MAX_ZSTD_WINDOW);
 
 // ---- errors
 
@@ -127,6 +131,14 @@ export const probeViewSchema = z.object({
   chunkSize: z.number(),
   chunkCount: z.number(),
   format: z.union([archiveFormatSchema, z.literal('raw')]).nullable(),
+});
+
+/** The format found in the archive's first bytes and where a stopped job continues (see shared/resume-words). */
+export const decodingViewSchema = z.object({
+  format: z.union([archiveFormatSchema, z.literal('raw')]),
+  resume: resumeModeSchema,
+  /** Why it cannot resume mid-way, when resume is none. */
+  reason: z.string().max(500).nullable(),
 });
 
 export const jobSummarySchema = z.object({
@@ -173,6 +185,8 @@ export const jobViewSchema = z.object({
   createdAt: z.number(),
   updatedAt: z.number(),
   probe: probeViewSchema.nullable(),
+  /** Once the format is known; absent in job lists saved before it was shown. */
+  decoding: decodingViewSchema.nullable().optional(),
   progress: progressViewSchema,
   summary: jobSummarySchema.nullable(),
   options: jobOptionsViewSchema,
@@ -278,6 +292,7 @@ export const addJobRequestSchema = z
     limitRate: limitRateSchema.optional(),
     retries: retriesSchema.optional(),
     idleTimeoutMs: idleTimeoutSchema.optional(),
+    zstdMaxWindow: zstdMaxWindowSchema.optional(),
     strict: z.boolean().optional(),
     force: z.boolean().optional(),
   })

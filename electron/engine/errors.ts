@@ -27,6 +27,8 @@ export type ErrorCode =
   // archive
   | 'E_NOT_AN_ARCHIVE'
   | 'E_FORMAT_UNSUPPORTED'
+  /** A zstd frame needs a larger window (memory) than the job allows (--zstd-max-window). */
+  | 'E_WINDOW_TOO_LARGE'
   | 'E_ARCHIVE_TRUNCATED'
   | 'E_ARCHIVE_CORRUPT'
   | 'E_TRAILING_GARBAGE'

@@ -34,6 +34,23 @@ export interface ProbedEvent extends Base {
   format: ArchiveFormat | 'raw' | null;
 }
 
+/**
+ * How far back a stop sends the job, from what its decoder does: `any-byte` (plain tar), `block` (lz4
+ * blocks, zstd blocks inside a frame, deflate blocks), `frame` (frame starts only), `chunk` (a download
+ * keeps every complete chunk), `none` (checkpoints off, a window of one slot, no range support: it
+ * restarts from the beginning).
+ */
+export type ResumeMode = 'any-byte' | 'block' | 'frame' | 'chunk' | 'none';
+
+/** The format found in the first bytes (or `raw` for a download), and where the job can resume. */
+export interface DecodingEvent extends Base {
+  type: 'decoding';
+  format: ArchiveFormat | 'raw';
+  resume: ResumeMode;
+  /** Why it cannot resume mid-way, when `resume` is `none`. */
+  reason: string | null;
+}
+
 export interface ChunkEvent extends Base {
   type: 'chunk';
   index: number;
@@ -143,6 +160,7 @@ export interface ErrorEvent extends Base {
 export type EngineEvent =
   | JobStateEvent
   | ProbedEvent
+  | DecodingEvent
   | ChunkEvent
   | AttemptStartedEvent
   | AttemptFailedEvent

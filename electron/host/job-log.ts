@@ -5,6 +5,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineEvent } from '../engine/events';
 import type { SerializedError } from '../engine/errors';
+import { decodingLine } from '../../shared/resume-words';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
@@ -51,6 +52,8 @@ export function logEntryFor(e: EngineEvent): LogEntry | null {
         level: 'info',
         text: `source ${e.finalUrl}: ${e.size === null ? 'size unknown' : `${e.size} bytes`}, ${e.mode === 'ranged' ? `${e.chunkCount} chunks of ${e.chunkSize} bytes` : 'one stream (no ranges)'}${e.etag ? `, ETag ${e.etag}` : ''}`,
       };
+    case 'decoding':
+      return { at: e.at, level: 'info', text: `format ${decodingLine(e)}` };
     case 'attempt-failed':
       return {
         at: e.at,

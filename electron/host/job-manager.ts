@@ -29,6 +29,7 @@ export interface AddJobInput {
   limitRate?: number | undefined;
   retries?: number | undefined;
   idleTimeoutMs?: number | undefined;
+  zstdMaxWindow?: number | undefined;
   strict?: boolean | undefined;
   force?: boolean | undefined;
 }
@@ -245,6 +246,7 @@ export class JobManager {
       force: input.force ?? false,
       ...(input.limitRate !== undefined ? { limitRate: input.limitRate } : s.limitRate !== null ? { limitRate: s.limitRate } : {}),
       ...(input.sha256 !== undefined ? { sha256: input.sha256.toLowerCase() } : {}),
+      ...(input.zstdMaxWindow !== undefined ? { zstdMaxWindow: input.zstdMaxWindow } : {}),
     };
     const at = this.now();
     const record: JobRecord = {
@@ -258,6 +260,7 @@ export class JobManager {
       createdAt: at,
       updatedAt: at,
       probe: null,
+      decoding: null,
       progress: emptyProgress(),
       summary: null,
       options: {

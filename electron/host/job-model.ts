@@ -1,8 +1,9 @@
 // One job as the renderer sees it, built from the engine's events: its view (state, counters, probe),
 // its full chunk map and window. A renderer that connects late asks for this snapshot; afterwards the
 // coalescer sends only what changed. The persisted part (`JobRecord`) survives restarts.
-import type { ChunkView, JobDetail, JobView, ProgressView, WindowView } from '../../shared/contract';
-import type { AttemptRecord, ChunkState, EngineEvent, JobState, PauseReason } from '../engine/events';
+import type { ChunkView, DecodingView, JobDetail, JobView, ProgressView, WindowView } from '../../shared/contract';
+import type { AttemptRecord, ChunkState, EngineEvent, JobState, PauseReason, ResumeMode } from '../engine/events';
+import type { ResumeModeName } from '../../shared/resume-words';
 import type { SerializedError } from '../engine/errors';
 
 /** Where the model reports what changed; the progress coalescer implements it. */
@@ -20,6 +21,11 @@ export type JobRecord = Omit<JobView, 'progress'> & {
   /** One letter per chunk (see CHUNK_LETTERS): the map shown again after a restart. */
   chunkMap: string;
 };
+
+// The engine's resume modes, the contract's and the words' are one list (checked by the compiler).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const resumeModesMatch: Same<ResumeMode, DecodingView['resume']> & Same<ResumeMode, ResumeModeName> = true;
+void resumeModesMatch;
 
 export const TERMINAL_STATES: readonly JobState[] = ['done', 'failed', 'cancelled'];
 
@@ -148,6 +154,10 @@ export class JobModel {
           updatedAt: e.at,
         };
         this.layOutChunks(e.chunkCount, e.chunkSize, e.size);
+        this.changes.state(this.view.id);
+        break;
+      case 'decoding':
+        this.view = { ...this.view, decoding: { format: e.format, resume: e.resume, reason: e.reason }, updatedAt: e.at };
         this.changes.state(this.view.id);
         break;
       case 'chunk': {

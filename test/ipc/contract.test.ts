@@ -2,7 +2,8 @@
 // shape, the WebSocket URL derivation, and (at compile time) the Api inferred from the table.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isAbsolutePath, pathProblem, platformPathProblem, requestSchemas, responseSchemas, eventSchemas, DEFAULT_SETTINGS, settingsSchema } from '../../shared/schemas';
+import { isAbsolutePath, pathProblem, platformPathProblem, requestSchemas, responseSchemas, eventSchemas, DEFAULT_SETTINGS, settingsSchema, MAX_ZSTD_WINDOW } from '../../shared/schemas';
+import { HARD_MAX_WINDOW } from '../../electron/engine/decode/zstd/frame-header';
 import { EVENT_CHANNELS, INVOKE_CHANNELS, isInvokeChannel } from '../../shared/channels';
 import { asSerializedError, type Api, type InvokeRequest } from '../../shared/contract';
 import { webSocketUrlFromPage } from '../../shared/ws-client';
@@ -79,4 +80,17 @@ test('regression: a URL with user:password@ was accepted by addJob and stored in
   assert.equal(withCredentials.success, false);
   assert.match(JSON.stringify(withCredentials.error?.issues), /user:password@/);
   assert.equal(requestSchemas.addJob.safeParse({ url: 'https://example.org/s.tar.gz?X-Amz-Signature=abc', dest: '/data/node' }).success, true);
+});
+
+test('addJob takes a zstd window limit within what the decoder addresses (the same bounds as --zstd-max-window)', () => {
+  const add = (zstdMaxWindow: unknown) => requestSchemas.addJob.safeParse({ url: 'https://example.org/s.tar.zst', dest: '/data/node', zstdMaxWindow }).success;
+  assert.equal(add(256 * 1024 * 1024), true);
+  assert.equal(add(1024), true);
+  assert.equal(add(MAX_ZSTD_WINDOW), true);
+  assert.equal(MAX_ZSTD_WINDOW, HARD_MAX_WINDOW, 'the contract and the decoder agree on the largest window');
+  assert.equal(add(MAX_ZSTD_WINDOW + 1), false);
+  assert.equal(add(512), false);
+  assert.equal(add(1.5 * 1024 * 1024), true);
+  assert.equal(add(1024.5), false);
+  assert.equal(add('256M'), false);
 });

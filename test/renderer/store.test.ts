@@ -7,6 +7,7 @@ import { STATE_CODE } from '../../renderer/src/store/chunk-grid';
 import { fieldErrors } from '../../renderer/src/store/field-errors';
 import type { ChunkChange, JobDelta } from '../../renderer/src/store/model';
 import type { JobView as JobViewPayload } from '../../shared/contract';
+import { decodingLine } from '../../shared/resume-words';
 
 const MiB = 1024 * 1024;
 const JOB = 'job-1';
@@ -285,4 +286,19 @@ test("the host's validation issues land next to their fields", () => {
   assert.deepEqual(fieldErrors(error), { url: 'An absolute http:// or https:// URL.', dest: 'The path must be absolute.', form: 'Exactly one of dest or output.' });
   assert.deepEqual(fieldErrors({ code: 'E_DEST_NOT_EMPTY', message: '/data is not empty', retryable: false, causes: [] }), { dest: '/data is not empty' });
   assert.deepEqual(fieldErrors({ code: 'E_INTERNAL', message: 'boom', retryable: false, causes: [] }), {});
+});
+
+test('a snapshot with the detected format and resume mode lands on the job, and reads as the window shows it', () => {
+  const store = createAppStore();
+  const s = store.getState();
+  s.ingest({ channel: 'jobSnapshot', payload: contractJob() });
+  assert.equal(store.getState().jobs[JOB]!.decoding, null, 'unknown until the engine has read the first bytes');
+  s.ingest({ channel: 'jobSnapshot', payload: contractJob({ updatedAt: 200, decoding: { format: 'zstd', resume: 'block', reason: null } }) });
+  const job = store.getState().jobs[JOB]!;
+  assert.deepEqual(job.decoding, { format: 'zstd', resume: 'block', reason: null });
+  assert.equal(decodingLine(job.decoding!), 'tar.zst, resumable at any block');
+  assert.equal(decodingLine({ format: 'lz4', resume: 'block', reason: null }), 'tar.lz4, resumable at any block');
+  assert.equal(decodingLine({ format: 'zstd', resume: 'frame', reason: null }), 'tar.zst, resumable at frame starts');
+  assert.equal(decodingLine({ format: 'gzip', resume: 'none', reason: 'checkpoints are turned off for this job' }), 'tar.gz, restarts from the beginning (checkpoints are turned off for this job)');
+  assert.equal(decodingLine({ format: 'raw', resume: 'chunk', reason: null }), 'raw file, resumable at any chunk');
 });

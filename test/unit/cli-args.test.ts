@@ -40,6 +40,7 @@ test('get parses sizes, durations and flags into job options', () => {
   assert.match(options.stateDir, /\.x\.snapshot-manager$/);
   assert.equal(options.checkpoints, undefined, 'checkpoints stay on unless turned off');
   assert.equal(parseGetArgs(['https://example.org/s.tar.gz', '--dest', '/tmp/x', '--no-checkpoints']).options.checkpoints, false);
+  assert.equal(parseGetArgs(['https://example.org/s.tar.zst', '--dest', '/tmp/x', '--zstd-max-window', '1G']).options.zstdMaxWindow, 1024 ** 3);
 });
 
 const usageCases: Array<[string, string[], RegExp]> = [
@@ -54,6 +55,9 @@ const usageCases: Array<[string, string[], RegExp]> = [
   ['bad sha256', ['get', 'http://127.0.0.1:9/s.tar', '--dest', 'D', '--sha256', 'abc'], /64 hexadecimal/],
   ['format with output', ['get', 'http://127.0.0.1:9/s.tar', '--output', 'F', '--format', 'gzip'], /--format applies to extraction/],
   ['bad format', ['get', 'http://127.0.0.1:9/s.tar', '--dest', 'D', '--format', 'rar'], /--format must be one of/],
+  ['zstd window below 1K', ['get', 'http://127.0.0.1:9/s.tar', '--dest', 'D', '--zstd-max-window', '512'], /--zstd-max-window must be from 1K/],
+  ['zstd window past 2 GiB', ['get', 'http://127.0.0.1:9/s.tar', '--dest', 'D', '--zstd-max-window', '3G'], /--zstd-max-window must be from 1K .* to 2047\.75M/],
+  ['zstd window with output', ['get', 'http://127.0.0.1:9/s.tar', '--output', 'F', '--zstd-max-window', '256M'], /--zstd-max-window applies to extraction/],
   ['bad idle timeout', ['get', 'http://127.0.0.1:9/s.tar', '--dest', 'D', '--idle-timeout', 'soon'], /--idle-timeout/],
 ];
 

@@ -22,6 +22,7 @@ test('get --help and status --help print their help and exit 0 (were exit 2)', (
   assert.equal(get.code, 0, get.stderr);
   assert.match(get.stdout, /Options for get:/);
   assert.match(get.stdout, /--limit-rate/);
+  assert.match(get.stdout, /--zstd-max-window <size> .*default 128M/);
   const status = run(['status', '--help']);
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /^Usage: snapshot-manager status/);

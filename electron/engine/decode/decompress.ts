@@ -4,9 +4,11 @@
 // decoding goes through decode/registry.ts.
 import type { Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { ArchiveError } from '../errors';
+import { ArchiveError, formatBytes } from '../errors';
 import { resumableDecoder } from './registry';
+import type { DecoderOptions } from './resumable-decoder';
 import { streamDecoder } from './stream-adapter';
+import { DEFAULT_MAX_WINDOW, HARD_MAX_WINDOW, MAX_WINDOW_FLAG } from './zstd/frame-header';
 import type { ExtractFormat } from '../extract/extract-types';
 
 export type CompressedFormat = Exclude<ExtractFormat, 'tar'>;
@@ -23,12 +25,12 @@ export interface Decompressor {
   checkEnd(totalIn: number): void;
 }
 
-export type DecompressorFactory = (format: CompressedFormat) => Decompressor;
+export type DecompressorFactory = (format: CompressedFormat, options?: DecoderOptions) => Decompressor;
 
 /** Output buffers of 1 MiB: fewer thread-pool round trips and bigger file writes than zlib's 16 KiB default. */
 const CHUNK_SIZE = 1024 * 1024;
 
-type ZstdFactory = (options?: { chunkSize?: number }) => Transform;
+type ZstdFactory = (options?: { chunkSize?: number; params?: Record<number, number> }) => Transform;
 
 /** `zlib.createZstdDecompress` exists from Node 22.15 / 23.8; Electron's Node has it, Node 20 does not. */
 export function zstdDecoder(): ZstdFactory | null {
@@ -36,13 +38,27 @@ export function zstdDecoder(): ZstdFactory | null {
   return typeof f === 'function' ? f : null;
 }
 
-export const createDecompressor: DecompressorFactory = (format) => {
+export const createDecompressor: DecompressorFactory = (format, options = {}) => {
   if (format === 'gzip') return nodeDecoder('gzip', zlib.createGunzip({ chunkSize: CHUNK_SIZE }));
   const zstd = format === 'zstd' ? zstdDecoder() : null;
   // lz4 has no native decoder and Node 20 no zstd: ours then, behind a stream.
-  if (!zstd) return resumableStream(format);
-  return nodeDecoder('zstd', zstd({ chunkSize: CHUNK_SIZE }));
+  if (!zstd) return resumableStream(format, options);
+  const limit = Math.min(options.zstdMaxWindowBytes ?? DEFAULT_MAX_WINDOW, HARD_MAX_WINDOW);
+  const params = { [windowLogMaxParam()]: nativeWindowLog(limit) };
+  return nodeDecoder('zstd', zstd({ chunkSize: CHUNK_SIZE, params }), limit);
 };
+
+function windowLogMaxParam(): number {
+  return (zlib.constants as unknown as Record<string, number>)['ZSTD_d_windowLogMax'] ?? 100;
+}
+
+/**
+ * libzstd bounds windows by a power of two: the smallest one that holds the limit. A window between the
+ * limit and that power is refused up front by the extractor (it reads the first frame header itself).
+ */
+function nativeWindowLog(limit: number): number {
+  return Math.min(31, Math.max(10, Math.ceil(Math.log2(limit))));
+}
 
 // Raised while reading a member (frame) header. The first member's magic was checked by format detection,
 // so a bad magic means bytes after a complete member; the other header faults count as trailing garbage
@@ -50,7 +66,7 @@ export const createDecompressor: DecompressorFactory = (format) => {
 const BAD_MAGIC: Record<string, RegExp> = { gzip: /incorrect header check/i, zstd: /unknown frame descriptor|prefix unknown/i };
 const OTHER_HEADER_ERRORS = /unknown compression method|unknown header flags|header crc mismatch/i;
 
-function nodeDecoder(format: CompressedFormat, stream: Transform): Decompressor {
+function nodeDecoder(format: CompressedFormat, stream: Transform, maxWindowBytes = 0): Decompressor {
   // zlib advances bytesWritten each time an output buffer fills, so inside one written chunk it lags:
   // offsets from it are lower bounds, exact to within one output buffer of input.
   const consumed = (): number => (stream as unknown as { bytesWritten: number }).bytesWritten ?? 0;
@@ -71,6 +87,13 @@ function nodeDecoder(format: CompressedFormat, stream: Transform): Decompressor 
           cause: err,
           details: { offset: totalIn, format },
         });
+      }
+      if (format === 'zstd' && (/too much memory|windowTooLarge/i.test(msg) || e?.code === 'ZSTD_error_frameParameter_windowTooLarge')) {
+        return new ArchiveError(
+          'E_WINDOW_TOO_LARGE',
+          `A zstd frame near byte ${at} needs a window larger than the limit of ${formatBytes(maxWindowBytes)}; allow it with a larger ${MAX_WINDOW_FLAG}.`,
+          { cause: err, details: { offset: at, format, maxWindowBytes, option: MAX_WINDOW_FLAG } },
+        );
       }
       if (format === 'gzip' && /incorrect data check/i.test(msg)) {
         return corrupt(format, `gzip CRC-32 mismatch in the member ending near byte ${at}: the data is corrupt`, at, err);
@@ -103,8 +126,8 @@ function corrupt(format: CompressedFormat, message: string, offset: number, caus
 }
 
 /** A format Node cannot stream: our resumable decoder as a stream (its errors are already coded). */
-function resumableStream(format: CompressedFormat): Decompressor {
-  const factory = resumableDecoder(format);
+function resumableStream(format: CompressedFormat, options: DecoderOptions): Decompressor {
+  const factory = resumableDecoder(format, options);
   if (!factory) throw new ArchiveError('E_FORMAT_UNSUPPORTED', `No ${format} decoder in this build.`, { details: { offset: 0, format } });
   const d = streamDecoder(factory);
   return {

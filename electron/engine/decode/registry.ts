@@ -5,7 +5,7 @@ import type { ExtractFormat } from '../extract/extract-types';
 import { gzipDecoderFactory } from './gzip/gzip-decoder';
 import { identityDecoderFactory } from './identity-decoder';
 import { lz4DecoderFactory } from './lz4/lz4-decoder';
-import type { DecoderFactory } from './resumable-decoder';
+import type { DecoderFactory, DecoderOptions } from './resumable-decoder';
 import { zstdDecoderFactory } from './zstd/factory';
 
 const RESUMABLE: Partial<Record<ExtractFormat, DecoderFactory>> = {
@@ -18,8 +18,9 @@ const RESUMABLE: Partial<Record<ExtractFormat, DecoderFactory>> = {
 /** Formats only a streaming decoder unpacks (no state of ours), and why they cannot be checkpointed. */
 const STREAM_ONLY: Partial<Record<ExtractFormat, string>> = {};
 
-/** The resumable decoder of a format, or null when it is only streamed. */
-export function resumableDecoder(format: ExtractFormat): DecoderFactory | null {
+/** The resumable decoder of a format, or null when it is only streamed; `options` tune it for one job. */
+export function resumableDecoder(format: ExtractFormat, options: DecoderOptions = {}): DecoderFactory | null {
+  if (format === 'zstd' && options.zstdMaxWindowBytes !== undefined) return zstdDecoderFactory({ maxWindowBytes: options.zstdMaxWindowBytes });
   return RESUMABLE[format] ?? null;
 }
 

@@ -50,6 +50,12 @@ export interface ResumableDecoder {
   close(): void;
 }
 
+/** What a job may tune in its decoders. */
+export interface DecoderOptions {
+  /** Largest zstd window (history held in memory) a frame may ask for, bytes; default 128 MiB. */
+  zstdMaxWindowBytes?: number;
+}
+
 /** Builds a decoder for a format, either fresh at the file's first byte or from a saved point's `state`. */
 export interface DecoderFactory {
   readonly format: string;

@@ -9,7 +9,8 @@
 // checkpointUnsupportedReason).
 import { Writable } from 'node:stream';
 import { isCompressed, resumableDecoder, unresumableReason } from '../decode/registry';
-import { isDecoderPoint, type DecodedItem, type DecoderFactory, type DecoderPoint, type ResumableDecoder } from '../decode/resumable-decoder';
+import { isDecoderPoint, type DecodedItem, type DecoderFactory, type DecoderOptions, type DecoderPoint, type ResumableDecoder, type ResumeGranularity } from '../decode/resumable-decoder';
+import { DEFAULT_MAX_WINDOW, checkFirstFrameWindow } from '../decode/zstd/frame-header';
 import { createDecompressor, type CompressedFormat, type Decompressor, type DecompressorFactory } from '../decode/decompress';
 import { AbortedError, ArchiveError, EngineError, toEngineError } from '../errors';
 import { EXTRACT_CHECKPOINT_VERSION, extractCheckpointProblem, type ExtractCheckpoint, type TarResumeState } from './extract-checkpoint';
@@ -36,6 +37,10 @@ export interface ExtractOptions {
   decompressor?: DecompressorFactory;
   /** Why the decoder was replaced, said in place of the generic reason checkpoints are unavailable. */
   decompressorNote?: string;
+  /** Once the format is known: it, and how finely the chosen decoder can be resumed ('none': not at all). */
+  onFormat?: (format: ExtractFormat, granularity: ResumeGranularity) => void;
+  /** Limits of the decoders (the zstd window), for ours and for a replacement alike. */
+  decoderOptions?: DecoderOptions;
   /** Continue from a checkpoint: the job then writes the compressed bytes from cp.compressedOffset on. */
   resumeFrom?: ExtractCheckpoint;
   /** Keep files an earlier run of the job completed (no checkpoint to continue from; see SafeWriter). */
@@ -256,14 +261,18 @@ export class Extractor extends Writable {
     this.format = format;
     const resume = this.resumeFrom;
     const custom = isCompressed(format) ? this.options.decompressor : undefined;
-    const factory = custom ? null : resumableDecoder(format);
+    const decoderOptions = this.options.decoderOptions ?? {};
+    const factory = custom ? null : resumableDecoder(format, decoderOptions);
     if (factory) {
       this.decoder = await createDecoder(factory, resume);
     } else {
       this.unsupportedReason = custom ? (this.options.decompressorNote ?? 'a replacement decoder is in use') : unresumableReason(format);
       this.armCheckpoint();
-      this.stream = (custom ?? createDecompressor)(format as CompressedFormat);
+      // A native decoder rounds the window limit up: the first frame is held to the exact limit here.
+      if (format === 'zstd' && !resume) checkFirstFrameWindow(Buffer.concat(this.head), decoderOptions.zstdMaxWindowBytes ?? DEFAULT_MAX_WINDOW);
+      this.stream = (custom ?? createDecompressor)(format as CompressedFormat, decoderOptions);
     }
+    this.options.onFormat?.(format, this.decoder?.granularity ?? 'none');
     this.writer = await SafeWriter.open({
       dest: this.options.dest,
       limits: this.limits,

@@ -2,6 +2,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../errors';
 import { validateUrl } from '../transfer/probe';
+import { DEFAULT_MAX_WINDOW, HARD_MAX_WINDOW } from '../decode/zstd/frame-header';
 
 export type FormatOption = 'auto' | 'tar' | 'gzip' | 'lz4' | 'zstd';
 
@@ -47,6 +48,11 @@ export interface JobOptions {
    * throwaway extraction on a machine that will not sleep.
    */
   checkpoints?: boolean;
+  /**
+   * Largest zstd window (bytes of history held in memory) a frame may ask for; default 128 MiB, what
+   * `zstd --long=27` writes and `zstd -d` accepts. A frame over it is refused before it is decoded.
+   */
+  zstdMaxWindow?: number;
 }
 
 export interface ResolvedOptions {
@@ -73,6 +79,7 @@ export interface ResolvedOptions {
   checkpoints: boolean;
   keepState: boolean;
   completionDir: string | null;
+  zstdMaxWindow: number;
 }
 
 export const DEFAULTS = {
@@ -87,6 +94,9 @@ export const DEFAULTS = {
   retryAfterCapMs: 5 * 60_000,
   progressIntervalMs: 250,
 } as const;
+
+/** zstd's smallest window (RFC 8878: windowLog 10). */
+const MIN_ZSTD_WINDOW = 1024;
 
 function positiveInt(value: number | undefined, fallback: number, what: string, min = 1): number {
   if (value === undefined) return fallback;
@@ -122,6 +132,13 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
   if (o.output && o.checkpoints === false) {
     throw new UsageError('--no-checkpoints applies to extraction; --output resumes from its chunks on disk. Drop --no-checkpoints.');
   }
+  if (o.output && o.zstdMaxWindow !== undefined) {
+    throw new UsageError('--zstd-max-window applies to extraction; --output downloads the bytes as they are. Drop --zstd-max-window.');
+  }
+  const zstdMaxWindow = o.zstdMaxWindow ?? DEFAULT_MAX_WINDOW;
+  if (!Number.isInteger(zstdMaxWindow) || zstdMaxWindow < MIN_ZSTD_WINDOW || zstdMaxWindow > HARD_MAX_WINDOW) {
+    throw new UsageError(`--zstd-max-window must be from 1K (the smallest zstd window) to ${HARD_MAX_WINDOW / (1024 * 1024)}M, what the decoder can address (got ${o.zstdMaxWindow}).`);
+  }
   if (o.limitRate !== undefined && (!Number.isFinite(o.limitRate) || o.limitRate < 1024)) {
     throw new UsageError(`--limit-rate must be at least 1K bytes/s (got ${o.limitRate}).`);
   }
@@ -150,5 +167,6 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
     checkpoints: o.checkpoints ?? true,
     keepState: o.keepState ?? false,
     completionDir: o.completionDir ?? null,
+    zstdMaxWindow,
   };
 }

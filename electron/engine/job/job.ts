@@ -20,7 +20,7 @@ import {
   UsageError,
   type ErrorCode,
 } from '../errors';
-import type { AttemptRecord, ChunkState, EngineEvent, JobState, JobSummary, PauseReason, TransferMode } from '../events';
+import type { ArchiveFormat, AttemptRecord, ChunkState, EngineEvent, JobState, JobSummary, PauseReason, TransferMode } from '../events';
 import { createDispatcher } from '../transfer/http';
 import { resolveOptions, type JobOptions, type ResolvedOptions } from './job-options';
 import { clearJobState, describeUpstreamChange, loadJobStateForRun, saveJobState, withKeptDataHint, type JobIdentity, type JobStateRecord } from '../state/job-state';
@@ -44,6 +44,7 @@ import { CHUNK_FILE, JOURNAL_FILE, defaultStateDirOf } from '../state/layout';
 import { completionMatches, loadCompletion, saveCompletion, sha256Hex, sourceOf, type CompletionRecord } from '../state/completion-record';
 import { OriginQuirks, RANGES_IGNORED_IN_A_ROW, RangesAbandoned } from '../transfer/origin-quirks';
 import { redactUrl } from '../transfer/redact';
+import { downloadResumeMode, extractResumeMode } from './resume-mode';
 import { encodingRefused, hasNoValidator, identityChange, NO_VALIDATOR_MESSAGE, validatorChange } from '../transfer/response-checks';
 import { confirmSizeWithRetries, sizeUnconfirmedMessage } from '../transfer/size-confirm';
 import { readSingleStream } from '../transfer/single-stream';
@@ -125,6 +126,8 @@ export class Job extends EventEmitter {
   private staging: StagingArea | null = null;
   private hasher: ResumableSha256 | null = null;
   private checkpointing = false;
+  /** The archive format the extractor found (for the resume line after ranges are abandoned). */
+  private detectedFormat: ArchiveFormat | null = null;
   private checkpointTask: Promise<void> | null = null;
   private checkpointError: EngineError | null = null;
   private readonly consumedAwaiting: number[] = [];
@@ -321,6 +324,7 @@ export class Job extends EventEmitter {
       format: o.output ? 'raw' : o.format === 'auto' ? null : o.format,
     });
 
+    if (o.output) this.emitEvent({ type: 'decoding', format: 'raw', ...downloadResumeMode(this.mode) });
     if (hasNoValidator(probed) && o.sha256 === null) this.emitEvent({ type: 'warning', code: 'NO_VALIDATOR', message: NO_VALIDATOR_MESSAGE });
 
     if (!o.force) await this.preflightSpace(probed, chunkCount, resumeFrom, resumePoint);
@@ -337,6 +341,11 @@ export class Job extends EventEmitter {
             dest: o.dest,
             format: o.format,
             strict: o.strict,
+            decoderOptions: { zstdMaxWindowBytes: o.zstdMaxWindow },
+            onFormat: (format, granularity) => {
+              this.detectedFormat = format;
+              this.emitEvent({ type: 'decoding', format, ...extractResumeMode({ granularity, checkpoints: o.checkpoints, window: o.window, mode: this.mode }) });
+            },
             onWarning: (w: { entry: string; code: string; reason: string }) => this.emitEvent({ type: 'warning', code: w.code, message: w.reason, entry: w.entry }),
             ...(resumePoint ? { resumeFrom: resumePoint.extract } : {}),
             ...(reuseComplete ? { reuseComplete: true } : {}),
@@ -1128,6 +1137,8 @@ export class Job extends EventEmitter {
       code: 'RANGES_ABANDONED',
       message: `${why.message} The sink has the first ${this.consumedOffset} bytes; the stream's first bytes up to there are read and dropped.`,
     });
+    const format: ArchiveFormat | 'raw' | null = this.options.output ? 'raw' : this.detectedFormat;
+    if (format) this.emitEvent({ type: 'decoding', format, resume: 'none', reason: 'the server stopped honouring range requests' });
     await this.runSingleStream(probed, this.consumedOffset);
   }
 

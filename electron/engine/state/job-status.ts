@@ -12,7 +12,7 @@ export interface JobStatusReport {
   chunkCount: number;
   /** Bytes of the source that are in the target for good (a checkpoint, or committed download chunks). */
   committedBytes: number;
-  checkpoint: { compressedOffset: number; uncompressedOffset: number; entries: number; bytesWritten: number; savedAt: number } | null;
+  checkpoint: { format: string; compressedOffset: number; uncompressedOffset: number; entries: number; bytesWritten: number; savedAt: number } | null;
   stagedChunks: number[];
   failedChunks: Array<{ index: number; attempts: AttemptRecord[] }>;
 }
@@ -33,6 +33,7 @@ export async function readJobStatus(stateDir: string): Promise<JobStatusReport |
   }
   const checkpoint = saved
     ? {
+        format: saved.extract.format,
         compressedOffset: saved.extract.compressedOffset,
         uncompressedOffset: saved.extract.uncompressedOffset,
         entries: saved.extract.entries,

@@ -1,6 +1,7 @@
 // The selected job: its window, its chunk map, its throughput and, once a chunk is picked, the inspector.
 import { useApp, useAppState } from '../context';
 import { formatBytes } from '../store/format';
+import { decodingLine, formatName } from '../../../shared/resume-words';
 import { ChunkInspector } from './ChunkInspector';
 import { ChunkMap } from './ChunkMap';
 import { ChunkWindow } from './ChunkWindow';
@@ -8,8 +9,6 @@ import { Throughput } from './Throughput';
 import { ErrorDetails } from './ErrorDetails';
 import { JobSummary } from './JobSummary';
 import { JobLog } from './JobLog';
-
-const FORMAT_NAMES: Record<string, string> = { tar: 'tar', gzip: 'tar.gz', lz4: 'tar.lz4', zstd: 'tar.zst', raw: 'raw file' };
 
 export function JobDetail() {
   const { store } = useApp();
@@ -28,7 +27,16 @@ export function JobDetail() {
       <div className="detail-head">
         <h2 title={job.info.url}>{job.name}</h2>
         <span className="muted">
-          {p ? `${formatBytes(p.size)} · ${p.chunkCount.toLocaleString('en-US')} chunks of ${formatBytes(p.chunkSize)} · ${p.format ? `${FORMAT_NAMES[p.format]}` : 'format detected from the first bytes'} · ${p.mode === 'ranged' ? 'ranged' : 'single stream (no ranges)'}` : 'Examining the source…'}
+          {p ? `${formatBytes(p.size)} · ${p.chunkCount.toLocaleString('en-US')} chunks of ${formatBytes(p.chunkSize)} · ${p.mode === 'ranged' ? 'ranged' : 'single stream (no ranges)'}` : 'Examining the source…'}
+          {p && !job.decoding ? ` · ${p.format ? formatName(p.format) : 'format detected from the first bytes'}` : null}
+          {job.decoding ? (
+            <>
+              {' · '}
+              <span className="decoding" data-testid="job-decoding">
+                {decodingLine(job.decoding)}
+              </span>
+            </>
+          ) : null}
         </span>
       </div>
       {job.summary && job.state === 'done' ? <JobSummary job={job} /> : null}

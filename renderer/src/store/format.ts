@@ -101,6 +101,7 @@ const CODE_WORDS: Record<string, string> = {
   E_PROBE: 'The source could not be examined',
   E_NOT_AN_ARCHIVE: 'The file is not an archive',
   E_FORMAT_UNSUPPORTED: 'This archive format is not supported',
+  E_WINDOW_TOO_LARGE: 'The archive needs more memory to unpack than allowed',
   E_ARCHIVE_TRUNCATED: 'The archive ends too early',
   E_ARCHIVE_CORRUPT: 'The archive is damaged',
   E_TRAILING_GARBAGE: 'There is unexpected data after the archive',

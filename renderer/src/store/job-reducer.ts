@@ -51,6 +51,7 @@ export function createJobView(info: JobInfo): JobView {
     reason: null,
     error: null,
     probe: null,
+    decoding: null,
     grid: new ChunkGrid(0),
     gridVersion: 0,
     window: null,
@@ -91,6 +92,7 @@ export function applyDelta(view: JobView, delta: JobDelta): JobView {
       gridChanged = true;
     }
   }
+  if (delta.decoding) next.decoding = delta.decoding;
   if (delta.state && delta.at >= view.stateAt) {
     next.stateAt = delta.at;
     next.state = delta.state.state;

@@ -1,6 +1,6 @@
 // What the window knows about a job, built only from the host's batches. Kept free of DOM and React
 // so node's test runner exercises exactly the code the renderer runs.
-import type { ChunkView, JobView as ContractJobView, SerializedError, WindowView } from '../../../shared/contract';
+import type { ChunkView, DecodingView, JobView as ContractJobView, SerializedError, WindowView } from '../../../shared/contract';
 
 export type ChunkState = ChunkView['state'];
 export type JobState = ContractJobView['state'];
@@ -14,6 +14,8 @@ type ArchiveFormat = NonNullable<Probe['format']>;
 import type { ChunkGrid } from './chunk-grid';
 
 export type { SerializedError };
+/** The format found and where a stopped job continues. */
+export type DecodingInfo = DecodingView;
 
 /** What a job was asked to do: known from the moment it is added, kept across restarts. */
 export interface JobInfo {
@@ -112,6 +114,7 @@ export interface JobDelta {
   info?: Partial<JobInfo>;
   state?: { state: JobState; reason?: PauseReason | undefined; error?: SerializedError | undefined };
   probe?: ProbeInfo;
+  decoding?: DecodingInfo;
   chunks?: ChunkChange[];
   window?: WindowInfo;
   progress?: Partial<ProgressInfo>;
@@ -158,6 +161,7 @@ export interface JobView {
   reason: PauseReason | null;
   error: SerializedError | null;
   probe: ProbeInfo | null;
+  decoding: DecodingInfo | null;
   grid: ChunkGrid;
   /** Bumped whenever a cell changes, so views that read the grid know to look again. */
   gridVersion: number;

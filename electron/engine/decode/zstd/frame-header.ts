@@ -73,15 +73,41 @@ export function parseFrameHeader(src: Uint8Array, p: number, offset: number, max
   const limit = Math.min(maxWindowBytes, HARD_MAX_WINDOW);
   // A stated content size smaller than the window bounds what the frame can reference, and the memory.
   if (contentSize !== null && contentSize < windowSize) windowSize = contentSize;
-  if (windowSize > limit) {
-    const mib = Math.ceil(windowSize / (1024 * 1024));
-    throw new ArchiveError(
-      'E_FORMAT_UNSUPPORTED',
-      `The zstd frame at byte ${offset} needs a ${formatBytes(windowSize)} window, about ${formatBytes(windowSize + Math.min(windowSize, 32 * 1024 * 1024))} of memory to unpack; ` +
-        `the limit is ${formatBytes(limit)} (zstd -d refuses it too unless given --memory=${mib}MB).` +
-        (windowSize <= HARD_MAX_WINDOW ? '' : ' That is beyond what this decoder supports.'),
-      { details: { offset, format: 'zstd', windowBytes: windowSize, maxWindowBytes: limit, option: 'maxWindowBytes' } },
-    );
-  }
+  if (windowSize > limit) throw windowTooLarge(windowSize, limit, offset);
   return { windowSize, blockMax, contentSize, checksum: (fhd & 0x04) !== 0, singleSegment: single, size };
+}
+
+/** The option that raises the limit, as the command line spells it (the app passes the same number). */
+export const MAX_WINDOW_FLAG = '--zstd-max-window';
+
+/**
+ * A frame whose window is over the limit: refused before any of its memory is taken, with what it needs
+ * and how to allow it. Also raised on resume when the limit was lowered since the checkpoint.
+ */
+export function windowTooLarge(windowSize: number, limit: number, offset: number): ArchiveError {
+  const mib = Math.ceil(windowSize / (1024 * 1024));
+  const memory = windowSize + Math.min(Math.max(windowSize, 1024 * 1024), 32 * 1024 * 1024);
+  const fix =
+    windowSize <= HARD_MAX_WINDOW
+      ? ` Allow it with ${MAX_WINDOW_FLAG} ${mib}M (zstd -d needs --memory=${mib}MB for the same).`
+      : ` That is beyond the ${formatBytes(HARD_MAX_WINDOW)} this decoder supports.`;
+  return new ArchiveError(
+    'E_WINDOW_TOO_LARGE',
+    `The zstd frame at byte ${offset} needs a ${formatBytes(windowSize)} window, about ${formatBytes(memory)} of memory to unpack; ` +
+      `the limit is ${formatBytes(limit)}.${fix}`,
+    { details: { offset, format: 'zstd', windowBytes: windowSize, maxWindowBytes: limit, memoryBytes: memory, option: MAX_WINDOW_FLAG } },
+  );
+}
+
+/**
+ * Applies the window limit to the first frame found in the stream's first bytes (past skippable frames),
+ * for decoders that are not ours (libzstd rounds its limit up to a power of two). Nothing when the
+ * header is not within `head`.
+ */
+export function checkFirstFrameWindow(head: Buffer, maxWindowBytes: number): void {
+  let at = 0;
+  while (head.length >= at + 8 && isSkippableMagic(head.readUInt32LE(at))) at += 8 + head.readUInt32LE(at + 4);
+  if (head.length < at + 5 || head.readUInt32LE(at) !== ZSTD_MAGIC) return;
+  if (head.length < at + 4 + frameHeaderSize(head[at + 4]!)) return;
+  parseFrameHeader(head, at + 4, at, maxWindowBytes);
 }

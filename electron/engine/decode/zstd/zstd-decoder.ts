@@ -6,10 +6,10 @@ import { ArchiveError, EngineError } from '../../errors';
 import type { DecodedItem, DecoderPoint, ResumableDecoder, ResumeGranularity } from '../resumable-decoder';
 import { BlockState, type SavedBlockState } from './block-state';
 import { ZstdFault } from './fault';
-import { DEFAULT_MAX_WINDOW, ZSTD_MAGIC, frameHeaderSize, isSkippableMagic, parseFrameHeader, type FrameHeader } from './frame-header';
+import { DEFAULT_MAX_WINDOW, HARD_MAX_WINDOW, ZSTD_MAGIC, frameHeaderSize, isSkippableMagic, parseFrameHeader, windowTooLarge, type FrameHeader } from './frame-header';
 
 export interface ZstdDecoderOptions {
-  /** Largest window a frame may ask for; default 128 MiB (`zstd --long=27`). */
+  /** Largest window a frame may ask for; default 128 MiB (`zstd --long=27`). The job's --zstd-max-window. */
   maxWindowBytes?: number;
 }
 
@@ -330,6 +330,9 @@ export class ZstdDecoder implements ResumableDecoder {
     this.sawSkippable = true;
     if (s.frame && s.block) {
       const h = s.frame.header;
+      // The limit may have been lowered since the checkpoint: the frame is refused as it would be from its start.
+      const limit = Math.min(this.maxWindow, HARD_MAX_WINDOW);
+      if (h.windowSize > limit) throw windowTooLarge(h.windowSize, limit, s.frame.startOffset);
       this.frame = { header: { ...h }, produced: s.frame.produced, startOffset: s.frame.startOffset };
       this.bs.startFrame(h.windowSize, h.contentSize, h.checksum);
       this.bs.restore(s.block);
