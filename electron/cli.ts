@@ -265,6 +265,7 @@ function printSummary(s: JobSummary): void {
   const rate = s.bytesFetched === 0 ? 'nothing left to fetch' : s.elapsedMs > 0 ? `${formatRate(s.bytesFetched / (s.elapsedMs / 1000))} received` : '-';
   process.stderr.write(
     `done: ${formatBytes(s.bytesTotal ?? s.bytesFetched)} in ${formatDuration(s.elapsedMs)} (${rate}), ${s.entries} entries, ${formatBytes(s.bytesWritten)} written, ${s.retries} retries` +
+      (s.stallReplacements ? `, ${s.stallReplacements} stalled connections replaced` : '') +
       (s.sha256 ? `, sha256 ${s.sha256}` : '') +
       '\n',
   );

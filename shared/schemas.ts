@@ -134,6 +134,8 @@ export const jobSummarySchema = z.object({
   bytesFetched: z.number(),
   bytesWritten: z.number(),
   retries: z.number(),
+  /** Connections replaced by the stall watchdog (absent in job lists saved before). */
+  stallReplacements: z.number().optional(),
   elapsedMs: z.number(),
   entries: z.number(),
   /** The first skipped members; skippedTotal and skippedByCode count all (absent in job lists saved before). */

@@ -119,6 +119,8 @@ export interface JobSummary {
   bytesFetched: number;
   bytesWritten: number;
   retries: number;
+  /** Connections replaced by the stall watchdog (silent while the others flowed); absent in records saved before. */
+  stallReplacements?: number;
   elapsedMs: number;
   entries: number;
   /** The first skipped members (at most SAMPLE_LIMIT, see entry-tally.ts)... */

@@ -111,6 +111,8 @@ export class Job extends EventEmitter {
   private startedAt = 0;
   private bytesFetched = 0;
   private retries = 0;
+  /** Connections the stall watchdog replaced (in the summary: a healthy origin's gaps must leave it at 0). */
+  private stallReplacements = 0;
   private committedChunksBytes = 0;
   private ticker: NodeJS.Timeout | null = null;
   private stallWatch: NodeJS.Timeout | null = null;
@@ -384,6 +386,7 @@ export class Job extends EventEmitter {
       bytesFetched: this.bytesFetched,
       bytesWritten: result.bytesWritten,
       retries: this.retries,
+      stallReplacements: this.stallReplacements,
       elapsedMs: Date.now() - this.startedAt,
       entries: result.entries,
       skipped: result.skipped,
@@ -1200,12 +1203,16 @@ export class Job extends EventEmitter {
       // Holding the job up, with the others having moved a chunk's worth (1 MiB at most) meanwhile: the link
       // works, this connection does not.
       const blocking = (index === this.nextToConsume || (windowFull && index === oldestInFlight)) && othersSince >= blockingEvidence;
-      const thresholdMs = blocking ? blockingStallMs(stallMs, this.recoveredGapMs, this.blockingFloorMs) : stallMs;
+      // Other connections silent mid-body right now are evidence of a paced origin (nginx's limit_rate sends a
+      // burst a second; the connections drift out of phase): their silences so far count like recovered ones.
+      const pacedGapMs = Math.max(this.recoveredGapMs, othersSilentMs(this.watches, index, now));
+      const thresholdMs = blocking ? blockingStallMs(stallMs, pacedGapMs, this.blockingFloorMs) : stallMs;
       if (silentMs < thresholdMs || othersSince < STALL_EVIDENCE_BYTES) continue;
       // Each early replacement doubles the next one's floor, so a link whose pauses are normal but rare
       // costs a few reconnects, never a stream of them.
       if (blocking && thresholdMs < stallMs) this.blockingFloorMs = Math.min(stallMs, this.blockingFloorMs * 2);
       w.awaitingNetwork = false; // once per attempt
+      this.stallReplacements++;
       this.inflight.get(index)?.abort(
         new NetworkError(
           'E_STALLED',
@@ -1296,6 +1303,15 @@ async function targetIntact(identity: JobIdentity, path: string): Promise<boolea
 export function peerStallMs(idleTimeoutMs: number): number | null {
   const ms = Math.max(2_000, idleTimeoutMs / 5);
   return ms < idleTimeoutMs ? ms : null;
+}
+
+/** The longest silence in progress mid-body on any connection other than `index`'s. */
+export function othersSilentMs(watches: ReadonlyMap<number, { watch: TransferWatch }>, index: number, now: number): number {
+  let longest = 0;
+  for (const [i, { watch: w }] of watches) {
+    if (i !== index && w.receiving && w.awaitingNetwork) longest = Math.max(longest, now - w.waitingSince);
+  }
+  return longest;
 }
 
 /** The shortest silence that replaces a range holding the job up, at first: a quarter second. */
