@@ -14,6 +14,7 @@ import { closestOption, unknownOptionOf } from './cli-suggest';
 import { formatDuration, formatRate, parseSize } from './engine/units';
 import { redactUrl } from './engine/transfer/redact';
 import { RateWindow, counterEta, formatEta } from '../shared/eta';
+import { connectingText } from '../shared/connecting';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 3, integrity: 4 } as const;
 
@@ -232,6 +233,10 @@ async function runGet(argv: string[]): Promise<number> {
       // A resume or files kept from an earlier run is good news, not a warning.
       const word = e.code === 'RESUMED' || e.code === 'FILES_KEPT' ? 'note' : 'warning';
       process.stderr.write(`${progress ? '\n' : ''}${word} ${e.code}${e.entry ? ` (${e.entry})` : ''}: ${e.message}\n`);
+    }
+    if (e.type === 'connect-retry') {
+      // The origin does not answer: say so as it happens, naming the host (not a silent wait, then a failure).
+      process.stderr.write(`${progress ? '\n' : ''}${connectingText(e, e.at)}\n`);
     }
     if (e.type === 'probed' && !progress) {
       process.stderr.write(`${e.finalUrl}: ${e.size === null ? 'unknown size' : formatBytes(e.size)}, ${e.mode === 'ranged' ? `${e.chunkCount} chunks of ${formatBytes(e.chunkSize)}` : 'no range support: one stream, cannot resume mid-way'}\n`);

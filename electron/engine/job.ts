@@ -25,6 +25,7 @@ import { createDispatcher } from './http';
 import { resolveOptions, type JobOptions, type ResolvedOptions } from './job-options';
 import { clearJobState, describeUpstreamChange, loadJobStateForRun, saveJobState, withKeptDataHint, type JobIdentity, type JobStateRecord } from './job-state';
 import { probe, type ProbeResult } from './probe';
+import { connectReason } from './connect-reason';
 import { attemptInfo, fetchRange, type TransferWatch } from './range-fetch';
 import { RateLimiter } from './rate-limiter';
 import { sleep, wakeableDelay } from './sleep';
@@ -479,9 +480,21 @@ export class Job extends EventEmitter {
         const e = toEngineError(err);
         if (this.cancelController.signal.aborted || !e.retryable || failures > this.options.retries) throw e;
         const delay = e instanceof HttpStatusError && e.retryAfterMs !== undefined ? e.retryAfterMs : backoffDelay(this.policy, failures);
+        this.connectRetry(this.options.url, failures, e, delay, 'start');
         await sleep(delay, this.cancelController.signal);
       }
     }
+  }
+
+  /** Says, while it happens, that the origin did not answer and when the next try goes out. */
+  private connectRetry(url: string, attempt: number, e: EngineError, delayMs: number, phase: 'start' | 'unreachable'): void {
+    let host = '';
+    try {
+      host = new URL(url).host;
+    } catch {
+      // validated before the job starts
+    }
+    this.emitEvent({ type: 'connect-retry', host, attempt, code: e.code, reason: connectReason(e), delayMs, nextAt: Date.now() + delayMs, phase });
   }
 
   private get policy(): RetryPolicy {
@@ -1105,18 +1118,25 @@ export class Job extends EventEmitter {
     rec.wake = null;
   }
 
-  /** Connection failures past the retry budget: the job pauses as offline and resumes by itself once the origin answers. */
+  /**
+   * Connection failures past the retry budget: the job pauses as unreachable (one host down is not the
+   * machine offline) and resumes by itself once the origin answers.
+   */
   private async waitUntilReachable(cause: EngineError): Promise<void> {
     this.offlineWait ??= (async () => {
-      this.pause('offline');
-      this.emitEvent({ type: 'warning', code: cause.code, message: `${cause.message} Paused as offline; retrying the server in the background.` });
-      for (let n = 1; this.pauseReason === 'offline'; n++) {
-        await sleep(Math.min(30_000, backoffDelay({ ...this.policy, capMs: 30_000 }, n) + this.options.retryBaseMs), this.cancelController.signal);
+      this.pause('unreachable');
+      this.emitEvent({ type: 'warning', code: cause.code, message: `${cause.message} Paused until the server answers; retrying it in the background.` });
+      const url = this.probeResult!.finalUrl;
+      const delayFor = (n: number) => Math.min(30_000, backoffDelay({ ...this.policy, capMs: 30_000 }, n) + this.options.retryBaseMs);
+      this.connectRetry(url, 1, cause, delayFor(1), 'unreachable');
+      for (let n = 1; this.pauseReason === 'unreachable'; n++) {
+        await sleep(delayFor(n), this.cancelController.signal);
         let now: ProbeResult;
         try {
-          now = await probe(this.probeResult!.finalUrl, { dispatcher: this.dispatcher!, signal: this.cancelController.signal });
+          now = await probe(url, { dispatcher: this.dispatcher!, signal: this.cancelController.signal });
         } catch (err) {
           if (this.cancelController.signal.aborted) throw err;
+          if (this.pauseReason === 'unreachable') this.connectRetry(url, n + 1, toEngineError(err), delayFor(n + 1), 'unreachable');
           continue;
         }
         const change = identityChange(this.probeResult!, now);
@@ -1125,7 +1145,7 @@ export class Job extends EventEmitter {
             details: { change },
           });
         }
-        if (this.pauseReason === 'offline') this.resume();
+        if (this.pauseReason === 'unreachable') this.resume();
       }
     })().finally(() => {
       this.offlineWait = null;

@@ -12,6 +12,7 @@ type Probe = NonNullable<ContractJobView['probe']>;
 type TransferMode = Probe['mode'];
 type ArchiveFormat = NonNullable<Probe['format']>;
 import type { ChunkGrid } from './chunk-grid';
+import type { ConnectingInfo } from '../../../shared/connecting';
 
 export type { SerializedError };
 
@@ -110,7 +111,7 @@ export interface JobDelta {
   seq: number;
   at: number;
   info?: Partial<JobInfo>;
-  state?: { state: JobState; reason?: PauseReason | undefined; error?: SerializedError | undefined };
+  state?: { state: JobState; reason?: PauseReason | undefined; error?: SerializedError | undefined; connecting?: ConnectingInfo | null | undefined };
   probe?: ProbeInfo;
   chunks?: ChunkChange[];
   window?: WindowInfo;
@@ -157,6 +158,8 @@ export interface JobView {
   state: JobState;
   reason: PauseReason | null;
   error: SerializedError | null;
+  /** The origin does not answer: the latest try and when the next goes out (null otherwise). */
+  connecting: ConnectingInfo | null;
   probe: ProbeInfo | null;
   grid: ChunkGrid;
   /** Bumped whenever a cell changes, so views that read the grid know to look again. */
