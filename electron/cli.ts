@@ -17,6 +17,7 @@ import { loadCompletion } from './engine/state/completion-record';
 import { appDataDir, completionDirOf } from './host/app-data-dir';
 import { RateWindow, counterEta, formatEta } from '../shared/eta';
 import { decodingLine, formatName } from '../shared/resume-words';
+import { connectingText } from '../shared/connecting';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 3, integrity: 4 } as const;
 
@@ -243,6 +244,10 @@ async function runGet(argv: string[]): Promise<number> {
       process.stderr.write(`${progress ? '\n' : ''}${word} ${e.code}${e.entry ? ` (${e.entry})` : ''}: ${e.message}\n`);
     }
     if (e.type === 'decoding') process.stderr.write(`${progress ? '\n' : ''}format ${decodingLine(e)}\n`);
+    if (e.type === 'connect-retry') {
+      // The origin does not answer: say so as it happens, naming the host (not a silent wait, then a failure).
+      process.stderr.write(`${progress ? '\n' : ''}${connectingText(e, e.at)}\n`);
+    }
     if (e.type === 'probed' && !progress) {
       process.stderr.write(`${e.finalUrl}: ${e.size === null ? 'unknown size' : formatBytes(e.size)}, ${e.mode === 'ranged' ? `${e.chunkCount} chunks of ${formatBytes(e.chunkSize)}` : 'no range support: one stream, cannot resume mid-way'}\n`);
     }
@@ -275,6 +280,7 @@ function printSummary(s: JobSummary): void {
   const rate = s.bytesFetched === 0 ? 'nothing left to fetch' : s.elapsedMs > 0 ? `${formatRate(s.bytesFetched / (s.elapsedMs / 1000))} received` : '-';
   process.stderr.write(
     `done: ${formatBytes(s.bytesTotal ?? s.bytesFetched)} in ${formatDuration(s.elapsedMs)} (${rate}), ${s.entries} entries, ${formatBytes(s.bytesWritten)} written, ${s.retries} retries` +
+      (s.stallReplacements ? `, ${s.stallReplacements} stalled connections replaced` : '') +
       (s.sha256 ? `, sha256 ${s.sha256}` : '') +
       '\n',
   );

@@ -6,7 +6,7 @@ import { HOST_ERROR_CODES } from './channels';
 // ---- enums mirroring electron/engine/events.ts (the host asserts they stay equal at compile time)
 
 export const jobStateSchema = z.enum(['probing', 'downloading', 'paused', 'verifying', 'done', 'failed', 'cancelled']);
-export const pauseReasonSchema = z.enum(['user', 'suspend', 'offline', 'disk-full', 'error']);
+export const pauseReasonSchema = z.enum(['user', 'suspend', 'offline', 'unreachable', 'disk-full', 'error']);
 export const chunkStateSchema = z.enum(['pending', 'fetching', 'staged', 'extracting', 'done', 'retrying', 'failed']);
 export const transferModeSchema = z.enum(['ranged', 'single-stream']);
 export const archiveFormatSchema = z.enum(['tar', 'gzip', 'lz4', 'zstd']);
@@ -146,6 +146,8 @@ export const jobSummarySchema = z.object({
   bytesFetched: z.number(),
   bytesWritten: z.number(),
   retries: z.number(),
+  /** Connections replaced by the stall watchdog (absent in job lists saved before). */
+  stallReplacements: z.number().optional(),
   elapsedMs: z.number(),
   entries: z.number(),
   /** The first skipped members; skippedTotal and skippedByCode count all (absent in job lists saved before). */
@@ -172,6 +174,16 @@ export const jobOptionsViewSchema = z.object({
 });
 
 /** One job as the list shows it. */
+/** The origin does not answer (at the start, or paused as unreachable): the latest try and the next one. */
+export const connectingViewSchema = z.object({
+  host: z.string(),
+  attempt: z.number(),
+  code: z.string(),
+  reason: z.string(),
+  nextAt: z.number(),
+  phase: z.enum(['start', 'unreachable']),
+});
+
 export const jobViewSchema = z.object({
   id: z.string(),
   url: z.string(),
@@ -191,6 +203,8 @@ export const jobViewSchema = z.object({
   summary: jobSummarySchema.nullable(),
   options: jobOptionsViewSchema,
   warnings: z.number(),
+  /** Set while the origin does not answer; absent in job lists saved before. */
+  connecting: connectingViewSchema.nullable().optional(),
 });
 
 export const chunkViewSchema = z.object({

@@ -3,7 +3,8 @@
 import type { SerializedError } from './errors';
 
 export type JobState = 'probing' | 'downloading' | 'paused' | 'verifying' | 'done' | 'failed' | 'cancelled';
-export type PauseReason = 'user' | 'suspend' | 'offline' | 'disk-full' | 'error';
+/** 'offline': the machine has no network (the host's watch says so); 'unreachable': the origin does not answer. */
+export type PauseReason = 'user' | 'suspend' | 'offline' | 'unreachable' | 'disk-full' | 'error';
 export type ChunkState = 'pending' | 'fetching' | 'staged' | 'extracting' | 'done' | 'retrying' | 'failed';
 export type TransferMode = 'ranged' | 'single-stream';
 export type ArchiveFormat = 'tar' | 'gzip' | 'lz4' | 'zstd';
@@ -87,6 +88,24 @@ export interface RetryScheduledEvent extends Base {
   reason: string;
 }
 
+/**
+ * The origin did not answer a probe (at the start, or while paused as unreachable): which host, what went
+ * wrong, and when the next try goes out, so a window or terminal can say so while it happens.
+ */
+export interface ConnectRetryEvent extends Base {
+  type: 'connect-retry';
+  host: string;
+  /** Failed tries so far in this wait (1 for the first). */
+  attempt: number;
+  /** The error's code (E_CONNECT, E_HTTP_STATUS, ...) and, in the operator's words, why (e.g. 'connection refused'). */
+  code: string;
+  reason: string;
+  delayMs: number;
+  nextAt: number;
+  /** 'start': before the first byte (the job stays probing); 'unreachable': paused mid-job until the origin answers. */
+  phase: 'start' | 'unreachable';
+}
+
 export interface WindowSlot {
   slot: number;
   chunk: number | null;
@@ -136,6 +155,8 @@ export interface JobSummary {
   bytesFetched: number;
   bytesWritten: number;
   retries: number;
+  /** Connections replaced by the stall watchdog (silent while the others flowed); absent in records saved before. */
+  stallReplacements?: number;
   elapsedMs: number;
   entries: number;
   /** The first skipped members (at most SAMPLE_LIMIT, see entry-tally.ts)... */
@@ -165,6 +186,7 @@ export type EngineEvent =
   | AttemptStartedEvent
   | AttemptFailedEvent
   | RetryScheduledEvent
+  | ConnectRetryEvent
   | WindowEvent
   | ProgressEvent
   | WarningEvent

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { EngineEvent } from '../engine/events';
 import type { SerializedError } from '../engine/errors';
 import { decodingLine } from '../../shared/resume-words';
+import { connectingText } from '../../shared/connecting';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
@@ -62,13 +63,15 @@ export function logEntryFor(e: EngineEvent): LogEntry | null {
       };
     case 'retry-scheduled':
       return { at: e.at, level: 'info', text: `chunk ${e.index} attempt ${e.attempt} in ${e.delayMs} ms (${e.reason})` };
+    case 'connect-retry':
+      return { at: e.at, level: 'warn', text: `${connectingText(e, e.at)} [${e.code}]` };
     case 'warning':
       return { at: e.at, level: 'warn', text: `${e.code}${e.entry ? ` (${e.entry})` : ''}: ${e.message}` };
     case 'done':
       return {
         at: e.at,
         level: 'info',
-        text: `done: ${e.bytesFetched} bytes received in ${e.elapsedMs} ms, ${e.entries} entries, ${e.skipped.length} skipped, ${e.retries} retries${e.sha256 ? `, sha256 ${e.sha256}` : ''}`,
+        text: `done: ${e.bytesFetched} bytes received in ${e.elapsedMs} ms, ${e.entries} entries, ${e.skippedTotal ?? e.skipped.length} skipped, ${e.retries} retries${e.sha256 ? `, sha256 ${e.sha256}` : ''}`,
       };
     default:
       return null;

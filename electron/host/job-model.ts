@@ -119,7 +119,7 @@ export class JobModel {
     const reason = state === 'paused' ? (fields.pauseReason ?? this.view.pauseReason ?? 'user') : null;
     const error = fields.error !== undefined ? fields.error : state === 'failed' ? this.view.error : null;
     if (this.view.state === state && this.view.pauseReason === reason && this.view.error === error) return;
-    this.view = { ...this.view, state, pauseReason: reason, error, updatedAt: this.now() };
+    this.view = { ...this.view, state, pauseReason: reason, error, connecting: state === 'probing' ? (this.view.connecting ?? null) : null, updatedAt: this.now() };
     if (state !== 'paused' && state !== 'failed') this.settleInFlightChunks(state === 'done' ? 'done' : null);
     this.changes.state(this.view.id);
   }
@@ -129,6 +129,8 @@ export class JobModel {
       case 'job-state':
         this.view = {
           ...this.view,
+          // A wait for the origin ends with any other state (a user pause included); the next try re-sets it.
+          connecting: e.state === 'probing' || (e.state === 'paused' && e.reason === 'unreachable') ? (this.view.connecting ?? null) : null,
           state: e.state,
           pauseReason: e.state === 'paused' ? (e.reason ?? 'user') : null,
           error: e.error ?? (e.state === 'failed' ? this.view.error : null),
@@ -137,9 +139,14 @@ export class JobModel {
         this.changes.state(this.view.id);
         if (e.error) this.changes.error(this.view.id, e.error);
         break;
+      case 'connect-retry':
+        this.view = { ...this.view, connecting: { host: e.host, attempt: e.attempt, code: e.code, reason: e.reason, nextAt: e.nextAt, phase: e.phase }, updatedAt: e.at };
+        this.changes.state(this.view.id);
+        break;
       case 'probed':
         this.view = {
           ...this.view,
+          connecting: null,
           probe: {
             finalUrl: e.finalUrl,
             size: e.size,

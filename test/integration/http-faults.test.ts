@@ -9,6 +9,7 @@ import type { Dispatcher } from 'undici';
 import { requestFollowingRedirects } from '../../electron/engine/transfer/probe';
 import { blockingStallMs, peerStallMs } from '../../electron/engine/job/job';
 import type { EngineEvent } from '../../electron/engine/events';
+import { connectingText } from '../../shared/connecting';
 import {
   FaultServer,
   chunkGet,
@@ -531,7 +532,23 @@ test('connection refused at the start is a clear E_CONNECT', async () => {
   assert.match(o.error!.message, /ECONNREFUSED/);
 });
 
-test('the origin goes away mid-download: the job pauses as offline and resumes when it is back, nothing lost', async () => {
+test('a refused connection at the start is not a silent "Checking the source": each failed try is an event naming the host, the reason and the next try', async () => {
+  const refused = await closedPortUrl('/snap.tar.gz');
+  const host = new URL(refused).host;
+  const o = await runEngine(refused, place('refused-events'), { retries: 3, retryBaseMs: 50, retryCapMs: 200 });
+  assertFailedWith(o, 'E_CONNECT');
+  const tries = eventsOf(o.events, 'connect-retry');
+  assert.deepEqual(
+    tries.map((e) => [e.attempt, e.host, e.code, e.reason, e.phase]),
+    [1, 2, 3].map((n) => [n, host, 'E_CONNECT', 'connection refused', 'start']),
+  );
+  for (const e of tries) assert.equal(e.nextAt, e.at + e.delayMs);
+  // The job said so while probing, never as a pause (nothing was downloaded yet).
+  assert.ok(eventsOf(o.events, 'job-state').every((e) => e.state !== 'paused'));
+  assert.equal(connectingText(tries[2]!, tries[2]!.at), `Connecting to ${host}: connection refused (attempt 3, next try in ${Math.ceil(tries[2]!.delayMs / 1000)} s)`);
+});
+
+test('the origin goes away mid-download: the job pauses as unreachable (one host down is not the network offline), says each try, and resumes when it is back, nothing lost', async () => {
   plan(undefined);
   const flaky = await FaultServer.start();
   const port = flaky.port;
@@ -548,11 +565,13 @@ test('the origin goes away mid-download: the job pauses as offline and resumes w
   const revived: { server: Promise<FaultServer> | null } = { server: null };
   let servedBefore = 0;
   const states: string[] = [];
+  const tries: Array<Extract<EngineEvent, { type: 'connect-retry' }>> = [];
   try {
     const o = await runEngine(flakyUrl, place('offline'), { retries: 2 }, (e: EngineEvent) => {
+      if (e.type === 'connect-retry') tries.push(e);
       if (e.type !== 'job-state') return;
       states.push(e.reason ? `${e.state}:${e.reason}` : e.state);
-      if (e.state === 'paused' && e.reason === 'offline' && revived.server === null) {
+      if (e.state === 'paused' && e.reason === 'unreachable' && revived.server === null) {
         servedBefore = flaky.bodyBytesServed();
         // The origin comes back on the same host and port, with the same file.
         revived.server = FaultServer.start({ port }).then(async (s) => {
@@ -562,9 +581,11 @@ test('the origin goes away mid-download: the job pauses as offline and resumes w
       }
     });
     assertDone(o);
-    assert.ok(states.includes('paused:offline'), states.join(' '));
+    assert.ok(states.includes('paused:unreachable'), states.join(' '));
+    assert.ok(!states.includes('paused:offline'), states.join(' '));
     assert.equal(states.at(-1), 'done');
-    assert.ok(revived.server, 'the job paused as offline');
+    assert.ok(revived.server, 'the job paused as unreachable');
+    assert.ok(tries.length >= 1 && tries.every((e) => e.phase === 'unreachable' && e.host === `127.0.0.1:${port}`), JSON.stringify(tries));
     const again = (await revived.server).bodyBytesServed();
     assert.ok(servedBefore > 0 && again < fx.size, `before ${servedBefore}, after ${again}: committed bytes were kept`);
     assert.ok(servedBefore + again >= fx.size);

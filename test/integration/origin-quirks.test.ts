@@ -224,7 +224,7 @@ test('a weak ETag that changed while the job waited offline is noticed by the re
   try {
     const where = output('weak-offline');
     const o = await runEngine(flakyUrl, where, { ...opts, retries: 2 }, (e) => {
-      if (e.type === 'job-state' && e.state === 'paused' && e.reason === 'offline' && revived.server === null) {
+      if (e.type === 'job-state' && e.state === 'paused' && e.reason === 'unreachable' && revived.server === null) {
         // Back on the same host and port, with a same-size replacement under a new weak tag.
         revived.server = FaultServer.start({ port }).then(async (s) => {
           await s.serve(path, sameSizeReplacement(), { etag: 'W/"after"', lastModified: null });

@@ -25,6 +25,7 @@ import { createDispatcher } from '../transfer/http';
 import { resolveOptions, type JobOptions, type ResolvedOptions } from './job-options';
 import { clearJobState, describeUpstreamChange, loadJobStateForRun, saveJobState, withKeptDataHint, type JobIdentity, type JobStateRecord } from '../state/job-state';
 import { probe, type ProbeResult } from '../transfer/probe';
+import { connectReason } from '../transfer/connect-reason';
 import { attemptInfo, fetchRange, type TransferWatch } from '../transfer/range-fetch';
 import { RateLimiter } from '../transfer/rate-limiter';
 import { sleep, wakeableDelay } from '../sleep';
@@ -114,6 +115,8 @@ export class Job extends EventEmitter {
   private startedAt = 0;
   private bytesFetched = 0;
   private retries = 0;
+  /** Connections the stall watchdog replaced (in the summary: a healthy origin's gaps must leave it at 0). */
+  private stallReplacements = 0;
   private committedChunksBytes = 0;
   private ticker: NodeJS.Timeout | null = null;
   private stallWatch: NodeJS.Timeout | null = null;
@@ -401,6 +404,7 @@ export class Job extends EventEmitter {
       bytesFetched: this.bytesFetched,
       bytesWritten: result.bytesWritten,
       retries: this.retries,
+      stallReplacements: this.stallReplacements,
       elapsedMs: Date.now() - this.startedAt,
       entries: result.entries,
       skipped: result.skipped,
@@ -549,9 +553,21 @@ export class Job extends EventEmitter {
         const e = toEngineError(err);
         if (this.cancelController.signal.aborted || !e.retryable || failures > this.options.retries) throw e;
         const delay = e instanceof HttpStatusError && e.retryAfterMs !== undefined ? e.retryAfterMs : backoffDelay(this.policy, failures);
+        this.connectRetry(this.options.url, failures, e, delay, 'start');
         await sleep(delay, this.cancelController.signal);
       }
     }
+  }
+
+  /** Says, while it happens, that the origin did not answer and when the next try goes out. */
+  private connectRetry(url: string, attempt: number, e: EngineError, delayMs: number, phase: 'start' | 'unreachable'): void {
+    let host = '';
+    try {
+      host = new URL(url).host;
+    } catch {
+      // validated before the job starts
+    }
+    this.emitEvent({ type: 'connect-retry', host, attempt, code: e.code, reason: connectReason(e), delayMs, nextAt: Date.now() + delayMs, phase });
   }
 
   private get policy(): RetryPolicy {
@@ -1177,18 +1193,25 @@ export class Job extends EventEmitter {
     rec.wake = null;
   }
 
-  /** Connection failures past the retry budget: the job pauses as offline and resumes by itself once the origin answers. */
+  /**
+   * Connection failures past the retry budget: the job pauses as unreachable (one host down is not the
+   * machine offline) and resumes by itself once the origin answers.
+   */
   private async waitUntilReachable(cause: EngineError): Promise<void> {
     this.offlineWait ??= (async () => {
-      this.pause('offline');
-      this.emitEvent({ type: 'warning', code: cause.code, message: `${cause.message} Paused as offline; retrying the server in the background.` });
-      for (let n = 1; this.pauseReason === 'offline'; n++) {
-        await sleep(Math.min(30_000, backoffDelay({ ...this.policy, capMs: 30_000 }, n) + this.options.retryBaseMs), this.cancelController.signal);
+      this.pause('unreachable');
+      this.emitEvent({ type: 'warning', code: cause.code, message: `${cause.message} Paused until the server answers; retrying it in the background.` });
+      const url = this.probeResult!.finalUrl;
+      const delayFor = (n: number) => Math.min(30_000, backoffDelay({ ...this.policy, capMs: 30_000 }, n) + this.options.retryBaseMs);
+      this.connectRetry(url, 1, cause, delayFor(1), 'unreachable');
+      for (let n = 1; this.pauseReason === 'unreachable'; n++) {
+        await sleep(delayFor(n), this.cancelController.signal);
         let now: ProbeResult;
         try {
-          now = await probe(this.probeResult!.finalUrl, { dispatcher: this.dispatcher!, signal: this.cancelController.signal });
+          now = await probe(url, { dispatcher: this.dispatcher!, signal: this.cancelController.signal });
         } catch (err) {
           if (this.cancelController.signal.aborted) throw err;
+          if (this.pauseReason === 'unreachable') this.connectRetry(url, n + 1, toEngineError(err), delayFor(n + 1), 'unreachable');
           continue;
         }
         const change = identityChange(this.probeResult!, now);
@@ -1197,7 +1220,7 @@ export class Job extends EventEmitter {
             details: { change },
           });
         }
-        if (this.pauseReason === 'offline') this.resume();
+        if (this.pauseReason === 'unreachable') this.resume();
       }
     })().finally(() => {
       this.offlineWait = null;
@@ -1275,12 +1298,16 @@ export class Job extends EventEmitter {
       // Holding the job up, with the others having moved a chunk's worth (1 MiB at most) meanwhile: the link
       // works, this connection does not.
       const blocking = (index === this.nextToConsume || (windowFull && index === oldestInFlight)) && othersSince >= blockingEvidence;
-      const thresholdMs = blocking ? blockingStallMs(stallMs, this.recoveredGapMs, this.blockingFloorMs) : stallMs;
+      // Other connections silent mid-body right now are evidence of a paced origin (nginx's limit_rate sends a
+      // burst a second; the connections drift out of phase): their silences so far count like recovered ones.
+      const pacedGapMs = Math.max(this.recoveredGapMs, othersSilentMs(this.watches, index, now));
+      const thresholdMs = blocking ? blockingStallMs(stallMs, pacedGapMs, this.blockingFloorMs) : stallMs;
       if (silentMs < thresholdMs || othersSince < STALL_EVIDENCE_BYTES) continue;
       // Each early replacement doubles the next one's floor, so a link whose pauses are normal but rare
       // costs a few reconnects, never a stream of them.
       if (blocking && thresholdMs < stallMs) this.blockingFloorMs = Math.min(stallMs, this.blockingFloorMs * 2);
       w.awaitingNetwork = false; // once per attempt
+      this.stallReplacements++;
       this.inflight.get(index)?.abort(
         new NetworkError(
           'E_STALLED',
@@ -1370,6 +1397,15 @@ async function targetIntact(identity: Pick<JobIdentity, 'mode' | 'size'>, path: 
 export function peerStallMs(idleTimeoutMs: number): number | null {
   const ms = Math.max(2_000, idleTimeoutMs / 5);
   return ms < idleTimeoutMs ? ms : null;
+}
+
+/** The longest silence in progress mid-body on any connection other than `index`'s. */
+export function othersSilentMs(watches: ReadonlyMap<number, { watch: TransferWatch }>, index: number, now: number): number {
+  let longest = 0;
+  for (const [i, { watch: w }] of watches) {
+    if (i !== index && w.receiving && w.awaitingNetwork) longest = Math.max(longest, now - w.waitingSince);
+  }
+  return longest;
 }
 
 /** The shortest silence that replaces a range holding the job up, at first: a quarter second. */

@@ -3,7 +3,8 @@
 import { memo, useState } from 'react';
 import { useAction, useApp, useAppState } from '../context';
 import type { JobView } from '../store/model';
-import { etaMs, formatBytes, formatEta, formatRate, stateLabel } from '../store/format';
+import { connectingLine, etaMs, formatBytes, formatEta, formatRate, stateLabel } from '../store/format';
+import { useNow } from './use-now';
 import { isDownloadOnly, jobActions } from '../store/job-actions';
 import { Bar } from './Bar';
 import { ErrorDetails } from './ErrorDetails';
@@ -74,6 +75,7 @@ const JobRow = memo(function JobRow({ id }: { id: string }) {
       <div className="job-where muted" title={where}>
         {job.host} → {where}
       </div>
+      {job.connecting ? <ConnectingNote job={job} /> : null}
       <div className="job-bars">
         <Bar label="Downloaded" value={job.progress.bytesCommitted} max={total} tone="download" />
         {downloadOnly ? null : <Bar label="Extracted" value={job.progress.bytesConsumed} max={total} tone="extract" />}
@@ -177,5 +179,17 @@ function JobFigures({ job, total, downloadOnly }: { job: JobView; total: number 
         </div>
       )}
     </dl>
+  );
+}
+
+/** The origin does not answer: what the last try met and when the next one goes out, counting down. */
+function ConnectingNote({ job }: { job: JobView }) {
+  const now = useNow(1000);
+  const line = connectingLine(job, now);
+  if (!line) return null;
+  return (
+    <div className="job-connecting" role="status">
+      {line}
+    </div>
   );
 }

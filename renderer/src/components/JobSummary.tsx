@@ -55,6 +55,12 @@ export function JobSummary({ job }: { job: JobView }) {
           <dt>Retries{run}</dt>
           <dd>{s.retries}</dd>
         </div>
+        {s.stallReplacements === undefined ? null : (
+          <div>
+            <dt>Stalls replaced{run}</dt>
+            <dd title="Connections that went silent while the others flowed and were replaced (a healthy origin's pauses are not counted)">{s.stallReplacements}</dd>
+          </div>
+        )}
         <div>
           <dt>Since added</dt>
           <dd title="From adding the job to its end, pauses and restarts included">{formatDuration(Math.max(0, job.updatedAt - (job.info.createdAt ?? job.updatedAt)))}</dd>

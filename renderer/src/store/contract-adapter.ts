@@ -25,7 +25,7 @@ export function deltaFromJobView(view: ContractJobView, seq: number): JobDelta {
     seq,
     at: view.updatedAt,
     info: jobInfoFromView(view),
-    state: { state: view.state, reason: view.pauseReason ?? undefined, error: view.error ?? undefined },
+    state: { state: view.state, reason: view.pauseReason ?? undefined, error: view.error ?? undefined, connecting: view.connecting ?? null },
     progress: view.progress,
     warningCount: view.warnings,
   };

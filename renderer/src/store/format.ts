@@ -1,6 +1,7 @@
 // Numbers and errors in an operator's words. Pure functions, shared by every view.
 import type { CounterSample, JobView, PauseReason, SerializedError } from './model';
 import { counterEta, formatEta, type RateSample } from '../../../shared/eta';
+import { connectingText } from '../../../shared/connecting';
 
 export function formatBytes(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—';
@@ -54,14 +55,21 @@ export const PAUSE_REASONS: Record<PauseReason, string> = {
   user: 'by you',
   suspend: 'the computer went to sleep',
   offline: 'the network is offline',
+  unreachable: 'the server does not answer',
   'disk-full': 'the disk is full',
   error: 'after an error',
 };
 
+/** While the origin does not answer: "Connecting to <host>: connection refused (attempt 3, next try in 8 s)". */
+export function connectingLine(job: JobView, now: number): string | null {
+  const waiting = job.state === 'probing' || (job.state === 'paused' && job.reason === 'unreachable');
+  return waiting && job.connecting ? connectingText(job.connecting, now) : null;
+}
+
 export function stateLabel(job: JobView): string {
   switch (job.state) {
     case 'probing':
-      return 'Checking the source';
+      return job.connecting ? 'Connecting' : 'Checking the source';
     case 'downloading':
       return 'Downloading';
     case 'paused':

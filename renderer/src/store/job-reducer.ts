@@ -50,6 +50,7 @@ export function createJobView(info: JobInfo): JobView {
     state: 'probing',
     reason: null,
     error: null,
+    connecting: null,
     probe: null,
     decoding: null,
     grid: new ChunkGrid(0),
@@ -98,6 +99,7 @@ export function applyDelta(view: JobView, delta: JobDelta): JobView {
     next.state = delta.state.state;
     next.reason = delta.state.state === 'paused' ? (delta.state.reason ?? 'user') : null;
     next.error = delta.state.error ?? (delta.state.state === 'failed' ? view.error : null);
+    next.connecting = delta.state.connecting ?? null;
   }
   if (delta.window && delta.at >= view.windowAt) {
     next.window = delta.window;

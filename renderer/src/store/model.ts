@@ -12,6 +12,7 @@ type Probe = NonNullable<ContractJobView['probe']>;
 type TransferMode = Probe['mode'];
 type ArchiveFormat = NonNullable<Probe['format']>;
 import type { ChunkGrid } from './chunk-grid';
+import type { ConnectingInfo } from '../../../shared/connecting';
 
 export type { SerializedError };
 /** The format found and where a stopped job continues. */
@@ -112,7 +113,7 @@ export interface JobDelta {
   seq: number;
   at: number;
   info?: Partial<JobInfo>;
-  state?: { state: JobState; reason?: PauseReason | undefined; error?: SerializedError | undefined };
+  state?: { state: JobState; reason?: PauseReason | undefined; error?: SerializedError | undefined; connecting?: ConnectingInfo | null | undefined };
   probe?: ProbeInfo;
   decoding?: DecodingInfo;
   chunks?: ChunkChange[];
@@ -160,6 +161,8 @@ export interface JobView {
   state: JobState;
   reason: PauseReason | null;
   error: SerializedError | null;
+  /** The origin does not answer: the latest try and when the next goes out (null otherwise). */
+  connecting: ConnectingInfo | null;
   probe: ProbeInfo | null;
   decoding: DecodingInfo | null;
   grid: ChunkGrid;
