@@ -1,13 +1,19 @@
 // The benchmark's inputs, generated once and reused from the work dir: per size a GNU tar archive
-// compressed with gzip -6; at the smallest size also the plain tar, a pigz archive and a multi-member gzip
-// of the same tar. Each size has a manifest of GNU tar's own extraction, the reference for every result.
+// compressed with gzip -6; at the smallest size also the plain tar, a pigz archive, a multi-member gzip,
+// a .tar.lz4 and a .tar.zst of the same tar. Each size has a manifest of GNU tar's own extraction, the
+// reference for every result.
 import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { buildManifest, sha256File, type Manifest } from './manifest';
 import { quote, sh } from './shell';
 import { expectedRatio, generateTree } from './tree-gen';
 
-export type Variant = 'gzip' | 'pigz' | 'tar' | 'multi';
+export type Variant = 'gzip' | 'pigz' | 'tar' | 'multi' | 'lz4' | 'zstd';
+
+/** The decoder a pipeline needs for a variant. */
+export function decoderOf(variant: Variant | string): 'gzip' | 'lz4' | 'zstd' | null {
+  return variant === 'tar' ? null : variant === 'lz4' || variant === 'zstd' ? variant : 'gzip';
+}
 
 export interface InputFile {
   /** Path under the served folder, e.g. "snap-256M.tar.gz". */
@@ -31,6 +37,8 @@ export interface Inputs {
 const FORMAT_VERSION = 1;
 
 function fileName(label: string, variant: Variant): string {
+  if (variant === 'lz4') return `snap-${label}.tar.lz4`;
+  if (variant === 'zstd') return `snap-${label}.tar.zst`;
   return variant === 'tar' ? `snap-${label}.tar` : variant === 'gzip' ? `snap-${label}.tar.gz` : `snap-${label}-${variant}.tar.gz`;
 }
 
@@ -43,7 +51,7 @@ export async function prepareInputs(workDir: string, sizes: Array<{ label: strin
   const smallest = [...sizes].sort((a, b) => a.bytes - b.bytes)[0]!.label;
   const files: InputFile[] = [];
   for (const size of sizes) {
-    const variants: Variant[] = size.label === smallest ? ['gzip', 'pigz', 'tar', 'multi'] : ['gzip'];
+    const variants: Variant[] = size.label === smallest ? ['gzip', 'pigz', 'tar', 'multi', 'lz4', 'zstd'] : ['gzip'];
     files.push(...(await prepareSize(workDir, serveDir, metaDir, size, variants, log)));
   }
   const manifests = new Map<string, Manifest>();
@@ -109,6 +117,9 @@ async function prepareSize(
     log(`making ${fileName(size.label, v)}`);
     // Multi-member: independent 32 MiB pieces, as some snapshot pipelines write them.
     if (v === 'pigz') await sh(`pigz -6 -c ${quote(tar)} > ${quote(out)}.tmp && mv ${quote(out)}.tmp ${quote(out)}`);
+    // What the tools write by default: lz4's 4 MiB independent blocks with a content checksum; zstd -3 -T0, one frame.
+    if (v === 'lz4') await sh(`lz4 -q -c ${quote(tar)} > ${quote(out)}.tmp && mv ${quote(out)}.tmp ${quote(out)}`);
+    if (v === 'zstd') await sh(`zstd -q -3 -T0 -c ${quote(tar)} > ${quote(out)}.tmp && mv ${quote(out)}.tmp ${quote(out)}`);
     if (v === 'multi') await sh(`split -b 32M --filter='gzip -6' ${quote(tar)} > ${quote(out)}.tmp && mv ${quote(out)}.tmp ${quote(out)}`);
     made.push(v);
   }

@@ -77,6 +77,7 @@ export function fmtRatio(ms: number, referenceMs: number): string {
 }
 
 export function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  // A pipe inside a cell (curl | tar) would end the cell: escaped.
+  const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }

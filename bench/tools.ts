@@ -5,13 +5,21 @@ import { quote } from './shell';
 
 export type ToolName = 'ours' | 'ours --no-checkpoints' | 'ours --output' | 'curl|tar' | 'aria2c' | 'wget -c';
 
+/** What the input is compressed with: curl | tar runs the matching decoder in its pipeline. */
+export type PipeDecoder = 'gzip' | 'lz4' | 'zstd' | null;
+
+/** curl | tar as the snapshot guides print it for each format. */
+export function pipelineLabel(decoder: PipeDecoder): string {
+  return decoder === 'gzip' ? 'curl | tar -xz' : decoder ? `curl | ${decoder} -d | tar -x` : 'curl | tar -x';
+}
+
 export interface ToolCall {
   tool: ToolName;
   url: string;
   /** The run's own folder: destination, output file and state live under it. */
   runDir: string;
-  /** gzip or plain tar (for curl | tar's flags). */
-  compressed: boolean;
+  /** The input's compression (for curl | tar's pipeline). */
+  decoder: PipeDecoder;
   connections?: number;
   /** Ours: chunk size (e.g. "16M") and window; defaults are the engine's. */
   chunkSize?: string;
@@ -54,7 +62,10 @@ export function toolCommand(call: ToolCall): ToolCommand {
       const speed = stall ? ` --speed-limit 1 --speed-time ${stall}` : '';
       // A failed stream cannot continue: the operator clears the folder and starts again.
       const clear = call.resume ? `mkdir -p ${quote(dest)} && ` : `rm -rf ${quote(dest)} && mkdir -p ${quote(dest)} && `;
-      return { command: retry(`curl -s${speed} ${url} | tar -x${call.compressed ? 'z' : ''}f - -C ${quote(dest)}`, clear), dest, kind: 'tree', staged: null };
+      const unpack = call.decoder === 'lz4' || call.decoder === 'zstd' ? ` | ${call.decoder} -dc` : '';
+      const z = call.decoder === 'gzip' ? 'z' : '';
+      // measure() runs the line with pipefail: a decoder that fails (a cut stream) fails the pipeline.
+      return { command: retry(`curl -s${speed} ${url}${unpack} | tar -x${z}f - -C ${quote(dest)}`, clear), dest, kind: 'tree', staged: null };
     }
     case 'aria2c': {
       const file = join(dir, 'out', 'snapshot');

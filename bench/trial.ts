@@ -7,6 +7,7 @@ import type { Nginx } from '../test/helpers/nginx';
 import type { InputFile, Inputs } from './inputs';
 import { buildManifest, diffManifests, sha256File } from './manifest';
 import { measure, type RunResult } from './measure';
+import { decoderOf } from './inputs';
 import { lastJsonLine, toolCommand, type ToolCall, type ToolName } from './tools';
 
 export interface TrialContext {
@@ -23,7 +24,7 @@ export interface TrialSpec {
   /** Served from here (nginx or the relay in front of it). */
   url: string;
   run: number;
-  call?: Partial<Omit<ToolCall, 'tool' | 'url' | 'runDir' | 'compressed'>>;
+  call?: Partial<Omit<ToolCall, 'tool' | 'url' | 'runDir' | 'decoder'>>;
   counter?: () => number;
   killWhen?: () => boolean;
   armKill?: (kill: () => void) => void;
@@ -81,8 +82,7 @@ export async function runTrial(ctx: TrialContext, spec: TrialSpec): Promise<Tria
   const runDir = runDirOf(ctx, spec);
   if (!spec.call?.resume) await fsp.rm(runDir, { recursive: true, force: true });
   await fsp.mkdir(runDir, { recursive: true });
-  const compressed = spec.input.variant !== 'tar';
-  const cmd = toolCommand({ tool: spec.tool, url: spec.url, runDir, compressed, ...spec.call });
+  const cmd = toolCommand({ tool: spec.tool, url: spec.url, runDir, decoder: decoderOf(spec.input.variant), ...spec.call });
   const logFrom = ctx.nginx.accessLog().length;
   const result: RunResult = await measure({
     command: cmd.command,

@@ -1,19 +1,22 @@
 // Scenario 1: loopback, no throttle (CPU- and disk-bound). Ours (extracting, and download-only) against
 // curl | tar, aria2c and wget -c on each gzip size, with the ceiling measured in the same run: Node's zlib
 // inflating the same file on one core, and gzip -dc. At the smallest size, also the pigz archive, the plain
-// tar and the multi-member gzip.
+// tar, the multi-member gzip, and the .tar.lz4 and .tar.zst beside curl | lz4 -d | tar -x and
+// curl | zstd -d | tar -x (and lz4 -dc / zstd -dc to /dev/null, their decoders alone).
 import { join } from 'node:path';
 import type { BenchContext, ScenarioResult } from '../context';
 import { pct, verdict } from '../context';
-import type { InputFile } from '../inputs';
+import { decoderOf, type InputFile } from '../inputs';
 import { measure } from '../measure';
 import { quote } from '../shell';
 import { fmtMiB, fmtRate, fmtRatio, fmtSeconds, groupBy, median, summarize, table } from '../stats';
-import type { ToolName } from '../tools';
+import { pipelineLabel, type ToolName } from '../tools';
 import { runTrial, type Trial } from '../trial';
 
 const TOOLS: ToolName[] = ['curl|tar', 'ours', 'ours --no-checkpoints', 'ours --output', 'aria2c', 'wget -c'];
 const FORMAT_TOOLS: ToolName[] = ['curl|tar', 'ours'];
+/** lz4 and zstd: also without checkpoints (Node's own zstd where the runtime has it). */
+const LZ4_ZSTD_TOOLS: ToolName[] = ['curl|tar', 'ours', 'ours --no-checkpoints'];
 
 interface Ceiling {
   input: string;
@@ -32,7 +35,8 @@ async function ceiling(ctx: BenchContext, input: InputFile): Promise<{ zlib: num
 export async function loopback(ctx: BenchContext): Promise<ScenarioResult> {
   const gzips = ctx.options.sizes.map((s) => ctx.inputs.find(s.label, 'gzip'));
   const smallest = gzips.reduce((a, b) => (a.bytes <= b.bytes ? a : b));
-  const variants = (['pigz', 'tar', 'multi'] as const).map((v) => ctx.inputs.find(smallest.label, v));
+  const variants = (['pigz', 'tar', 'multi', 'lz4', 'zstd'] as const).map((v) => ctx.inputs.find(smallest.label, v));
+  const decodeMs = new Map<string, number[]>();
   const trials: Trial[] = [];
   const ceilings = new Map<string, Ceiling>();
   for (let run = 1; run <= ctx.options.runs; run++) {
@@ -46,13 +50,18 @@ export async function loopback(ctx: BenchContext): Promise<ScenarioResult> {
       for (const tool of TOOLS) trials.push(await runTrial(ctx, { scenario: 's1', tool, input, url: ctx.nginx.url(input.name), run }));
     }
     for (const input of variants) {
-      for (const tool of FORMAT_TOOLS) trials.push(await runTrial(ctx, { scenario: 's1', tool, input, url: ctx.nginx.url(input.name), run }));
+      const lz4OrZstd = input.variant === 'lz4' || input.variant === 'zstd';
+      if (lz4OrZstd) {
+        const d = await measure({ command: `${input.variant} -dc ${quote(join(ctx.inputs.serveDir, input.name))} > /dev/null`, timeoutMs: 30 * 60_000 });
+        decodeMs.set(input.name, [...(decodeMs.get(input.name) ?? []), d.exitCode === 0 ? d.wallMs : NaN]);
+      }
+      for (const tool of lz4OrZstd ? LZ4_ZSTD_TOOLS : FORMAT_TOOLS) trials.push(await runTrial(ctx, { scenario: 's1', tool, input, url: ctx.nginx.url(input.name), run }));
     }
   }
 
   const rows: string[][] = [];
   const findings: string[] = [];
-  const extra: Record<string, unknown> = { ceilings: [...ceilings.values()] };
+  const extra: Record<string, unknown> = { ceilings: [...ceilings.values()], decodeMs: Object.fromEntries(decodeMs) };
   for (const input of [...gzips, ...variants]) {
     const groups = groupBy(
       trials.filter((t) => t.input === input.name),
@@ -65,13 +74,19 @@ export async function loopback(ctx: BenchContext): Promise<ScenarioResult> {
       rows.push([input.name, fmtMiB(input.bytes), 'zlib inflate (ceiling)', fmtSeconds(zlibMs), fmtRate(input.bytes, zlibMs), fmtRatio(zlibMs, ours.medianMs), '-', '-', `${c.zlibMs.length}/${c.zlibMs.length}`]);
       rows.push([input.name, fmtMiB(input.bytes), 'gzip -dc > /dev/null', fmtSeconds(median(c.gzipMs)), fmtRate(input.bytes, median(c.gzipMs)), fmtRatio(median(c.gzipMs), ours.medianMs), '-', '-', `${c.gzipMs.length}/${c.gzipMs.length}`]);
     }
+    const decode = decodeMs.get(input.name);
+    if (decode) {
+      const ms = median(decode);
+      rows.push([input.name, fmtMiB(input.bytes), `${input.variant} -dc > /dev/null`, fmtSeconds(ms), fmtRate(input.bytes, ms), fmtRatio(ms, ours.medianMs), '-', '-', `${decode.length}/${decode.length}`]);
+    }
     for (const g of groups) {
-      rows.push([input.name, fmtMiB(input.bytes), g.tool, fmtSeconds(g.medianMs), fmtRate(input.bytes, g.medianMs), fmtRatio(g.medianMs, ours.medianMs), fmtMiB(g.peakRssBytes), g.tool.startsWith('ours') || g.tool === 'aria2c' || g.tool === 'wget -c' ? fmtMiB(g.peakStagedBytes) : '0', `${g.okRuns}/${g.runs}${g.problems.length ? ` (${g.problems[0]})` : ''}`]);
+      const label = g.tool === 'curl|tar' ? pipelineLabel(decoderOf(input.variant)) : g.tool;
+      rows.push([input.name, fmtMiB(input.bytes), label, fmtSeconds(g.medianMs), fmtRate(input.bytes, g.medianMs), fmtRatio(g.medianMs, ours.medianMs), fmtMiB(g.peakRssBytes), g.tool.startsWith('ours') || g.tool === 'aria2c' || g.tool === 'wget -c' ? fmtMiB(g.peakStagedBytes) : '0', `${g.okRuns}/${g.runs}${g.problems.length ? ` (${g.problems[0]})` : ''}`]);
     }
     const curl = groups.find((g) => g.tool === 'curl|tar');
     if (curl && ours) {
       const speedup = curl.medianMs / ours.medianMs;
-      findings.push(`${input.name}: ours ${speedup.toFixed(2)}x the speed of curl|tar (target 1.5x: ${verdict(speedup >= 1.5)})` + (c ? `; ${pct(zlibMs / ours.medianMs)} of zlib inflate speed (target 75%: ${verdict(zlibMs / ours.medianMs >= 0.75)})` : ''));
+      findings.push(`${input.name}: ours ${speedup.toFixed(2)}x the speed of ${pipelineLabel(decoderOf(input.variant))} (target 1.5x: ${verdict(speedup >= 1.5)})` + (c ? `; ${pct(zlibMs / ours.medianMs)} of zlib inflate speed (target 75%: ${verdict(zlibMs / ours.medianMs >= 0.75)})` : ''));
     }
     const unchecked = groups.find((g) => g.tool === 'ours --no-checkpoints');
     if (unchecked && ours) {

@@ -1,26 +1,34 @@
 // Scenario 4: a crash half-way. Each tool is killed with SIGKILL (its whole process group) once half the
 // file has reached it, then started again with the same arguments; what counts is the bytes served again
-// (nginx's $body_bytes_sent over both runs, minus the file size) and a verified result at the end.
+// (nginx's $body_bytes_sent over both runs, minus the file size) and a verified result at the end. The
+// .tar.gz runs every tool; the .tar.lz4 and .tar.zst of the same tar run ours beside curl | lz4|zstd -d | tar.
 import type { BenchContext, ScenarioResult } from '../context';
 import { chunkSizeFor, smallestGzip, verdict } from '../context';
+import { decoderOf, type InputFile } from '../inputs';
 import { Relay } from '../relay';
 import { fmtMiB, fmtSeconds, median, table } from '../stats';
-import type { ToolName } from '../tools';
+import { pipelineLabel, type ToolName } from '../tools';
 import { runTrial, type Trial } from '../trial';
 
 const TOOLS: ToolName[] = ['ours', 'ours --output', 'curl|tar', 'aria2c', 'wget -c'];
+const LZ4_ZSTD_TOOLS: ToolName[] = ['ours', 'curl|tar'];
 const WINDOW = 4;
 
 export async function resume(ctx: BenchContext): Promise<ScenarioResult> {
-  const input = smallestGzip(ctx);
-  const chunk = chunkSizeFor(input.bytes, 16);
+  const gzip = smallestGzip(ctx);
+  const inputs: Array<{ input: InputFile; tools: ToolName[] }> = [
+    { input: gzip, tools: TOOLS },
+    { input: ctx.inputs.find(gzip.label, 'lz4'), tools: LZ4_ZSTD_TOOLS },
+    { input: ctx.inputs.find(gzip.label, 'zstd'), tools: LZ4_ZSTD_TOOLS },
+  ];
   const relay = await Relay.start(ctx.nginx.port);
   const trials: Trial[] = [];
-  const pairs: Array<{ tool: ToolName; run: number; first: Trial; second: Trial; receivedBeforeKill: number }> = [];
+  const pairs: Array<{ input: InputFile; tool: ToolName; run: number; first: Trial; second: Trial; receivedBeforeKill: number }> = [];
   try {
     for (let run = 1; run <= ctx.options.runs; run++) {
-      for (const tool of TOOLS) {
-        const dirName = `s4-${tool.replace(/[^a-z0-9]+/gi, '_')}-${run}`;
+      for (const { input, tools } of inputs) for (const tool of tools) {
+        const chunk = chunkSizeFor(input.bytes, 16);
+        const dirName = `s4-${input.variant}-${tool.replace(/[^a-z0-9]+/gi, '_')}-${run}`;
         const call = { resume: true, ...(tool.startsWith('ours') ? { chunkSize: chunk.text, window: WINDOW } : {}) };
         relay.reset(null);
         const first = await runTrial(ctx, {
@@ -40,22 +48,24 @@ export async function resume(ctx: BenchContext): Promise<ScenarioResult> {
         const second = await runTrial(ctx, { scenario: 's4-rerun', tool, input, url: relay.url(input.name), run, call, dirName });
         if (!first.killed) second.problems.push('the first run ended before it could be killed at 50%');
         trials.push(first, second);
-        pairs.push({ tool, run, first, second, receivedBeforeKill });
+        pairs.push({ input, tool, run, first, second, receivedBeforeKill });
       }
     }
   } finally {
     await relay.close();
   }
 
-  const bound = WINDOW * chunk.bytes;
   const rows: string[][] = [];
   const findings: string[] = [];
-  for (const tool of TOOLS) {
-    const p = pairs.filter((x) => x.tool === tool);
+  for (const { input, tools } of inputs) for (const tool of tools) {
+    const chunk = chunkSizeFor(input.bytes, 16);
+    const bound = WINDOW * chunk.bytes;
+    const p = pairs.filter((x) => x.tool === tool && x.input === input);
     const refetched = median(p.map((x) => x.first.bytesServed + x.second.bytesServed - input.bytes));
     const ok = p.filter((x) => x.second.ok && x.first.killed).length;
     rows.push([
-      tool,
+      input.name,
+      tool === 'curl|tar' ? pipelineLabel(decoderOf(input.variant)) : tool,
       fmtMiB(median(p.map((x) => x.receivedBeforeKill))),
       fmtMiB(median(p.map((x) => x.first.bytesServed))),
       fmtMiB(median(p.map((x) => x.second.bytesServed))),
@@ -65,18 +75,18 @@ export async function resume(ctx: BenchContext): Promise<ScenarioResult> {
     ]);
     if (tool.startsWith('ours')) {
       const target = tool === 'ours' ? `window x chunk = ${fmtMiB(bound)} + one checkpoint interval (resumable extraction)` : `window x chunk = ${fmtMiB(bound)}`;
-      findings.push(`${tool}: re-fetched ${fmtMiB(refetched)}; target at most ${target}: ${verdict(refetched <= bound)}${tool === 'ours' && refetched > bound ? ' (the bound checked here leaves the checkpoint interval out)' : ''}.`);
+      findings.push(`${input.name}, ${tool}: re-fetched ${fmtMiB(refetched)}; target at most ${target}: ${verdict(refetched <= bound)}${tool === 'ours' && refetched > bound ? ' (the bound checked here leaves the checkpoint interval out)' : ''}.`);
     }
   }
   return {
     id: 4,
     title: 'Resume after kill -9 at 50%',
     setup: [
-      `${input.name} (${fmtMiB(input.bytes)}) through a counting relay in front of nginx (no throttle). The tool's process group gets SIGKILL the moment the relay has passed it half the file's bytes; then the same command runs again in the same folder (curl|tar into the partly written folder: it can only start over).`,
-      `ours: --chunk-size ${chunk.text} --window ${WINDOW}; aria2c -c -x 4 -s 4 (its control file is saved every 60 s by default); wget -c. ${ctx.options.runs} run(s) each.`,
+      `${inputs.map((i) => `${i.input.name} (${fmtMiB(i.input.bytes)})`).join(', ')} through a counting relay in front of nginx (no throttle). The tool's process group gets SIGKILL the moment the relay has passed it half the file's bytes; then the same command runs again in the same folder (curl|tar into the partly written folder: it can only start over).`,
+      `ours: --chunk-size ${inputs.map((i) => chunkSizeFor(i.input.bytes, 16).text).join('/')} --window ${WINDOW}; aria2c -c -x 4 -s 4 (its control file is saved every 60 s by default); wget -c. ${ctx.options.runs} run(s) each.`,
       'Served: nginx $body_bytes_sent (it may send a little more than a killed client read). Re-fetched: both runs\' served bytes minus the file size.',
     ],
-    tables: [table(['tool', 'received before kill', 'served before kill', 'served after restart', 're-fetched', 'restart wall', 'verified'], rows)],
+    tables: [table(['input', 'tool', 'received before kill', 'served before kill', 'served after restart', 're-fetched', 'restart wall', 'verified'], rows)],
     findings,
     trials,
   };

@@ -84,3 +84,12 @@ test('a cut, a flipped byte or trailing garbage in a .tar.zst: a coded error wit
   // The archive before the garbage is complete: written in full before the error.
   assertTreesEqual(reference, join(base, 'junk'));
 });
+
+test('regression: with checkpoints off on Node 22, two zstd frames back to back stopped after the first (its zstd stream ends at a frame end)', async () => {
+  const half = Math.floor(tar.length / 2);
+  const archive = Buffer.concat([compress('zstd', ['-q', '-3'], tar.subarray(0, half)), compress('zstd', ['-q', '-3'], tar.subarray(half))]);
+  const dest = join(base, 'two-frames-off');
+  const { error } = await extractBuffer(archive, dest, { decompressor: createDecompressor, decompressorNote: 'off' }, 3);
+  assert.equal(error, null, error?.message);
+  assertTreesEqual(reference, dest);
+});

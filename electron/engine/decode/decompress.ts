@@ -1,14 +1,12 @@
 // The streaming decompression stage: compressed bytes in, tar bytes out, with decoder failures turned into
-// coded ArchiveErrors. Used when checkpoints are off: Node's own gunzip and, where the runtime has it, its
-// zstd are the fastest decoders; elsewhere our resumable decoder runs behind a stream. Resumable
-// decoding goes through decode/registry.ts.
+// coded ArchiveErrors. Used when checkpoints are off: Node's own gunzip is the fastest gzip decoder; lz4
+// and zstd are our resumable decoders behind a stream. Resumable decoding goes through decode/registry.ts.
 import type { Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { ArchiveError, formatBytes } from '../errors';
+import { ArchiveError } from '../errors';
 import { resumableDecoder } from './registry';
 import type { DecoderOptions } from './resumable-decoder';
 import { streamDecoder } from './stream-adapter';
-import { DEFAULT_MAX_WINDOW, HARD_MAX_WINDOW, MAX_WINDOW_FLAG } from './zstd/frame-header';
 import type { ExtractFormat } from '../extract/extract-types';
 
 export type CompressedFormat = Exclude<ExtractFormat, 'tar'>;
@@ -30,43 +28,21 @@ export type DecompressorFactory = (format: CompressedFormat, options?: DecoderOp
 /** Output buffers of 1 MiB: fewer thread-pool round trips and bigger file writes than zlib's 16 KiB default. */
 const CHUNK_SIZE = 1024 * 1024;
 
-type ZstdFactory = (options?: { chunkSize?: number; params?: Record<number, number> }) => Transform;
-
-/** `zlib.createZstdDecompress` exists from Node 22.15 / 23.8; Electron's Node has it, Node 20 does not. */
-export function zstdDecoder(): ZstdFactory | null {
-  const f = (zlib as unknown as { createZstdDecompress?: ZstdFactory }).createZstdDecompress;
-  return typeof f === 'function' ? f : null;
-}
-
 export const createDecompressor: DecompressorFactory = (format, options = {}) => {
   if (format === 'gzip') return nodeDecoder('gzip', zlib.createGunzip({ chunkSize: CHUNK_SIZE }));
-  const zstd = format === 'zstd' ? zstdDecoder() : null;
-  // lz4 has no native decoder and Node 20 no zstd: ours then, behind a stream.
-  if (!zstd) return resumableStream(format, options);
-  const limit = Math.min(options.zstdMaxWindowBytes ?? DEFAULT_MAX_WINDOW, HARD_MAX_WINDOW);
-  const params = { [windowLogMaxParam()]: nativeWindowLog(limit) };
-  return nodeDecoder('zstd', zstd({ chunkSize: CHUNK_SIZE, params }), limit);
+  // lz4 has no native decoder. Node 22's zstd stream ends at the first frame's end (pzstd's output, which
+  // starts with a skippable frame, came out empty; frames back to back stopped after the first): ours,
+  // behind a stream, for zstd too.
+  return resumableStream(format, options);
 };
-
-function windowLogMaxParam(): number {
-  return (zlib.constants as unknown as Record<string, number>)['ZSTD_d_windowLogMax'] ?? 100;
-}
-
-/**
- * libzstd bounds windows by a power of two: the smallest one that holds the limit. A window between the
- * limit and that power is refused up front by the extractor (it reads the first frame header itself).
- */
-function nativeWindowLog(limit: number): number {
-  return Math.min(31, Math.max(10, Math.ceil(Math.log2(limit))));
-}
 
 // Raised while reading a member (frame) header. The first member's magic was checked by format detection,
 // so a bad magic means bytes after a complete member; the other header faults count as trailing garbage
 // only once a member is known to have ended.
-const BAD_MAGIC: Record<string, RegExp> = { gzip: /incorrect header check/i, zstd: /unknown frame descriptor|prefix unknown/i };
+const BAD_MAGIC: Record<string, RegExp> = { gzip: /incorrect header check/i };
 const OTHER_HEADER_ERRORS = /unknown compression method|unknown header flags|header crc mismatch/i;
 
-function nodeDecoder(format: CompressedFormat, stream: Transform, maxWindowBytes = 0): Decompressor {
+function nodeDecoder(format: CompressedFormat, stream: Transform): Decompressor {
   // zlib advances bytesWritten each time an output buffer fills, so inside one written chunk it lags:
   // offsets from it are lower bounds, exact to within one output buffer of input.
   const consumed = (): number => (stream as unknown as { bytesWritten: number }).bytesWritten ?? 0;
@@ -87,13 +63,6 @@ function nodeDecoder(format: CompressedFormat, stream: Transform, maxWindowBytes
           cause: err,
           details: { offset: totalIn, format },
         });
-      }
-      if (format === 'zstd' && (/too much memory|windowTooLarge/i.test(msg) || e?.code === 'ZSTD_error_frameParameter_windowTooLarge')) {
-        return new ArchiveError(
-          'E_WINDOW_TOO_LARGE',
-          `A zstd frame near byte ${at} needs a window larger than the limit of ${formatBytes(maxWindowBytes)}; allow it with a larger ${MAX_WINDOW_FLAG}.`,
-          { cause: err, details: { offset: at, format, maxWindowBytes, option: MAX_WINDOW_FLAG } },
-        );
       }
       if (format === 'gzip' && /incorrect data check/i.test(msg)) {
         return corrupt(format, `gzip CRC-32 mismatch in the member ending near byte ${at}: the data is corrupt`, at, err);

@@ -10,7 +10,6 @@
 import { Writable } from 'node:stream';
 import { isCompressed, resumableDecoder, unresumableReason } from '../decode/registry';
 import { isDecoderPoint, type DecodedItem, type DecoderFactory, type DecoderOptions, type DecoderPoint, type ResumableDecoder, type ResumeGranularity } from '../decode/resumable-decoder';
-import { DEFAULT_MAX_WINDOW, checkFirstFrameWindow } from '../decode/zstd/frame-header';
 import { createDecompressor, type CompressedFormat, type Decompressor, type DecompressorFactory } from '../decode/decompress';
 import { AbortedError, ArchiveError, EngineError, toEngineError } from '../errors';
 import { EXTRACT_CHECKPOINT_VERSION, extractCheckpointProblem, type ExtractCheckpoint, type TarResumeState } from './extract-checkpoint';
@@ -268,8 +267,6 @@ export class Extractor extends Writable {
     } else {
       this.unsupportedReason = custom ? (this.options.decompressorNote ?? 'a replacement decoder is in use') : unresumableReason(format);
       this.armCheckpoint();
-      // A native decoder rounds the window limit up: the first frame is held to the exact limit here.
-      if (format === 'zstd' && !resume) checkFirstFrameWindow(Buffer.concat(this.head), decoderOptions.zstdMaxWindowBytes ?? DEFAULT_MAX_WINDOW);
       this.stream = (custom ?? createDecompressor)(format as CompressedFormat, decoderOptions);
     }
     this.options.onFormat?.(format, this.decoder?.granularity ?? 'none');

@@ -99,15 +99,3 @@ export function windowTooLarge(windowSize: number, limit: number, offset: number
   );
 }
 
-/**
- * Applies the window limit to the first frame found in the stream's first bytes (past skippable frames),
- * for decoders that are not ours (libzstd rounds its limit up to a power of two). Nothing when the
- * header is not within `head`.
- */
-export function checkFirstFrameWindow(head: Buffer, maxWindowBytes: number): void {
-  let at = 0;
-  while (head.length >= at + 8 && isSkippableMagic(head.readUInt32LE(at))) at += 8 + head.readUInt32LE(at + 4);
-  if (head.length < at + 5 || head.readUInt32LE(at) !== ZSTD_MAGIC) return;
-  if (head.length < at + 4 + frameHeaderSize(head[at + 4]!)) return;
-  parseFrameHeader(head, at + 4, at, maxWindowBytes);
-}
