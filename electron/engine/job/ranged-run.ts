@@ -1,0 +1,637 @@
+// One ranged run of a job: a producer admits chunks in order (a window slot first, then a connection), each
+// chunk's attempts fetch its range into a part file, and a consumer feeds the chunks to the sink strictly in
+// order, reading a chunk while it still arrives. Everything that lives only while ranges are fetched lives
+// here, created when the run opens, so nothing is half-there for the rest of the job.
+import { createReadStream, promises as fsp } from 'node:fs';
+import { EngineError, HttpStatusError, serializeError, toEngineError, UpstreamChangedError, UsageError, type ErrorCode, type NetworkError } from '../errors';
+import type { AttemptRecord, ChunkState } from '../events';
+import { wakeableDelay } from '../sleep';
+import { ChunkRecords, type ChunkRecord } from '../staging/chunk-records';
+import { ChunkWindow } from '../staging/chunk-window';
+import { followChunk } from '../staging/growing-chunk';
+import { Journal } from '../staging/journal';
+import { journalParts } from '../staging/part-verify';
+import { StagingArea, type PartFile } from '../staging/staging';
+import type { ResumableSha256 } from '../checksum/resumable-hash';
+import type { SavedCheckpoint } from '../state/checkpoint-store';
+import { saveJobState, type JobStateRecord } from '../state/job-state';
+import { chunkIndexOf } from '../state/layout';
+import { RANGES_IGNORED_IN_A_ROW, RangesAbandoned } from '../transfer/origin-quirks';
+import { attemptInfo, fetchRange, type TransferWatch } from '../transfer/range-fetch';
+import { encodingRefused } from '../transfer/response-checks';
+import { backoffDelay } from '../transfer/retry-policy';
+import { confirmSizeWithRetries, sizeUnconfirmedMessage } from '../transfer/size-confirm';
+import { Checkpointer } from './checkpointer';
+import { deferred, type Deferred } from './deferred';
+import { PAUSE, type RunContext } from './run-context';
+import { ExtractSink, OutputFileSink, type StreamSink } from './sinks';
+import { StallWatchdog, type StallView } from './stall-watchdog';
+
+/** How long a full window waits for the checkpoint in flight before a slot is given back without one. */
+const CHECKPOINT_WAIT_MS = 2_000;
+
+export interface RangedPlan {
+  size: number;
+  chunkCount: number;
+  /** The first chunk this run fetches (the checkpoint's chunk, or the first not yet in the output). */
+  startChunk: number;
+  /** The job's state, updated as download-only chunks go into the output for good. */
+  record: JobStateRecord;
+  resumePoint: SavedCheckpoint | null;
+}
+
+export class RangedRun {
+  readonly records: ChunkRecords;
+  readonly window: ChunkWindow;
+  readonly watchdog: StallWatchdog;
+  readonly checkpointer: Checkpointer;
+  /** The chunk the consumer reads next (null once every chunk is consumed). */
+  nextToConsume: number | null;
+  /** Absolute offset in the file up to which the sink has been fed (where a switch to one stream continues). */
+  consumedOffset: number;
+  private committedChunksBytes: number;
+  private failure: EngineError | null = null;
+  /** Resolved when the run fails: wakes whoever waits on a pause so that they see it. */
+  private readonly stopped = deferred();
+  private readonly stop = new AbortController();
+  private readonly stagedSignals = new Map<number, Deferred>();
+  /** Part files of ranges in flight, for a consumer that reads a chunk while it arrives (see growing-chunk.ts). */
+  private readonly growing = new Map<number, PartFile>();
+  /** Wakes whoever waits for news of a chunk: its part opened, bytes flushed, or staged. */
+  private readonly chunkNews = new Map<number, Array<() => void>>();
+  private readonly inflight = new Map<number, AbortController>();
+  private readonly stagedRecords = new Map<number, { length: number; crc: number }>();
+  /** Parts of an earlier run that failed verification in this run (see partDropped). */
+  private keptDataDropped = 0;
+  /** The check of a HEAD-reported size, started by the first range without a total (see size-confirm.ts). */
+  private sizeCheck: Promise<void> | null = null;
+
+  private constructor(
+    private readonly ctx: RunContext,
+    private readonly sink: StreamSink,
+    private readonly plan: RangedPlan,
+    private journal: Journal | null,
+    private readonly staging: StagingArea,
+    private readonly hasher: ResumableSha256 | null,
+  ) {
+    const o = ctx.options;
+    this.records = new ChunkRecords(o.chunkSize, plan.size);
+    this.window = new ChunkWindow(o.window);
+    this.watchdog = new StallWatchdog(o.idleTimeoutMs, o.chunkSize);
+    // A window of one slot cannot hold a consumed chunk while the next one is fetched: no checkpoints then.
+    const extractSink = sink instanceof ExtractSink ? sink : null;
+    this.checkpointer = new Checkpointer(
+      {
+        stateDir: o.stateDir,
+        chunkSize: o.chunkSize,
+        stagedPath: (i) => staging.stagedPath(i),
+        chunkEnd: (i) => {
+          const rec = this.records.get(i);
+          return rec.start + rec.length;
+        },
+        releaseChunk: (i) => this.releaseChunk(i),
+        warn: (code, message) => ctx.emit({ type: 'warning', code, message }),
+      },
+      extractSink,
+      hasher,
+      o.window >= 2,
+    );
+    this.consumedOffset = plan.resumePoint ? plan.resumePoint.extract.compressedOffset : plan.startChunk * o.chunkSize;
+    this.nextToConsume = plan.startChunk < plan.chunkCount ? plan.startChunk : null;
+    this.committedChunksBytes = plan.startChunk * o.chunkSize;
+    for (let i = plan.startChunk; i < plan.chunkCount; i++) this.stagedSignals.set(i, deferred());
+  }
+
+  /** Opens the journal and the staging area (verifying what an earlier run left) and returns the run, ready to go. */
+  static async open(ctx: RunContext, sink: StreamSink, plan: RangedPlan, hasher: ResumableSha256 | null): Promise<RangedRun> {
+    const o = ctx.options;
+    const opened = await Journal.open(o.stateDir);
+    let run: RangedRun | null = null;
+    // Parts of an earlier run are continued only as far as the journal vouches for their bytes.
+    const staging = new StagingArea(o.stateDir, journalParts(opened.journal, opened.records, o.chunkSize, (index, kept, had) => run?.partDropped(index, kept, had)));
+    await staging.init();
+    run = new RangedRun(ctx, sink, plan, opened.journal, staging, hasher);
+    for (const r of opened.records) {
+      if (r.t === 'staged') run.stagedRecords.set(r.index, { length: r.length, crc: r.crc });
+      else if (r.t === 'attempt' && r.index >= plan.startChunk) {
+        run.records.addAttempt(r.index, r.attempt);
+        const rec = run.records.get(r.index);
+        rec.attemptCount = Math.max(rec.attemptCount, r.attempt.attempt);
+      }
+    }
+    if (opened.tornBytes > 0) {
+      ctx.emit({ type: 'warning', code: 'E_JOURNAL', message: `The journal ended in a torn record (${opened.tornBytes} bytes, from a crash mid-write); it was dropped and the chunks it named are verified again.` });
+    }
+    await run.discardStaleChunks();
+    return run;
+  }
+
+  // ---- the run -------------------------------------------------------------------------------------------
+
+  async run(): Promise<void> {
+    const { startChunk, chunkCount } = this.plan;
+    const skipInFirst = this.consumedOffset - startChunk * this.ctx.options.chunkSize;
+    const producer = this.produce(startChunk, chunkCount).catch((err) => {
+      this.fail(err);
+      throw err;
+    });
+    const consumer = this.consume(startChunk, chunkCount, skipInFirst).catch((err) => {
+      this.fail(err);
+      throw err;
+    });
+    const onCancel = () => this.fail(this.ctx.cancelSignal.reason);
+    this.ctx.cancelSignal.addEventListener('abort', onCancel, { once: true });
+    try {
+      const results = await Promise.allSettled([producer, consumer]);
+      if (this.failure) throw this.failure;
+      for (const r of results) if (r.status === 'rejected') throw r.reason;
+      // Never done short: a size that only HEAD vouched for is confirmed before the job can finish.
+      await this.sizeCheck;
+      if (this.failure) throw this.failure;
+    } finally {
+      this.ctx.cancelSignal.removeEventListener('abort', onCancel);
+    }
+  }
+
+  /**
+   * Stops the run with an error, once: a late failure of one of its tasks changes nothing (and must not stop
+   * the single stream that may follow the run).
+   */
+  fail(err: unknown): void {
+    if (this.failure) return;
+    this.failure = toEngineError(err);
+    this.stop.abort(this.failure);
+    for (const rec of this.records.active()) rec.wake?.();
+    for (const d of this.stagedSignals.values()) d.reject(this.failure);
+    for (const c of this.inflight.values()) c.abort(this.failure);
+    this.stopped.resolve();
+  }
+
+  /** The job pauses (or its process was frozen): ranges in flight go down; their committed bytes stay in the part files. */
+  interrupt(reason: unknown): void {
+    for (const controller of this.inflight.values()) controller.abort(reason);
+    if (reason === PAUSE) for (const rec of this.records.active()) rec.wake?.();
+  }
+
+  /** Ends a chunk's retry wait now (the window's "Retry now"). */
+  retryChunkNow(index: number): void {
+    this.records.peek(index)?.wake?.();
+  }
+
+  chunkHistory(index: number): AttemptRecord[] {
+    return [...(this.records.peek(index)?.attempts ?? [])];
+  }
+
+  /** Bytes received and kept: whole chunks consumed or staged, and the received prefix of those still arriving. */
+  committedBytes(): number {
+    const inWindow = this.records
+      .active()
+      .reduce((s, r) => s + (r.state === 'staged' || r.state === 'extracting' ? r.length : r.state === 'fetching' || r.state === 'retrying' ? r.bytes : 0), 0);
+    return this.committedChunksBytes + inWindow;
+  }
+
+  /** The watchdog's look at the ranges in flight (see stall-watchdog.ts). */
+  lookForStalls(now: number): void {
+    const view: StallView = {
+      bytesFetched: this.ctx.counters.bytesFetched,
+      nextToConsume: this.nextToConsume,
+      windowFull: this.window.free === 0,
+      abort: (index: number, reason: NetworkError) => this.inflight.get(index)?.abort(reason),
+    };
+    this.watchdog.look(now, view);
+  }
+
+  /** Progress of the chunks still arriving, and the window, for the job's tick. */
+  reportFetching(): void {
+    for (const rec of this.records.active()) {
+      if (rec.state === 'fetching') {
+        this.window.update(rec.index, 'fetching', rec.bytes);
+        this.ctx.emit({ type: 'chunk', index: rec.index, state: 'fetching', bytes: rec.bytes, length: rec.length });
+      }
+    }
+    this.emitWindow();
+  }
+
+  /** After the run: the journal goes with the state (complete) or stays for the next run (stopped). */
+  async closeJournal(): Promise<void> {
+    await this.journal?.close();
+    this.journal = null;
+  }
+
+  /** The origin stopped honouring ranges: staged chunks are of no more use (the stream brings their bytes again). */
+  async abandon(): Promise<void> {
+    this.checkpointer.stop();
+    await this.checkpointer.hashTo(this.consumedOffset);
+    for (const name of await fsp.readdir(this.staging.dir)) {
+      const index = chunkIndexOf(name);
+      if (index !== null) await this.staging.remove(index);
+    }
+    this.nextToConsume = null;
+  }
+
+  // ---- producer ------------------------------------------------------------------------------------------
+
+  /** Admits chunks in order: a connection slot first, then the window permit (backpressure before the request). */
+  private async produce(startChunk: number, chunkCount: number): Promise<void> {
+    const running = new Set<Promise<void>>();
+    for (let index = startChunk; index < chunkCount; index++) {
+      if (this.failure) break;
+      const rec = this.records.get(index);
+      // A slot marked fetching always has a request going.
+      while (running.size >= this.ctx.options.concurrency) await Promise.race(running);
+      await this.window.acquire(index, rec.length, this.stop.signal);
+      this.emitWindow();
+      if (this.failure) break;
+      const task: Promise<void> = this.fetchChunk(index).then(
+        () => {
+          running.delete(task);
+        },
+        (err) => {
+          running.delete(task);
+          // Fail everything now: the producer may be waiting for a window permit, not on this task.
+          this.fail(err);
+          throw err;
+        },
+      );
+      running.add(task);
+      task.catch(() => undefined);
+    }
+    await Promise.all(running);
+  }
+
+  private async fetchChunk(index: number): Promise<void> {
+    const rec = this.records.get(index);
+    if (await this.reuseStaged(index, rec.length)) {
+      this.markStaged(index, rec.length);
+      return;
+    }
+    const part = await this.staging.openPart(index).catch((err) => {
+      throw toEngineError(err, 'E_IO');
+    });
+    try {
+      if (part.committed > rec.length) await part.reset();
+      rec.bytes = part.committed;
+      part.onFlushed = () => this.announce(index);
+      this.growing.set(index, part);
+      this.announce(index);
+      await this.fetchUntilComplete(rec, part);
+      const crc = part.checksum;
+      await this.staging.commit(index, part).catch((err) => {
+        throw toEngineError(err, 'E_IO');
+      });
+      // The record vouches for the file by its CRC, so the file need not be durable first (see staging.ts).
+      await this.journal!.append({ t: 'staged', index, length: rec.length, crc });
+      this.stagedRecords.set(index, { length: rec.length, crc });
+    } finally {
+      this.growing.delete(index);
+      part.onFlushed = null;
+      await part.close().catch(() => undefined);
+    }
+    this.markStaged(index, rec.length);
+  }
+
+  /** Attempts at a chunk's range until its part holds every byte: retries with backoff, waits, and the reasons to give up. */
+  private async fetchUntilComplete(rec: ChunkRecord, part: PartFile): Promise<void> {
+    const o = this.ctx.options;
+    const index = rec.index;
+    const end = rec.start + rec.length - 1;
+    let failures = 0;
+    for (;;) {
+      // Bytes gathered by the last attempt go to disk first: the next range starts right after them.
+      try {
+        await part.flush();
+      } catch (err) {
+        const e = toEngineError(err, 'E_IO');
+        if (e.code !== 'E_DISK_FULL') throw e;
+        await this.ctx.waitForDiskSpace(e);
+        continue;
+      }
+      if (part.committed >= rec.length) return;
+      if (this.failure) throw this.failure;
+      await this.whileRunning();
+      const controller = new AbortController();
+      this.inflight.set(index, controller);
+      const watch: TransferWatch = { awaitingNetwork: true, receiving: false, waitingSince: performance.now(), longestRecoveredGapMs: 0 };
+      const watched = this.watchdog.track(index, watch, this.ctx.counters.bytesFetched);
+      rec.attemptCount++;
+      const attempt = rec.attemptCount;
+      const startedAt = Date.now();
+      const from = rec.start + part.committed;
+      const before = part.committed;
+      const recordAttempt = (status: number | null, bytes: number, error: AttemptRecord['error']): AttemptRecord => {
+        const a: AttemptRecord = { attempt, startedAt, durationMs: Date.now() - startedAt, rangeStart: from, rangeEnd: end, status, bytes, error };
+        this.records.addAttempt(index, a);
+        return a;
+      };
+      this.setChunk(rec, 'fetching');
+      this.ctx.emit({ type: 'attempt-started', index, attempt, rangeStart: from, rangeEnd: end });
+      try {
+        const p = this.ctx.probed;
+        const result = await fetchRange({
+          dispatcher: this.ctx.dispatcher,
+          url: p.finalUrl,
+          start: rec.start,
+          end,
+          pinned: { size: p.size!, etag: p.etag, weakEtag: p.weakEtag, lastModified: p.lastModified },
+          onAccepted: ({ totalKnown }) => {
+            this.ctx.quirks.honoured();
+            if (!totalKnown) this.confirmSizeOnce();
+          },
+          sink: part,
+          signal: controller.signal,
+          ...(this.ctx.limiter ? { limiter: this.ctx.limiter } : {}),
+          retryAfterCapMs: o.retryAfterCapMs,
+          watch,
+          onBytes: (n) => {
+            this.ctx.counters.bytesFetched += n;
+            watched.fetchedThen = this.ctx.counters.bytesFetched;
+            rec.bytes = part.committed;
+          },
+        });
+        recordAttempt(result.status, result.bytes, null);
+      } catch (err) {
+        if (this.failure || this.ctx.cancelSignal.aborted) throw this.failure ?? this.ctx.cancelSignal.reason;
+        rec.bytes = part.committed;
+        if (controller.signal.reason === PAUSE) {
+          rec.attemptCount--; // a pause is not a failed attempt
+          continue;
+        }
+        const info = attemptInfo(err);
+        const e = toEngineError(err);
+        const serialized = serializeError(e);
+        const record = recordAttempt(info.status, info.bytes, serialized);
+        this.ctx.emit({ type: 'attempt-failed', index, attempt, status: info.status, bytes: info.bytes, durationMs: record.durationMs, error: serialized });
+        // History is a convenience: a full disk must not turn into a second failure.
+        await this.journal?.append({ t: 'attempt', index, attempt: record }).catch(() => undefined);
+        if (e.code === 'E_DISK_FULL') {
+          await this.ctx.waitForDiskSpace(e);
+          continue;
+        }
+        if (e.code === 'E_RANGE_IGNORED' && this.ctx.quirks.rangeIgnored()) throw new RangesAbandoned(RANGES_IGNORED_IN_A_ROW, e);
+        if (e.code === 'E_CONTENT_ENCODING' && e.retryable) {
+          const times = this.ctx.quirks.encodedAnswer();
+          if (times !== null) {
+            this.setChunk(rec, 'failed');
+            throw encodingRefused(e, times);
+          }
+        }
+        if (!e.retryable) {
+          this.setChunk(rec, 'failed');
+          throw chunkFailure(e, index, rec.start, rec.length);
+        }
+        // An attempt that committed bytes made progress: the backoff starts over, and the first try after it
+        // goes out at once (a connection broke or stuck, the origin was answering); only failures without
+        // progress back off.
+        const progressed = part.committed > before;
+        failures = progressed ? 1 : failures + 1;
+        if (failures > o.retries) {
+          if (e.code === 'E_CONNECT') {
+            await this.ctx.waitUntilReachable(e);
+            failures = 0;
+            continue;
+          }
+          this.setChunk(rec, 'failed');
+          throw new EngineError(
+            'E_RETRIES_EXHAUSTED',
+            `Chunk ${index} (bytes ${rec.start}-${end}) failed ${failures} times in a row; giving up. Its ${part.committed} committed bytes are kept: run the job again to resume.`,
+            { cause: e, retryable: false, details: { chunk: index, attempts: rec.attemptCount } },
+          );
+        }
+        const delayMs = e instanceof HttpStatusError && e.retryAfterMs !== undefined ? e.retryAfterMs : progressed ? 0 : backoffDelay(this.ctx.policy, failures);
+        this.ctx.counters.retries++;
+        rec.nextRetryAt = Date.now() + delayMs;
+        this.setChunk(rec, 'retrying');
+        this.ctx.emit({ type: 'retry-scheduled', index, attempt: attempt + 1, delayMs, nextAt: rec.nextRetryAt, reason: e.code });
+        await this.retryDelay(rec, delayMs);
+        rec.nextRetryAt = null;
+      } finally {
+        this.watchdog.untrack(index, watch);
+        this.inflight.delete(index);
+      }
+    }
+  }
+
+  /** Once per job, for the first range whose Content-Range gave no total: is the HEAD size the real one? */
+  private confirmSizeOnce(): void {
+    if (this.sizeCheck) return;
+    const p = this.ctx.probed;
+    this.sizeCheck = confirmSizeWithRetries(this.ctx.dispatcher, p.finalUrl, p.size!, this.ctx.policy, this.ctx.cancelSignal).then(
+      (verdict) => {
+        if (verdict === 'unconfirmed') this.ctx.emit({ type: 'warning', code: 'SIZE_UNCONFIRMED', message: sizeUnconfirmedMessage(p.size!) });
+      },
+      (err) => {
+        this.fail(err);
+        throw err;
+      },
+    );
+    this.sizeCheck.catch(() => undefined);
+  }
+
+  /** A chunk staged by an earlier run is used only if the journal vouches for its length and CRC. */
+  private async reuseStaged(index: number, length: number): Promise<boolean> {
+    const onDisk = await this.staging.stagedCrc(index);
+    if (!onDisk) return false;
+    const recorded = this.stagedRecords.get(index);
+    if (recorded && recorded.length === length && onDisk.length === length && recorded.crc === onDisk.crc) return true;
+    await this.staging.remove(index);
+    this.ctx.emit({
+      type: 'warning',
+      code: 'E_STAGED_CHUNK_INVALID',
+      message: `Staged chunk ${index} did not match its journal record (${recorded ? 'CRC or length differs' : 'no record'}); it is fetched again.`,
+    });
+    return false;
+  }
+
+  private partDropped(index: number, kept: number, had: number): void {
+    this.keptDataDropped++;
+    this.ctx.emit({
+      type: 'warning',
+      code: 'E_PART_INVALID',
+      message:
+        `Chunk ${index}'s partial download from an earlier run matched its journal only for ${kept} of its ${had} bytes (after a power loss a disk may return zeros for data it never wrote back); the rest is fetched again.` +
+        (this.keptDataDropped >= 3 ? ' Kept data keeps failing its checks: if this job fails or keeps doing this, run it with --restart.' : ''),
+    });
+  }
+
+  /** Chunk files of an earlier run that this run will not reach again would only cost disk. */
+  private async discardStaleChunks(): Promise<void> {
+    const { startChunk } = this.plan;
+    const keepUpTo = startChunk + this.ctx.options.window;
+    for (const name of await fsp.readdir(this.staging.dir)) {
+      const index = chunkIndexOf(name);
+      if (index !== null && (index < startChunk || index >= keepUpTo)) await this.staging.remove(index);
+    }
+  }
+
+  private markStaged(index: number, length: number): void {
+    const rec = this.records.get(index);
+    rec.bytes = length;
+    this.setChunk(rec, 'staged');
+    this.stagedSignals.get(index)?.resolve();
+    this.announce(index);
+  }
+
+  // ---- consumer ------------------------------------------------------------------------------------------
+
+  /** Feeds staged chunks to the sink strictly in order, returning each slot once its bytes are consumed. */
+  private async consume(startChunk: number, chunkCount: number, skipInFirst: number): Promise<void> {
+    const o = this.ctx.options;
+    const cp = this.checkpointer;
+    for (let index = startChunk; index < chunkCount; index++) {
+      this.nextToConsume = index;
+      this.emitWindow();
+      const source = await this.chunkSource(index);
+      await this.whileRunning();
+      const rec = this.records.get(index);
+      const from = index === startChunk ? skipInFirst : 0;
+      // A chunk still arriving stays 'fetching' in the UI; it is 'extracting' once staged.
+      if (source === 'staged') this.setChunk(rec, 'extracting');
+      const stream = source === 'staged' ? createReadStream(this.staging.stagedPath(index), { highWaterMark: 1024 * 1024, start: from }) : this.followGrowing(index, from);
+      try {
+        for await (const piece of stream as AsyncIterable<Buffer>) {
+          if (this.failure) throw this.failure;
+          await this.sink.write(piece);
+          this.consumedOffset += piece.length;
+          cp.maybe(false);
+        }
+      } catch (err) {
+        if ('destroy' in stream) stream.destroy();
+        throw toEngineError(err);
+      }
+      // Every byte is read; the slot may go only once the chunk is staged (its record journaled).
+      await this.stagedSignals.get(index)!.promise;
+      if (source === 'growing') this.setChunk(rec, 'extracting');
+      this.stagedSignals.delete(index);
+      this.committedChunksBytes += rec.length;
+      if (this.sink instanceof OutputFileSink) {
+        // Data before record: the output is fsynced before the state says the chunk is in it.
+        await this.sink.sync();
+        this.plan.record.consumedChunks = index + 1;
+        this.plan.record.updatedAt = Date.now();
+        await saveJobState(o.stateDir, this.plan.record);
+        await this.releaseChunk(index);
+        continue;
+      }
+      this.setChunk(rec, 'done');
+      cp.awaiting.push(index);
+      if (!cp.on) {
+        await cp.releaseConsumed(Number.POSITIVE_INFINITY);
+        continue;
+      }
+      // A slot returns only once a durable checkpoint lies past its chunk, so a crash costs at most the window.
+      if (index < chunkCount - 1) cp.maybe(true);
+      // Every slot holds a consumed chunk: give the checkpoint in flight a moment to return them.
+      if (cp.awaiting.length >= o.window) await cp.waitInFlight(CHECKPOINT_WAIT_MS);
+      if (cp.awaiting.length >= o.window) {
+        // Still full: the checkpoint needs more input than the window can give (a deflate block longer than the
+        // window). Give the oldest slot back; a crash now costs that chunk again, never a deadlock.
+        await this.releaseChunk(cp.awaiting.shift()!);
+      }
+      if (cp.error) throw cp.error;
+    }
+    // Not awaiting the checkpoint in flight: it may need a block boundary that only the end of input brings
+    // (it then resolves null once the extractor is ended). Every byte is consumed: the slots can go.
+    if (cp.error) throw cp.error;
+    cp.finish();
+    await cp.releaseConsumed(Number.POSITIVE_INFINITY);
+    this.nextToConsume = null;
+    this.emitWindow();
+  }
+
+  /**
+   * Where the consumer reads chunk `index` from: its staged file once it is complete, or its part file while
+   * it arrives. Not while a SHA-256 is computed: the hash reads staged files only.
+   */
+  private async chunkSource(index: number): Promise<'staged' | 'growing'> {
+    for (;;) {
+      if (this.records.get(index).state === 'staged') return 'staged';
+      if (!this.hasher && this.growing.has(index)) return 'growing';
+      await this.chunkChanged(index);
+    }
+  }
+
+  /** Reads chunk `index` from `from` while its range arrives (see growing-chunk.ts). */
+  private followGrowing(index: number, from: number): AsyncIterable<Buffer> {
+    const rec = this.records.get(index);
+    let known = 0;
+    const onDisk = (): number => {
+      const part = this.growing.get(index);
+      // Between the part's close and markStaged only what was seen is vouched for; staged means complete.
+      if (part) known = part.onDisk;
+      else if (rec.state === 'staged') known = rec.length;
+      return known;
+    };
+    return followChunk({ paths: [this.staging.partPath(index), this.staging.stagedPath(index)], onDisk, changed: () => this.chunkChanged(index) }, from, rec.length);
+  }
+
+  private async releaseChunk(index: number): Promise<void> {
+    const rec = this.records.get(index);
+    // The hash reads staged files: a chunk file goes only once the hash has passed it.
+    await this.checkpointer.hashTo(rec.start + rec.length);
+    await this.staging.remove(index);
+    if (rec.state !== 'done') this.setChunk(rec, 'done');
+    this.records.settle(index);
+    this.window.release(index);
+    this.emitWindow();
+  }
+
+  // ---- signals -------------------------------------------------------------------------------------------
+
+  /** Returns at once while running; waits while paused; throws when the run has failed or the job is cancelled. */
+  private async whileRunning(): Promise<void> {
+    if (this.failure) throw this.failure;
+    await Promise.race([this.ctx.whileRunning(), this.stopped.promise]);
+    if (this.failure) throw this.failure;
+  }
+
+  private async retryDelay(rec: ChunkRecord, ms: number): Promise<void> {
+    const delay = wakeableDelay(ms, this.ctx.cancelSignal);
+    rec.wake = delay.wake;
+    await delay.ended;
+    rec.wake = null;
+  }
+
+  private announce(index: number): void {
+    const waiting = this.chunkNews.get(index);
+    if (!waiting) return;
+    this.chunkNews.delete(index);
+    for (const wake of waiting) wake();
+  }
+
+  /** News of chunk `index`, or a quarter second, whichever comes first; rejects when the run fails. */
+  private chunkChanged(index: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const news = new Promise<void>((resolve) => {
+      const waiting = this.chunkNews.get(index) ?? [];
+      waiting.push(resolve);
+      this.chunkNews.set(index, waiting);
+      timer = setTimeout(resolve, 250);
+    });
+    return Promise.race([news, this.stagedSignals.get(index)?.promise ?? Promise.resolve()]).finally(() => clearTimeout(timer));
+  }
+
+  private setChunk(rec: { index: number; state: ChunkState; bytes: number; length: number }, state: ChunkState): void {
+    rec.state = state;
+    // A consumed chunk's slot is released right after; a failed one fails the job: neither is a fetch.
+    if (state === 'staged' || state === 'extracting') this.window.update(rec.index, state, rec.bytes);
+    else if (state === 'fetching' || state === 'retrying') this.window.update(rec.index, 'fetching', rec.bytes);
+    this.ctx.emit({ type: 'chunk', index: rec.index, state, bytes: rec.bytes, length: rec.length });
+    this.emitWindow();
+  }
+
+  emitWindow(): void {
+    const snap = this.window.snapshot(this.nextToConsume);
+    this.ctx.emit({ type: 'window', capacity: this.window.capacity, ...snap });
+  }
+}
+
+/** A chunk's permanent failure, naming the chunk (an upstream change or a usage error is the job's, as is). */
+function chunkFailure(e: EngineError, index: number, start: number, length: number): EngineError {
+  if (e instanceof UpstreamChangedError || e instanceof UsageError) return e;
+  const code: ErrorCode = e.code;
+  return new EngineError(code, `Chunk ${index} (bytes ${start}-${start + length - 1}): ${e.message}`, {
+    cause: e,
+    retryable: false,
+    details: { ...e.details, chunk: index },
+  });
+}
