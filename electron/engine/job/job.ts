@@ -4,36 +4,34 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { createDecompressor } from '../decode/decompress';
-import { AbortedError, EngineError, HttpStatusError, IntegrityError, NetworkError, serializeError, toEngineError, UpstreamChangedError } from '../errors';
+import { AbortedError, EngineError, IntegrityError, NetworkError, serializeError, toEngineError } from '../errors';
 import type { ArchiveFormat, AttemptRecord, EngineEvent, JobState, JobSummary, PauseReason, TransferMode } from '../events';
-import { sleep } from '../sleep';
 import { ResumableSha256 } from '../checksum/resumable-hash';
-import { checkFreeSpace, outputSizeHint, type SpaceNeed } from '../space/space-check';
-import { clearCheckpoint, loadCheckpoint, type SavedCheckpoint } from '../state/checkpoint-store';
+import { clearCheckpoint } from '../state/checkpoint-store';
 import type { CompletionRecord } from '../state/completion-record';
 import { JobLock, lockTarget, type FileLock } from '../state/job-lock';
-import { clearJobState, describeUpstreamChange, loadJobStateForRun, saveJobState, withKeptDataHint, type JobIdentity, type JobStateRecord } from '../state/job-state';
-import { CHUNK_FILE, JOURNAL_FILE, defaultStateDirOf } from '../state/layout';
-import { removeJobState, removeStateFolder } from '../state/state-cleanup';
-import { connectReason } from '../transfer/connect-reason';
+import { loadJobStateForRun, saveJobState, withKeptDataHint, type JobStateRecord } from '../state/job-state';
+import { JOURNAL_FILE, defaultStateDirOf } from '../state/layout';
+import { clearEarlierRun, removeJobState, removeStateFolder } from '../state/state-cleanup';
 import { createDispatcher } from '../transfer/http';
 import { OriginQuirks, RangesAbandoned } from '../transfer/origin-quirks';
-import { probe, type ProbeResult } from '../transfer/probe';
+import type { ProbeResult } from '../transfer/probe';
 import { RateLimiter } from '../transfer/rate-limiter';
-import { redactUrl } from '../transfer/redact';
-import { hasNoValidator, identityChange, NO_VALIDATOR_MESSAGE, validatorChange } from '../transfer/response-checks';
-import { backoffDelay, type RetryPolicy } from '../transfer/retry-policy';
-import { readSingleStream } from '../transfer/single-stream';
-import { completedBefore, recordCompletion, repeatOfCompleted, targetIntact } from './completed-job';
-import { deferred, type Deferred } from './deferred';
+import type { RetryPolicy } from '../transfer/retry-policy';
+import { planResume, type RunPlan } from './resume-plan';
+import { completedBefore, recordCompletion, repeatOfCompleted } from './completed-job';
+import { PauseGate } from './pause-gate';
+import { connectRetryEvent, probeWithRetries } from './probe-retries';
+import { streamRest } from './single-stream-run';
+import { RecoveryWaits } from './recovery-waits';
 import { resolveOptions, type JobOptions, type ResolvedOptions } from './job-options';
 import { preflightDestination } from './preflight';
 import { ProgressMeter } from './progress-meter';
 import { RangedRun } from './ranged-run';
-import { downloadResumeMode, extractResumeMode } from './resume-mode';
+import { extractResumeMode } from './resume-mode';
 import { PAUSE, type JobCounters, type JobEventInput, type RunContext } from './run-context';
 import { ExtractSink, OutputFileSink, type SinkResult, type StreamSink } from './sinks';
 import { STALL_CHECK_MS } from './stall-watchdog';
@@ -41,25 +39,13 @@ import { STALL_CHECK_MS } from './stall-watchdog';
 export type { JobOptions } from './job-options';
 export { blockingStallMs, peerStallMs, BLOCKING_STALL_FLOOR_MS } from './stall-watchdog';
 
-/** Below this size the trailer hint for free space is not worth its two requests. */
-const SIZE_HINT_MIN_BYTES = 256 * 1024 * 1024;
-
-/** What the planning before a run decided: where it starts, and the state it keeps. */
-interface RunPlan {
-  record: JobStateRecord;
-  chunkCount: number;
-  resumeFrom: number;
-  resumePoint: SavedCheckpoint | null;
-  reuseComplete: boolean;
-}
-
 export class Job extends EventEmitter {
   readonly id: string;
   readonly options: ResolvedOptions;
   private readonly cancelController = new AbortController();
   private state: JobState = 'probing';
-  private pauseReason: PauseReason | null = null;
-  private resumed: Deferred | null = null;
+  private readonly gate = new PauseGate(this.cancelController.signal);
+  private readonly waits: RecoveryWaits;
   private dispatcher: Dispatcher | null = null;
   private limiter: RateLimiter | null = null;
   private probeResult: ProbeResult | null = null;
@@ -79,8 +65,6 @@ export class Job extends EventEmitter {
   private consumedBase = 0;
   private ticker: NodeJS.Timeout | null = null;
   private stallWatch: NodeJS.Timeout | null = null;
-  private offlineWait: Promise<void> | null = null;
-  private diskWait: Promise<void> | null = null;
   private terminalEmitted = false;
   /** The archive format the extractor found (for the resume line after ranges are abandoned). */
   private detectedFormat: ArchiveFormat | null = null;
@@ -95,36 +79,38 @@ export class Job extends EventEmitter {
     super();
     this.id = id;
     this.options = resolveOptions(options);
+    this.waits = new RecoveryWaits({
+      options: this.options,
+      cancelSignal: this.cancelController.signal,
+      policy: this.policy,
+      dispatcher: () => this.dispatcher!,
+      probed: () => this.probeResult!,
+      pausedFor: () => this.gate.reason,
+      pause: (reason) => this.pause(reason),
+      resume: () => this.resume(),
+      emit: (event) => this.emitEvent(event),
+      connectRetry: (url, attempt, e, delayMs, phase) => this.connectRetry(url, attempt, e, delayMs, phase),
+    });
   }
 
   // ---- control -------------------------------------------------------------------------------------------
 
   pause(reason: PauseReason): void {
     if (this.state === 'done' || this.state === 'failed' || this.state === 'cancelled') return;
-    if (this.pauseReason !== null) {
-      this.pauseReason = reason;
-      return;
-    }
-    this.pauseReason = reason;
-    this.resumed = deferred();
+    if (!this.gate.pause(reason)) return;
     // Tear down ranges in flight: their committed bytes stay in the part files; nothing is lost.
     this.ranged?.interrupt(PAUSE);
     this.setState('paused', reason);
   }
 
   resume(): void {
-    if (this.pauseReason === null) return;
-    this.pauseReason = null;
-    const r = this.resumed;
-    this.resumed = null;
-    this.setState(this.probeResult ? 'downloading' : 'probing');
-    r?.resolve();
+    if (this.gate.resume()) this.setState(this.probeResult ? 'downloading' : 'probing');
   }
 
   cancel(): void {
     if (this.cancelController.signal.aborted) return;
     this.cancelController.abort(new AbortedError('The job was cancelled; its state is kept, so running it again resumes.'));
-    this.resumed?.resolve();
+    this.gate.wake();
   }
 
   retryChunkNow(index: number): void {
@@ -136,7 +122,7 @@ export class Job extends EventEmitter {
   }
 
   get paused(): PauseReason | null {
-    return this.pauseReason;
+    return this.gate.reason;
   }
 
   get checkpointStats(): { count: number; bytes: number; saveMs: number } {
@@ -183,7 +169,7 @@ export class Job extends EventEmitter {
     const target = o.dest ?? o.output!;
     this.targetLock = await lockTarget(target, o.stateDir, (message) => this.emitEvent({ type: 'warning', code: 'TARGET_NOT_LOCKED', message }));
     const previous = o.restart ? null : await loadJobStateForRun(o.stateDir);
-    if (o.restart) await this.forgetEarlierRun();
+    if (o.restart) await clearEarlierRun(o.stateDir);
     // No state, but this job may have completed here before (its state went with it): the record says so.
     const completed = !previous && !o.restart && o.completionDir ? await completedBefore(o.completionDir, o.url, o.dest ? 'extract' : 'download', target) : null;
     await preflightDestination({ dest: o.dest, output: o.output, ownedByJob: previous?.identity.target === target || completed !== null, force: o.force });
@@ -210,76 +196,19 @@ export class Job extends EventEmitter {
     return this.finish(probed, plan);
   }
 
-  /**
-   * Where this run starts: a completed job is a no-op; the same job continues from its checkpoint or its
-   * committed chunks once the origin is shown unchanged; anything else starts from the beginning.
-   */
+  /** Where this run starts (see resume-plan.ts); a job that completed before is a no-op. */
   private async planRun(previous: JobStateRecord | null, probed: ProbeResult, target: string): Promise<RunPlan | { summary: JobSummary }> {
-    const o = this.options;
-    const identity: JobIdentity = {
-      url: o.url,
-      finalUrl: probed.finalUrl,
-      size: probed.size,
-      etag: probed.etag,
-      weakEtag: probed.weakEtag,
-      lastModified: probed.lastModified,
-      chunkSize: o.chunkSize,
-      mode: o.dest ? 'extract' : 'download',
-      target,
-    };
-    let resumeFrom = 0;
-    let resumePoint: SavedCheckpoint | null = null;
-    const sameJob = !!previous && previous.identity.target === target && previous.identity.url === o.url;
-    if (previous && sameJob) {
-      const change = describeUpstreamChange(previous.identity, probed) ?? validatorChange(previous.identity, { etag: probed.weakEtag, lastModified: probed.lastModified });
-      if (change) {
-        throw new UpstreamChangedError(
-          `The snapshot at ${redactUrl(o.url)} changed since this job started (${change}). Kept data was not mixed with the new file. Run again with --restart to download the new snapshot from the beginning.`,
-          { details: { change } },
-        );
-      }
-      if (previous.complete && previous.summary && (await targetIntact(previous.identity, target))) {
-        // Finished before (perhaps killed just after): running it again is a no-op, not a second download.
-        this.emitEvent({ type: 'warning', code: 'ALREADY_COMPLETE', message: `This job already completed on ${new Date(previous.updatedAt).toISOString()}; nothing to do. Use --restart to download it again.` });
-        await this.forgetCompletedState(previous);
-        return { summary: { ...previous.summary, bytesFetched: 0, retries: 0, elapsedMs: Date.now() - this.startedAt } };
-      }
-      // Download-only output is committed chunk by chunk; extraction restarts from the beginning until a
-      // checkpoint says otherwise.
-      if (identity.mode === 'download' && previous.identity.chunkSize === o.chunkSize) resumeFrom = previous.consumedChunks;
-      if (o.checkpoints && identity.mode === 'extract' && previous.identity.chunkSize === o.chunkSize) resumePoint = await loadCheckpoint(o.stateDir);
+    const decided = await planResume({ options: this.options, previous, probed, target, dispatcher: this.dispatcher!, emit: (event) => this.emitEvent(event) });
+    if (decided.kind === 'complete') {
+      const done = decided.previous;
+      // Finished before (perhaps killed just after): running it again is a no-op, not a second download.
+      this.emitEvent({ type: 'warning', code: 'ALREADY_COMPLETE', message: `This job already completed on ${new Date(done.updatedAt).toISOString()}; nothing to do. Use --restart to download it again.` });
+      await this.forgetCompletedState(done);
+      return { summary: { ...done.summary!, bytesFetched: 0, retries: 0, elapsedMs: Date.now() - this.startedAt } };
     }
-    if (!sameJob) await clearCheckpoint(o.stateDir);
-
-    this.mode = probed.rangeSupported && probed.size !== null && probed.size > 0 ? 'ranged' : 'single-stream';
-    const size = probed.size ?? 0;
-    const chunkCount = this.mode === 'ranged' ? Math.ceil(size / o.chunkSize) : 0;
-    resumePoint = this.usableResumePoint(resumePoint, size);
-    if (resumePoint) resumeFrom = Math.floor(resumePoint.extract.compressedOffset / o.chunkSize);
-    resumeFrom = Math.min(resumeFrom, chunkCount);
-    if (o.output && resumeFrom > 0) resumeFrom = await this.checkOutputLength(o.output, resumeFrom, size);
-    this.continuedFromKeptData = resumeFrom > 0 || resumePoint !== null;
-    this.emitEvent({
-      type: 'probed',
-      finalUrl: redactUrl(probed.finalUrl),
-      size: probed.size,
-      mode: this.mode,
-      etag: probed.etag,
-      lastModified: probed.lastModified,
-      chunkSize: o.chunkSize,
-      chunkCount,
-      format: o.output ? 'raw' : o.format === 'auto' ? null : o.format,
-    });
-    if (o.output) this.emitEvent({ type: 'decoding', format: 'raw', ...downloadResumeMode(this.mode) });
-    if (hasNoValidator(probed) && o.sha256 === null) this.emitEvent({ type: 'warning', code: 'NO_VALIDATOR', message: NO_VALIDATOR_MESSAGE });
-
-    if (!o.force) await this.preflightSpace(probed, chunkCount, resumeFrom, resumePoint);
-
-    // Only a destination this job found empty may hold files a restart keeps (never an operator's, see --force).
-    const destStartedEmpty = sameJob ? previous!.destStartedEmpty === true : o.dest !== null && (await isEmptyOrMissing(o.dest));
-    const record: JobStateRecord = { version: 1, identity, consumedChunks: resumeFrom, complete: false, updatedAt: Date.now(), destStartedEmpty };
-    await saveJobState(o.stateDir, record);
-    return { record, chunkCount, resumeFrom, resumePoint, reuseComplete: sameJob && destStartedEmpty && !resumePoint };
+    this.mode = decided.mode;
+    this.continuedFromKeptData = decided.plan.resumeFrom > 0 || decided.plan.resumePoint !== null;
+    return decided.plan;
   }
 
   private async openSink(plan: RunPlan): Promise<void> {
@@ -407,85 +336,21 @@ export class Job extends EventEmitter {
     return { ...repeat.summary, bytesFetched: 0, retries: 0, elapsedMs: Date.now() - this.startedAt };
   }
 
-  // ---- planning helpers ----------------------------------------------------------------------------------
-
-  /** --restart: the earlier run's state, journal and staged chunks go; the destination is left to the operator. */
-  private async forgetEarlierRun(): Promise<void> {
-    await clearJobState(this.options.stateDir);
-    for (const name of await fsp.readdir(this.options.stateDir)) {
-      if (CHUNK_FILE.test(name) || name === JOURNAL_FILE) await fsp.rm(join(this.options.stateDir, name), { force: true });
-    }
-    await clearCheckpoint(this.options.stateDir);
-  }
-
-  /** Resume of a download-only job: the output must still hold the chunks the state says are in it. */
-  private async checkOutputLength(output: string, chunks: number, size: number): Promise<number> {
-    const kept = await OutputFileSink.chunksStillThere(output, chunks, this.options.chunkSize, size);
-    if (kept < chunks) {
-      this.emitEvent({
-        type: 'warning',
-        code: 'OUTPUT_SHORTER',
-        message: `The output ${output} is shorter than the ${Math.min(size, chunks * this.options.chunkSize)} bytes this job had written into it (truncated or emptied since); it continues from byte ${kept * this.options.chunkSize} and fetches the rest again.`,
-      });
-    }
-    return kept;
-  }
-
-  /** Free space for the window and for what is known of the output, before anything is fetched. */
-  private async preflightSpace(probed: ProbeResult, chunkCount: number, startChunk: number, resumePoint: SavedCheckpoint | null): Promise<void> {
-    const o = this.options;
-    const needs: SpaceNeed[] = [];
-    const remainingChunks = Math.max(0, chunkCount - startChunk);
-    if (this.mode === 'ranged') needs.push({ path: o.stateDir, bytes: Math.min(o.window, remainingChunks) * o.chunkSize, what: 'the chunk window' });
-    if (o.output && probed.size !== null) needs.push({ path: dirname(o.output), bytes: probed.size - startChunk * o.chunkSize, what: 'the download' });
-    // The trailer hint costs two tiny requests: worth it only where running out of space would hurt.
-    if (o.dest && this.mode === 'ranged' && probed.size !== null && probed.size >= SIZE_HINT_MIN_BYTES) {
-      const hint = await outputSizeHint(this.dispatcher!, probed.finalUrl, probed.size, probed.etag ?? probed.lastModified);
-      if (hint !== null) needs.push({ path: o.dest, bytes: hint.bytes - (resumePoint?.extract.bytesWritten ?? 0), what: `the extracted files (${hint.what})` });
-    }
-    await checkFreeSpace(needs);
-  }
-
-  /** A saved checkpoint is used only if it fits this file and can verify what it must. */
-  private usableResumePoint(point: SavedCheckpoint | null, size: number): SavedCheckpoint | null {
-    if (!point) return null;
-    const why =
-      this.mode !== 'ranged'
-        ? 'the server no longer serves ranges'
-        : point.extract.compressedOffset > size
-          ? 'it lies beyond the end of the file'
-          : this.options.sha256 !== null && !point.sha256
-            ? 'it holds no checksum state, and --sha256 must cover every byte'
-            : null;
-    if (!why) return point;
-    this.emitEvent({ type: 'warning', code: 'CHECKPOINT_IGNORED', message: `The saved checkpoint cannot be used (${why}); extraction starts from the beginning.` });
-    return null;
-  }
-
   private async probeWithRetries(): Promise<ProbeResult> {
-    for (let failures = 1; ; failures++) {
-      await this.whileRunning();
-      try {
-        return await probe(this.options.url, { dispatcher: this.dispatcher!, signal: this.cancelController.signal });
-      } catch (err) {
-        const e = toEngineError(err);
-        if (this.cancelController.signal.aborted || !e.retryable || failures > this.options.retries) throw e;
-        const delay = e instanceof HttpStatusError && e.retryAfterMs !== undefined ? e.retryAfterMs : backoffDelay(this.policy, failures);
-        this.connectRetry(this.options.url, failures, e, delay, 'start');
-        await sleep(delay, this.cancelController.signal);
-      }
-    }
+    return probeWithRetries({
+      url: this.options.url,
+      dispatcher: this.dispatcher!,
+      signal: this.cancelController.signal,
+      retries: this.options.retries,
+      policy: this.policy,
+      whileRunning: () => this.gate.whileRunning(),
+      onRetry: (attempt, e, delayMs) => this.connectRetry(this.options.url, attempt, e, delayMs, 'start'),
+    });
   }
 
   /** Says, while it happens, that the origin did not answer and when the next try goes out. */
   private connectRetry(url: string, attempt: number, e: EngineError, delayMs: number, phase: 'start' | 'unreachable'): void {
-    let host = '';
-    try {
-      host = new URL(url).host;
-    } catch {
-      // validated before the job starts
-    }
-    this.emitEvent({ type: 'connect-retry', host, attempt, code: e.code, reason: connectReason(e), delayMs, nextAt: Date.now() + delayMs, phase });
+    this.emitEvent(connectRetryEvent(url, attempt, e, delayMs, phase));
   }
 
   private get policy(): RetryPolicy {
@@ -524,40 +389,26 @@ export class Job extends EventEmitter {
       counters: this.counters,
       cancelSignal: this.cancelController.signal,
       emit: (event) => this.emitEvent(event),
-      whileRunning: () => this.whileRunning(),
-      waitForDiskSpace: (cause) => this.waitForDiskSpace(cause),
-      waitUntilReachable: (cause) => this.waitUntilReachable(cause),
+      whileRunning: () => this.gate.whileRunning(),
+      waitForDiskSpace: (cause) => this.waits.waitForDiskSpace(cause),
+      waitUntilReachable: (cause) => this.waits.waitUntilReachable(cause),
     };
   }
 
   /** The whole file as one stream; `skip`: bytes the sink already has (after ranges were given up). */
   private async runSingleStream(probed: ProbeResult, skip: number): Promise<void> {
-    const controller = new AbortController();
-    const onCancel = () => controller.abort(this.cancelController.signal.reason);
-    this.cancelController.signal.addEventListener('abort', onCancel, { once: true });
-    try {
-      await this.whileRunning();
+    this.streamCommitted = await streamRest({
+      dispatcher: this.dispatcher!,
+      probed,
+      skip,
+      cancelSignal: this.cancelController.signal,
+      limiter: this.limiter,
+      counters: this.counters,
       // A hasher exists only when ranges were given up mid-job: it has covered `skip` bytes, the rest follows.
-      const hasher = this.hasher;
-      const received = await readSingleStream({
-        dispatcher: this.dispatcher!,
-        url: probed.finalUrl,
-        pinned: probed,
-        skip,
-        signal: controller.signal,
-        limiter: this.limiter,
-        onBytes: (n) => {
-          this.counters.bytesFetched += n;
-        },
-        onData: async (piece) => {
-          hasher?.update(piece);
-          await this.sink!.write(piece);
-        },
-      });
-      this.streamCommitted = received;
-    } finally {
-      this.cancelController.signal.removeEventListener('abort', onCancel);
-    }
+      hasher: this.hasher,
+      sink: this.sink!,
+      whileRunning: () => this.gate.whileRunning(),
+    });
   }
 
   /** The origin stopped honouring ranges: the sink has every byte up to the run's offset, one stream brings the rest. */
@@ -578,68 +429,6 @@ export class Job extends EventEmitter {
     const format: ArchiveFormat | 'raw' | null = this.options.output ? 'raw' : this.detectedFormat;
     if (format) this.emitEvent({ type: 'decoding', format, resume: 'none', reason: 'the server stopped honouring range requests' });
     await this.runSingleStream(probed, offset);
-  }
-
-  // ---- waiting -------------------------------------------------------------------------------------------
-
-  /** Returns at once while running; waits while paused; throws when cancelled. */
-  private async whileRunning(): Promise<void> {
-    for (;;) {
-      if (this.cancelController.signal.aborted) throw this.cancelController.signal.reason;
-      if (this.pauseReason === null) return;
-      await this.resumed!.promise;
-    }
-  }
-
-  /**
-   * Connection failures past the retry budget: the job pauses as unreachable (one host down is not the
-   * machine offline) and resumes by itself once the origin answers.
-   */
-  private async waitUntilReachable(cause: EngineError): Promise<void> {
-    this.offlineWait ??= (async () => {
-      this.pause('unreachable');
-      this.emitEvent({ type: 'warning', code: cause.code, message: `${cause.message} Paused until the server answers; retrying it in the background.` });
-      const url = this.probeResult!.finalUrl;
-      const delayFor = (n: number) => Math.min(30_000, backoffDelay({ ...this.policy, capMs: 30_000 }, n) + this.options.retryBaseMs);
-      this.connectRetry(url, 1, cause, delayFor(1), 'unreachable');
-      for (let n = 1; this.pauseReason === 'unreachable'; n++) {
-        await sleep(delayFor(n), this.cancelController.signal);
-        let now: ProbeResult;
-        try {
-          now = await probe(url, { dispatcher: this.dispatcher!, signal: this.cancelController.signal });
-        } catch (err) {
-          if (this.cancelController.signal.aborted) throw err;
-          if (this.pauseReason === 'unreachable') this.connectRetry(url, n + 1, toEngineError(err), delayFor(n + 1), 'unreachable');
-          continue;
-        }
-        const change = identityChange(this.probeResult!, now);
-        if (change) {
-          throw new UpstreamChangedError(`The file at ${redactUrl(this.options.url)} changed while the job waited for the server (${change}). Kept data was not mixed with the new file; run again with --restart.`, {
-            details: { change },
-          });
-        }
-        if (this.pauseReason === 'unreachable') this.resume();
-      }
-    })().finally(() => {
-      this.offlineWait = null;
-    });
-    await this.offlineWait;
-  }
-
-  /** ENOSPC while staging: pause as disk-full and resume by itself once a chunk's worth of space is free. */
-  private async waitForDiskSpace(cause: EngineError): Promise<void> {
-    this.diskWait ??= (async () => {
-      this.pause('disk-full');
-      this.emitEvent({ type: 'warning', code: cause.code, message: cause.message });
-      while (this.pauseReason === 'disk-full') {
-        await sleep(2_000, this.cancelController.signal);
-        const stat = await fsp.statfs(this.options.stateDir).catch(() => null);
-        if (stat && stat.bavail * stat.bsize >= this.options.chunkSize && this.pauseReason === 'disk-full') this.resume();
-      }
-    })().finally(() => {
-      this.diskWait = null;
-    });
-    await this.diskWait;
   }
 
   // ---- events --------------------------------------------------------------------------------------------
@@ -691,12 +480,4 @@ export async function runJob(options: JobOptions, onEvent?: (e: EngineEvent) => 
 
 export function defaultStateDir(target: string): string {
   return defaultStateDirOf(target);
-}
-
-async function isEmptyOrMissing(dir: string): Promise<boolean> {
-  try {
-    return (await fsp.readdir(dir)).length === 0;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT';
-  }
 }

@@ -3,10 +3,9 @@
 // order, reading a chunk while it still arrives. Everything that lives only while ranges are fetched lives
 // here, created when the run opens, so nothing is half-there for the rest of the job.
 import { createReadStream, promises as fsp } from 'node:fs';
-import { EngineError, HttpStatusError, serializeError, toEngineError, UpstreamChangedError, UsageError, type ErrorCode, type NetworkError } from '../errors';
+import { toEngineError, type EngineError, type NetworkError } from '../errors';
 import type { AttemptRecord, ChunkState } from '../events';
-import { wakeableDelay } from '../sleep';
-import { ChunkRecords, type ChunkRecord } from '../staging/chunk-records';
+import { ChunkRecords } from '../staging/chunk-records';
 import { ChunkWindow } from '../staging/chunk-window';
 import { followChunk } from '../staging/growing-chunk';
 import { Journal } from '../staging/journal';
@@ -16,12 +15,11 @@ import type { ResumableSha256 } from '../checksum/resumable-hash';
 import type { SavedCheckpoint } from '../state/checkpoint-store';
 import { saveJobState, type JobStateRecord } from '../state/job-state';
 import { chunkIndexOf } from '../state/layout';
-import { RANGES_IGNORED_IN_A_ROW, RangesAbandoned } from '../transfer/origin-quirks';
-import { attemptInfo, fetchRange, type TransferWatch } from '../transfer/range-fetch';
-import { encodingRefused } from '../transfer/response-checks';
-import { backoffDelay } from '../transfer/retry-policy';
 import { confirmSizeWithRetries, sizeUnconfirmedMessage } from '../transfer/size-confirm';
 import { Checkpointer } from './checkpointer';
+import { ChunkNews } from './chunk-news';
+import { KeptChunks } from './kept-chunks';
+import { fetchUntilComplete, type AttemptHost } from './chunk-attempts';
 import { deferred, type Deferred } from './deferred';
 import { PAUSE, type RunContext } from './run-context';
 import { ExtractSink, OutputFileSink, type StreamSink } from './sinks';
@@ -58,11 +56,8 @@ export class RangedRun {
   /** Part files of ranges in flight, for a consumer that reads a chunk while it arrives (see growing-chunk.ts). */
   private readonly growing = new Map<number, PartFile>();
   /** Wakes whoever waits for news of a chunk: its part opened, bytes flushed, or staged. */
-  private readonly chunkNews = new Map<number, Array<() => void>>();
+  private readonly news = new ChunkNews();
   private readonly inflight = new Map<number, AbortController>();
-  private readonly stagedRecords = new Map<number, { length: number; crc: number }>();
-  /** Parts of an earlier run that failed verification in this run (see partDropped). */
-  private keptDataDropped = 0;
   /** The check of a HEAD-reported size, started by the first range without a total (see size-confirm.ts). */
   private sizeCheck: Promise<void> | null = null;
 
@@ -73,6 +68,7 @@ export class RangedRun {
     private journal: Journal | null,
     private readonly staging: StagingArea,
     private readonly hasher: ResumableSha256 | null,
+    private readonly kept: KeptChunks,
   ) {
     const o = ctx.options;
     this.records = new ChunkRecords(o.chunkSize, plan.size);
@@ -106,13 +102,13 @@ export class RangedRun {
   static async open(ctx: RunContext, sink: StreamSink, plan: RangedPlan, hasher: ResumableSha256 | null): Promise<RangedRun> {
     const o = ctx.options;
     const opened = await Journal.open(o.stateDir);
-    let run: RangedRun | null = null;
+    const kept = new KeptChunks((event) => ctx.emit(event));
     // Parts of an earlier run are continued only as far as the journal vouches for their bytes.
-    const staging = new StagingArea(o.stateDir, journalParts(opened.journal, opened.records, o.chunkSize, (index, kept, had) => run?.partDropped(index, kept, had)));
+    const staging = new StagingArea(o.stateDir, journalParts(opened.journal, opened.records, o.chunkSize, (index, keptBytes, had) => kept.partDropped(index, keptBytes, had)));
     await staging.init();
-    run = new RangedRun(ctx, sink, plan, opened.journal, staging, hasher);
+    const run = new RangedRun(ctx, sink, plan, opened.journal, staging, hasher, kept);
     for (const r of opened.records) {
-      if (r.t === 'staged') run.stagedRecords.set(r.index, { length: r.length, crc: r.crc });
+      if (r.t === 'staged') kept.noteStaged(r);
       else if (r.t === 'attempt' && r.index >= plan.startChunk) {
         run.records.addAttempt(r.index, r.attempt);
         const rec = run.records.get(r.index);
@@ -122,7 +118,7 @@ export class RangedRun {
     if (opened.tornBytes > 0) {
       ctx.emit({ type: 'warning', code: 'E_JOURNAL', message: `The journal ended in a torn record (${opened.tornBytes} bytes, from a crash mid-write); it was dropped and the chunks it named are verified again.` });
     }
-    await run.discardStaleChunks();
+    await kept.discardStale(staging, plan.startChunk, o.window);
     return run;
   }
 
@@ -261,7 +257,7 @@ export class RangedRun {
 
   private async fetchChunk(index: number): Promise<void> {
     const rec = this.records.get(index);
-    if (await this.reuseStaged(index, rec.length)) {
+    if (await this.kept.reuseStaged(this.staging, index, rec.length)) {
       this.markStaged(index, rec.length);
       return;
     }
@@ -271,17 +267,17 @@ export class RangedRun {
     try {
       if (part.committed > rec.length) await part.reset();
       rec.bytes = part.committed;
-      part.onFlushed = () => this.announce(index);
+      part.onFlushed = () => this.news.announce(index);
       this.growing.set(index, part);
-      this.announce(index);
-      await this.fetchUntilComplete(rec, part);
+      this.news.announce(index);
+      await fetchUntilComplete(this.attemptHost, rec, part);
       const crc = part.checksum;
       await this.staging.commit(index, part).catch((err) => {
         throw toEngineError(err, 'E_IO');
       });
       // The record vouches for the file by its CRC, so the file need not be durable first (see staging.ts).
       await this.journal!.append({ t: 'staged', index, length: rec.length, crc });
-      this.stagedRecords.set(index, { length: rec.length, crc });
+      this.kept.noteStaged({ index, length: rec.length, crc });
     } finally {
       this.growing.delete(index);
       part.onFlushed = null;
@@ -290,125 +286,19 @@ export class RangedRun {
     this.markStaged(index, rec.length);
   }
 
-  /** Attempts at a chunk's range until its part holds every byte: retries with backoff, waits, and the reasons to give up. */
-  private async fetchUntilComplete(rec: ChunkRecord, part: PartFile): Promise<void> {
-    const o = this.ctx.options;
-    const index = rec.index;
-    const end = rec.start + rec.length - 1;
-    let failures = 0;
-    for (;;) {
-      // Bytes gathered by the last attempt go to disk first: the next range starts right after them.
-      try {
-        await part.flush();
-      } catch (err) {
-        const e = toEngineError(err, 'E_IO');
-        if (e.code !== 'E_DISK_FULL') throw e;
-        await this.ctx.waitForDiskSpace(e);
-        continue;
-      }
-      if (part.committed >= rec.length) return;
-      if (this.failure) throw this.failure;
-      await this.whileRunning();
-      const controller = new AbortController();
-      this.inflight.set(index, controller);
-      const watch: TransferWatch = { awaitingNetwork: true, receiving: false, waitingSince: performance.now(), longestRecoveredGapMs: 0 };
-      const watched = this.watchdog.track(index, watch, this.ctx.counters.bytesFetched);
-      rec.attemptCount++;
-      const attempt = rec.attemptCount;
-      const startedAt = Date.now();
-      const from = rec.start + part.committed;
-      const before = part.committed;
-      const recordAttempt = (status: number | null, bytes: number, error: AttemptRecord['error']): AttemptRecord => {
-        const a: AttemptRecord = { attempt, startedAt, durationMs: Date.now() - startedAt, rangeStart: from, rangeEnd: end, status, bytes, error };
-        this.records.addAttempt(index, a);
-        return a;
-      };
-      this.setChunk(rec, 'fetching');
-      this.ctx.emit({ type: 'attempt-started', index, attempt, rangeStart: from, rangeEnd: end });
-      try {
-        const p = this.ctx.probed;
-        const result = await fetchRange({
-          dispatcher: this.ctx.dispatcher,
-          url: p.finalUrl,
-          start: rec.start,
-          end,
-          pinned: { size: p.size!, etag: p.etag, weakEtag: p.weakEtag, lastModified: p.lastModified },
-          onAccepted: ({ totalKnown }) => {
-            this.ctx.quirks.honoured();
-            if (!totalKnown) this.confirmSizeOnce();
-          },
-          sink: part,
-          signal: controller.signal,
-          ...(this.ctx.limiter ? { limiter: this.ctx.limiter } : {}),
-          retryAfterCapMs: o.retryAfterCapMs,
-          watch,
-          onBytes: (n) => {
-            this.ctx.counters.bytesFetched += n;
-            watched.fetchedThen = this.ctx.counters.bytesFetched;
-            rec.bytes = part.committed;
-          },
-        });
-        recordAttempt(result.status, result.bytes, null);
-      } catch (err) {
-        if (this.failure || this.ctx.cancelSignal.aborted) throw this.failure ?? this.ctx.cancelSignal.reason;
-        rec.bytes = part.committed;
-        if (controller.signal.reason === PAUSE) {
-          rec.attemptCount--; // a pause is not a failed attempt
-          continue;
-        }
-        const info = attemptInfo(err);
-        const e = toEngineError(err);
-        const serialized = serializeError(e);
-        const record = recordAttempt(info.status, info.bytes, serialized);
-        this.ctx.emit({ type: 'attempt-failed', index, attempt, status: info.status, bytes: info.bytes, durationMs: record.durationMs, error: serialized });
-        // History is a convenience: a full disk must not turn into a second failure.
-        await this.journal?.append({ t: 'attempt', index, attempt: record }).catch(() => undefined);
-        if (e.code === 'E_DISK_FULL') {
-          await this.ctx.waitForDiskSpace(e);
-          continue;
-        }
-        if (e.code === 'E_RANGE_IGNORED' && this.ctx.quirks.rangeIgnored()) throw new RangesAbandoned(RANGES_IGNORED_IN_A_ROW, e);
-        if (e.code === 'E_CONTENT_ENCODING' && e.retryable) {
-          const times = this.ctx.quirks.encodedAnswer();
-          if (times !== null) {
-            this.setChunk(rec, 'failed');
-            throw encodingRefused(e, times);
-          }
-        }
-        if (!e.retryable) {
-          this.setChunk(rec, 'failed');
-          throw chunkFailure(e, index, rec.start, rec.length);
-        }
-        // An attempt that committed bytes made progress: the backoff starts over, and the first try after it
-        // goes out at once (a connection broke or stuck, the origin was answering); only failures without
-        // progress back off.
-        const progressed = part.committed > before;
-        failures = progressed ? 1 : failures + 1;
-        if (failures > o.retries) {
-          if (e.code === 'E_CONNECT') {
-            await this.ctx.waitUntilReachable(e);
-            failures = 0;
-            continue;
-          }
-          this.setChunk(rec, 'failed');
-          throw new EngineError(
-            'E_RETRIES_EXHAUSTED',
-            `Chunk ${index} (bytes ${rec.start}-${end}) failed ${failures} times in a row; giving up. Its ${part.committed} committed bytes are kept: run the job again to resume.`,
-            { cause: e, retryable: false, details: { chunk: index, attempts: rec.attemptCount } },
-          );
-        }
-        const delayMs = e instanceof HttpStatusError && e.retryAfterMs !== undefined ? e.retryAfterMs : progressed ? 0 : backoffDelay(this.ctx.policy, failures);
-        this.ctx.counters.retries++;
-        rec.nextRetryAt = Date.now() + delayMs;
-        this.setChunk(rec, 'retrying');
-        this.ctx.emit({ type: 'retry-scheduled', index, attempt: attempt + 1, delayMs, nextAt: rec.nextRetryAt, reason: e.code });
-        await this.retryDelay(rec, delayMs);
-        rec.nextRetryAt = null;
-      } finally {
-        this.watchdog.untrack(index, watch);
-        this.inflight.delete(index);
-      }
-    }
+  /** The chunk attempts' view of this run (see chunk-attempts.ts). */
+  private get attemptHost(): AttemptHost {
+    return {
+      ctx: this.ctx,
+      records: this.records,
+      watchdog: this.watchdog,
+      inflight: this.inflight,
+      journal: () => this.journal,
+      failure: () => this.failure,
+      whileRunning: () => this.whileRunning(),
+      setChunk: (rec, state) => this.setChunk(rec, state),
+      confirmSizeOnce: () => this.confirmSizeOnce(),
+    };
   }
 
   /** Once per job, for the first range whose Content-Range gave no total: is the HEAD size the real one? */
@@ -427,48 +317,12 @@ export class RangedRun {
     this.sizeCheck.catch(() => undefined);
   }
 
-  /** A chunk staged by an earlier run is used only if the journal vouches for its length and CRC. */
-  private async reuseStaged(index: number, length: number): Promise<boolean> {
-    const onDisk = await this.staging.stagedCrc(index);
-    if (!onDisk) return false;
-    const recorded = this.stagedRecords.get(index);
-    if (recorded && recorded.length === length && onDisk.length === length && recorded.crc === onDisk.crc) return true;
-    await this.staging.remove(index);
-    this.ctx.emit({
-      type: 'warning',
-      code: 'E_STAGED_CHUNK_INVALID',
-      message: `Staged chunk ${index} did not match its journal record (${recorded ? 'CRC or length differs' : 'no record'}); it is fetched again.`,
-    });
-    return false;
-  }
-
-  private partDropped(index: number, kept: number, had: number): void {
-    this.keptDataDropped++;
-    this.ctx.emit({
-      type: 'warning',
-      code: 'E_PART_INVALID',
-      message:
-        `Chunk ${index}'s partial download from an earlier run matched its journal only for ${kept} of its ${had} bytes (after a power loss a disk may return zeros for data it never wrote back); the rest is fetched again.` +
-        (this.keptDataDropped >= 3 ? ' Kept data keeps failing its checks: if this job fails or keeps doing this, run it with --restart.' : ''),
-    });
-  }
-
-  /** Chunk files of an earlier run that this run will not reach again would only cost disk. */
-  private async discardStaleChunks(): Promise<void> {
-    const { startChunk } = this.plan;
-    const keepUpTo = startChunk + this.ctx.options.window;
-    for (const name of await fsp.readdir(this.staging.dir)) {
-      const index = chunkIndexOf(name);
-      if (index !== null && (index < startChunk || index >= keepUpTo)) await this.staging.remove(index);
-    }
-  }
-
   private markStaged(index: number, length: number): void {
     const rec = this.records.get(index);
     rec.bytes = length;
     this.setChunk(rec, 'staged');
     this.stagedSignals.get(index)?.resolve();
-    this.announce(index);
+    this.news.announce(index);
   }
 
   // ---- consumer ------------------------------------------------------------------------------------------
@@ -546,7 +400,7 @@ export class RangedRun {
     for (;;) {
       if (this.records.get(index).state === 'staged') return 'staged';
       if (!this.hasher && this.growing.has(index)) return 'growing';
-      await this.chunkChanged(index);
+      await this.news.changed(index, this.stagedSignals.get(index)?.promise);
     }
   }
 
@@ -561,7 +415,7 @@ export class RangedRun {
       else if (rec.state === 'staged') known = rec.length;
       return known;
     };
-    return followChunk({ paths: [this.staging.partPath(index), this.staging.stagedPath(index)], onDisk, changed: () => this.chunkChanged(index) }, from, rec.length);
+    return followChunk({ paths: [this.staging.partPath(index), this.staging.stagedPath(index)], onDisk, changed: () => this.news.changed(index, this.stagedSignals.get(index)?.promise) }, from, rec.length);
   }
 
   private async releaseChunk(index: number): Promise<void> {
@@ -584,32 +438,6 @@ export class RangedRun {
     if (this.failure) throw this.failure;
   }
 
-  private async retryDelay(rec: ChunkRecord, ms: number): Promise<void> {
-    const delay = wakeableDelay(ms, this.ctx.cancelSignal);
-    rec.wake = delay.wake;
-    await delay.ended;
-    rec.wake = null;
-  }
-
-  private announce(index: number): void {
-    const waiting = this.chunkNews.get(index);
-    if (!waiting) return;
-    this.chunkNews.delete(index);
-    for (const wake of waiting) wake();
-  }
-
-  /** News of chunk `index`, or a quarter second, whichever comes first; rejects when the run fails. */
-  private chunkChanged(index: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const news = new Promise<void>((resolve) => {
-      const waiting = this.chunkNews.get(index) ?? [];
-      waiting.push(resolve);
-      this.chunkNews.set(index, waiting);
-      timer = setTimeout(resolve, 250);
-    });
-    return Promise.race([news, this.stagedSignals.get(index)?.promise ?? Promise.resolve()]).finally(() => clearTimeout(timer));
-  }
-
   private setChunk(rec: { index: number; state: ChunkState; bytes: number; length: number }, state: ChunkState): void {
     rec.state = state;
     // A consumed chunk's slot is released right after; a failed one fails the job: neither is a fetch.
@@ -623,15 +451,4 @@ export class RangedRun {
     const snap = this.window.snapshot(this.nextToConsume);
     this.ctx.emit({ type: 'window', capacity: this.window.capacity, ...snap });
   }
-}
-
-/** A chunk's permanent failure, naming the chunk (an upstream change or a usage error is the job's, as is). */
-function chunkFailure(e: EngineError, index: number, start: number, length: number): EngineError {
-  if (e instanceof UpstreamChangedError || e instanceof UsageError) return e;
-  const code: ErrorCode = e.code;
-  return new EngineError(code, `Chunk ${index} (bytes ${start}-${start + length - 1}): ${e.message}`, {
-    cause: e,
-    retryable: false,
-    details: { ...e.details, chunk: index },
-  });
 }

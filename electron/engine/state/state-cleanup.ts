@@ -4,7 +4,7 @@
 // Only the job's own files are removed, never anything else an operator put in a --state-dir.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { JOB_FILE, PREVIOUS, isJobStateFile } from './layout';
+import { CHECKPOINT_FILE, CHUNK_FILE, JOB_FILE, JOURNAL_FILE, PREVIOUS, isJobStateFile } from './layout';
 
 /** Removes the job's state files (the lock goes with its release; see removeStateFolder). */
 export async function removeJobState(stateDir: string): Promise<void> {
@@ -19,4 +19,13 @@ export async function removeJobState(stateDir: string): Promise<void> {
 /** The folder itself, once the lock is released, if nothing else is left in it. */
 export async function removeStateFolder(stateDir: string): Promise<void> {
   await fsp.rmdir(stateDir).catch(() => undefined);
+}
+
+/** --restart: the earlier run's state, journal, checkpoint and chunk files go; the destination is left to the operator. */
+export async function clearEarlierRun(stateDir: string): Promise<void> {
+  for (const name of await fsp.readdir(stateDir).catch(() => [] as string[])) {
+    if (name === JOB_FILE || name === `${JOB_FILE}${PREVIOUS}` || name === CHECKPOINT_FILE || name === `${CHECKPOINT_FILE}${PREVIOUS}` || name === JOURNAL_FILE || CHUNK_FILE.test(name)) {
+      await fsp.rm(join(stateDir, name), { force: true });
+    }
+  }
 }

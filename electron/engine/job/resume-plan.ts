@@ -1,0 +1,167 @@
+// Where a run starts. A completed job is a no-op; the same job (same target and URL) continues from its
+// checkpoint or its committed chunks once the origin is shown unchanged; anything else starts from the
+// beginning. On the way: whether a saved checkpoint fits this file, how much of a download-only output is still
+// there, and whether the disk can take what is left.
+import { promises as fsp } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Dispatcher } from 'undici';
+import { UpstreamChangedError } from '../errors';
+import type { TransferMode } from '../events';
+import { clearCheckpoint, loadCheckpoint } from '../state/checkpoint-store';
+import { describeUpstreamChange, saveJobState, type JobIdentity, type JobStateRecord } from '../state/job-state';
+import { redactUrl } from '../transfer/redact';
+import { hasNoValidator, NO_VALIDATOR_MESSAGE, validatorChange } from '../transfer/response-checks';
+import { targetIntact } from './completed-job';
+import { downloadResumeMode } from './resume-mode';
+import type { JobEventInput } from './run-context';
+import { checkFreeSpace, outputSizeHint, type SpaceNeed } from '../space/space-check';
+import type { SavedCheckpoint } from '../state/checkpoint-store';
+import type { ProbeResult } from '../transfer/probe';
+import type { ResolvedOptions } from './job-options';
+import { OutputFileSink } from './sinks';
+
+/** What the planning before a run decided: where it starts, and the state it keeps. */
+export interface RunPlan {
+  record: JobStateRecord;
+  chunkCount: number;
+  resumeFrom: number;
+  resumePoint: SavedCheckpoint | null;
+  reuseComplete: boolean;
+}
+
+export type ResumeDecision = { kind: 'complete'; previous: JobStateRecord } | { kind: 'run'; mode: TransferMode; plan: RunPlan };
+
+/** Decides where the run starts and pins the job's identity in its state before anything is fetched. */
+export async function planResume(p: {
+  options: ResolvedOptions;
+  previous: JobStateRecord | null;
+  probed: ProbeResult;
+  target: string;
+  dispatcher: Dispatcher;
+  emit: (event: JobEventInput) => void;
+}): Promise<ResumeDecision> {
+  const { options: o, previous, probed, target, emit } = p;
+  const identity: JobIdentity = {
+    url: o.url,
+    finalUrl: probed.finalUrl,
+    size: probed.size,
+    etag: probed.etag,
+    weakEtag: probed.weakEtag,
+    lastModified: probed.lastModified,
+    chunkSize: o.chunkSize,
+    mode: o.dest ? 'extract' : 'download',
+    target,
+  };
+  let resumeFrom = 0;
+  let resumePoint: SavedCheckpoint | null = null;
+  const sameJob = !!previous && previous.identity.target === target && previous.identity.url === o.url;
+  if (previous && sameJob) {
+    const change = describeUpstreamChange(previous.identity, probed) ?? validatorChange(previous.identity, { etag: probed.weakEtag, lastModified: probed.lastModified });
+    if (change) {
+      throw new UpstreamChangedError(
+        `The snapshot at ${redactUrl(o.url)} changed since this job started (${change}). Kept data was not mixed with the new file. Run again with --restart to download the new snapshot from the beginning.`,
+        { details: { change } },
+      );
+    }
+    if (previous.complete && previous.summary && (await targetIntact(previous.identity, target))) return { kind: 'complete', previous };
+    // Download-only output is committed chunk by chunk; extraction restarts from the beginning until a
+    // checkpoint says otherwise.
+    if (identity.mode === 'download' && previous.identity.chunkSize === o.chunkSize) resumeFrom = previous.consumedChunks;
+    if (o.checkpoints && identity.mode === 'extract' && previous.identity.chunkSize === o.chunkSize) resumePoint = await loadCheckpoint(o.stateDir);
+  }
+  if (!sameJob) await clearCheckpoint(o.stateDir);
+
+  const mode: TransferMode = probed.rangeSupported && probed.size !== null && probed.size > 0 ? 'ranged' : 'single-stream';
+  const size = probed.size ?? 0;
+  const chunkCount = mode === 'ranged' ? Math.ceil(size / o.chunkSize) : 0;
+  resumePoint = usableResumePoint(resumePoint, { size, mode: mode, sha256: o.sha256 }, (message) => emit({ type: 'warning', code: 'CHECKPOINT_IGNORED', message }));
+  if (resumePoint) resumeFrom = Math.floor(resumePoint.extract.compressedOffset / o.chunkSize);
+  resumeFrom = Math.min(resumeFrom, chunkCount);
+  if (o.output && resumeFrom > 0) resumeFrom = await keptOutputChunks(o.output, resumeFrom, o.chunkSize, size, (message) => emit({ type: 'warning', code: 'OUTPUT_SHORTER', message }));
+  emit({
+    type: 'probed',
+    finalUrl: redactUrl(probed.finalUrl),
+    size: probed.size,
+    mode,
+    etag: probed.etag,
+    lastModified: probed.lastModified,
+    chunkSize: o.chunkSize,
+    chunkCount,
+    format: o.output ? 'raw' : o.format === 'auto' ? null : o.format,
+  });
+  if (o.output) emit({ type: 'decoding', format: 'raw', ...downloadResumeMode(mode) });
+  if (hasNoValidator(probed) && o.sha256 === null) emit({ type: 'warning', code: 'NO_VALIDATOR', message: NO_VALIDATOR_MESSAGE });
+
+  if (!o.force) await preflightSpace({ options: o, mode, dispatcher: p.dispatcher, probed, chunkCount, startChunk: resumeFrom, resumePoint });
+
+  // Only a destination this job found empty may hold files a restart keeps (never an operator's, see --force).
+  const destStartedEmpty = sameJob ? previous!.destStartedEmpty === true : o.dest !== null && (await isEmptyOrMissing(o.dest));
+  const record: JobStateRecord = { version: 1, identity, consumedChunks: resumeFrom, complete: false, updatedAt: Date.now(), destStartedEmpty };
+  await saveJobState(o.stateDir, record);
+  return { kind: 'run', mode, plan: { record, chunkCount, resumeFrom, resumePoint, reuseComplete: sameJob && destStartedEmpty && !resumePoint } };
+}
+
+async function isEmptyOrMissing(dir: string): Promise<boolean> {
+  try {
+    return (await fsp.readdir(dir)).length === 0;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+/** Below this size the trailer hint for free space is not worth its two requests. */
+const SIZE_HINT_MIN_BYTES = 256 * 1024 * 1024;
+
+/** A saved checkpoint is used only if it fits this file and can verify what it must; `ignored` says why not. */
+export function usableResumePoint(
+  point: SavedCheckpoint | null,
+  job: { size: number; mode: TransferMode; sha256: string | null },
+  ignored: (message: string) => void,
+): SavedCheckpoint | null {
+  if (!point) return null;
+  const why =
+    job.mode !== 'ranged'
+      ? 'the server no longer serves ranges'
+      : point.extract.compressedOffset > job.size
+        ? 'it lies beyond the end of the file'
+        : job.sha256 !== null && !point.sha256
+          ? 'it holds no checksum state, and --sha256 must cover every byte'
+          : null;
+  if (!why) return point;
+  ignored(`The saved checkpoint cannot be used (${why}); extraction starts from the beginning.`);
+  return null;
+}
+
+/** Resume of a download-only job: the output must still hold the chunks the state says are in it. */
+export async function keptOutputChunks(output: string, chunks: number, chunkSize: number, size: number, shorter: (message: string) => void): Promise<number> {
+  const kept = await OutputFileSink.chunksStillThere(output, chunks, chunkSize, size);
+  if (kept < chunks) {
+    shorter(
+      `The output ${output} is shorter than the ${Math.min(size, chunks * chunkSize)} bytes this job had written into it (truncated or emptied since); it continues from byte ${kept * chunkSize} and fetches the rest again.`,
+    );
+  }
+  return kept;
+}
+
+/** Free space for the window and for what is known of the output, before anything is fetched. */
+export async function preflightSpace(p: {
+  options: ResolvedOptions;
+  mode: TransferMode;
+  dispatcher: Dispatcher;
+  probed: ProbeResult;
+  chunkCount: number;
+  startChunk: number;
+  resumePoint: SavedCheckpoint | null;
+}): Promise<void> {
+  const o = p.options;
+  const needs: SpaceNeed[] = [];
+  const remainingChunks = Math.max(0, p.chunkCount - p.startChunk);
+  if (p.mode === 'ranged') needs.push({ path: o.stateDir, bytes: Math.min(o.window, remainingChunks) * o.chunkSize, what: 'the chunk window' });
+  if (o.output && p.probed.size !== null) needs.push({ path: dirname(o.output), bytes: p.probed.size - p.startChunk * o.chunkSize, what: 'the download' });
+  // The trailer hint costs two tiny requests: worth it only where running out of space would hurt.
+  if (o.dest && p.mode === 'ranged' && p.probed.size !== null && p.probed.size >= SIZE_HINT_MIN_BYTES) {
+    const hint = await outputSizeHint(p.dispatcher, p.probed.finalUrl, p.probed.size, p.probed.etag ?? p.probed.lastModified);
+    if (hint !== null) needs.push({ path: o.dest, bytes: hint.bytes - (p.resumePoint?.extract.bytesWritten ?? 0), what: `the extracted files (${hint.what})` });
+  }
+  await checkFreeSpace(needs);
+}
