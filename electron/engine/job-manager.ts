@@ -12,7 +12,8 @@ import { loadJobState } from './job-state';
 import { freeBytes, waitForFreeSpace } from './space-wait';
 import type { AttemptRecord, EngineEvent, PauseReason } from './events';
 import type { JobOptions, JobOutcome, JobRunner } from './worker/runner';
-import { JobModel, emptyProgress, type JobRecord, type ModelChanges } from '../ipc/job-model';
+import { ATTEMPTS_KEPT, JobModel, emptyProgress, type JobRecord, type ModelChanges } from '../ipc/job-model';
+import { journalAttempts, mergeAttemptHistory } from './attempt-history';
 import { LogFile, LogRing, logEntryFor, type LogEntry, type LogLevel } from '../ipc/job-log';
 import type { JobDetail, JobView, Settings } from '../../shared/contract';
 import { DEFAULT_SETTINGS, settingsSchema } from '../../shared/schemas';
@@ -365,14 +366,18 @@ export class JobManager {
     return true;
   }
 
-  /** The engine's record while the job runs; afterwards what the model saw in this process. */
+  /**
+   * The engine's record while the job runs (it read the journal's earlier attempts when it started);
+   * afterwards what the model saw in this process, with the attempts the journal kept from earlier runs
+   * (after a restart the model has seen none).
+   */
   async chunkHistory(id: string, index: number): Promise<AttemptRecord[]> {
     const m = this.model(id);
     if (this.isRunning(id)) {
       const records = await this.config.runner.chunkHistory(id, index);
       if (records.length > 0) return records;
     }
-    return m.chunkHistory(index);
+    return mergeAttemptHistory(await journalAttempts(this.stateDirOf(id), index), m.chunkHistory(index), ATTEMPTS_KEPT);
   }
 
   /** Suspend or offline: pause every running job, remembering why, so resumeAll(reason) undoes only that. */

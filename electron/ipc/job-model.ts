@@ -302,8 +302,9 @@ export class JobModel {
     this.chunks = [];
     for (let i = 0; i < map.length && i < MAX_CHUNKS; i++) {
       const stored = LETTER_STATES.get(map[i]!) ?? 'pending';
-      // Only finished chunks are facts after a restart; anything in flight starts over as pending.
-      const state: ChunkState = stored === 'done' ? 'done' : 'pending';
+      // Only finished chunks are facts after a restart, and the chunk a failed job failed on; anything in
+      // flight starts over as pending.
+      const state: ChunkState = stored === 'done' ? 'done' : stored === 'failed' && this.view.state === 'failed' ? 'failed' : 'pending';
       const length = size === null ? chunkSize : Math.max(0, Math.min(chunkSize, size - i * chunkSize));
       this.chunks.push({ index: i, state, bytes: state === 'done' ? length : 0, length, attempt: 0, nextAt: null, errorCode: null });
     }
