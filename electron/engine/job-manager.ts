@@ -354,6 +354,25 @@ export class JobManager {
     await this.enqueueSave('jobs');
   }
 
+  /**
+   * Changes a job's rate limit (bytes/s, null: unlimited): at once on the running job's connections, and
+   * for its later runs (kept with the job, so a restart keeps it).
+   */
+  async setRateLimit(id: string, limitRate: number | null): Promise<JobView> {
+    const m = this.model(id);
+    if (m.isTerminal) throw new JobConflictError(`The job is ${m.state}; its rate limit no longer matters`, id);
+    const options = this.options.get(id);
+    if (options) {
+      if (limitRate === null) delete options.limitRate;
+      else options.limitRate = limitRate;
+    }
+    m.setLimitRate(limitRate);
+    if (this.isRunning(id)) this.config.runner.setRateLimit(id, limitRate);
+    this.log(id, 'info', limitRate === null ? 'rate limit removed' : `rate limit set to ${limitRate} bytes/s`);
+    await this.enqueueSave('jobs');
+    return m.snapshot();
+  }
+
   retryChunkNow(id: string, index: number): boolean {
     const m = this.model(id);
     // A failed job's chunk is retried by a new run, which resumes from the journal.

@@ -104,7 +104,8 @@ export class Job extends EventEmitter {
   private records: ChunkRecords | null = null;
   private window: ChunkWindow | null = null;
   private dispatcher: Dispatcher | null = null;
-  private limiter: RateLimiter | null = null;
+  /** Every range's bytes pass it; unlimited until a rate is set (at the start or while running). */
+  private readonly limiter: RateLimiter;
   private probeResult: ProbeResult | null = null;
   private sink: StreamSink | null = null;
   private mode: TransferMode = 'ranged';
@@ -160,6 +161,7 @@ export class Job extends EventEmitter {
     super();
     this.id = id;
     this.options = resolveOptions(options);
+    this.limiter = new RateLimiter(this.options.limitRate);
   }
 
   // ---- control -------------------------------------------------------------------------------------------
@@ -191,6 +193,18 @@ export class Job extends EventEmitter {
     if (this.cancelController.signal.aborted) return;
     this.cancelController.abort(new AbortedError('The job was cancelled; its state is kept, so running it again resumes.'));
     this.resumed?.resolve();
+  }
+
+  /** Changes the rate limit of the running job (bytes/s; null or 0: unlimited); ranges in flight follow at once. */
+  setRateLimit(bytesPerSecond: number | null): void {
+    if (bytesPerSecond !== null && bytesPerSecond !== 0 && (!Number.isFinite(bytesPerSecond) || bytesPerSecond < 1024)) {
+      throw new UsageError(`The rate limit must be at least 1K bytes/s, or empty for none (got ${bytesPerSecond}).`);
+    }
+    this.limiter.setRate(bytesPerSecond || null);
+  }
+
+  get rateLimit(): number | null {
+    return this.limiter.rate;
   }
 
   retryChunkNow(index: number): void {
@@ -256,7 +270,6 @@ export class Job extends EventEmitter {
     await preflightDestination({ dest: o.dest, output: o.output, ownedByJob: previous?.identity.target === target, force: o.force });
 
     this.dispatcher = createDispatcher({ connections: o.concurrency, connectTimeoutMs: o.connectTimeoutMs, idleTimeoutMs: o.idleTimeoutMs });
-    if (o.limitRate !== null) this.limiter = new RateLimiter(o.limitRate);
     const probed = await this.probeWithRetries();
     this.probeResult = probed;
 
@@ -683,7 +696,7 @@ export class Job extends EventEmitter {
             },
             sink: part,
             signal: controller.signal,
-            ...(this.limiter ? { limiter: this.limiter } : {}),
+            limiter: this.limiter,
             retryAfterCapMs: this.options.retryAfterCapMs,
             watch,
             onBytes: (n) => {

@@ -108,6 +108,12 @@ export class JobModel {
     return { ...this.snapshot(), chunkMap: this.chunks.map((c) => CHUNK_LETTERS[c.state]).join('') };
   }
 
+  /** The rate limit changed (see JobManager.setRateLimit): the job's options say so. */
+  setLimitRate(limitRate: number | null): void {
+    this.view = { ...this.view, options: { ...this.view.options, limitRate }, updatedAt: this.now() };
+    this.changes.state(this.view.id);
+  }
+
   /** A state decided by the manager rather than reported by the engine (restore, cancel of an idle job, ...). */
   setState(state: JobState, fields: { pauseReason?: PauseReason | null; error?: SerializedError | null } = {}): void {
     const reason = state === 'paused' ? (fields.pauseReason ?? this.view.pauseReason ?? 'user') : null;

@@ -250,6 +250,7 @@ class Job extends EventEmitter {
   resume() { this.inner.resume(); }
   cancel() { this.inner.cancel(); }
   retryChunkNow(i) { this.inner.retryChunkNow(i); }
+  setRateLimit(r) { this.inner.setRateLimit(r); }
   chunkHistory(i) { return this.inner.chunkHistory(i); }
 }
 module.exports = { Job };

@@ -7,6 +7,7 @@ import { parseSha256Input } from '../../renderer/src/store/sha256-input';
 import { createAppStore, preferredJob } from '../../renderer/src/store/store';
 import { createJobView } from '../../renderer/src/store/job-reducer';
 import { errorReport } from '../../renderer/src/store/error-text';
+import { parseRateInput, rateText } from '../../renderer/src/store/rate-input';
 
 const HEX = 'a'.repeat(32) + 'B'.repeat(32);
 const err = (code: string) => ({ code, message: `m ${code}`, retryable: false, causes: [] });
@@ -71,4 +72,17 @@ test('"Copy details" text carries the code, the message, the cause chain and the
   assert.match(text, /E_HTTP_STATUS: HTTP 403 Forbidden/);
   assert.match(text, /caused by E_X: inner/);
   assert.match(text, /"status":403/);
+});
+
+test('the live rate limit field: MiB/s as typed, empty or 0 for none, "abc" and less than 1 KiB/s refused with a sentence', () => {
+  assert.deepEqual(parseRateInput('2'), { limitRate: 2 * 1024 * 1024 });
+  assert.deepEqual(parseRateInput(' 0,5 '), { limitRate: 512 * 1024 });
+  assert.deepEqual(parseRateInput('.25'), { limitRate: 256 * 1024 });
+  assert.deepEqual(parseRateInput(''), { limitRate: null });
+  assert.deepEqual(parseRateInput('0'), { limitRate: null });
+  assert.match((parseRateInput('abc') as { error: string }).error, /not a number/);
+  assert.match((parseRateInput('1e3') as { error: string }).error, /not a number/);
+  assert.match((parseRateInput('0.0001') as { error: string }).error, /lowest limit/);
+  assert.equal(rateText(1.5 * 1024 * 1024), '1.5');
+  assert.equal(rateText(null), '');
 });

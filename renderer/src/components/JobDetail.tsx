@@ -8,6 +8,7 @@ import { Throughput } from './Throughput';
 import { ErrorDetails } from './ErrorDetails';
 import { JobSummary } from './JobSummary';
 import { JobLog } from './JobLog';
+import { RateLimitControl } from './RateLimitControl';
 
 const FORMAT_NAMES: Record<string, string> = { tar: 'tar', gzip: 'tar.gz', lz4: 'tar.lz4', zstd: 'tar.zst', raw: 'raw file' };
 
@@ -37,6 +38,7 @@ export function JobDetail() {
           <ErrorDetails error={job.error} open context={{ job: job.name, url: job.info.url }} />
         </section>
       ) : null}
+      {job.state === 'done' || job.state === 'cancelled' || job.state === 'failed' ? null : <RateLimitControl job={job} />}
       <ChunkWindow job={job} onPick={select} />
       <ChunkMap job={job} />
       {chunk !== null && chunk < job.grid.count ? <ChunkInspector job={job} index={chunk} onClose={closeInspector} /> : null}
