@@ -19,6 +19,7 @@ const INVOKE = [
   'cancelJob',
   'removeJob',
   'retryChunkNow',
+  'setRateLimit',
   'getChunkHistory',
   'getJobLog',
   'getSettings',

@@ -12,6 +12,7 @@ export const INVOKE_CHANNELS = [
   'cancelJob',
   'removeJob',
   'retryChunkNow',
+  'setRateLimit',
   'getChunkHistory',
   'getJobLog',
   'getSettings',

@@ -351,6 +351,8 @@ export const requestSchemas = {
   cancelJob: z.strictObject({ jobId: jobIdSchema, deleteFiles: z.boolean().optional() }),
   removeJob: jobRef,
   retryChunkNow: chunkRef,
+  /** A running (or stopped) job's rate limit, bytes/s; null: unlimited. Kept for its later runs. */
+  setRateLimit: z.strictObject({ jobId: jobIdSchema, limitRate: limitRateSchema.nullable() }),
   getChunkHistory: chunkRef,
   getJobLog: jobRef,
   getSettings: emptyRequest,
@@ -370,6 +372,7 @@ export const responseSchemas = {
   cancelJob: jobViewSchema,
   removeJob: z.object({ jobId: z.string() }),
   retryChunkNow: z.object({ jobId: z.string(), index: z.number(), retried: z.boolean() }),
+  setRateLimit: jobViewSchema,
   getChunkHistory: z.array(attemptRecordSchema),
   getJobLog: z.array(logEntrySchema),
   getSettings: settingsSchema,

@@ -144,6 +144,7 @@ export class Host {
         return { jobId };
       },
       retryChunkNow: ({ jobId, index }) => ({ jobId, index, retried: m.retryChunkNow(jobId, index) }),
+      setRateLimit: ({ jobId, limitRate }) => m.setRateLimit(jobId, limitRate),
       getChunkHistory: ({ jobId, index }) => m.chunkHistory(jobId, index),
       getJobLog: ({ jobId }) => m.jobLog(jobId),
       getSettings: () => m.settings(),

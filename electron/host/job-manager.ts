@@ -12,7 +12,8 @@ import { loadJobState } from '../engine/state/job-state';
 import { freeBytes, waitForFreeSpace } from '../engine/space/space-wait';
 import type { AttemptRecord, EngineEvent, PauseReason } from '../engine/events';
 import type { JobOptions, JobOutcome, JobRunner } from '../engine/runner/runner';
-import { JobModel, emptyProgress, type JobRecord, type ModelChanges } from './job-model';
+import { ATTEMPTS_KEPT, JobModel, emptyProgress, type JobRecord, type ModelChanges } from './job-model';
+import { journalAttempts, mergeAttemptHistory } from '../engine/staging/attempt-history';
 import { LogFile, LogRing, logEntryFor, type LogEntry, type LogLevel } from './job-log';
 import type { JobDetail, JobView, Settings } from '../../shared/contract';
 import { DEFAULT_SETTINGS, settingsSchema } from '../../shared/schemas';
@@ -356,6 +357,25 @@ export class JobManager {
     await this.enqueueSave('jobs');
   }
 
+  /**
+   * Changes a job's rate limit (bytes/s, null: unlimited): at once on the running job's connections, and
+   * for its later runs (kept with the job, so a restart keeps it).
+   */
+  async setRateLimit(id: string, limitRate: number | null): Promise<JobView> {
+    const m = this.model(id);
+    if (m.isTerminal) throw new JobConflictError(`The job is ${m.state}; its rate limit no longer matters`, id);
+    const options = this.options.get(id);
+    if (options) {
+      if (limitRate === null) delete options.limitRate;
+      else options.limitRate = limitRate;
+    }
+    m.setLimitRate(limitRate);
+    if (this.isRunning(id)) this.config.runner.setRateLimit(id, limitRate);
+    this.log(id, 'info', limitRate === null ? 'rate limit removed' : `rate limit set to ${limitRate} bytes/s`);
+    await this.enqueueSave('jobs');
+    return m.snapshot();
+  }
+
   retryChunkNow(id: string, index: number): boolean {
     const m = this.model(id);
     // A failed job's chunk is retried by a new run, which resumes from the journal.
@@ -368,14 +388,18 @@ export class JobManager {
     return true;
   }
 
-  /** The engine's record while the job runs; afterwards what the model saw in this process. */
+  /**
+   * The engine's record while the job runs (it read the journal's earlier attempts when it started);
+   * afterwards what the model saw in this process, with the attempts the journal kept from earlier runs
+   * (after a restart the model has seen none).
+   */
   async chunkHistory(id: string, index: number): Promise<AttemptRecord[]> {
     const m = this.model(id);
     if (this.isRunning(id)) {
       const records = await this.config.runner.chunkHistory(id, index);
       if (records.length > 0) return records;
     }
-    return m.chunkHistory(index);
+    return mergeAttemptHistory(await journalAttempts(this.stateDirOf(id), index), m.chunkHistory(index), ATTEMPTS_KEPT);
   }
 
   /** Suspend or offline: pause every running job, remembering why, so resumeAll(reason) undoes only that. */

@@ -114,6 +114,12 @@ export class JobModel {
     return { ...this.snapshot(), chunkMap: this.chunks.map((c) => CHUNK_LETTERS[c.state]).join('') };
   }
 
+  /** The rate limit changed (see JobManager.setRateLimit): the job's options say so. */
+  setLimitRate(limitRate: number | null): void {
+    this.view = { ...this.view, options: { ...this.view.options, limitRate }, updatedAt: this.now() };
+    this.changes.state(this.view.id);
+  }
+
   /** A state decided by the manager rather than reported by the engine (restore, cancel of an idle job, ...). */
   setState(state: JobState, fields: { pauseReason?: PauseReason | null; error?: SerializedError | null } = {}): void {
     const reason = state === 'paused' ? (fields.pauseReason ?? this.view.pauseReason ?? 'user') : null;
@@ -312,8 +318,9 @@ export class JobModel {
     this.chunks = [];
     for (let i = 0; i < map.length && i < MAX_CHUNKS; i++) {
       const stored = LETTER_STATES.get(map[i]!) ?? 'pending';
-      // Only finished chunks are facts after a restart; anything in flight starts over as pending.
-      const state: ChunkState = stored === 'done' ? 'done' : 'pending';
+      // Only finished chunks are facts after a restart, and the chunk a failed job failed on; anything in
+      // flight starts over as pending.
+      const state: ChunkState = stored === 'done' ? 'done' : stored === 'failed' && this.view.state === 'failed' ? 'failed' : 'pending';
       const length = size === null ? chunkSize : Math.max(0, Math.min(chunkSize, size - i * chunkSize));
       this.chunks.push({ index: i, state, bytes: state === 'done' ? length : 0, length, attempt: 0, nextAt: null, errorCode: null });
     }

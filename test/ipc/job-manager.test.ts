@@ -147,6 +147,40 @@ test('each job keeps a log (failed attempts, retries, the outcome) in a bounded 
   }
 });
 
+test('attempt history survives a restart: the inspector of a failed chunk still shows the earlier attempts (from the journal), and the chunk still reads failed', async () => {
+  const dataDir = join(dirs.path, 'data-history');
+  const busy = await FaultServer.start({ plan: (r) => (r.method === 'GET' && r.range?.start === MiB ? { kind: 'status', status: 503, body: 'busy' } : undefined) });
+  try {
+    const made = await makeTarGz(3, MiB);
+    const url = await busy.serve('/always-busy.tar.gz', made.archive);
+    const m = await JobManager.open({ dataDir, runner: inProcess(), engineOptions: { retryBaseMs: 20, retryCapMs: 40 } });
+    let id = '';
+    let before: Array<[number, string | undefined, number | null]> = [];
+    try {
+      id = (await m.add({ url, dest: join(dirs.path, 'dest-history'), chunkSize: MiB, window: 2 })).id;
+      await waitFor(() => m.view(id).state === 'failed', 30_000, 'failed');
+      assert.equal(m.view(id).error?.code, 'E_RETRIES_EXHAUSTED');
+      before = (await m.chunkHistory(id, 1)).map((a) => [a.attempt, a.error?.code, a.status]);
+      assert.ok(before.length >= 3, JSON.stringify(before));
+      assert.deepEqual(before, before.map((_, i) => [i + 1, 'E_HTTP_STATUS', 503]));
+    } finally {
+      await m.close();
+    }
+    const again = await JobManager.open({ dataDir, runner: inProcess() });
+    try {
+      assert.equal(again.view(id).state, 'failed');
+      const after = await again.chunkHistory(id, 1);
+      assert.deepEqual(after.map((a) => [a.attempt, a.error?.code, a.status]), before, 'the attempts of the run before the restart');
+      assert.ok(after.every((a) => a.rangeStart === MiB && a.durationMs >= 0));
+      assert.equal(again.get(id).chunks[1]?.state, 'failed', 'the chunk the job failed on is still marked');
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await busy.close();
+  }
+});
+
 test('a corrupt job list falls back to the previous generation', async () => {
   const dataDir = join(dirs.path, 'data-corrupt');
   const m = await JobManager.open({ dataDir, runner: inProcess() });
@@ -216,6 +250,7 @@ class Job extends EventEmitter {
   resume() { this.inner.resume(); }
   cancel() { this.inner.cancel(); }
   retryChunkNow(i) { this.inner.retryChunkNow(i); }
+  setRateLimit(r) { this.inner.setRateLimit(r); }
   chunkHistory(i) { return this.inner.chunkHistory(i); }
 }
 module.exports = { Job };

@@ -146,6 +146,49 @@ test('pause, resume, retry now, cancel and remove a running job', async () => {
   assert.equal((await rejection(client.api.getJob({ jobId: job.id }))).code, 'E_NOT_FOUND');
 });
 
+test('the rate limit of a running job changes live over the socket (the received rate follows), is kept in the job list for a restart, and empty removes it', async (t) => {
+  origin.setPlan(() => undefined);
+  const dest = join(dirs.path, 'dest-rate');
+  const job = await client.api.addJob({ url: origin.url('/snap.tar.gz'), dest, limitRate: 128 * 1024, chunkSize: MiB });
+  await waitFor(() => snapshots(job.id).some((s) => s.state === 'downloading'), 10_000, 'downloading');
+  // Measured where the engine counts received bytes (the progress in its chunk batches): the origin hands a
+  // loopback socket far more than is read, so its own count says little.
+  const fetched = (): number => {
+    const batches = received.filter((e) => e.channel === 'chunkBatch' && e.payload.jobId === job.id);
+    const last = batches.at(-1)?.payload as { progress?: { bytesFetched: number } } | undefined;
+    return last?.progress?.bytesFetched ?? 0;
+  };
+  /** Bytes/s received over `ms`. */
+  const servedRate = async (ms: number): Promise<number> => {
+    const from = fetched();
+    await new Promise((r) => setTimeout(r, ms));
+    return ((fetched() - from) * 1000) / ms;
+  };
+  await new Promise((r) => setTimeout(r, 300));
+  const slow = await servedRate(1_500);
+  const changed = responseSchemas.setRateLimit.parse(await client.api.setRateLimit({ jobId: job.id, limitRate: MiB }));
+  assert.equal(changed.options.limitRate, MiB);
+  await new Promise((r) => setTimeout(r, 300));
+  const fast = await servedRate(1_000);
+  t.diagnostic(`received ${Math.round(slow / 1024)} KiB/s at a 128 KiB/s limit, ${Math.round(fast / 1024)} KiB/s after the change to 1 MiB/s`);
+  assert.ok(slow < 200 * 1024, `at 128 KiB/s the job received ${Math.round(slow / 1024)} KiB/s`);
+  assert.ok(fast > 4 * slow && fast < 1.3 * MiB, `after the change to 1 MiB/s: ${Math.round(fast / 1024)} KiB/s (before ${Math.round(slow / 1024)} KiB/s)`);
+  await waitFor(() => snapshots(job.id).some((s) => s.options.limitRate === MiB), 5_000, 'a snapshot with the new limit');
+  const saved = JSON.parse(readFileSync(join(dirs.path, 'state', 'jobs.json'), 'utf8')) as { jobs: Array<{ id: string; options: { limitRate: number | null }; engineOptions: { limitRate?: number } }> };
+  const kept = saved.jobs.find((j) => j.id === job.id)!;
+  assert.equal(kept.options.limitRate, MiB);
+  assert.equal(kept.engineOptions.limitRate, MiB, 'the next run (after a restart) starts at the new limit');
+
+  // Not a number, or below the engine's floor: refused by the contract.
+  assert.equal((await rejection(client.api.setRateLimit({ jobId: job.id, limitRate: 'abc' as unknown as number }))).code, 'E_VALIDATION');
+  assert.equal((await rejection(client.api.setRateLimit({ jobId: job.id, limitRate: 10 }))).code, 'E_VALIDATION');
+  // Empty: no limit, and the job finishes at once.
+  const unlimited = responseSchemas.setRateLimit.parse(await client.api.setRateLimit({ jobId: job.id, limitRate: null }));
+  assert.equal(unlimited.options.limitRate, null);
+  await waitFor(() => snapshots(job.id).some((s) => s.state === 'done'), 10_000, 'done once unlimited');
+  assert.equal((await rejection(client.api.setRateLimit({ jobId: job.id, limitRate: MiB }))).code, 'E_CONFLICT');
+});
+
 test('a job that cannot start fails with a serialised engine error event', async () => {
   const dest = join(dirs.path, 'dest-3');
   const job = await client.api.addJob({ url: origin.url('/missing.tar.gz'), dest });

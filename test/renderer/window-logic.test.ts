@@ -7,6 +7,9 @@ import { parseSha256Input } from '../../renderer/src/store/sha256-input';
 import { createAppStore, preferredJob } from '../../renderer/src/store/store';
 import { createJobView } from '../../renderer/src/store/job-reducer';
 import { errorReport } from '../../renderer/src/store/error-text';
+import { parseRateInput, rateText } from '../../renderer/src/store/rate-input';
+import { skippedCount } from '../../renderer/src/store/format';
+import { applyDelta } from '../../renderer/src/store/job-reducer';
 
 const HEX = 'a'.repeat(32) + 'B'.repeat(32);
 const err = (code: string) => ({ code, message: `m ${code}`, retryable: false, causes: [] });
@@ -71,4 +74,41 @@ test('"Copy details" text carries the code, the message, the cause chain and the
   assert.match(text, /E_HTTP_STATUS: HTTP 403 Forbidden/);
   assert.match(text, /caused by E_X: inner/);
   assert.match(text, /"status":403/);
+});
+
+test('the live rate limit field: MiB/s as typed, empty or 0 for none, "abc" and less than 1 KiB/s refused with a sentence', () => {
+  assert.deepEqual(parseRateInput('2'), { limitRate: 2 * 1024 * 1024 });
+  assert.deepEqual(parseRateInput(' 0,5 '), { limitRate: 512 * 1024 });
+  assert.deepEqual(parseRateInput('.25'), { limitRate: 256 * 1024 });
+  assert.deepEqual(parseRateInput(''), { limitRate: null });
+  assert.deepEqual(parseRateInput('0'), { limitRate: null });
+  assert.match((parseRateInput('abc') as { error: string }).error, /not a number/);
+  assert.match((parseRateInput('1e3') as { error: string }).error, /not a number/);
+  assert.match((parseRateInput('0.0001') as { error: string }).error, /lowest limit/);
+  assert.equal(rateText(1.5 * 1024 * 1024), '1.5');
+  assert.equal(rateText(null), '');
+});
+
+test('"Skipped" counts skipped entries, not every warning (a resume note or a missing validator is not a skipped entry)', () => {
+  let view = createJobView({ id: 'k', url: 'http://h/x.tar.gz', dest: '/tmp/x' });
+  view = applyDelta(view, {
+    jobId: 'k',
+    seq: 1,
+    at: 10,
+    warningCount: 4,
+    warnings: [
+      { at: 10, code: 'RESUMED', message: 'Resuming from the checkpoint' },
+      { at: 10, code: 'NO_VALIDATOR', message: 'no ETag' },
+      { at: 11, code: 'E_UNSAFE_ENTRY', message: 'absolute path', entry: '/etc/passwd' },
+      { at: 11, code: 'E_UNSAFE_ENTRY', message: 'escapes', entry: '../x' },
+    ],
+  });
+  assert.equal(skippedCount(view), 2, 'two skipped entries among four warnings');
+  const done = applyDelta(view, {
+    jobId: 'k',
+    seq: 2,
+    at: 20,
+    done: { bytesTotal: 1, bytesFetched: 1, bytesWritten: 1, retries: 0, elapsedMs: 1, entries: 9, skipped: [{ entry: '/etc/passwd', code: 'E_UNSAFE_ENTRY', reason: 'r' }], skippedTotal: 3, skippedByCode: { E_UNSAFE_ENTRY: 3 }, sha256: null, mode: 'ranged', format: 'gzip' },
+  });
+  assert.equal(skippedCount(done), 3, 'once done, the engine total (the list shows only the first ones)');
 });

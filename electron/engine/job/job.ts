@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { createDecompressor } from '../decode/decompress';
-import { AbortedError, EngineError, IntegrityError, NetworkError, serializeError, toEngineError } from '../errors';
+import { AbortedError, EngineError, IntegrityError, NetworkError, serializeError, toEngineError, UsageError } from '../errors';
 import type { ArchiveFormat, AttemptRecord, EngineEvent, JobState, JobSummary, PauseReason, TransferMode } from '../events';
 import { ResumableSha256 } from '../checksum/resumable-hash';
 import { clearCheckpoint } from '../state/checkpoint-store';
@@ -47,7 +47,8 @@ export class Job extends EventEmitter {
   private readonly gate = new PauseGate(this.cancelController.signal);
   private readonly waits: RecoveryWaits;
   private dispatcher: Dispatcher | null = null;
-  private limiter: RateLimiter | null = null;
+  /** Every range's bytes pass it; unlimited until a rate is set (at the start or while running). */
+  private readonly limiter: RateLimiter;
   private probeResult: ProbeResult | null = null;
   private sink: StreamSink | null = null;
   private hasher: ResumableSha256 | null = null;
@@ -79,6 +80,7 @@ export class Job extends EventEmitter {
     super();
     this.id = id;
     this.options = resolveOptions(options);
+    this.limiter = new RateLimiter(this.options.limitRate);
     this.waits = new RecoveryWaits({
       options: this.options,
       cancelSignal: this.cancelController.signal,
@@ -111,6 +113,18 @@ export class Job extends EventEmitter {
     if (this.cancelController.signal.aborted) return;
     this.cancelController.abort(new AbortedError('The job was cancelled; its state is kept, so running it again resumes.'));
     this.gate.wake();
+  }
+
+  /** Changes the rate limit of the running job (bytes/s; null or 0: unlimited); ranges in flight follow at once. */
+  setRateLimit(bytesPerSecond: number | null): void {
+    if (bytesPerSecond !== null && bytesPerSecond !== 0 && (!Number.isFinite(bytesPerSecond) || bytesPerSecond < 1024)) {
+      throw new UsageError(`The rate limit must be at least 1K bytes/s, or empty for none (got ${bytesPerSecond}).`);
+    }
+    this.limiter.setRate(bytesPerSecond || null);
+  }
+
+  get rateLimit(): number | null {
+    return this.limiter.rate;
   }
 
   retryChunkNow(index: number): void {
@@ -175,7 +189,6 @@ export class Job extends EventEmitter {
     await preflightDestination({ dest: o.dest, output: o.output, ownedByJob: previous?.identity.target === target || completed !== null, force: o.force });
 
     this.dispatcher = createDispatcher({ connections: o.concurrency, connectTimeoutMs: o.connectTimeoutMs, idleTimeoutMs: o.idleTimeoutMs });
-    if (o.limitRate !== null) this.limiter = new RateLimiter(o.limitRate);
     const probed = await this.probeWithRetries();
     this.probeResult = probed;
     if (completed) return this.repeatCompleted(completed, probed, target);
@@ -204,7 +217,7 @@ export class Job extends EventEmitter {
       // Finished before (perhaps killed just after): running it again is a no-op, not a second download.
       this.emitEvent({ type: 'warning', code: 'ALREADY_COMPLETE', message: `This job already completed on ${new Date(done.updatedAt).toISOString()}; nothing to do. Use --restart to download it again.` });
       await this.forgetCompletedState(done);
-      return { summary: { ...done.summary!, bytesFetched: 0, retries: 0, elapsedMs: Date.now() - this.startedAt } };
+      return { summary: { ...done.summary!, bytesFetched: 0, retries: 0, stallReplacements: 0, elapsedMs: Date.now() - this.startedAt } };
     }
     this.mode = decided.mode;
     this.continuedFromKeptData = decided.plan.resumeFrom > 0 || decided.plan.resumePoint !== null;
@@ -333,7 +346,7 @@ export class Job extends EventEmitter {
     const repeat = repeatOfCompleted(completed, probed, { url: o.url, chunkSize: o.chunkSize, target });
     this.emitEvent({ type: 'warning', code: 'ALREADY_COMPLETE', message: repeat.message });
     this.stateRemoved = !o.keepState;
-    return { ...repeat.summary, bytesFetched: 0, retries: 0, elapsedMs: Date.now() - this.startedAt };
+    return { ...repeat.summary, bytesFetched: 0, retries: 0, stallReplacements: 0, elapsedMs: Date.now() - this.startedAt };
   }
 
   private async probeWithRetries(): Promise<ProbeResult> {

@@ -37,6 +37,9 @@ export class InProcessRunner implements JobRunner {
   retryChunkNow(id: string, index: number): void {
     this.host.retryChunkNow(id, index);
   }
+  setRateLimit(id: string, bytesPerSecond: number | null): void {
+    this.host.setRateLimit(id, bytesPerSecond);
+  }
   async chunkHistory(id: string, index: number): Promise<AttemptRecord[]> {
     return this.host.chunkHistory(id, index);
   }

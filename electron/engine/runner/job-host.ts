@@ -63,6 +63,10 @@ export class JobHost {
     this.jobs.get(id)?.retryChunkNow(index);
   }
 
+  setRateLimit(id: string, bytesPerSecond: number | null): void {
+    this.jobs.get(id)?.setRateLimit(bytesPerSecond);
+  }
+
   chunkHistory(id: string, index: number): AttemptRecord[] {
     return this.jobs.get(id)?.chunkHistory(index) ?? [];
   }

@@ -63,6 +63,9 @@ export function serveJobs(port: MessagePort, data: WorkerData): void {
       case 'retryChunkNow':
         host.retryChunkNow(message.id, message.index);
         break;
+      case 'setRateLimit':
+        host.setRateLimit(message.id, message.bytesPerSecond);
+        break;
       case 'history':
         post({ t: 'history', requestId: message.requestId, records: host.chunkHistory(message.id, message.index) });
         break;

@@ -15,6 +15,7 @@ export type ToWorker =
   | { op: 'resume'; id: string }
   | { op: 'cancel'; id: string }
   | { op: 'retryChunkNow'; id: string; index: number }
+  | { op: 'setRateLimit'; id: string; bytesPerSecond: number | null }
   | { op: 'history'; id: string; index: number; requestId: number }
   | { op: 'stopAll'; requestId: number };
 

@@ -16,6 +16,8 @@ export interface JobLike {
   cancel(): void;
   retryChunkNow(index: number): void;
   chunkHistory(index: number): AttemptRecord[];
+  /** Bytes/s, null for unlimited; applies to ranges in flight. */
+  setRateLimit(bytesPerSecond: number | null): void;
 }
 
 export type JobFactory = (options: JobOptions, id: string) => JobLike;
@@ -37,6 +39,7 @@ export interface JobRunner {
   resume(id: string): void;
   cancel(id: string): void;
   retryChunkNow(id: string, index: number): void;
+  setRateLimit(id: string, bytesPerSecond: number | null): void;
   chunkHistory(id: string, index: number): Promise<AttemptRecord[]>;
   setListeners(listeners: RunnerListeners): void;
   /** Stops what runs, keeping every committed byte and the journal (a later run resumes), and releases the thread. */

@@ -111,6 +111,9 @@ export class WorkerRunner implements JobRunner {
   retryChunkNow(id: string, index: number): void {
     if (this.running.has(id)) this.send({ op: 'retryChunkNow', id, index });
   }
+  setRateLimit(id: string, bytesPerSecond: number | null): void {
+    if (this.running.has(id)) this.send({ op: 'setRateLimit', id, bytesPerSecond });
+  }
 
   private request(message: ToWorker & { requestId: number }): Promise<FromWorker> {
     return new Promise((resolve) => {

@@ -9,6 +9,7 @@ import { Throughput } from './Throughput';
 import { ErrorDetails } from './ErrorDetails';
 import { JobSummary } from './JobSummary';
 import { JobLog } from './JobLog';
+import { RateLimitControl } from './RateLimitControl';
 
 export function JobDetail() {
   const { store } = useApp();
@@ -45,6 +46,7 @@ export function JobDetail() {
           <ErrorDetails error={job.error} open context={{ job: job.name, url: job.info.url }} />
         </section>
       ) : null}
+      {job.state === 'done' || job.state === 'cancelled' || job.state === 'failed' ? null : <RateLimitControl job={job} />}
       <ChunkWindow job={job} onPick={select} />
       <ChunkMap job={job} />
       {chunk !== null && chunk < job.grid.count ? <ChunkInspector job={job} index={chunk} onClose={closeInspector} /> : null}

@@ -3,7 +3,7 @@
 import { memo, useState } from 'react';
 import { useAction, useApp, useAppState } from '../context';
 import type { JobView } from '../store/model';
-import { connectingLine, etaMs, formatBytes, formatEta, formatRate, stateLabel } from '../store/format';
+import { connectingLine, etaMs, formatBytes, formatEta, formatRate, skippedCount, stateLabel } from '../store/format';
 import { useNow } from './use-now';
 import { isDownloadOnly, jobActions } from '../store/job-actions';
 import { Bar } from './Bar';
@@ -175,7 +175,7 @@ function JobFigures({ job, total, downloadOnly }: { job: JobView; total: number 
       {downloadOnly ? null : (
         <div>
           <dt>Skipped</dt>
-          <dd title="Archive entries skipped as unsafe (warnings while running)">{job.summary ? (job.summary.skippedTotal ?? job.summary.skipped.length) : Math.max(job.skipped, job.warningCount)}</dd>
+          <dd title="Archive entries skipped as unsafe (other warnings are in the job's log)">{skippedCount(job)}</dd>
         </div>
       )}
     </dl>

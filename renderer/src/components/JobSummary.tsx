@@ -47,7 +47,7 @@ export function JobSummary({ job }: { job: JobView }) {
             </div>
             <div>
               <dt>Skipped</dt>
-              <dd>{s.skipped.length}</dd>
+              <dd>{s.skippedTotal ?? s.skipped.length}</dd>
             </div>
           </>
         )}

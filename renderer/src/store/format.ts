@@ -66,6 +66,11 @@ export function connectingLine(job: JobView, now: number): string | null {
   return waiting && job.connecting ? connectingText(job.connecting, now) : null;
 }
 
+/** Skipped archive entries: the engine's total once done, else the warnings that named a skipped entry (not every warning). */
+export function skippedCount(job: Pick<JobView, 'summary' | 'skipped'>): number {
+  return job.summary ? (job.summary.skippedTotal ?? job.summary.skipped.length) : job.skipped;
+}
+
 export function stateLabel(job: JobView): string {
   switch (job.state) {
     case 'probing':
