@@ -42,7 +42,9 @@ Options for get:
   --retries <n>            failed attempts in a row per chunk before the job fails (default 8)
   --limit-rate <rate>      cap the download rate, bytes/s with K/M/G suffixes (e.g. 20M)
   --format <f>             auto | tar | gzip | lz4 | zstd (default auto)
-  --sha256 <hex>           verify the downloaded (compressed) file; a mismatch exits with 4
+  --sha256 <hex>           verify the downloaded (compressed) file; a mismatch exits with 4. A pasted line of
+                           sha256sum output ("<hex>  <file>") or a BSD line ("SHA256 (<file>) = <hex>") works too
+  --md5 <hex>              the same with MD5 (the checksum most providers publish); md5sum lines work too
   --strict                 an unsafe archive entry fails the job instead of being skipped
   --force                  extract into a non-empty folder that this job did not start
   --restart                forget an earlier run's state (e.g. after the upstream changed)
@@ -98,6 +100,7 @@ const GET_OPTIONS = {
   'limit-rate': { type: 'string' },
   format: { type: 'string' },
   sha256: { type: 'string' },
+  md5: { type: 'string' },
   strict: { type: 'boolean' },
   force: { type: 'boolean' },
   restart: { type: 'boolean' },
@@ -149,6 +152,7 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
     ...(v['limit-rate'] !== undefined ? { limitRate: parseSize(v['limit-rate'], '--limit-rate') } : {}),
     ...(v.format !== undefined ? { format: v.format as JobOptions['format'] } : {}),
     ...(v.sha256 !== undefined ? { sha256: v.sha256 } : {}),
+    ...(v.md5 !== undefined ? { md5: v.md5 } : {}),
     strict: v.strict ?? false,
     force: v.force ?? false,
     restart: v.restart ?? false,

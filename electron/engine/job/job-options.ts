@@ -2,6 +2,13 @@
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../errors';
 import { validateUrl } from '../transfer/probe';
+import { parseChecksumArg, type DigestKind } from '../checksum/checksum-text';
+
+/**
+ * The digests job.ts verifies. MD5 is parsed and carried in the options, but until the job hashes it (see
+ * checksum/digest-set.ts) a job given one is refused rather than run unverified.
+ */
+export const JOB_DIGESTS: readonly DigestKind[] = ['sha256'];
 
 export type FormatOption = 'auto' | 'tar' | 'gzip' | 'lz4' | 'zstd';
 
@@ -24,7 +31,10 @@ export interface JobOptions {
   retryAfterCapMs?: number;
   limitRate?: number;
   format?: FormatOption;
+  /** Hex, or a pasted `sha256sum` / BSD line (see checksum/checksum-text.ts). */
   sha256?: string;
+  /** Hex, or a pasted `md5sum` / BSD line. */
+  md5?: string;
   strict?: boolean;
   force?: boolean;
   /** Discard the state of an earlier run (e.g. after the upstream changed) and start again. */
@@ -66,6 +76,7 @@ export interface ResolvedOptions {
   limitRate: number | null;
   format: FormatOption;
   sha256: string | null;
+  md5: string | null;
   strict: boolean;
   force: boolean;
   restart: boolean;
@@ -108,9 +119,10 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
     throw new UsageError(`--concurrency (${concurrency}) cannot exceed --window (${window}): every range in flight needs a window slot. Raise --window or lower --concurrency.`);
   }
   const chunkSize = positiveInt(o.chunkSize, DEFAULTS.chunkSize, '--chunk-size', 4096);
-  const sha256 = o.sha256 ? o.sha256.trim().toLowerCase() : null;
-  if (sha256 !== null && !/^[0-9a-f]{64}$/.test(sha256)) {
-    throw new UsageError(`--sha256 must be 64 hexadecimal characters (got "${o.sha256}").`);
+  const sha256 = o.sha256 ? parseChecksumArg(o.sha256, 'sha256') : null;
+  const md5 = o.md5 ? parseChecksumArg(o.md5, 'md5') : null;
+  if (md5 !== null && !JOB_DIGESTS.includes('md5')) {
+    throw new UsageError('--md5 cannot be verified by this build yet; give the SHA-256 (--sha256) if the provider publishes one.');
   }
   const format = o.format ?? 'auto';
   if (!['auto', 'tar', 'gzip', 'lz4', 'zstd'].includes(format)) {
@@ -143,6 +155,7 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
     limitRate: o.limitRate ?? null,
     format,
     sha256,
+    md5,
     strict: o.strict ?? false,
     force: o.force ?? false,
     restart: o.restart ?? false,
