@@ -7,12 +7,17 @@ import { join, resolve } from 'node:path';
 import { EngineError, serializeError, UsageError, formatBytes, type SerializedError } from './engine/errors';
 import type { EngineEvent, JobSummary } from './engine/events';
 import { defaultStateDir, Job } from './engine/job/job';
-import type { JobOptions } from './engine/job/job-options';
+import { resolveOptions, type JobOptions } from './engine/job/job-options';
 import { readJobStatus } from './engine/state/job-status';
 import { lockHolder } from './engine/state/job-lock';
 import { closestOption, unknownOptionOf } from './cli-suggest';
 import { formatDuration, formatRate, parseSize } from './engine/units';
 import { redactUrl } from './engine/transfer/redact';
+import { validateUrl } from './engine/transfer/probe';
+import { describeHeaders, headerSetFor } from './engine/transfer/origin-headers';
+import { clearHeaders, headersForRun } from './engine/state/saved-headers';
+import { JOB_FILE } from './engine/state/layout';
+import { withSidecarChecksums } from './engine/job/sidecar-options';
 import { loadCompletion } from './engine/state/completion-record';
 import { appDataDir, completionDirOf } from './host/app-data-dir';
 import { RateWindow, counterEta, formatEta } from '../shared/eta';
@@ -45,6 +50,11 @@ Options for get:
   --sha256 <hex>           verify the downloaded (compressed) file; a mismatch exits with 4. A pasted line of
                            sha256sum output ("<hex>  <file>") or a BSD line ("SHA256 (<file>) = <hex>") works too
   --md5 <hex>              the same with MD5 (the checksum most providers publish); md5sum lines work too
+  --no-sidecar             do not look for <url>.sha256, <url>.md5 or SHA256SUMS/MD5SUMS beside the file (by
+                           default a checksum found there is verified; --sha256/--md5 win over it)
+  --header 'Name: value'   send this request header (repeatable; e.g. a Bearer token) to the URL's origin only,
+                           never to a host a redirect leads to; kept owner-only with the job's state so a resumed
+                           run sends it again, and never printed
   --strict                 an unsafe archive entry fails the job instead of being skipped
   --force                  extract into a non-empty folder that this job did not start
   --restart                forget an earlier run's state (e.g. after the upstream changed)
@@ -101,6 +111,8 @@ const GET_OPTIONS = {
   format: { type: 'string' },
   sha256: { type: 'string' },
   md5: { type: 'string' },
+  header: { type: 'string', multiple: true },
+  'no-sidecar': { type: 'boolean' },
   strict: { type: 'boolean' },
   force: { type: 'boolean' },
   restart: { type: 'boolean' },
@@ -126,7 +138,7 @@ function wantsHelp(argv: string[]): boolean {
   return argv.includes('--help') || argv.includes('-h');
 }
 
-export function parseGetArgs(argv: string[]): { options: JobOptions; json: boolean } {
+export function parseGetArgs(argv: string[]): { options: JobOptions; json: boolean; sidecar: boolean } {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: GET_OPTIONS });
@@ -138,6 +150,9 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
   const target = v.dest ?? v.output;
   if (!target) throw new UsageError('Say where the snapshot goes: --dest <folder> to extract it, or --output <file> to download it as is.');
   const windowSize = v.window !== undefined ? parseCount(v.window, '--window', 1) : undefined;
+  const headerArgs = v.header ?? [];
+  if (headerArgs.length > 0) validateUrl(parsed.positionals[0]!);
+  const headers = headerSetFor(parsed.positionals[0]!, headerArgs);
   const options: JobOptions = {
     url: parsed.positionals[0]!,
     stateDir: resolve(v['state-dir'] ?? defaultStateDir(resolve(target))),
@@ -153,6 +168,7 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
     ...(v.format !== undefined ? { format: v.format as JobOptions['format'] } : {}),
     ...(v.sha256 !== undefined ? { sha256: v.sha256 } : {}),
     ...(v.md5 !== undefined ? { md5: v.md5 } : {}),
+    ...(headers ? { headers } : {}),
     strict: v.strict ?? false,
     force: v.force ?? false,
     restart: v.restart ?? false,
@@ -160,7 +176,7 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
     ...(v['keep-state'] ? { keepState: true } : {}),
     completionDir: completionDirOf(appDataDir()),
   };
-  return { options, json: v.json ?? false };
+  return { options, json: v.json ?? false, sidecar: !v['no-sidecar'] };
 }
 
 function describeError(err: SerializedError): string {
@@ -213,11 +229,28 @@ async function runGet(argv: string[]): Promise<number> {
   }
   let json = false;
   let job: Job;
+  let stateDir: string | null = null;
+  let headersSaved = false;
+  // Notes before the job exists (sidecar checksums, reused headers): the same shape as the job's warnings.
+  const note = (code: string, message: string) => {
+    if (json) process.stdout.write(JSON.stringify({ type: 'warning', code, message, at: Date.now() }) + '\n');
+    else process.stderr.write(`${code === 'SIDECAR_USED' || code === 'HEADERS_REUSED' ? 'note' : 'warning'} ${code}: ${message}\n`);
+  };
   try {
     const parsed = parseGetArgs(argv);
     json = parsed.json;
-    job = new Job(parsed.options);
+    let options = parsed.options;
+    // Checked before anything is written or fetched (a bad option must not leave a headers file behind).
+    resolveOptions(options);
+    stateDir = options.stateDir;
+    const run = await headersForRun(options.stateDir, options.headers ?? null);
+    headersSaved = !!options.headers;
+    if (run.reused) note('HEADERS_REUSED', `Sending the request headers saved by an earlier run of this job (${describeHeaders(run.headers)}).`);
+    options = { ...options, headers: run.headers };
+    if (parsed.sidecar) options = await withSidecarChecksums(options, { onWarning: (w) => note(w.code, w.message) });
+    job = new Job(options);
   } catch (err) {
+    await forgetUnusedHeaders(stateDir, headersSaved);
     return reportFailure(err, json);
   }
   const progress = !json && process.stderr.isTTY ? new ProgressLine(process.stderr) : null;
@@ -259,12 +292,19 @@ async function runGet(argv: string[]): Promise<number> {
     return EXIT.ok;
   } catch (err) {
     progress?.end();
+    await forgetUnusedHeaders(stateDir, headersSaved);
     if (json) return exitCodeFor(err);
     return reportFailure(err, false);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Headers saved by a run that never got as far as a job state (refused before it started) are not kept. */
+async function forgetUnusedHeaders(stateDir: string | null, saved: boolean): Promise<void> {
+  if (!stateDir || !saved || existsSync(join(stateDir, JOB_FILE))) return;
+  await clearHeaders(stateDir).catch(() => undefined);
 }
 
 function printSummary(s: JobSummary): void {

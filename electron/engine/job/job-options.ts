@@ -3,12 +3,19 @@ import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../errors';
 import { validateUrl } from '../transfer/probe';
 import { parseChecksumArg, type DigestKind } from '../checksum/checksum-text';
+import { isHeaderSet, type HeaderSet } from '../transfer/origin-headers';
 
 /**
  * The digests job.ts verifies. MD5 is parsed and carried in the options, but until the job hashes it (see
  * checksum/digest-set.ts) a job given one is refused rather than run unverified.
  */
 export const JOB_DIGESTS: readonly DigestKind[] = ['sha256'];
+
+/**
+ * Whether job.ts passes `headers` to its requests (transfer/*: the `headers` parameter). Until it does, a job
+ * given headers is refused: it would run without them and fail as if its link had expired.
+ */
+export const JOB_SENDS_HEADERS: boolean = false;
 
 export type FormatOption = 'auto' | 'tar' | 'gzip' | 'lz4' | 'zstd';
 
@@ -35,6 +42,11 @@ export interface JobOptions {
   sha256?: string;
   /** Hex, or a pasted `md5sum` / BSD line. */
   md5?: string;
+  /**
+   * The operator's request headers (--header), sent only to `headers.origin`; kept in the state folder
+   * owner-only (state/saved-headers.ts), never printed.
+   */
+  headers?: HeaderSet | null;
   strict?: boolean;
   force?: boolean;
   /** Discard the state of an earlier run (e.g. after the upstream changed) and start again. */
@@ -77,6 +89,7 @@ export interface ResolvedOptions {
   format: FormatOption;
   sha256: string | null;
   md5: string | null;
+  headers: HeaderSet | null;
   strict: boolean;
   force: boolean;
   restart: boolean;
@@ -124,6 +137,8 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
   if (md5 !== null && !JOB_DIGESTS.includes('md5')) {
     throw new UsageError('--md5 cannot be verified by this build yet; give the SHA-256 (--sha256) if the provider publishes one.');
   }
+  if (o.headers && !isHeaderSet(o.headers)) throw new UsageError('The request headers are malformed (see --header).');
+  if (o.headers && o.headers.entries.length > 0 && !JOB_SENDS_HEADERS) throw new UsageError('--header cannot be sent by this build yet.');
   const format = o.format ?? 'auto';
   if (!['auto', 'tar', 'gzip', 'lz4', 'zstd'].includes(format)) {
     throw new UsageError(`--format must be one of auto, tar, gzip, lz4, zstd (got "${format}").`);
@@ -156,6 +171,7 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
     format,
     sha256,
     md5,
+    headers: o.headers && o.headers.entries.length > 0 ? o.headers : null,
     strict: o.strict ?? false,
     force: o.force ?? false,
     restart: o.restart ?? false,
