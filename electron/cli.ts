@@ -7,12 +7,20 @@ import { join, resolve } from 'node:path';
 import { EngineError, serializeError, UsageError, formatBytes, type SerializedError } from './engine/errors';
 import type { EngineEvent, JobSummary } from './engine/events';
 import { defaultStateDir, Job } from './engine/job/job';
-import type { JobOptions } from './engine/job/job-options';
+import { resolveOptions, type JobOptions } from './engine/job/job-options';
 import { readJobStatus } from './engine/state/job-status';
 import { lockHolder } from './engine/state/job-lock';
 import { closestOption, unknownOptionOf } from './cli-suggest';
 import { formatDuration, formatRate, parseSize } from './engine/units';
 import { redactUrl } from './engine/transfer/redact';
+import { validateUrl } from './engine/transfer/probe';
+import { describeHeaders, headerSetFor } from './engine/transfer/origin-headers';
+import { clearHeaders, headersForRun } from './engine/state/saved-headers';
+import { JOB_FILE } from './engine/state/layout';
+import { withSidecarChecksums } from './engine/job/sidecar-options';
+import { loadManifest } from './engine/parts/manifest-source';
+import { PartsJob, type PartEvent } from './engine/parts/parts-job';
+import { createDispatcher } from './engine/transfer/http';
 import { loadCompletion } from './engine/state/completion-record';
 import { appDataDir, completionDirOf } from './host/app-data-dir';
 import { RateWindow, counterEta, formatEta } from '../shared/eta';
@@ -32,6 +40,7 @@ const STATUS_USAGE = `Usage: snapshot-manager status (--state-dir <dir> | --dest
 const USAGE = `Usage:
   snapshot-manager get <url> --dest <folder> [options]     download and extract a snapshot
   snapshot-manager get <url> --output <file> [options]     download only (exact bytes, resumable)
+  snapshot-manager get --manifest <file|url> --dest <folder> [options]   a snapshot in parts, in order, into one folder
   snapshot-manager status (--state-dir <dir> | --dest <folder> | --output <file>) [--json]
   snapshot-manager serve [--host 127.0.0.1] [--port N] [--state-dir <dir>]   the UI in a browser
 
@@ -44,7 +53,17 @@ Options for get:
   --retries <n>            failed attempts in a row per chunk before the job fails (default 8)
   --limit-rate <rate>      cap the download rate, bytes/s with K/M/G suffixes (e.g. 20M)
   --format <f>             auto | tar | gzip | lz4 | zstd (default auto)
-  --sha256 <hex>           verify the downloaded (compressed) file; a mismatch exits with 4
+  --sha256 <hex>           verify the downloaded (compressed) file; a mismatch exits with 4. A pasted line of
+                           sha256sum output ("<hex>  <file>") or a BSD line ("SHA256 (<file>) = <hex>") works too
+  --manifest <file|url>    the parts of a snapshot: a CSV with a url column (BNB Chain's filename,url,md5 shape),
+                           a list of URLs (each optionally followed by md5:<hex> or sha256:<hex>), or a JSON list
+                           of {url, md5?, sha256?, size?}; each part's checksum is verified, finished parts are skipped
+  --md5 <hex>              the same with MD5 (the checksum most providers publish); md5sum lines work too
+  --no-sidecar             do not look for <url>.sha256, <url>.md5 or SHA256SUMS/MD5SUMS beside the file (by
+                           default a checksum found there is verified; --sha256/--md5 win over it)
+  --header 'Name: value'   send this request header (repeatable; e.g. a Bearer token) to the URL's origin only,
+                           never to a host a redirect leads to; kept owner-only with the job's state so a resumed
+                           run sends it again, and never printed
   --strict                 an unsafe archive entry fails the job instead of being skipped
   --force                  extract into a non-empty folder that this job did not start
   --restart                forget an earlier run's state (e.g. after the upstream changed)
@@ -103,6 +122,10 @@ const GET_OPTIONS = {
   'limit-rate': { type: 'string' },
   format: { type: 'string' },
   sha256: { type: 'string' },
+  md5: { type: 'string' },
+  header: { type: 'string', multiple: true },
+  'no-sidecar': { type: 'boolean' },
+  manifest: { type: 'string' },
   strict: { type: 'boolean' },
   force: { type: 'boolean' },
   restart: { type: 'boolean' },
@@ -129,7 +152,7 @@ function wantsHelp(argv: string[]): boolean {
   return argv.includes('--help') || argv.includes('-h');
 }
 
-export function parseGetArgs(argv: string[]): { options: JobOptions; json: boolean } {
+export function parseGetArgs(argv: string[]): { options: JobOptions; json: boolean; sidecar: boolean; manifest: string | null; headerArgs: string[] } {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: GET_OPTIONS });
@@ -137,12 +160,22 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
     throw usageFromParseError(err, [...Object.keys(GET_OPTIONS), 'help'], 'get');
   }
   const v = parsed.values;
-  if (parsed.positionals.length !== 1) throw new UsageError('get takes exactly one URL: snapshot-manager get <url> --dest <folder>.');
+  const manifest = v.manifest ?? null;
+  if (manifest !== null) {
+    if (parsed.positionals.length > 0) throw new UsageError('get --manifest takes no URL of its own: the manifest lists the parts.');
+    if (v.output !== undefined || v.dest === undefined) throw new UsageError('The parts of a manifest extract in order into one folder: give --dest <folder> (not --output).');
+    if (v.sha256 !== undefined || v.md5 !== undefined) throw new UsageError('Each part of a manifest has its own checksum (in the manifest); --sha256 and --md5 are for a single file.');
+  } else if (parsed.positionals.length !== 1) throw new UsageError('get takes exactly one URL: snapshot-manager get <url> --dest <folder>.');
   const target = v.dest ?? v.output;
   if (!target) throw new UsageError('Say where the snapshot goes: --dest <folder> to extract it, or --output <file> to download it as is.');
   const windowSize = v.window !== undefined ? parseCount(v.window, '--window', 1) : undefined;
+  const headerArgs = v.header ?? [];
+  // A manifest's parts get their URL (and the headers their origin) once the manifest is read.
+  const url = parsed.positionals[0] ?? (manifest && /^https?:\/\//i.test(manifest) ? manifest : null);
+  if (headerArgs.length > 0 && url) validateUrl(url);
+  const headers = url ? headerSetFor(url, headerArgs) : null;
   const options: JobOptions = {
-    url: parsed.positionals[0]!,
+    url: url ?? '',
     stateDir: resolve(v['state-dir'] ?? defaultStateDir(resolve(target))),
     ...(v.dest !== undefined ? { dest: v.dest } : {}),
     ...(v.output !== undefined ? { output: v.output } : {}),
@@ -155,6 +188,8 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
     ...(v['limit-rate'] !== undefined ? { limitRate: parseSize(v['limit-rate'], '--limit-rate') } : {}),
     ...(v.format !== undefined ? { format: v.format as JobOptions['format'] } : {}),
     ...(v.sha256 !== undefined ? { sha256: v.sha256 } : {}),
+    ...(v.md5 !== undefined ? { md5: v.md5 } : {}),
+    ...(headers ? { headers } : {}),
     strict: v.strict ?? false,
     force: v.force ?? false,
     restart: v.restart ?? false,
@@ -163,7 +198,7 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
     completionDir: completionDirOf(appDataDir()),
     ...(v['zstd-max-window'] !== undefined ? { zstdMaxWindow: parseSize(v['zstd-max-window'], '--zstd-max-window') } : {}),
   };
-  return { options, json: v.json ?? false };
+  return { options, json: v.json ?? false, sidecar: !v['no-sidecar'], manifest, headerArgs };
 }
 
 function describeError(err: SerializedError): string {
@@ -216,11 +251,29 @@ async function runGet(argv: string[]): Promise<number> {
   }
   let json = false;
   let job: Job;
+  let stateDir: string | null = null;
+  let headersSaved = false;
+  // Notes before the job exists (sidecar checksums, reused headers): the same shape as the job's warnings.
+  const note = (code: string, message: string) => {
+    if (json) process.stdout.write(JSON.stringify({ type: 'warning', code, message, at: Date.now() }) + '\n');
+    else process.stderr.write(`${code === 'SIDECAR_USED' || code === 'HEADERS_REUSED' ? 'note' : 'warning'} ${code}: ${message}\n`);
+  };
   try {
     const parsed = parseGetArgs(argv);
     json = parsed.json;
-    job = new Job(parsed.options);
+    if (parsed.manifest !== null) return await runParts(parsed.manifest, parsed.options, parsed.headerArgs, json);
+    let options = parsed.options;
+    // Checked before anything is written or fetched (a bad option must not leave a headers file behind).
+    resolveOptions(options);
+    stateDir = options.stateDir;
+    const run = await headersForRun(options.stateDir, options.headers ?? null);
+    headersSaved = !!options.headers;
+    if (run.reused) note('HEADERS_REUSED', `Sending the request headers saved by an earlier run of this job (${describeHeaders(run.headers)}).`);
+    options = { ...options, headers: run.headers };
+    if (parsed.sidecar) options = await withSidecarChecksums(options, { onWarning: (w) => note(w.code, w.message) });
+    job = new Job(options);
   } catch (err) {
+    await forgetUnusedHeaders(stateDir, headersSaved);
     return reportFailure(err, json);
   }
   const progress = !json && process.stderr.isTTY ? new ProgressLine(process.stderr) : null;
@@ -267,12 +320,79 @@ async function runGet(argv: string[]): Promise<number> {
     return EXIT.ok;
   } catch (err) {
     progress?.end();
+    await forgetUnusedHeaders(stateDir, headersSaved);
     if (json) return exitCodeFor(err);
     return reportFailure(err, false);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** `get --manifest`: the parts in order into one folder (see engine/parts/parts-job.ts), reported like one job. */
+async function runParts(manifest: string, common: JobOptions, headerArgs: string[], json: boolean): Promise<number> {
+  let parts: PartsJob;
+  try {
+    const dispatcher = createDispatcher({ connections: 1, connectTimeoutMs: 10_000, idleTimeoutMs: 30_000 });
+    const loaded = await loadManifest(manifest, { dispatcher, headers: common.headers ?? null }).finally(() => dispatcher.destroy().catch(() => undefined));
+    if (loaded.parts.length === 0) throw new UsageError(`The manifest ${loaded.source} lists no parts.`);
+    // Headers belong to the origin they were given for: the manifest's, or (a file manifest) the first part's.
+    const headers = common.headers ?? headerSetFor(loaded.parts[0]!.url, headerArgs);
+    const { url: _url, stateDir, dest, force, ...rest } = common;
+    void _url;
+    parts = new PartsJob({ parts: loaded.parts, dest: dest!, stateDir, force, common: { ...rest, headers } });
+    if (!json) process.stderr.write(`${loaded.source}: ${loaded.parts.length} parts\n`);
+  } catch (err) {
+    return reportFailure(err, json);
+  }
+  const progress = !json && process.stderr.isTTY ? new ProgressLine(process.stderr) : null;
+  parts.on('event', (e: PartEvent) => {
+    if (json) {
+      const line = e.type === 'error' ? { type: 'error', ...e.error, jobId: e.jobId, at: e.at, part: e.part } : e;
+      process.stdout.write(JSON.stringify(line) + '\n');
+      return;
+    }
+    if (e.type === 'part') {
+      const name = e.name ?? e.url.split('/').pop();
+      process.stderr.write(`${progress ? '\n' : ''}part ${e.index + 1} of ${e.count} (${name}): ${e.state === 'skipped' ? 'done earlier, skipped' : e.state}\n`);
+      return;
+    }
+    progress?.update(e);
+    if (e.type === 'warning') process.stderr.write(`${progress ? '\n' : ''}${e.code === 'RESUMED' || e.code === 'FILES_KEPT' ? 'note' : 'warning'} ${e.code}${e.entry ? ` (${e.entry})` : ''}: ${e.message}\n`);
+    if (e.type === 'connect-retry') process.stderr.write(`${progress ? '\n' : ''}${connectingText(e, e.at)}\n`);
+  });
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(EXIT.interrupted);
+    parts.cancel();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const summary = await parts.run();
+    progress?.end();
+    if (json) process.stdout.write(JSON.stringify({ type: 'parts-done', parts: summary.parts.map((p) => ({ index: p.index, skipped: p.skipped, entries: p.summary.entries, bytesFetched: p.summary.bytesFetched })), elapsedMs: summary.elapsedMs, at: Date.now() }) + '\n');
+    else {
+      const fetched = summary.parts.reduce((n, p) => n + (p.skipped ? 0 : p.summary.bytesFetched), 0);
+      const entries = summary.parts.reduce((n, p) => n + p.summary.entries, 0);
+      process.stderr.write(`done: ${summary.parts.length} parts (${summary.parts.filter((p) => p.skipped).length} done earlier), ${formatBytes(fetched)} fetched in ${formatDuration(summary.elapsedMs)}, ${entries} entries\n`);
+    }
+    return EXIT.ok;
+  } catch (err) {
+    progress?.end();
+    // The part's own error line went out with its events; this one is the verdict, naming the part.
+    return reportFailure(err, json);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Headers saved by a run that never got as far as a job state (refused before it started) are not kept. */
+async function forgetUnusedHeaders(stateDir: string | null, saved: boolean): Promise<void> {
+  if (!stateDir || !saved || existsSync(join(stateDir, JOB_FILE))) return;
+  await clearHeaders(stateDir).catch(() => undefined);
 }
 
 function printSummary(s: JobSummary): void {

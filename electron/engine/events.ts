@@ -165,6 +165,8 @@ export interface JobSummary {
   skippedTotal: number;
   skippedByCode: Record<string, number>;
   sha256: string | null;
+  /** Computed when an MD5 was to be verified (--md5, a manifest, a sidecar). */
+  md5?: string | null;
   mode: TransferMode;
   format: ArchiveFormat | 'raw' | null;
 }

@@ -4,7 +4,7 @@
 // With a SHA-256 to verify, the hash state is saved with the checkpoint (it follows the staged chunk files).
 import { sleep } from '../sleep';
 import { toEngineError, type EngineError } from '../errors';
-import type { ResumableSha256 } from '../checksum/resumable-hash';
+import type { ResumableDigests } from '../checksum/digest-set';
 import { saveCheckpoint } from '../state/checkpoint-store';
 import type { ExtractSink } from './sinks';
 
@@ -39,7 +39,7 @@ export class Checkpointer {
   constructor(
     private readonly host: CheckpointHost,
     private readonly sink: ExtractSink | null,
-    private readonly hasher: ResumableSha256 | null,
+    private readonly hasher: ResumableDigests | null,
     enabled: boolean,
   ) {
     this.enabled = enabled && sink !== null;
@@ -156,7 +156,7 @@ export class Checkpointer {
       if (this.hasher.position !== offset) return;
     }
     const t0 = performance.now();
-    const bytes = await saveCheckpoint(this.host.stateDir, { version: 1, savedAt: Date.now(), extract: cp, sha256: this.hasher?.save() ?? null });
+    const bytes = await saveCheckpoint(this.host.stateDir, { version: 1, savedAt: Date.now(), extract: cp, ...(this.hasher?.save() ?? { sha256: null }) });
     this.stats.count++;
     this.stats.bytes = bytes;
     this.stats.saveMs += performance.now() - t0;

@@ -77,6 +77,7 @@ export async function fetchUntilComplete(host: AttemptHost, rec: ChunkRecord, pa
           host.ctx.quirks.honoured();
           if (!totalKnown) host.confirmSizeOnce();
         },
+        headers: o.headers,
         sink: part,
         signal: controller.signal,
         ...(host.ctx.limiter ? { limiter: host.ctx.limiter } : {}),

@@ -3,6 +3,11 @@ import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../errors';
 import { validateUrl } from '../transfer/probe';
 import { DEFAULT_MAX_WINDOW, HARD_MAX_WINDOW } from '../decode/zstd/frame-header';
+import { parseChecksumArg, type DigestKind } from '../checksum/checksum-text';
+import { isHeaderSet, type HeaderSet } from '../transfer/origin-headers';
+
+/** The digests a job verifies, resumably (see checksum/digest-set.ts). */
+export const JOB_DIGESTS: readonly DigestKind[] = ['sha256', 'md5'];
 
 export type FormatOption = 'auto' | 'tar' | 'gzip' | 'lz4' | 'zstd';
 
@@ -25,7 +30,15 @@ export interface JobOptions {
   retryAfterCapMs?: number;
   limitRate?: number;
   format?: FormatOption;
+  /** Hex, or a pasted `sha256sum` / BSD line (see checksum/checksum-text.ts). */
   sha256?: string;
+  /** Hex, or a pasted `md5sum` / BSD line. */
+  md5?: string;
+  /**
+   * The operator's request headers (--header), sent only to `headers.origin`; kept in the state folder
+   * owner-only (state/saved-headers.ts), never printed.
+   */
+  headers?: HeaderSet | null;
   strict?: boolean;
   force?: boolean;
   /** Discard the state of an earlier run (e.g. after the upstream changed) and start again. */
@@ -72,6 +85,8 @@ export interface ResolvedOptions {
   limitRate: number | null;
   format: FormatOption;
   sha256: string | null;
+  md5: string | null;
+  headers: HeaderSet | null;
   strict: boolean;
   force: boolean;
   restart: boolean;
@@ -118,10 +133,9 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
     throw new UsageError(`--concurrency (${concurrency}) cannot exceed --window (${window}): every range in flight needs a window slot. Raise --window or lower --concurrency.`);
   }
   const chunkSize = positiveInt(o.chunkSize, DEFAULTS.chunkSize, '--chunk-size', 4096);
-  const sha256 = o.sha256 ? o.sha256.trim().toLowerCase() : null;
-  if (sha256 !== null && !/^[0-9a-f]{64}$/.test(sha256)) {
-    throw new UsageError(`--sha256 must be 64 hexadecimal characters (got "${o.sha256}").`);
-  }
+  const sha256 = o.sha256 ? parseChecksumArg(o.sha256, 'sha256') : null;
+  const md5 = o.md5 ? parseChecksumArg(o.md5, 'md5') : null;
+  if (o.headers && !isHeaderSet(o.headers)) throw new UsageError('The request headers are malformed (see --header).');
   const format = o.format ?? 'auto';
   if (!['auto', 'tar', 'gzip', 'lz4', 'zstd'].includes(format)) {
     throw new UsageError(`--format must be one of auto, tar, gzip, lz4, zstd (got "${format}").`);
@@ -160,6 +174,8 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
     limitRate: o.limitRate ?? null,
     format,
     sha256,
+    md5,
+    headers: o.headers && o.headers.entries.length > 0 ? o.headers : null,
     strict: o.strict ?? false,
     force: o.force ?? false,
     restart: o.restart ?? false,

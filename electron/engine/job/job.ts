@@ -7,9 +7,10 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { createDecompressor } from '../decode/decompress';
-import { AbortedError, EngineError, IntegrityError, NetworkError, serializeError, toEngineError, UsageError } from '../errors';
+import { AbortedError, EngineError, NetworkError, serializeError, toEngineError, UsageError } from '../errors';
 import type { ArchiveFormat, AttemptRecord, EngineEvent, JobState, JobSummary, PauseReason, TransferMode } from '../events';
-import { ResumableSha256 } from '../checksum/resumable-hash';
+import { ResumableDigests } from '../checksum/digest-set';
+import { expectedKinds, verifyDigests } from '../checksum/verify';
 import { clearCheckpoint } from '../state/checkpoint-store';
 import type { CompletionRecord } from '../state/completion-record';
 import { JobLock, lockTarget, type FileLock } from '../state/job-lock';
@@ -51,7 +52,7 @@ export class Job extends EventEmitter {
   private readonly limiter: RateLimiter;
   private probeResult: ProbeResult | null = null;
   private sink: StreamSink | null = null;
-  private hasher: ResumableSha256 | null = null;
+  private hasher: ResumableDigests | null = null;
   private mode: TransferMode = 'ranged';
   /** The ranged run while (and after) it runs; null for a single stream from the start. */
   private ranged: RangedRun | null = null;
@@ -182,11 +183,13 @@ export class Job extends EventEmitter {
     this.lock = await JobLock.acquire(o.stateDir);
     const target = o.dest ?? o.output!;
     this.targetLock = await lockTarget(target, o.stateDir, (message) => this.emitEvent({ type: 'warning', code: 'TARGET_NOT_LOCKED', message }));
+    // --restart forgets the earlier run's progress, not that the target is this job's own work.
+    const earlier = o.restart ? await loadJobStateForRun(o.stateDir).catch(() => null) : null;
     const previous = o.restart ? null : await loadJobStateForRun(o.stateDir);
     if (o.restart) await clearEarlierRun(o.stateDir);
     // No state, but this job may have completed here before (its state went with it): the record says so.
     const completed = !previous && !o.restart && o.completionDir ? await completedBefore(o.completionDir, o.url, o.dest ? 'extract' : 'download', target) : null;
-    await preflightDestination({ dest: o.dest, output: o.output, ownedByJob: previous?.identity.target === target || completed !== null, force: o.force });
+    await preflightDestination({ dest: o.dest, output: o.output, ownedByJob: (previous ?? earlier)?.identity.target === target || completed !== null, force: o.force });
 
     this.dispatcher = createDispatcher({ connections: o.concurrency, connectTimeoutMs: o.connectTimeoutMs, idleTimeoutMs: o.idleTimeoutMs });
     const probed = await this.probeWithRetries();
@@ -226,6 +229,7 @@ export class Job extends EventEmitter {
 
   private async openSink(plan: RunPlan): Promise<void> {
     const o = this.options;
+    const kinds = expectedKinds({ sha256: o.sha256, md5: o.md5 });
     const { resumePoint } = plan;
     this.sink = o.dest
       ? new ExtractSink(
@@ -244,9 +248,9 @@ export class Job extends EventEmitter {
             // Checkpoints off: zlib's streaming gunzip (the fastest decoder), and the extractor then says it cannot checkpoint.
             ...(o.checkpoints ? {} : { decompressor: createDecompressor, decompressorNote: 'checkpoints are turned off for this job' }),
           },
-          o.sha256 !== null && this.mode !== 'ranged',
+          kinds.length > 0 && this.mode !== 'ranged' ? kinds : false,
         )
-      : await OutputFileSink.open(o.output!, plan.resumeFrom * o.chunkSize, o.sha256 !== null);
+      : await OutputFileSink.open(o.output!, plan.resumeFrom * o.chunkSize, kinds);
   }
 
   /** Progress ticks and the stall watchdog; neither may keep a process alive. */
@@ -288,12 +292,9 @@ export class Job extends EventEmitter {
       });
     }
     await this.ranged?.checkpointer.settled();
-    const result = this.hasher ? { ...finished, sha256: this.hasher.digest() } : finished;
-    if (o.sha256 !== null && result.sha256 !== o.sha256) {
-      throw new IntegrityError(`SHA-256 mismatch: expected ${o.sha256}, got ${result.sha256}. The download does not match the published checksum; do not use it.`, {
-        details: { expected: o.sha256, actual: result.sha256 },
-      });
-    }
+    const digests = this.hasher ? this.hasher.digest() : { sha256: finished.sha256 ?? undefined, md5: finished.md5 ?? undefined };
+    verifyDigests({ sha256: o.sha256, md5: o.md5 }, digests);
+    const result = { ...finished, sha256: digests.sha256 ?? null };
     const summary: JobSummary = {
       bytesTotal: probed.size,
       bytesFetched: this.counters.bytesFetched,
@@ -306,6 +307,7 @@ export class Job extends EventEmitter {
       skippedTotal: Object.values(result.skippedByCode).reduce((n, c) => n + c, 0),
       skippedByCode: result.skippedByCode,
       sha256: result.sha256,
+      ...(digests.md5 ? { md5: digests.md5 } : {}),
       mode: this.mode,
       format: result.format,
     };
@@ -352,6 +354,7 @@ export class Job extends EventEmitter {
   private async probeWithRetries(): Promise<ProbeResult> {
     return probeWithRetries({
       url: this.options.url,
+      headers: this.options.headers,
       dispatcher: this.dispatcher!,
       signal: this.cancelController.signal,
       retries: this.options.retries,
@@ -379,7 +382,8 @@ export class Job extends EventEmitter {
     const size = probed.size!;
     const resumeOffset = resumePoint ? resumePoint.extract.compressedOffset : plan.resumeFrom * o.chunkSize;
     this.consumedBase = resumePoint ? resumeOffset : 0;
-    if (o.sha256 !== null && this.sink instanceof ExtractSink) this.hasher = await ResumableSha256.create(resumePoint?.sha256 ?? null);
+    const kinds = expectedKinds({ sha256: o.sha256, md5: o.md5 });
+    if (kinds.length > 0 && this.sink instanceof ExtractSink) this.hasher = await ResumableDigests.create(kinds, resumePoint);
     if (resumePoint) {
       this.emitEvent({
         type: 'warning',
@@ -412,6 +416,7 @@ export class Job extends EventEmitter {
   private async runSingleStream(probed: ProbeResult, skip: number): Promise<void> {
     this.streamCommitted = await streamRest({
       dispatcher: this.dispatcher!,
+      headers: this.options.headers,
       probed,
       skip,
       cancelSignal: this.cancelController.signal,

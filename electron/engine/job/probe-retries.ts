@@ -4,12 +4,14 @@ import type { Dispatcher } from 'undici';
 import { HttpStatusError, toEngineError, type EngineError } from '../errors';
 import { sleep } from '../sleep';
 import { connectReason } from '../transfer/connect-reason';
+import type { HeaderSet } from '../transfer/origin-headers';
 import { probe, type ProbeResult } from '../transfer/probe';
 import { backoffDelay, type RetryPolicy } from '../transfer/retry-policy';
 import type { JobEventInput } from './run-context';
 
 export async function probeWithRetries(p: {
   url: string;
+  headers: HeaderSet | null;
   dispatcher: Dispatcher;
   signal: AbortSignal;
   retries: number;
@@ -20,7 +22,7 @@ export async function probeWithRetries(p: {
   for (let failures = 1; ; failures++) {
     await p.whileRunning();
     try {
-      return await probe(p.url, { dispatcher: p.dispatcher, signal: p.signal });
+      return await probe(p.url, { dispatcher: p.dispatcher, signal: p.signal, headers: p.headers });
     } catch (err) {
       const e = toEngineError(err);
       if (p.signal.aborted || !e.retryable || failures > p.retries) throw e;

@@ -11,7 +11,7 @@ import { followChunk } from '../staging/growing-chunk';
 import { Journal } from '../staging/journal';
 import { journalParts } from '../staging/part-verify';
 import { StagingArea, type PartFile } from '../staging/staging';
-import type { ResumableSha256 } from '../checksum/resumable-hash';
+import type { ResumableDigests } from '../checksum/digest-set';
 import type { SavedCheckpoint } from '../state/checkpoint-store';
 import { saveJobState, type JobStateRecord } from '../state/job-state';
 import { chunkIndexOf } from '../state/layout';
@@ -67,7 +67,7 @@ export class RangedRun {
     private readonly plan: RangedPlan,
     private journal: Journal | null,
     private readonly staging: StagingArea,
-    private readonly hasher: ResumableSha256 | null,
+    private readonly hasher: ResumableDigests | null,
     private readonly kept: KeptChunks,
   ) {
     const o = ctx.options;
@@ -99,7 +99,7 @@ export class RangedRun {
   }
 
   /** Opens the journal and the staging area (verifying what an earlier run left) and returns the run, ready to go. */
-  static async open(ctx: RunContext, sink: StreamSink, plan: RangedPlan, hasher: ResumableSha256 | null): Promise<RangedRun> {
+  static async open(ctx: RunContext, sink: StreamSink, plan: RangedPlan, hasher: ResumableDigests | null): Promise<RangedRun> {
     const o = ctx.options;
     const opened = await Journal.open(o.stateDir);
     const kept = new KeptChunks((event) => ctx.emit(event));
@@ -305,7 +305,7 @@ export class RangedRun {
   private confirmSizeOnce(): void {
     if (this.sizeCheck) return;
     const p = this.ctx.probed;
-    this.sizeCheck = confirmSizeWithRetries(this.ctx.dispatcher, p.finalUrl, p.size!, this.ctx.policy, this.ctx.cancelSignal).then(
+    this.sizeCheck = confirmSizeWithRetries(this.ctx.dispatcher, p.finalUrl, p.size!, this.ctx.policy, this.ctx.cancelSignal, this.ctx.options.headers).then(
       (verdict) => {
         if (verdict === 'unconfirmed') this.ctx.emit({ type: 'warning', code: 'SIZE_UNCONFIRMED', message: sizeUnconfirmedMessage(p.size!) });
       },

@@ -64,7 +64,7 @@ export class RecoveryWaits {
       await sleep(delayFor(n), h.cancelSignal);
       let now: ProbeResult;
       try {
-        now = await probe(url, { dispatcher: h.dispatcher(), signal: h.cancelSignal });
+        now = await probe(url, { dispatcher: h.dispatcher(), signal: h.cancelSignal, headers: h.options.headers });
       } catch (err) {
         if (h.cancelSignal.aborted) throw err;
         if (h.pausedFor() === 'unreachable') h.connectRetry(url, n + 1, toEngineError(err), delayFor(n + 1), 'unreachable');

@@ -5,6 +5,9 @@
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Dispatcher } from 'undici';
+import { digestResumeProblem } from '../checksum/digest-set';
+import type { DigestKind } from '../checksum/checksum-text';
+import { expectedKinds } from '../checksum/verify';
 import { UpstreamChangedError } from '../errors';
 import type { TransferMode } from '../events';
 import { clearCheckpoint, loadCheckpoint } from '../state/checkpoint-store';
@@ -74,7 +77,7 @@ export async function planResume(p: {
   const mode: TransferMode = probed.rangeSupported && probed.size !== null && probed.size > 0 ? 'ranged' : 'single-stream';
   const size = probed.size ?? 0;
   const chunkCount = mode === 'ranged' ? Math.ceil(size / o.chunkSize) : 0;
-  resumePoint = usableResumePoint(resumePoint, { size, mode: mode, sha256: o.sha256 }, (message) => emit({ type: 'warning', code: 'CHECKPOINT_IGNORED', message }));
+  resumePoint = usableResumePoint(resumePoint, { size, mode, digests: expectedKinds({ sha256: o.sha256, md5: o.md5 }) }, (message) => emit({ type: 'warning', code: 'CHECKPOINT_IGNORED', message }));
   if (resumePoint) resumeFrom = Math.floor(resumePoint.extract.compressedOffset / o.chunkSize);
   resumeFrom = Math.min(resumeFrom, chunkCount);
   if (o.output && resumeFrom > 0) resumeFrom = await keptOutputChunks(o.output, resumeFrom, o.chunkSize, size, (message) => emit({ type: 'warning', code: 'OUTPUT_SHORTER', message }));
@@ -90,7 +93,7 @@ export async function planResume(p: {
     format: o.output ? 'raw' : o.format === 'auto' ? null : o.format,
   });
   if (o.output) emit({ type: 'decoding', format: 'raw', ...downloadResumeMode(mode) });
-  if (hasNoValidator(probed) && o.sha256 === null) emit({ type: 'warning', code: 'NO_VALIDATOR', message: NO_VALIDATOR_MESSAGE });
+  if (hasNoValidator(probed) && o.sha256 === null && o.md5 === null) emit({ type: 'warning', code: 'NO_VALIDATOR', message: NO_VALIDATOR_MESSAGE });
 
   if (!o.force) await preflightSpace({ options: o, mode, dispatcher: p.dispatcher, probed, chunkCount, startChunk: resumeFrom, resumePoint });
 
@@ -115,7 +118,7 @@ const SIZE_HINT_MIN_BYTES = 256 * 1024 * 1024;
 /** A saved checkpoint is used only if it fits this file and can verify what it must; `ignored` says why not. */
 export function usableResumePoint(
   point: SavedCheckpoint | null,
-  job: { size: number; mode: TransferMode; sha256: string | null },
+  job: { size: number; mode: TransferMode; digests: DigestKind[] },
   ignored: (message: string) => void,
 ): SavedCheckpoint | null {
   if (!point) return null;
@@ -124,8 +127,8 @@ export function usableResumePoint(
       ? 'the server no longer serves ranges'
       : point.extract.compressedOffset > job.size
         ? 'it lies beyond the end of the file'
-        : job.sha256 !== null && !point.sha256
-          ? 'it holds no checksum state, and --sha256 must cover every byte'
+        : job.digests.length > 0
+          ? digestResumeProblem(point, job.digests)
           : null;
   if (!why) return point;
   ignored(`The saved checkpoint cannot be used (${why}); extraction starts from the beginning.`);
@@ -160,7 +163,7 @@ export async function preflightSpace(p: {
   if (o.output && p.probed.size !== null) needs.push({ path: dirname(o.output), bytes: p.probed.size - p.startChunk * o.chunkSize, what: 'the download' });
   // The trailer hint costs two tiny requests: worth it only where running out of space would hurt.
   if (o.dest && p.mode === 'ranged' && p.probed.size !== null && p.probed.size >= SIZE_HINT_MIN_BYTES) {
-    const hint = await outputSizeHint(p.dispatcher, p.probed.finalUrl, p.probed.size, p.probed.etag ?? p.probed.lastModified);
+    const hint = await outputSizeHint(p.dispatcher, p.probed.finalUrl, p.probed.size, p.probed.etag ?? p.probed.lastModified, o.headers);
     if (hint !== null) needs.push({ path: o.dest, bytes: hint.bytes - (p.resumePoint?.extract.bytesWritten ?? 0), what: `the extracted files (${hint.what})` });
   }
   await checkFreeSpace(needs);

@@ -1,7 +1,8 @@
 // The whole file, or the rest of it, as one stream: for an origin without ranges, or one that stopped honouring
 // them mid-job (then `skip` bytes are already in the sink and are read and dropped).
 import type { Dispatcher } from 'undici';
-import type { ResumableSha256 } from '../checksum/resumable-hash';
+import type { ResumableDigests } from '../checksum/digest-set';
+import type { HeaderSet } from '../transfer/origin-headers';
 import type { ProbeResult } from '../transfer/probe';
 import type { RateLimiter } from '../transfer/rate-limiter';
 import { readSingleStream } from '../transfer/single-stream';
@@ -11,12 +12,13 @@ import type { StreamSink } from './sinks';
 /** Streams the file from `skip` into the sink; returns the bytes it holds then. */
 export async function streamRest(p: {
   dispatcher: Dispatcher;
+  headers: HeaderSet | null;
   probed: ProbeResult;
   skip: number;
   cancelSignal: AbortSignal;
   limiter: RateLimiter | null;
   counters: JobCounters;
-  hasher: ResumableSha256 | null;
+  hasher: ResumableDigests | null;
   sink: StreamSink;
   whileRunning: () => Promise<void>;
 }): Promise<number> {
@@ -27,6 +29,7 @@ export async function streamRest(p: {
     await p.whileRunning();
     return await readSingleStream({
       dispatcher: p.dispatcher,
+      headers: p.headers,
       url: p.probed.finalUrl,
       pinned: p.probed,
       skip: p.skip,

@@ -1,6 +1,7 @@
 // Where the in-order byte stream goes: the extractor, or (download-only) the output file. Both hash what they
-// are given when a SHA-256 is expected, so the digest covers exactly the bytes that were used.
+// are given when a checksum is expected, so the digest covers exactly the bytes that were used.
 import { createHash, type Hash } from 'node:crypto';
+import type { DigestKind } from '../checksum/checksum-text';
 import { once } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import type { Writable } from 'node:stream';
@@ -26,8 +27,37 @@ export interface SinkResult {
   skipped: ExtractResult['skipped'];
   skippedByCode: ExtractResult['skippedByCode'];
   sha256: string | null;
+  /** MD5 of the bytes, when one was asked for (absent otherwise). */
+  md5?: string | null;
   /** Files kept from an earlier run (extraction only). */
   reused?: number;
+}
+
+/** Which digests a sink computes: `true` is SHA-256 alone (the form callers used before MD5). */
+export type InlineDigests = boolean | readonly DigestKind[];
+
+/** Node's hashes (faster than hash-wasm, and these need no saved state: a restart hashes again from byte 0). */
+class InlineHashes {
+  private readonly hashes: Map<DigestKind, Hash>;
+
+  constructor(which: InlineDigests) {
+    const kinds: readonly DigestKind[] = which === true ? ['sha256'] : which === false ? [] : which;
+    this.hashes = new Map(kinds.map((k) => [k, createHash(k)]));
+  }
+
+  get any(): boolean {
+    return this.hashes.size > 0;
+  }
+
+  update(data: Buffer): void {
+    for (const h of this.hashes.values()) h.update(data);
+  }
+
+  digests(): { sha256: string | null; md5?: string | null } {
+    const sha256 = this.hashes.get('sha256')?.digest('hex') ?? null;
+    const md5 = this.hashes.get('md5')?.digest('hex');
+    return md5 === undefined ? { sha256 } : { sha256, md5 };
+  }
 }
 
 export async function writeWithBackpressure(stream: Writable, data: Buffer): Promise<void> {
@@ -43,14 +73,13 @@ interface Checkpointable {
 
 export class ExtractSink implements StreamSink {
   private readonly extractor: Extractor;
-  private readonly hash: Hash | null;
+  private readonly hash: InlineHashes;
   private failure: Error | null = null;
 
-  /** `inlineSha256`: hash here (single stream); ranged jobs hash from the chunk files, resumably. */
-  constructor(options: Omit<ExtractOptions, 'resumeFrom'> & { resumeFrom?: ExtractCheckpointData }, inlineSha256: boolean) {
+  /** `inline`: the digests hashed here (single stream); ranged jobs hash from the chunk files, resumably. */
+  constructor(options: Omit<ExtractOptions, 'resumeFrom'> & { resumeFrom?: ExtractCheckpointData }, inline: InlineDigests) {
     this.extractor = new Extractor(options as ExtractOptions);
-    const sha256 = inlineSha256;
-    this.hash = sha256 ? createHash('sha256') : null;
+    this.hash = new InlineHashes(inline);
     // The extractor reports archive errors through done(); keep an 'error' listener so none is unhandled.
     this.extractor.on('error', (err: Error) => {
       this.failure ??= err;
@@ -67,7 +96,7 @@ export class ExtractSink implements StreamSink {
 
   async write(data: Buffer): Promise<void> {
     if (this.failure) throw await this.settledError();
-    this.hash?.update(data);
+    this.hash.update(data);
     try {
       await writeWithBackpressure(this.extractor, data);
     } catch {
@@ -96,7 +125,7 @@ export class ExtractSink implements StreamSink {
   async finish(): Promise<SinkResult> {
     this.extractor.end();
     const result = await this.extractor.done();
-    return { ...result, sha256: this.hash ? this.hash.digest('hex') : null };
+    return { ...result, ...this.hash.digests() };
   }
 
   async abort(err: Error): Promise<void> {
@@ -123,7 +152,7 @@ export class OutputFileSink implements StreamSink {
     private readonly path: string,
     private readonly handle: fsp.FileHandle,
     start: number,
-    private readonly hash: Hash | null,
+    private readonly hash: InlineHashes,
   ) {
     this.position = start;
   }
@@ -140,11 +169,11 @@ export class OutputFileSink implements StreamSink {
   }
 
   /** Opens `path`, keeping its first `keep` bytes (already verified by the caller) and hashing them again if needed. */
-  static async open(path: string, keep: number, sha256: boolean): Promise<OutputFileSink> {
+  static async open(path: string, keep: number, digests: InlineDigests): Promise<OutputFileSink> {
     const handle = await fsp.open(path, keep > 0 ? 'r+' : 'w');
     await handle.truncate(keep);
-    const hash = sha256 ? createHash('sha256') : null;
-    if (hash && keep > 0) {
+    const hash = new InlineHashes(digests);
+    if (hash.any && keep > 0) {
       const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
       for (let pos = 0; pos < keep; ) {
         const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, keep - pos), pos);
@@ -174,7 +203,7 @@ export class OutputFileSink implements StreamSink {
     } catch (err) {
       throw toEngineError(Object.assign(err as Error, { path: this.path }), 'E_IO');
     }
-    this.hash?.update(data);
+    this.hash.update(data);
     this.position += data.length;
   }
 
@@ -186,7 +215,7 @@ export class OutputFileSink implements StreamSink {
   async finish(): Promise<SinkResult> {
     await this.handle.sync();
     await this.handle.close();
-    return { format: 'raw', entries: 0, bytesWritten: this.position, skipped: [], skippedByCode: {}, sha256: this.hash ? this.hash.digest('hex') : null };
+    return { format: 'raw', entries: 0, bytesWritten: this.position, skipped: [], skippedByCode: {}, ...this.hash.digests() };
   }
 
   async abort(): Promise<void> {

@@ -9,6 +9,7 @@ import { EngineError, formatBytes } from '../errors';
 import { discardBody, USER_AGENT } from '../transfer/http';
 import { pathOf } from '../transfer/probe';
 import { contentCoding } from '../transfer/response-checks';
+import { headersFor, type HeaderSet } from '../transfer/origin-headers';
 
 const FOUR_GIB = 2 ** 32;
 
@@ -16,9 +17,15 @@ const FOUR_GIB = 2 ** 32;
 const HEAD_BYTES = 64;
 
 /** The uncompressed size hint of a compressed file and where it comes from, or null when there is none to trust. */
-export async function outputSizeHint(dispatcher: Dispatcher, url: string, size: number, validator: string | null): Promise<{ bytes: number; what: string } | null> {
+export async function outputSizeHint(
+  dispatcher: Dispatcher,
+  url: string,
+  size: number,
+  validator: string | null,
+  headers?: HeaderSet | null,
+): Promise<{ bytes: number; what: string } | null> {
   if (size < 18) return null;
-  const head = await readRange(dispatcher, url, 0, Math.min(size, HEAD_BYTES) - 1, validator);
+  const head = await readRange(dispatcher, url, 0, Math.min(size, HEAD_BYTES) - 1, validator, headers);
   if (!head) return null;
   // A file of several frames or members declares only its first frame's size (or last member's):
   // implausibly small next to the whole file, so not used.
@@ -26,19 +33,19 @@ export async function outputSizeHint(dispatcher: Dispatcher, url: string, size: 
   const lz4 = declaredContentSizeOf(head);
   if (lz4 !== null) return plausible(lz4) ? { bytes: lz4, what: 'lz4 content size' } : null;
   if (head[0] !== 0x1f || head[1] !== 0x8b || size >= FOUR_GIB) return null;
-  const tail = await readRange(dispatcher, url, size - 4, size - 1, validator);
+  const tail = await readRange(dispatcher, url, size - 4, size - 1, validator, headers);
   if (!tail) return null;
   const isize = tail.readUInt32LE(0);
   return plausible(isize) ? { bytes: isize, what: 'gzip size hint' } : null;
 }
 
-async function readRange(dispatcher: Dispatcher, url: string, start: number, end: number, validator: string | null): Promise<Buffer | null> {
+async function readRange(dispatcher: Dispatcher, url: string, start: number, end: number, validator: string | null, headers?: HeaderSet | null): Promise<Buffer | null> {
   try {
     const res = await dispatcher.request({
       origin: new URL(url).origin,
       path: pathOf(url),
       method: 'GET',
-      headers: { 'user-agent': USER_AGENT, range: `bytes=${start}-${end}`, 'accept-encoding': 'identity', ...(validator ? { 'if-range': validator } : {}) },
+      headers: { 'user-agent': USER_AGENT, ...headersFor(headers, url), range: `bytes=${start}-${end}`, 'accept-encoding': 'identity', ...(validator ? { 'if-range': validator } : {}) },
     });
     if (res.statusCode !== 206 || contentCoding(res.headers) !== null) {
       discardBody(res.body);

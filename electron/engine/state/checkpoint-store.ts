@@ -24,6 +24,8 @@ export interface SavedCheckpoint {
   extract: ExtractCheckpointData;
   /** SHA-256 state of the stream up to extract.compressedOffset, when a checksum is being verified. */
   sha256: { state: string; position: number } | null;
+  /** MD5 state at the same position (absent in checkpoints written before MD5 was supported). */
+  md5?: { state: string; position: number } | null;
 }
 
 function isSaved(v: unknown): v is SavedCheckpoint {

@@ -5,6 +5,8 @@ import { dirname } from 'node:path';
 export const JOB_FILE = 'job.json';
 export const CHECKPOINT_FILE = 'checkpoint.json';
 export const JOURNAL_FILE = 'journal.log';
+/** The operator's request headers (--header): owner-only, never printed (see saved-headers.ts). */
+export const HEADERS_FILE = 'headers.json';
 /** The job's own lock (generations `lock`, `lock-1`, ...; see job-lock.ts). */
 export const JOB_LOCK = 'lock';
 /** Suffix of the previous generation kept by writeFileAtomic. */
@@ -29,9 +31,9 @@ export function chunkIndexOf(name: string): number | null {
  */
 export function isJobStateFile(name: string): boolean {
   if (name === JOB_FILE || name === CHECKPOINT_FILE || name === `${JOB_FILE}${PREVIOUS}` || name === `${CHECKPOINT_FILE}${PREVIOUS}`) return true;
-  if (name === JOURNAL_FILE || name === 'job.log' || name === 'job.log.1') return true;
+  if (name === JOURNAL_FILE || name === HEADERS_FILE || name === 'job.log' || name === 'job.log.1') return true;
   if (CHUNK_FILE.test(name)) return true;
-  return /^\.(job|checkpoint)\.json(\.prev)?\.\d+\.\d+\.\d+\.tmp$/.test(name);
+  return /^\.(job|checkpoint|headers)\.json(\.prev)?\.\d+\.\d+\.\d+\.tmp$/.test(name);
 }
 
 /** The default state folder of a target: hidden, beside it. */

@@ -6,6 +6,7 @@ import { discardBody, header, mapTransportError, strongEtag, USER_AGENT } from '
 import { parseRetryAfter } from './retry-policy';
 import { redactUrl } from './redact';
 import { isRedirect, nextHop } from './redirects';
+import { headersFor, type HeaderSet } from './origin-headers';
 
 export interface ProbeResult {
   url: string;
@@ -24,6 +25,8 @@ export interface ProbeOptions {
   dispatcher: Dispatcher;
   maxRedirects?: number;
   signal?: AbortSignal;
+  /** The operator's headers, sent only on requests to their origin (a redirect elsewhere goes without them). */
+  headers?: HeaderSet | null;
 }
 
 export function validateUrl(text: string): URL {
@@ -58,7 +61,7 @@ export async function requestFollowingRedirects(
         origin: new URL(current).origin,
         path: pathOf(current),
         method: init.method,
-        headers: { 'user-agent': USER_AGENT, ...init.headers },
+        headers: { 'user-agent': USER_AGENT, ...headersFor(options.headers, current), ...init.headers },
         ...(options.signal ? { signal: options.signal } : {}),
       });
     } catch (err) {

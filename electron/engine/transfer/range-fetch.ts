@@ -9,6 +9,7 @@ import type { RateLimiter } from './rate-limiter';
 import { parseRetryAfter } from './retry-policy';
 import { isRedirect, nextHop } from './redirects';
 import { checkContentEncoding, seenIdentity, validatorChange } from './response-checks';
+import { headersFor, type HeaderSet } from './origin-headers';
 
 /** Where a range's bytes go; `committed` is how many of the range's bytes it already holds. */
 export interface RangeSink {
@@ -43,6 +44,8 @@ export interface RangeRequest {
   onAccepted?: (info: { totalKnown: boolean }) => void;
   /** Kept current for the job's stall watchdog: when a byte last arrived, and whether we are waiting for one. */
   watch?: TransferWatch;
+  /** The operator's headers, sent only on requests to their origin (not after a redirect to another one). */
+  headers?: HeaderSet | null;
 }
 
 export interface TransferWatch {
@@ -68,9 +71,9 @@ export async function fetchRange(req: RangeRequest): Promise<RangeResult> {
   if (from > req.end) return { status: 0, bytes: 0 };
   const watch = req.watch;
   const expected = req.end - from + 1;
-  const headers: Record<string, string> = { 'user-agent': USER_AGENT, range: `bytes=${from}-${req.end}`, 'accept-encoding': 'identity' };
+  const own: Record<string, string> = { range: `bytes=${from}-${req.end}`, 'accept-encoding': 'identity' };
   const validator = req.pinned.etag ?? req.pinned.lastModified;
-  if (validator) headers['if-range'] = validator;
+  if (validator) own['if-range'] = validator;
 
   // A redirect mid-download is followed like the probe's (same rules); the answer at its end is checked
   // against the pinned validators like any other, so a move to another file is still caught.
@@ -82,7 +85,7 @@ export async function fetchRange(req: RangeRequest): Promise<RangeResult> {
         origin: new URL(url).origin,
         path: pathOf(url),
         method: 'GET',
-        headers,
+        headers: { 'user-agent': USER_AGENT, ...headersFor(req.headers, url), ...own },
         ...(req.signal ? { signal: req.signal } : {}),
       });
     } catch (err) {

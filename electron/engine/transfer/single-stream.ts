@@ -8,6 +8,7 @@ import { parseLength, requestFollowingRedirects } from './probe';
 import type { RateLimiter } from './rate-limiter';
 import { redactUrl } from './redact';
 import { contentCoding, seenIdentity, validatorChange, type PinnedIdentity } from './response-checks';
+import type { HeaderSet } from './origin-headers';
 
 export interface SingleStreamRequest {
   dispatcher: Dispatcher;
@@ -21,6 +22,8 @@ export interface SingleStreamRequest {
   onBytes: (n: number) => void;
   /** The bytes past `skip`, in order. */
   onData: (data: Buffer) => Promise<void>;
+  /** The operator's headers, sent only on requests to their origin. */
+  headers?: HeaderSet | null;
 }
 
 const NO_RESUME = 'This server does not serve ranges, so the stream cannot continue where it broke; run the job again to start over.';
@@ -30,7 +33,7 @@ export async function readSingleStream(req: SingleStreamRequest): Promise<number
   const { response } = await requestFollowingRedirects(
     req.url,
     { method: 'GET', headers: { 'accept-encoding': 'identity', 'user-agent': USER_AGENT } },
-    { dispatcher: req.dispatcher, signal: req.signal },
+    { dispatcher: req.dispatcher, signal: req.signal, headers: req.headers ?? null },
   );
   const h = response.headers;
   const host = safeHost(req.url);

@@ -8,18 +8,19 @@ import { sleep } from '../sleep';
 import { backoffDelay, type RetryPolicy } from './retry-policy';
 import { discardBody, header, mapTransportError, safeHost, USER_AGENT } from './http';
 import { parseContentRange, pathOf } from './probe';
+import { headersFor, type HeaderSet } from './origin-headers';
 
 export type SizeVerdict = 'confirmed' | 'unconfirmed';
 
 /** Resolves 'confirmed' (416 at `size`) or 'unconfirmed' (the origin would not say); throws when the file is longer. */
-export async function confirmSize(dispatcher: Dispatcher, url: string, size: number, signal?: AbortSignal): Promise<SizeVerdict> {
+export async function confirmSize(dispatcher: Dispatcher, url: string, size: number, signal?: AbortSignal, headers?: HeaderSet | null): Promise<SizeVerdict> {
   let response: Dispatcher.ResponseData;
   try {
     response = await dispatcher.request({
       origin: new URL(url).origin,
       path: pathOf(url),
       method: 'GET',
-      headers: { 'user-agent': USER_AGENT, range: `bytes=${size}-${size}`, 'accept-encoding': 'identity' },
+      headers: { 'user-agent': USER_AGENT, ...headersFor(headers, url), range: `bytes=${size}-${size}`, 'accept-encoding': 'identity' },
       ...(signal ? { signal } : {}),
     });
   } catch (err) {
@@ -49,10 +50,17 @@ export async function confirmSize(dispatcher: Dispatcher, url: string, size: num
 }
 
 /** confirmSize, with a few retries for what a retry can fix (a reset, a 503); the rest is thrown. */
-export async function confirmSizeWithRetries(dispatcher: Dispatcher, url: string, size: number, policy: RetryPolicy, signal: AbortSignal): Promise<SizeVerdict> {
+export async function confirmSizeWithRetries(
+  dispatcher: Dispatcher,
+  url: string,
+  size: number,
+  policy: RetryPolicy,
+  signal: AbortSignal,
+  headers?: HeaderSet | null,
+): Promise<SizeVerdict> {
   for (let failures = 1; ; failures++) {
     try {
-      return await confirmSize(dispatcher, url, size, signal);
+      return await confirmSize(dispatcher, url, size, signal, headers);
     } catch (err) {
       const e = toEngineError(err);
       if (!e.retryable || failures > 3 || signal.aborted) throw e;
