@@ -2,38 +2,31 @@
 // keeps a model of each built from the engine's events, persists the job list and the settings in a
 // data directory, and restores them after a restart in the state they were in: what ran resumes from its
 // journal, what the operator paused stays paused. One process at a time owns a data directory.
+//
+// This file holds the commands and the engine's side; its parts: the job list on disk (job-store), the
+// logs (job-logs), a new job's options and record (new-job), the wait of a job paused on a full disk
+// (disk-full-wait), what a cancel deletes (cancelled-files), and its refusals (job-errors).
 import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { readJsonWithFallback, writeFileAtomic } from '../engine/state/atomic-file';
+import { join } from 'node:path';
 import { EngineError } from '../engine/errors';
 import { FileLock } from '../engine/state/job-lock';
-import { loadJobState } from '../engine/state/job-state';
-import { freeBytes, waitForFreeSpace } from '../engine/space/space-wait';
 import type { AttemptRecord, EngineEvent, PauseReason } from '../engine/events';
 import type { JobOptions, JobOutcome, JobRunner } from '../engine/runner/runner';
-import { ATTEMPTS_KEPT, JobModel, emptyProgress, type JobRecord, type ModelChanges } from './job-model';
+import { deleteWrittenFiles } from './cancelled-files';
+import { DiskFullWaits } from './disk-full-wait';
+import { JobConflictError, JobNotFoundError } from './job-errors';
+import { ATTEMPTS_KEPT, JobModel, type JobRecord, type ModelChanges } from './job-model';
 import { journalAttempts, mergeAttemptHistory } from '../engine/staging/attempt-history';
-import { LogFile, LogRing, logEntryFor, type LogEntry, type LogLevel } from './job-log';
+import { logEntryFor, type LogEntry, type LogLevel } from './job-log';
+import { JobLogs } from './job-logs';
+import { JobStore } from './job-store';
+import { newJob, type AddJobInput } from './new-job';
 import type { JobDetail, JobView, Settings } from '../../shared/contract';
 import { DEFAULT_SETTINGS, settingsSchema } from '../../shared/schemas';
 
-export interface AddJobInput {
-  url: string;
-  dest?: string | undefined;
-  output?: string | undefined;
-  sha256?: string | undefined;
-  format?: 'auto' | 'tar' | 'gzip' | 'lz4' | 'zstd' | undefined;
-  chunkSize?: number | undefined;
-  window?: number | undefined;
-  concurrency?: number | undefined;
-  limitRate?: number | undefined;
-  retries?: number | undefined;
-  idleTimeoutMs?: number | undefined;
-  zstdMaxWindow?: number | undefined;
-  strict?: boolean | undefined;
-  force?: boolean | undefined;
-}
+export { JobConflictError, JobNotFoundError } from './job-errors';
+export type { AddJobInput } from './new-job';
 
 export interface JobManagerOptions {
   dataDir: string;
@@ -47,38 +40,10 @@ export interface JobManagerOptions {
   now?: () => number;
 }
 
-interface JobsFile {
-  version: 1;
-  jobs: JobRecord[];
-}
-
-/** What the jobs file holds per job besides its record. */
-interface StoredExtras {
-  engineOptions?: JobOptions;
-  /** The job ran (or waited for the network, the disk, a wake-up) when the process stopped: it resumes on start. */
-  resumeOnStart?: boolean;
-}
-
 const NOOP_CHANGES: ModelChanges = { chunk() {}, progress() {}, window() {}, attempt() {}, state() {}, error() {} };
-
-export class JobNotFoundError extends EngineError {
-  constructor(id: string) {
-    super('E_NOT_FOUND', `No job ${id}`, { details: { jobId: id } });
-  }
-}
-
-export class JobConflictError extends EngineError {
-  constructor(message: string, id: string) {
-    super('E_CONFLICT', message, { details: { jobId: id } });
-  }
-}
 
 function isDiskFull(e: EngineEvent): boolean {
   return (e.type === 'job-state' && e.state === 'failed' && e.error?.code === 'E_DISK_FULL') || (e.type === 'error' && e.error.code === 'E_DISK_FULL');
-}
-
-function isJobsFile(value: unknown): value is JobsFile {
-  return !!value && typeof value === 'object' && (value as JobsFile).version === 1 && Array.isArray((value as JobsFile).jobs);
 }
 
 export class JobManager {
@@ -92,23 +57,28 @@ export class JobManager {
   private readonly settleWaiters = new Map<string, Array<() => void>>();
   /** Jobs that were running when the previous process stopped; startRestored() resumes them. */
   private readonly resumeOnStart = new Set<string>();
-  /** Jobs paused because their destination is full, each with the wait for free space it ends. */
-  private readonly diskWaits = new Map<string, AbortController>();
+  private readonly diskWaits: DiskFullWaits;
   private lock: FileLock | null = null;
-  /** Each job's log: the ring the window reads and the job.log it is appended to. */
-  private readonly logs = new Map<string, { ring: LogRing; file: LogFile }>();
+  private readonly logs: JobLogs;
+  private readonly store: JobStore;
   private settingsValue: Settings = { ...DEFAULT_SETTINGS };
   private changes: ModelChanges = NOOP_CHANGES;
-  private saveChain: Promise<void> = Promise.resolve();
-  private dirtySince: number | null = null;
-  private saveTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly now: () => number;
-  private readonly saveIntervalMs: number;
 
   private constructor(private readonly config: JobManagerOptions) {
     this.now = config.now ?? Date.now;
-    this.saveIntervalMs = config.saveIntervalMs ?? 5000;
+    this.diskWaits = new DiskFullWaits(config.diskCheckMs ?? 2000);
+    this.logs = new JobLogs((id) => this.logDirOf(id), this.now);
+    this.store = new JobStore(config.dataDir, config.saveIntervalMs ?? 5000, {
+      jobs: () =>
+        [...this.jobs.values()].map((m) => ({
+          ...m.record(),
+          engineOptions: this.options.get(m.id),
+          ...(this.resumeOnStart.has(m.id) ? { resumeOnStart: true } : {}),
+        })),
+      settings: () => this.settingsValue,
+    });
     config.runner.setListeners({
       events: (events) => this.onEngineEvents(events),
       settled: (id, outcome) => this.onSettled(id, outcome),
@@ -152,7 +122,7 @@ export class JobManager {
       started.push(id);
     }
     this.resumeOnStart.clear();
-    if (started.length > 0) this.scheduleSave(true);
+    if (started.length > 0) this.store.schedule(true);
     return started;
   }
 
@@ -193,12 +163,12 @@ export class JobManager {
   /** The job's log, oldest first (bounded; job.log in its state folder keeps more). */
   jobLog(id: string): LogEntry[] {
     this.model(id);
-    return this.logs.get(id)?.ring.entries() ?? [];
+    return this.logs.entries(id);
   }
 
   /** Resolves once every log line so far is on disk (tests, shutdown). */
-  async logsFlushed(): Promise<void> {
-    await Promise.all([...this.logs.values()].map((l) => l.file.flushed()));
+  logsFlushed(): Promise<void> {
+    return this.logs.flushed();
   }
 
   isRunning(id: string): boolean {
@@ -221,7 +191,7 @@ export class JobManager {
   async updateSettings(patch: Partial<Settings>): Promise<Settings> {
     const next = settingsSchema.parse({ ...this.settingsValue, ...patch });
     this.settingsValue = next;
-    await this.enqueueSave('settings');
+    await this.store.save('settings');
     return this.settings();
   }
 
@@ -230,60 +200,12 @@ export class JobManager {
   async add(input: AddJobInput): Promise<JobView> {
     this.assertOpen();
     const id = randomUUID();
-    const s = this.settingsValue;
-    const options: JobOptions = {
-      ...this.config.engineOptions,
-      url: input.url,
-      ...(input.dest !== undefined ? { dest: input.dest } : {}),
-      ...(input.output !== undefined ? { output: input.output } : {}),
-      stateDir: this.stateDirOf(id),
-      chunkSize: input.chunkSize ?? s.chunkSize,
-      window: input.window ?? s.window,
-      concurrency: input.concurrency ?? Math.min(s.concurrency, input.window ?? s.window),
-      retries: input.retries ?? s.retries,
-      idleTimeoutMs: input.idleTimeoutMs ?? this.config.engineOptions?.idleTimeoutMs ?? s.idleTimeoutMs,
-      format: input.format ?? 'auto',
-      strict: input.strict ?? false,
-      force: input.force ?? false,
-      ...(input.limitRate !== undefined ? { limitRate: input.limitRate } : s.limitRate !== null ? { limitRate: s.limitRate } : {}),
-      ...(input.sha256 !== undefined ? { sha256: input.sha256.toLowerCase() } : {}),
-      ...(input.zstdMaxWindow !== undefined ? { zstdMaxWindow: input.zstdMaxWindow } : {}),
-    };
-    const at = this.now();
-    const record: JobRecord = {
-      id,
-      url: input.url,
-      dest: input.dest ?? null,
-      output: input.output ?? null,
-      state: 'probing',
-      pauseReason: null,
-      error: null,
-      createdAt: at,
-      updatedAt: at,
-      probe: null,
-      decoding: null,
-      progress: emptyProgress(),
-      summary: null,
-      options: {
-        chunkSize: options.chunkSize ?? null,
-        window: options.window ?? null,
-        concurrency: options.concurrency ?? null,
-        limitRate: options.limitRate ?? null,
-        retries: options.retries ?? null,
-        idleTimeoutMs: options.idleTimeoutMs ?? null,
-        format: options.format ?? 'auto',
-        sha256: options.sha256 ?? null,
-        strict: options.strict ?? false,
-        force: options.force ?? false,
-      },
-      warnings: 0,
-      chunkMap: '',
-    };
+    const { options, record } = newJob(id, input, this.settingsValue, this.config.engineOptions, this.stateDirOf(id), this.now());
     const model = this.createModel(record);
     this.options.set(id, options);
     this.log(id, 'info', `added: ${input.url} → ${input.dest ?? input.output}`);
     this.changes.state(id);
-    await this.enqueueSave('jobs');
+    await this.store.save('jobs');
     this.config.runner.start(id, options);
     return model.snapshot();
   }
@@ -314,7 +236,7 @@ export class JobManager {
       // Not running (restored after a restart, or failed): a new run continues from the journal.
       m.setState('probing', { error: null });
       this.config.runner.start(id, this.optionsOf(id));
-      this.scheduleSave();
+      this.store.schedule();
     }
     return m.snapshot();
   }
@@ -337,7 +259,7 @@ export class JobManager {
       m.setState('cancelled');
       m.markStopped();
       void this.discardStaging(id);
-      this.scheduleSave(true);
+      this.store.schedule(true);
     }
     return m.snapshot();
   }
@@ -352,9 +274,9 @@ export class JobManager {
     this.options.delete(id);
     this.heldBy.delete(id);
     this.stopDiskWait(id);
-    this.logs.delete(id);
+    this.logs.forget(id);
     await this.discardStaging(id);
-    await this.enqueueSave('jobs');
+    await this.store.save('jobs');
   }
 
   /**
@@ -372,7 +294,7 @@ export class JobManager {
     m.setLimitRate(limitRate);
     if (this.isRunning(id)) this.config.runner.setRateLimit(id, limitRate);
     this.log(id, 'info', limitRate === null ? 'rate limit removed' : `rate limit set to ${limitRate} bytes/s`);
-    await this.enqueueSave('jobs');
+    await this.store.save('jobs');
     return m.snapshot();
   }
 
@@ -456,12 +378,12 @@ export class JobManager {
         m.markStopped();
       }
     }
-    for (const id of [...this.diskWaits.keys()]) this.stopDiskWait(id);
+    for (const id of this.diskWaits.ids()) this.stopDiskWait(id);
     this.closed = true;
-    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.store.stop();
     await this.config.runner.close();
-    await this.enqueueSave('jobs');
-    await this.saveChain;
+    await this.store.save('jobs');
+    await this.store.idle();
     await this.logsFlushed();
     await this.lock?.release().catch(() => undefined);
   }
@@ -478,8 +400,8 @@ export class JobManager {
       m.apply(e);
       const entry = logEntryFor(e);
       if (entry) this.record(e.jobId, entry);
-      if (e.type === 'job-state' || e.type === 'done' || e.type === 'probed') this.scheduleSave(e.type !== 'probed');
-      else this.scheduleSave();
+      if (e.type === 'job-state' || e.type === 'done' || e.type === 'probed') this.store.schedule(e.type !== 'probed');
+      else this.store.schedule();
     }
   }
 
@@ -517,25 +439,17 @@ export class JobManager {
       this.changes.error(id, outcome.error);
     }
     m.markStopped();
-    this.scheduleSave(true);
+    this.store.schedule(true);
   }
 
   // ---- log
 
-  private logOf(id: string): { ring: LogRing; file: LogFile } {
-    let log = this.logs.get(id);
-    if (!log) this.logs.set(id, (log = { ring: new LogRing(), file: new LogFile(this.logDirOf(id)) }));
-    return log;
-  }
-
   private log(id: string, level: LogLevel, text: string, at = this.now()): void {
-    this.record(id, { at, level, text });
+    this.logs.log(id, level, text, at);
   }
 
   private record(id: string, entry: LogEntry): void {
-    const log = this.logOf(id);
-    log.ring.push(entry);
-    log.file.append(entry);
+    this.logs.record(id, entry);
   }
 
   // ---- persistence
@@ -556,38 +470,22 @@ export class JobManager {
     error: (id, err) => this.changes.error(id, err),
   };
 
-  /**
-   * The extraction (or a refusal up front) found the destination full. Staging ENOSPC pauses inside the
-   * engine; a destination's cannot continue mid-write, so the run ends and a new one resumes from the last
-   * checkpoint once the space it needs is free: what the refusal named, else a chunk's worth.
-   */
+  /** The extraction (or a refusal up front) found the destination full: a new run once there is room (see disk-full-wait.ts). */
   private waitForDisk(id: string, error: { details?: Record<string, unknown> | undefined }): void {
     this.stopDiskWait(id);
     const options = this.optionsOf(id);
-    const path = options.dest ?? (options.output ? dirname(options.output) : options.stateDir);
-    // A refusal up front names the total it needs; a write that hit ENOSPC how much more than was free then.
-    const total = typeof error.details?.['needed'] === 'number' ? error.details['needed'] : 0;
-    const more = typeof error.details?.['bytesNeeded'] === 'number' ? error.details['bytesNeeded'] : 0;
-    const controller = new AbortController();
-    this.diskWaits.set(id, controller);
-    void (async () => {
-      const freeNow = (await freeBytes(path)) ?? 0;
-      const bytes = Math.max(total, freeNow + Math.max(more, options.chunkSize ?? 64 * 1024 * 1024));
-      await waitForFreeSpace(path, bytes, controller.signal, this.config.diskCheckMs ?? 2000);
-      if (this.diskWaits.get(id) !== controller) return;
-      this.diskWaits.delete(id);
+    this.diskWaits.start(id, options, error, () => {
       const m = this.jobs.get(id);
       if (!m || this.closed || m.state !== 'paused' || m.pauseReason !== 'disk-full' || this.isRunning(id)) return;
       this.log(id, 'info', 'space is free again: a new run continues from the last checkpoint');
       m.setState('probing', { error: null });
       this.config.runner.start(id, options);
-      this.scheduleSave(true);
-    })().catch(() => undefined);
+      this.store.schedule(true);
+    });
   }
 
   private stopDiskWait(id: string): void {
-    this.diskWaits.get(id)?.abort();
-    this.diskWaits.delete(id);
+    this.diskWaits.stop(id);
   }
 
   private optionsOf(id: string): JobOptions {
@@ -596,22 +494,11 @@ export class JobManager {
     return options;
   }
 
-  private get jobsPath(): string {
-    return join(this.config.dataDir, 'jobs.json');
-  }
-  private get settingsPath(): string {
-    return join(this.config.dataDir, 'settings.json');
-  }
-
   private async load(): Promise<void> {
-    const settings = await readJsonWithFallback(this.settingsPath, (v): v is unknown => v !== null && typeof v === 'object');
-    const parsed = settingsSchema.safeParse({ ...DEFAULT_SETTINGS, ...(settings as object | null) });
-    this.settingsValue = parsed.success ? parsed.data : { ...DEFAULT_SETTINGS };
-
-    const file = await readJsonWithFallback(this.jobsPath, isJobsFile);
-    for (const stored of file?.jobs ?? []) {
-      const { engineOptions, resumeOnStart, ...record } = stored as JobRecord & StoredExtras;
-      if (!engineOptions || typeof record.id !== 'string') continue;
+    const { settings, jobs } = await this.store.load();
+    this.settingsValue = settings;
+    for (const stored of jobs) {
+      const { engineOptions, resumeOnStart, ...record } = stored;
       const model = this.createModel(record);
       // What ran when the process stopped (a clean stop says so; after a crash its state still reads running)
       // resumes from its journal once startRestored() is called; a pause the operator asked for stays.
@@ -620,64 +507,13 @@ export class JobManager {
       if (!model.isTerminal && model.state !== 'paused') model.setState('paused', { pauseReason: 'user' });
       model.markStopped();
       this.options.set(record.id, { ...engineOptions, ...this.config.engineOptions, stateDir: this.stateDirOf(record.id) });
-      const log = this.logOf(record.id);
-      for (const entry of await log.file.tail()) log.ring.push(entry);
+      await this.logs.restore(record.id);
     }
-  }
-
-  private scheduleSave(soon = false): void {
-    if (this.closed) return;
-    this.dirtySince ??= this.now();
-    const delay = soon ? 0 : this.saveIntervalMs;
-    if (this.saveTimer && !soon) return;
-    if (this.saveTimer) clearTimeout(this.saveTimer);
-    this.saveTimer = setTimeout(() => {
-      this.saveTimer = null;
-      this.dirtySince = null;
-      void this.enqueueSave('jobs').catch(() => undefined);
-    }, delay);
-    this.saveTimer.unref();
-  }
-
-  /** Writes run one after another, so an older snapshot never lands after a newer one. */
-  private enqueueSave(what: 'jobs' | 'settings'): Promise<void> {
-    const write = async (): Promise<void> => {
-      if (what === 'settings') {
-        await writeFileAtomic(this.settingsPath, JSON.stringify(this.settingsValue, null, 2), { keepPrevious: true });
-        return;
-      }
-      const jobs = [...this.jobs.values()].map((m) => ({
-        ...m.record(),
-        engineOptions: this.options.get(m.id),
-        ...(this.resumeOnStart.has(m.id) ? { resumeOnStart: true } : {}),
-      }));
-      const file: JobsFile = { version: 1, jobs };
-      await writeFileAtomic(this.jobsPath, JSON.stringify(file), { keepPrevious: true });
-    };
-    const next = this.saveChain.then(write, write);
-    this.saveChain = next.catch(() => undefined);
-    return next;
   }
 
   private async discardStaging(id: string): Promise<void> {
-    if (this.deleteOnCancel.delete(id)) await this.deleteFiles(id).catch(() => undefined);
+    if (this.deleteOnCancel.delete(id)) await deleteWrittenFiles(this.options.get(id), this.stateDirOf(id)).catch(() => undefined);
     await fsp.rm(this.stateDirOf(id), { recursive: true, force: true }).catch(() => undefined);
-  }
-
-  /** What a cancelled job wrote: its output file, or the contents of a destination it found empty. */
-  private async deleteFiles(id: string): Promise<void> {
-    const options = this.optionsOf(id);
-    if (options.output) {
-      await fsp.rm(options.output, { force: true });
-      return;
-    }
-    if (!options.dest) return;
-    const state = await loadJobState(this.stateDirOf(id));
-    // Without the job's word that the folder started empty, its files may be the operator's: they stay.
-    if (state?.destStartedEmpty !== true) return;
-    for (const name of await fsp.readdir(options.dest).catch(() => [] as string[])) {
-      await fsp.rm(join(options.dest, name), { recursive: true, force: true });
-    }
   }
 
   private assertOpen(): void {

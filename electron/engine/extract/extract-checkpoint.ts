@@ -1,7 +1,10 @@
 // The resume checkpoint of an extraction: plain JSON (buffers as base64), versioned. The job stores it
 // opaquely and reads only the offsets and counters at the top; the rest is for the extractor that
-// continues from it (see Extractor.checkpoint and ExtractOptions.resumeFrom).
+// continues from it (see Extractor.checkpoint and ExtractOptions.resumeFrom): below, what it gives back
+// to the decoder and the writer.
 import { resumableDecoder } from '../decode/registry';
+import type { DecoderFactory, ResumableDecoder } from '../decode/resumable-decoder';
+import { EngineError } from '../errors';
 import type { EntryHeader, ExtractFormat, SkippedEntry } from './extract-types';
 import type { WriterState } from './safe-writer';
 import type { FramerSnapshot } from './tar-framer';
@@ -73,4 +76,28 @@ export function extractCheckpointProblem(cp: ExtractCheckpoint): string | undefi
   if (t.member && (t.member.dataRemaining < 0 || t.member.dataRemaining > t.framer.remaining)) return 'the member state is inconsistent';
   if (!Array.isArray(cp.dirMeta) || !Array.isArray(cp.skipped) || !Array.isArray(cp.warnings)) return 'the writer state is missing';
   return undefined;
+}
+
+/** The writer's part of the checkpoint, for a writer continuing from it. */
+export function writerStateOf(cp: ExtractCheckpoint): WriterState {
+  return {
+    entries: cp.entries,
+    bytesWritten: cp.bytesWritten,
+    skipped: cp.skipped,
+    warnings: cp.warnings,
+    ...(cp.skippedCounts ? { skippedCounts: cp.skippedCounts } : {}),
+    ...(cp.warningCounts ? { warningCounts: cp.warningCounts } : {}),
+    dirMeta: cp.dirMeta,
+  };
+}
+
+/** A fresh decoder, or one rebuilt from the checkpoint's state. */
+export async function restoredDecoder(factory: DecoderFactory, resume: ExtractCheckpoint | undefined): Promise<ResumableDecoder> {
+  if (!resume) return factory.create();
+  try {
+    return await factory.create({ compressedOffset: resume.compressedOffset, uncompressedOffset: resume.uncompressedOffset, state: resume.decoder.state });
+  } catch (err) {
+    // A state its decoder refuses is a bad checkpoint, not a bad archive.
+    throw new EngineError('E_JOURNAL', `The extraction checkpoint cannot be used: ${(err as Error).message}`, { cause: err, details: { offset: resume.compressedOffset } });
+  }
 }

@@ -6,13 +6,15 @@
 // decoder, the tar stage and the writer are captured together at one uncompressed offset once every byte
 // before it is on disk and fsynced, and a new Extractor built with `resumeFrom` continues from there when
 // fed the compressed bytes from `compressedOffset` on. Other formats are streamed and cannot be (see
-// checkpointUnsupportedReason).
+// checkpointUnsupportedReason). When a checkpoint is taken is extract-checkpointing.ts's business; the
+// extractor hands it each decoder point on the way to the tar stage.
 import { Writable } from 'node:stream';
 import { isCompressed, resumableDecoder, unresumableReason } from '../decode/registry';
-import { isDecoderPoint, type DecodedItem, type DecoderFactory, type DecoderOptions, type DecoderPoint, type ResumableDecoder, type ResumeGranularity } from '../decode/resumable-decoder';
+import { isDecoderPoint, type DecodedItem, type DecoderOptions, type ResumableDecoder, type ResumeGranularity } from '../decode/resumable-decoder';
 import { createDecompressor, type CompressedFormat, type Decompressor, type DecompressorFactory } from '../decode/decompress';
 import { AbortedError, ArchiveError, EngineError, toEngineError } from '../errors';
-import { EXTRACT_CHECKPOINT_VERSION, extractCheckpointProblem, type ExtractCheckpoint, type TarResumeState } from './extract-checkpoint';
+import { extractCheckpointProblem, restoredDecoder, writerStateOf, type ExtractCheckpoint } from './extract-checkpoint';
+import { ExtractCheckpointing } from './extract-checkpointing';
 import type { ExtractFormat, SkippedEntry } from './extract-types';
 import { DETECT_BYTES, detectWantedFormat } from '../decode/format-detect';
 import { SafeWriter, type EntryWarning } from './safe-writer';
@@ -79,14 +81,12 @@ export class Extractor extends Writable {
   private tarIn = 0;
   /** Feeding and capturing run one at a time, in order. */
   private work: Promise<void> = Promise.resolve();
-  private pendingCheckpoint: {
-    promise: Promise<ExtractCheckpoint | null>;
-    resolve: (cp: ExtractCheckpoint | null) => void;
-    reject: (err: Error) => void;
-    /** Taken, and waiting only for its fsyncs (extraction goes on meanwhile). */
-    captured: boolean;
-  } | null = null;
-  private unsupportedReason: string | null = null;
+  private readonly checkpoints = new ExtractCheckpointing({
+    pipeline: () =>
+      this.tar && this.decoder ? { format: this.format!, decoder: this.decoder, tar: this.tar, writer: this.writer!, tarIn: this.tarIn } : null,
+    exclusive: (step) => this.exclusive(step),
+    failed: (err) => this.destroy(this.fail(err)),
+  });
   private failure: EngineError | null = null;
   private readonly finished: Promise<ExtractResult>;
 
@@ -97,15 +97,14 @@ export class Extractor extends Writable {
     this.resumeFrom = options.resumeFrom;
     this.finished = new Promise<ExtractResult>((resolve, reject) => {
       this.once('finish', () => {
-        // Nothing follows the end: a checkpoint still asked for has no point to land on.
-        if (!this.pendingCheckpoint?.captured) this.settleCheckpoint(null);
+        this.checkpoints.ended();
         resolve(this.result());
       });
       this.once('error', reject);
       // destroy() without an error (the job was stopped): settles as aborted; after 'finish' this is a no-op.
       this.once('close', () => {
         const stopped = new AbortedError('The extraction was stopped before the end of the archive.');
-        this.failCheckpoint(this.failure ?? stopped);
+        this.checkpoints.fail(this.failure ?? stopped);
         reject(stopped);
       });
     });
@@ -133,7 +132,7 @@ export class Extractor extends Writable {
    * or a replaced decoder); null when it can, or before the format is known.
    */
   get checkpointUnsupportedReason(): string | null {
-    return this.unsupportedReason;
+    return this.checkpoints.unsupportedReason;
   }
 
   /**
@@ -141,8 +140,7 @@ export class Extractor extends Writable {
    * reach the next gzip or lz4 block boundary), or taken and waiting for its fsyncs.
    */
   get checkpointInProgress(): 'awaiting-point' | 'syncing' | null {
-    const p = this.pendingCheckpoint;
-    return p ? (p.captured ? 'syncing' : 'awaiting-point') : null;
+    return this.checkpoints.inProgress;
   }
 
   /** Uncompressed tar bytes examined so far, and the member being written (for resume checkpoints). */
@@ -163,20 +161,7 @@ export class Extractor extends Writable {
    * persists it. Calls while one is pending share it; rejects if the extraction fails or is stopped first.
    */
   checkpoint(): Promise<ExtractCheckpoint | null> {
-    if (this.pendingCheckpoint) return this.pendingCheckpoint.promise;
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.unsupportedReason || this.writableFinished) return Promise.resolve(null);
-    if (this.destroyed) return Promise.reject(new AbortedError('The extraction was stopped.'));
-    let resolve!: (cp: ExtractCheckpoint | null) => void;
-    let reject!: (err: Error) => void;
-    const promise = new Promise<ExtractCheckpoint | null>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    promise.catch(() => undefined);
-    this.pendingCheckpoint = { promise, resolve, reject, captured: false };
-    this.armCheckpoint();
-    return promise;
+    return this.checkpoints.request({ failure: this.failure, ended: this.writableFinished, destroyed: this.destroyed });
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -263,10 +248,9 @@ export class Extractor extends Writable {
     const decoderOptions = this.options.decoderOptions ?? {};
     const factory = custom ? null : resumableDecoder(format, decoderOptions);
     if (factory) {
-      this.decoder = await createDecoder(factory, resume);
+      this.decoder = await restoredDecoder(factory, resume);
     } else {
-      this.unsupportedReason = custom ? (this.options.decompressorNote ?? 'a replacement decoder is in use') : unresumableReason(format);
-      this.armCheckpoint();
+      this.checkpoints.markUnsupported(custom ? (this.options.decompressorNote ?? 'a replacement decoder is in use') : unresumableReason(format));
       this.stream = (custom ?? createDecompressor)(format as CompressedFormat, decoderOptions);
     }
     this.options.onFormat?.(format, this.decoder?.granularity ?? 'none');
@@ -275,21 +259,9 @@ export class Extractor extends Writable {
       limits: this.limits,
       strict: this.options.strict ?? false,
       onWarning: (w: EntryWarning) => this.options.onWarning?.(w),
-      trackDurability: this.unsupportedReason === null,
+      trackDurability: this.checkpoints.unsupportedReason === null,
       reuseComplete: !resume && (this.options.reuseComplete ?? false),
-      ...(resume
-        ? {
-            resumeFrom: {
-              entries: resume.entries,
-              bytesWritten: resume.bytesWritten,
-              skipped: resume.skipped,
-              warnings: resume.warnings,
-              ...(resume.skippedCounts ? { skippedCounts: resume.skippedCounts } : {}),
-              ...(resume.warningCounts ? { warningCounts: resume.warningCounts } : {}),
-              dirMeta: resume.dirMeta,
-            },
-          }
-        : {}),
+      ...(resume ? { resumeFrom: writerStateOf(resume) } : {}),
     });
     const tar = new TarStage(this.writer, this.limits, resume?.tar);
     tar.on('error', (err) => this.destroy(this.fail(err)));
@@ -301,26 +273,7 @@ export class Extractor extends Writable {
       stream.stream.pipe(tar);
     }
     await tar.start();
-    this.armCheckpoint();
-  }
-
-  /** Passes a checkpoint request on to where it can be met, once the pipeline exists. */
-  private armCheckpoint(): void {
-    if (!this.pendingCheckpoint || !this.started) return;
-    if (this.unsupportedReason) {
-      this.settleCheckpoint(null);
-    } else if (this.tar && this.decoder) {
-      // At a point already (plain tar, a block boundary the last input ended on): take it now.
-      this.exclusive(() => this.seekPoint()).catch((err) => this.destroy(this.fail(err)));
-    }
-  }
-
-  private async seekPoint(): Promise<void> {
-    const decoder = this.decoder;
-    if (!decoder || !this.pendingCheckpoint || this.pendingCheckpoint.captured) return;
-    const here = decoder.pointHere?.() ?? null;
-    if (here) await this.capture(here);
-    else decoder.requestCheckpoint();
+    this.checkpoints.arm();
   }
 
   private feedHead(): Promise<void> {
@@ -338,7 +291,7 @@ export class Extractor extends Writable {
   /** Hands decoded output to the tar stage in order, stopping at each point to capture it. */
   private async deliver(items: DecodedItem[]): Promise<void> {
     for (const item of items) {
-      if (isDecoderPoint(item)) await this.capture(item);
+      if (isDecoderPoint(item)) await this.checkpoints.atPoint(item);
       else await this.toTar(item);
     }
   }
@@ -346,63 +299,6 @@ export class Extractor extends Writable {
   private toTar(buf: Buffer): Promise<void> {
     this.tarIn += buf.length;
     return writeOrWait(this.tar!, buf);
-  }
-
-  private async capture(point: DecoderPoint): Promise<void> {
-    if (!this.pendingCheckpoint || this.pendingCheckpoint.captured) return;
-    if (point.uncompressedOffset !== this.tarIn) {
-      throw new ArchiveError('E_INTERNAL', `${this.format} decoder point at output byte ${point.uncompressedOffset}, but ${this.tarIn} bytes were handed on`);
-    }
-    const tar = await this.tar!.capture(this.tarIn);
-    if (!tar) {
-      // Inside a long header sequence: the decoder's next point brings another chance.
-      this.decoder!.requestCheckpoint();
-      return;
-    }
-    // The extraction may have been stopped while the state was taken: its fsyncs then fail with it, unheard.
-    tar.durable.catch(() => undefined);
-    if (!this.pendingCheckpoint) return;
-    this.whenDurable(this.build(point, tar.state), tar.durable);
-  }
-
-  /** The state is taken; extraction goes on while its files are fsynced, and the checkpoint resolves after. */
-  private whenDurable(cp: ExtractCheckpoint, durable: Promise<void>): void {
-    this.pendingCheckpoint!.captured = true;
-    durable.then(
-      () => this.settleCheckpoint(cp),
-      (err) => this.destroy(this.fail(err)),
-    );
-  }
-
-  private build(point: DecoderPoint, tar: TarResumeState): ExtractCheckpoint {
-    const w = this.writer!.state();
-    return {
-      version: EXTRACT_CHECKPOINT_VERSION,
-      format: this.format!,
-      compressedOffset: point.compressedOffset,
-      uncompressedOffset: this.tarIn,
-      entries: w.entries,
-      bytesWritten: w.bytesWritten,
-      skipped: w.skipped,
-      warnings: w.warnings,
-      ...(w.skippedCounts ? { skippedCounts: w.skippedCounts } : {}),
-      ...(w.warningCounts ? { warningCounts: w.warningCounts } : {}),
-      decoder: { format: this.decoder!.format, state: point.state },
-      tar,
-      dirMeta: w.dirMeta,
-    };
-  }
-
-  private settleCheckpoint(cp: ExtractCheckpoint | null): void {
-    const p = this.pendingCheckpoint;
-    this.pendingCheckpoint = null;
-    p?.resolve(cp);
-  }
-
-  private failCheckpoint(err: Error): void {
-    const p = this.pendingCheckpoint;
-    this.pendingCheckpoint = null;
-    p?.reject(err);
   }
 
   /** Runs `step` after every step queued before it. */
@@ -475,18 +371,7 @@ export class Extractor extends Writable {
         this.failure.details.offsetIn = 'tar stream';
       }
     }
-    this.failCheckpoint(this.failure);
+    this.checkpoints.fail(this.failure);
     return this.failure;
-  }
-}
-
-/** A fresh decoder, or one rebuilt from the checkpoint's state. */
-async function createDecoder(factory: DecoderFactory, resume: ExtractCheckpoint | undefined): Promise<ResumableDecoder> {
-  if (!resume) return factory.create();
-  try {
-    return await factory.create({ compressedOffset: resume.compressedOffset, uncompressedOffset: resume.uncompressedOffset, state: resume.decoder.state });
-  } catch (err) {
-    // A state its decoder refuses is a bad checkpoint, not a bad archive.
-    throw new EngineError('E_JOURNAL', `The extraction checkpoint cannot be used: ${(err as Error).message}`, { cause: err, details: { offset: resume.compressedOffset } });
   }
 }

@@ -1,0 +1,81 @@
+// A new job from the operator's input: its engine options (the input, else the settings) and its first
+// record, the one the window shows until the engine's events arrive.
+import type { JobOptions } from '../engine/runner/runner';
+import { emptyProgress, type JobRecord } from './job-model';
+import type { Settings } from '../../shared/contract';
+
+export interface AddJobInput {
+  url: string;
+  dest?: string | undefined;
+  output?: string | undefined;
+  sha256?: string | undefined;
+  format?: 'auto' | 'tar' | 'gzip' | 'lz4' | 'zstd' | undefined;
+  chunkSize?: number | undefined;
+  window?: number | undefined;
+  concurrency?: number | undefined;
+  limitRate?: number | undefined;
+  retries?: number | undefined;
+  idleTimeoutMs?: number | undefined;
+  zstdMaxWindow?: number | undefined;
+  strict?: boolean | undefined;
+  force?: boolean | undefined;
+}
+
+/** `engineOptions` are the manager's own (tests shorten retry delays); the input and the settings win over them. */
+export function newJob(
+  id: string,
+  input: AddJobInput,
+  s: Settings,
+  engineOptions: Partial<Omit<JobOptions, 'url' | 'dest' | 'output' | 'stateDir'>> | undefined,
+  stateDir: string,
+  at: number,
+): { options: JobOptions; record: JobRecord } {
+  const options: JobOptions = {
+    ...engineOptions,
+    url: input.url,
+    ...(input.dest !== undefined ? { dest: input.dest } : {}),
+    ...(input.output !== undefined ? { output: input.output } : {}),
+    stateDir,
+    chunkSize: input.chunkSize ?? s.chunkSize,
+    window: input.window ?? s.window,
+    concurrency: input.concurrency ?? Math.min(s.concurrency, input.window ?? s.window),
+    retries: input.retries ?? s.retries,
+    idleTimeoutMs: input.idleTimeoutMs ?? engineOptions?.idleTimeoutMs ?? s.idleTimeoutMs,
+    format: input.format ?? 'auto',
+    strict: input.strict ?? false,
+    force: input.force ?? false,
+    ...(input.limitRate !== undefined ? { limitRate: input.limitRate } : s.limitRate !== null ? { limitRate: s.limitRate } : {}),
+    ...(input.sha256 !== undefined ? { sha256: input.sha256.toLowerCase() } : {}),
+    ...(input.zstdMaxWindow !== undefined ? { zstdMaxWindow: input.zstdMaxWindow } : {}),
+  };
+  const record: JobRecord = {
+    id,
+    url: input.url,
+    dest: input.dest ?? null,
+    output: input.output ?? null,
+    state: 'probing',
+    pauseReason: null,
+    error: null,
+    createdAt: at,
+    updatedAt: at,
+    probe: null,
+    decoding: null,
+    progress: emptyProgress(),
+    summary: null,
+    options: {
+      chunkSize: options.chunkSize ?? null,
+      window: options.window ?? null,
+      concurrency: options.concurrency ?? null,
+      limitRate: options.limitRate ?? null,
+      retries: options.retries ?? null,
+      idleTimeoutMs: options.idleTimeoutMs ?? null,
+      format: options.format ?? 'auto',
+      sha256: options.sha256 ?? null,
+      strict: options.strict ?? false,
+      force: options.force ?? false,
+    },
+    warnings: 0,
+    chunkMap: '',
+  };
+  return { options, record };
+}
