@@ -25,13 +25,13 @@ export function RateLimitControl({ job }: { job: JobView }) {
   return (
     <form
       className="panel rate-limit"
-      aria-label="Rate limit"
+      aria-label="Change this job's rate limit"
       onSubmit={(e) => {
         e.preventDefault();
         apply();
       }}
     >
-      <label htmlFor={id}>Rate limit (MiB/s, empty: none)</label>
+      <label htmlFor={id}>Limit this job (MiB/s, empty: none)</label>
       <input
         id={id}
         inputMode="decimal"
