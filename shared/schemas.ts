@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { HOST_ERROR_CODES } from './channels';
 
-// ---- enums mirroring electron/engine/events.ts (the host asserts they stay equal at compile time)
+// ---- enums mirroring electron/engine/events.ts (held equal at compile time in electron/host/contract-conformance.ts)
 
 export const jobStateSchema = z.enum(['probing', 'downloading', 'paused', 'verifying', 'done', 'failed', 'cancelled']);
 export const pauseReasonSchema = z.enum(['user', 'suspend', 'offline', 'unreachable', 'disk-full', 'error']);
@@ -155,6 +155,8 @@ export const jobSummarySchema = z.object({
   skippedTotal: z.number().optional(),
   skippedByCode: z.record(z.string(), z.number()).optional(),
   sha256: z.string().nullable(),
+  /** Computed when an MD5 was to be verified (absent otherwise, and in job lists saved before). */
+  md5: z.string().nullable().optional(),
   mode: transferModeSchema,
   format: z.union([archiveFormatSchema, z.literal('raw')]).nullable(),
 });
