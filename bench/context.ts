@@ -1,5 +1,5 @@
 // What every scenario gets (inputs, nginx, options, a log) and what it gives back (tables, notes, trials).
-import type { Nginx } from '../test/helpers/nginx';
+import type { Nginx } from '../harness/nginx';
 import type { InputFile } from './inputs';
 import type { TrialContext, Trial } from './trial';
 

@@ -3,7 +3,7 @@
 import { promises as fsp } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { startNginx } from '../test/helpers/nginx';
+import { startNginx } from '../harness/nginx';
 import type { BenchContext, ScenarioResult } from './context';
 import { prepareInputs } from './inputs';
 import { prepareEngine } from './engine-build';

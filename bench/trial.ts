@@ -3,7 +3,7 @@
 // counts. A benchmark of a wrong result is worthless, so an unverified run is reported as failed.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import type { Nginx } from '../test/helpers/nginx';
+import type { Nginx } from '../harness/nginx';
 import type { InputFile, Inputs } from './inputs';
 import { buildManifest, diffManifests, sha256File } from './manifest';
 import { measure, type RunResult } from './measure';

@@ -3,7 +3,7 @@
 // (download only). The relay in front of nginx counts what each tool receives, for the throughput plot,
 // and by default applies the cap itself: nginx's limit_rate allows each request one second of bytes at full
 // speed, so ranges of up to that size would not be throttled at all (--throttle nginx measures it anyway).
-import { startNginx, type Nginx } from '../../test/helpers/nginx';
+import { startNginx, type Nginx } from '../../harness/nginx';
 import { parseSize } from '../../electron/engine/units';
 import type { BenchContext, ScenarioResult } from '../context';
 import { chunkSizeFor, smallestGzip, verdict } from '../context';

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNginx, type Nginx } from '../../test/helpers/nginx';
-import { optedOut } from '../../test/helpers/opt-out';
+import { startNginx, type Nginx } from '../../harness/nginx';
+import { optedOut } from '../../harness/opt-out';
 import { Relay } from '../relay';
 
 const SIZE = 1024 * 1024;

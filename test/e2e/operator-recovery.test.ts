@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { FaultServer, chunkGet } from '../helpers/fault-server';
+import { FaultServer, chunkGet } from '../../harness/fault-server';
 import { makeSnapshot, readTree } from './helpers/archive';
 import { browserSkipped, openBrowser, type BrowserSession } from './helpers/browser';
 import { ensureRendererBuilt, screenshotPath } from './helpers/paths';

@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { FaultServer, faultTimes, rangedGet } from '../helpers/fault-server';
+import { FaultServer, faultTimes, rangedGet } from '../../harness/fault-server';
 import { makeSnapshot, readTree } from './helpers/archive';
 import { browserSkipped, openBrowser } from './helpers/browser';
 import { ensureRendererBuilt, screenshotPath } from './helpers/paths';

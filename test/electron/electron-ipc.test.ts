@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FaultServer } from '../helpers/fault-server';
+import { FaultServer } from '../../harness/fault-server';
 import { JobManager } from '../../electron/host/job-manager';
 import { InProcessRunner } from '../../electron/engine/runner/in-process-runner';
 import { Job } from '../../electron/engine/job/job';

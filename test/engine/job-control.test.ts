@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Job } from '../../electron/engine/job/job';
 import type { EngineEvent } from '../../electron/engine/events';
-import { FaultServer, faultAlways, faultTimes, rangedGet } from '../helpers/fault-server';
+import { FaultServer, faultAlways, faultTimes, rangedGet } from '../../harness/fault-server';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'sm-job-'));

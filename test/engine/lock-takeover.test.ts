@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Job } from '../../electron/engine/job/job';
 import { JobLock } from '../../electron/engine/state/job-lock';
 import { processState, selfIdentity } from '../../electron/engine/state/process-identity';
-import { FaultServer, faultAlways, rangedGet } from '../helpers/fault-server';
+import { FaultServer, faultAlways, rangedGet } from '../../harness/fault-server';
 
 const cli = join(__dirname, '..', '..', 'electron', 'cli.js');
 const lockModule = join(__dirname, '..', '..', 'electron', 'engine', 'state', 'job-lock.js');

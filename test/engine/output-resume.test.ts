@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job } from '../../electron/engine/job/job';
 import type { EngineEvent } from '../../electron/engine/events';
-import { FaultServer } from '../helpers/fault-server';
+import { FaultServer } from '../../harness/fault-server';
 
 for (const [label, keep] of [
   ['a truncated', 150_000],

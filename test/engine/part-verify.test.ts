@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job, type JobOptions } from '../../electron/engine/job/job';
 import type { EngineEvent } from '../../electron/engine/events';
-import { FaultServer, faultAlways, rangedGet } from '../helpers/fault-server';
+import { FaultServer, faultAlways, rangedGet } from '../../harness/fault-server';
 
 test('.part files are resumed unverified: zeros a power loss left in a part were kept as data', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sm-part-'));

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job } from '../../electron/engine/job/job';
 import type { EngineEvent } from '../../electron/engine/events';
-import { FaultServer, faultAlways, rangedGet } from '../helpers/fault-server';
+import { FaultServer, faultAlways, rangedGet } from '../../harness/fault-server';
 
 const cli = join(__dirname, '..', '..', 'electron', 'cli.js');
 

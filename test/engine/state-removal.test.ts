@@ -12,7 +12,7 @@ import { Job } from '../../electron/engine/job/job';
 import { removeJobState } from '../../electron/engine/state/state-cleanup';
 import { JobManager } from '../../electron/host/job-manager';
 import { InProcessRunner } from '../../electron/engine/runner/in-process-runner';
-import { FaultServer } from '../helpers/fault-server';
+import { FaultServer } from '../../harness/fault-server';
 import { tarArchive } from '../hostile/tar-builder';
 
 const cli = join(__dirname, '..', '..', 'electron', 'cli.js');

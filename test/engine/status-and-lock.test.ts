@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job } from '../../electron/engine/job/job';
-import { FaultServer, faultAlways, rangedGet } from '../helpers/fault-server';
+import { FaultServer, faultAlways, rangedGet } from '../../harness/fault-server';
 
 const cli = join(__dirname, '..', '..', 'electron', 'cli.js');
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FaultServer, closedPortUrl, faultTimes, rangedGet, combinePlans, faultAlways, parseRange } from './fault-server';
+import { FaultServer, closedPortUrl, faultTimes, rangedGet, combinePlans, faultAlways, parseRange } from '../../harness/fault-server';
 
 interface RawResponse {
   status: number;

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { optedOut } from './opt-out';
+import { optedOut } from '../../harness/opt-out';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNginx } from './nginx';
+import { startNginx } from '../../harness/nginx';
 
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
   return new Promise((resolve, reject) => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Job, type JobOptions } from '../../electron/engine/job/job';
 import { SAMPLE_LIMIT } from '../../electron/engine/extract/entry-tally';
 import type { EngineEvent } from '../../electron/engine/events';
-import { FaultServer } from '../helpers/fault-server';
+import { FaultServer } from '../../harness/fault-server';
 import { tarArchive, type RawEntry } from './tar-builder';
 
 const MEMBERS = 200_000;

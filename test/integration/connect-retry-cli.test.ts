@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { closedPortUrl } from '../helpers/fault-server';
+import { closedPortUrl } from '../../harness/fault-server';
 import { runCli, scratch, suiteDir } from './harness';
 
 const work = suiteDir('connect-retry-cli');

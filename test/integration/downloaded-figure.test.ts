@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Job } from '../../electron/engine/job/job';
 import type { EngineEvent } from '../../electron/engine/events';
-import { FaultServer } from '../helpers/fault-server';
+import { FaultServer } from '../../harness/fault-server';
 import { makeTarGz, tempDir } from '../ipc/helpers';
 
 const MiB = 1024 * 1024;

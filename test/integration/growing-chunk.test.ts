@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { followChunk } from '../../electron/engine/staging/growing-chunk';
 import type { EngineEvent } from '../../electron/engine/events';
-import { FaultServer, chunkGet, combinePlans, faultTimes, type FaultPlan } from '../helpers/fault-server';
+import { FaultServer, chunkGet, combinePlans, faultTimes, type FaultPlan } from '../../harness/fault-server';
 import { assertTreesEqual } from '../helpers/archives';
 import { eventsOf, makeFixture, runEngine, scratch, suiteDir, type Fixture } from './harness';
 

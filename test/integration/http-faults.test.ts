@@ -20,7 +20,7 @@ import {
   rangedGet,
   type Fault,
   type FaultPlan,
-} from '../helpers/fault-server';
+} from '../../harness/fault-server';
 import { assertTreesEqual, sha256File } from '../helpers/archives';
 import { FAST, FAST_CLI, eventsOf, makeFixture, runCli, runEngine, scratch, splicedFiles, suiteDir, type Fixture } from './harness';
 

@@ -4,11 +4,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, rmSync, statSync } from 'node:fs';
-import { optedOut } from '../helpers/opt-out';
+import { optedOut } from '../../harness/opt-out';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startNginx, type Nginx } from '../helpers/nginx';
+import { startNginx, type Nginx } from '../../harness/nginx';
 import { assertTreesEqual, sha256File } from '../helpers/archives';
 import { eventsOf, makeFixture, runCli, runEngine, scratch, suiteDir, type Fixture } from './harness';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createDispatcher } from '../../electron/engine/transfer/http';
 import { outputSizeHint } from '../../electron/engine/space/space-check';
 import { redactUrl } from '../../electron/engine/transfer/redact';
-import { FaultServer, chunkGet, faultAlways, faultTimes, rangedGet, rawServer, selfSignedCert, type FaultPlan } from '../helpers/fault-server';
+import { FaultServer, chunkGet, faultAlways, faultTimes, rangedGet, rawServer, selfSignedCert, type FaultPlan } from '../../harness/fault-server';
 import { assertTreesEqual, prng, sha256File } from '../helpers/archives';
 import { FAST_CLI, eventsOf, makeFixture, runCli, runEngine, scratch, splicedFiles, suiteDir, type Fixture } from './harness';
 

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { optedOut } from '../helpers/opt-out';
-import { startNginx, type Nginx } from '../helpers/nginx';
-import { FaultServer, type FaultPlan } from '../helpers/fault-server';
+import { optedOut } from '../../harness/opt-out';
+import { startNginx, type Nginx } from '../../harness/nginx';
+import { FaultServer, type FaultPlan } from '../../harness/fault-server';
 import { eventsOf, runEngine, scratch, suiteDir } from './harness';
 
 const MiB = 1024 * 1024;

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FaultServer } from '../helpers/fault-server';
+import { FaultServer } from '../../harness/fault-server';
 import { PartsJob, type PartEvent } from '../../electron/engine/parts/parts-job';
 import { parseManifest } from '../../electron/engine/parts/manifest';
 import { IntegrityError } from '../../electron/engine/errors';

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FaultServer } from '../helpers/fault-server';
+import { FaultServer } from '../../harness/fault-server';
 import { createDispatcher } from '../../electron/engine/transfer/http';
 import { probe } from '../../electron/engine/transfer/probe';
 import { fetchRange } from '../../electron/engine/transfer/range-fetch';

@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { FaultServer, chunkGet, faultTimes } from '../helpers/fault-server';
+import { FaultServer, chunkGet, faultTimes } from '../../harness/fault-server';
 import { FAST, makeFixture, runEngine, scratch, suiteDir } from './harness';
 
 const work = suiteDir('retry-listener-leak');

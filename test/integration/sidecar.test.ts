@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FaultServer } from '../helpers/fault-server';
+import { FaultServer } from '../../harness/fault-server';
 import { createDispatcher } from '../../electron/engine/transfer/http';
 import { lookupSidecar } from '../../electron/engine/checksum/sidecar';
 import { chooseChecksums } from '../../electron/engine/checksum/checksum-choice';

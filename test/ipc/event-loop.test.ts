@@ -1,9 +1,9 @@
 // The thread that answers IPC stays responsive while the engine extracts at full speed in its worker:
 // event-loop delay p99 under a generous bound (the machine is shared), and at most ~10 messages a
-// second reach the transport. bench/event-loop.ts gives the full figures on a ~200 MB archive.
+// second reach the transport. harness/event-loop.ts gives the full figures on a ~200 MB archive.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeArchive, measureEventLoop } from '../../bench/event-loop';
+import { makeArchive, measureEventLoop } from '../../harness/event-loop';
 import { tempDir } from './helpers';
 
 test('full-speed extraction in the worker: host p99 event-loop delay bounded, <= 11 messages/s', async () => {

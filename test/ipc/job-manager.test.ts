@@ -7,7 +7,7 @@ import { lockHolder } from '../../electron/engine/state/job-lock';
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { FaultServer, chunkGet, faultTimes } from '../helpers/fault-server';
+import { FaultServer, chunkGet, faultTimes } from '../../harness/fault-server';
 import { JobManager } from '../../electron/host/job-manager';
 import { InProcessRunner } from '../../electron/engine/runner/in-process-runner';
 import { WorkerRunner } from '../../electron/engine/runner/worker-runner';

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FaultServer, faultTimes, rangedGet } from '../helpers/fault-server';
+import { FaultServer, faultTimes, rangedGet } from '../../harness/fault-server';
 import { startServe, type ServeHandle } from '../../electron/serve';
 import { webSocketUrlFromPage, type WebSocketApi } from '../../shared/ws-client';
 import { asSerializedError, type EventMessage, type JobView } from '../../shared/contract';

@@ -9,7 +9,7 @@ import ts from 'typescript';
 
 const repoRoot = resolve(__dirname, '..', '..', '..');
 
-type Layer = 'engine' | 'host' | 'transport' | 'desktop' | 'entry' | 'adapter' | 'shared' | 'renderer' | 'outside';
+type Layer = 'engine' | 'host' | 'transport' | 'desktop' | 'entry' | 'adapter' | 'shared' | 'renderer' | 'harness' | 'bench' | 'tests' | 'outside';
 
 function layerOf(path: string): Layer {
   const r = relative(repoRoot, path).replace(/\\/g, '/');
@@ -21,19 +21,26 @@ function layerOf(path: string): Layer {
   if (r.startsWith('electron/')) return 'entry';
   if (r.startsWith('shared/')) return 'shared';
   if (r.startsWith('renderer/')) return 'renderer';
+  if (r.startsWith('harness/')) return 'harness';
+  if (r.startsWith('bench/')) return 'bench';
+  if (r.startsWith('test/')) return 'tests';
   return 'outside';
 }
 
 /** What each layer may import: other layers, and packages by name ('node:' builtins where listed). */
 const ALLOWED: Record<Exclude<Layer, 'outside'>, { layers: Layer[]; packages: string[]; builtins: boolean }> = {
   engine: { layers: ['engine'], packages: ['undici', 'pako', 'hash-wasm'], builtins: true },
-  host: { layers: ['engine', 'host', 'shared'], packages: [], builtins: true },
+  host: { layers: ['engine', 'host', 'shared'], packages: ['zod'], builtins: true },
   transport: { layers: ['engine', 'host', 'shared', 'desktop', 'transport'], packages: ['ws'], builtins: true },
   desktop: { layers: ['host', 'shared', 'desktop'], packages: [], builtins: true },
   entry: { layers: ['engine', 'host', 'transport', 'desktop', 'shared', 'entry'], packages: [], builtins: true },
   adapter: { layers: ['engine', 'host', 'transport', 'desktop', 'shared', 'entry'], packages: ['electron'], builtins: true },
   shared: { layers: ['shared'], packages: ['zod'], builtins: false },
   renderer: { layers: ['renderer', 'shared'], packages: ['react', 'react-dom', 'zustand'], builtins: false },
+  // Servers and measurements that the benchmarks and the tests share: neither imports the other.
+  harness: { layers: ['harness', 'engine', 'host', 'shared'], packages: [], builtins: true },
+  bench: { layers: ['bench', 'harness', 'engine', 'host', 'transport', 'shared', 'entry'], packages: ['undici', 'tar-stream'], builtins: true },
+  tests: { layers: ['tests', 'harness', 'engine', 'host', 'transport', 'desktop', 'shared', 'entry', 'adapter', 'renderer'], packages: ['*'], builtins: true },
 };
 
 function sources(dir: string): string[] {
@@ -68,7 +75,7 @@ export function layerViolations(file: string, text: string): string[] {
       continue;
     }
     const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
-    if (rule.packages.includes(pkg)) continue;
+    if (rule.packages.includes(pkg) || rule.packages.includes('*')) continue;
     if (pkg === 'electron' && from === 'desktop' && typeOnly(text, spec)) continue;
     problems.push(`${relative(repoRoot, file)} (${from}) imports the package ${spec}`);
   }
@@ -85,13 +92,15 @@ test('the layer check catches an import up a layer, a package the layer may not 
   const desktopFile = join(repoRoot, 'electron', 'desktop', 'x.ts');
   assert.equal(layerViolations(desktopFile, "import type { WebPreferences } from 'electron';").length, 0);
   assert.equal(layerViolations(desktopFile, "import { app } from 'electron';").length, 1);
+  assert.equal(layerViolations(join(repoRoot, 'bench', 'x.ts'), "import { startNginx } from '../test/helpers/nginx';").length, 1);
+  assert.equal(layerViolations(join(repoRoot, 'test', 'ipc', 'x.ts'), "import { measure } from '../../bench/event-loop';").length, 1);
   const rendererFile = join(repoRoot, 'renderer', 'x.tsx');
   assert.equal(layerViolations(rendererFile, "import { Job } from '../electron/engine/job/job';").length, 1);
 });
 
-test('every import in electron/, shared/ and renderer/ stays within its layer', () => {
+test('every import in electron/, shared/, renderer/, harness/, bench/ and test/ stays within its layer', () => {
   const problems: string[] = [];
-  for (const dir of ['electron', 'shared', 'renderer']) {
+  for (const dir of ['electron', 'shared', 'renderer', 'harness', 'bench', 'test']) {
     for (const file of sources(join(repoRoot, dir))) problems.push(...layerViolations(file, readFileSync(file, 'utf8')));
   }
   assert.deepEqual(problems, []);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FaultServer, type RequestRecord } from '../helpers/fault-server';
+import { FaultServer, type RequestRecord } from '../../harness/fault-server';
 import { assertTreesEqual } from '../helpers/archives';
 import { cliPath, makeFixture, scratch, suiteDir, type Fixture } from '../integration/harness';
 

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { closestOption, editDistance } from '../../electron/cli-suggest';
-import { FaultServer } from '../helpers/fault-server';
+import { FaultServer } from '../../harness/fault-server';
 import { makeTarGz, tempDir, waitFor } from '../ipc/helpers';
 
 const cli = join(__dirname, '..', '..', 'electron', 'cli.js');

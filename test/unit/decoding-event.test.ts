@@ -12,7 +12,7 @@ import { JobModel, emptyProgress, type ModelChanges } from '../../electron/host/
 import { logEntryFor } from '../../electron/host/job-log';
 import { jobViewSchema } from '../../shared/schemas';
 import { buildTree, makeArchive } from '../helpers/archives';
-import { FaultServer } from '../helpers/fault-server';
+import { FaultServer } from '../../harness/fault-server';
 import { runEngine } from '../integration/harness';
 
 let base: string;

@@ -5,7 +5,7 @@ import { createDispatcher } from '../../electron/engine/transfer/http';
 import { probe, parseContentRange, validateUrl } from '../../electron/engine/transfer/probe';
 import { fetchRange, type RangeSink } from '../../electron/engine/transfer/range-fetch';
 import { EngineError } from '../../electron/engine/errors';
-import { FaultServer, faultAlways, faultTimes, rangedGet } from '../helpers/fault-server';
+import { FaultServer, faultAlways, faultTimes, rangedGet } from '../../harness/fault-server';
 
 const body = randomBytes(300_000);
 

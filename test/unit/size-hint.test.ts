@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { Agent } from 'undici';
 import { outputSizeHint } from '../../electron/engine/space/space-check';
 import { incompressibleBytes, prng, textBytes } from '../helpers/archives';
-import { FaultServer } from '../helpers/fault-server';
+import { FaultServer } from '../../harness/fault-server';
 import { lz4Compress, skippableFrame } from '../helpers/lz4';
 
 test('the free-space hint uses an lz4 frame\'s declared content size (the gzip ISIZE hint stays)', async () => {

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertTreesEqual, buildTree, extractReference, makeArchive } from '../helpers/archives';
-import { FaultServer } from '../helpers/fault-server';
+import { FaultServer } from '../../harness/fault-server';
 
 const cli = join(__dirname, '..', '..', 'electron', 'cli.js');
 

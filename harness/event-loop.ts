@@ -2,7 +2,7 @@
 // from a loopback origin, with the engine on that same thread and with the engine in a worker thread.
 // Also reports the messages per second the coalescer hands to the transport.
 //
-//   node dist/bench/event-loop.js [--size-mb 200] [--mode both|worker|in-process]
+//   node dist/harness/event-loop.js [--size-mb 200] [--mode both|worker|in-process]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -62,7 +62,7 @@ export function makeArchive(dir: string, sizeMiB: number): string {
  * (engine and coalescer), not the cost of serving 200 MB from the same thread.
  */
 async function startOrigin(archive: string): Promise<{ url: string; child: ChildProcess }> {
-  const helper = join(__dirname, '..', 'test', 'helpers', 'fault-server.js');
+  const helper = join(__dirname, 'fault-server.js');
   const script = `const { FaultServer } = require(${JSON.stringify(helper)});
 (async () => {
   const s = await FaultServer.start({ writeSize: 256 * 1024 });
