@@ -15,7 +15,7 @@ import { loopback } from './scenarios/loopback';
 import { resume } from './scenarios/resume';
 import { scale } from './scenarios/scale';
 import { throttled } from './scenarios/throttled';
-import { useCli } from './tools';
+import { selectCli } from './tools';
 
 const SCENARIOS: Record<number, (ctx: BenchContext) => Promise<ScenarioResult>> = { 1: loopback, 2: throttled, 3: faults, 4: resume, 5: scale };
 
@@ -38,7 +38,7 @@ async function main(): Promise<number> {
   for (const f of inputs.files) log(`input ${f.name}: ${(f.bytes / 2 ** 20).toFixed(0)} MiB, tree ${(f.treeBytes / 2 ** 20).toFixed(0)} MiB in ${f.files} files`);
   if (options.prepareOnly) return 0;
   const engine = await prepareEngine(options.workDir, options.engine, log);
-  useCli(engine.cli);
+  selectCli(engine.cli);
   machine.commit = engine.describe;
   log(`engine: ${engine.describe}`);
   const nginx = await startNginx({ root: inputs.serveDir });

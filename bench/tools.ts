@@ -44,7 +44,7 @@ export interface ToolCommand {
 let CLI = join(__dirname, '..', 'electron', 'cli.js');
 
 /** Which build of our CLI the commands run (see engine-build.ts). */
-export function useCli(path: string): void {
+export function selectCli(path: string): void {
   CLI = path;
 }
 

@@ -71,7 +71,6 @@ export function platformPathProblem(value: string, platform: string): string | n
 export function pathProblem(value: string): string | null {
   if (value.length === 0) return 'the path is empty';
   if (value.length > MAX_PATH_LENGTH) return `the path is longer than ${MAX_PATH_LENGTH} characters`;
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f]/.test(value)) return 'the path contains control characters';
   if (!isAbsolutePath(value)) return 'the path must be absolute';
   const segments = value.split(/[\\/]+/);

@@ -35,7 +35,6 @@ export function stripRoot(name: string): { rest: string; root: string } {
 
 const WINDOWS_RESERVED = /^(?:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(?:\..*)?$/i;
 // Characters Windows refuses or gives a meaning (`:` opens an alternate data stream).
-// eslint-disable-next-line no-control-regex
 const WINDOWS_BAD_CHARS = /[<>:"|?*\u0000-\u001f]/;
 // 8.3 short names alias long ones (`PROGRA~1`): two archive names could reach the same file.
 const WINDOWS_SHORT_NAME = /~\d/;

@@ -9,7 +9,7 @@ import type { JobFactory, JobLike, JobOptions } from './runner';
 
 /** Serves one manager thread over `port`. Loading this file elsewhere (a lint, a bundler) does nothing. */
 export function serveJobs(port: MessagePort, data: WorkerData): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // A module path known only at run time (the engine build the manager was given): require, not import.
   const jobModule = require(data.jobModule) as { Job: new (options: JobOptions, id?: string) => JobLike };
   const createJob: JobFactory = (options, id) => new jobModule.Job(options, id);
 

@@ -18,6 +18,7 @@ export function ChunkInspector({ job, index, onClose }: { job: JobView; index: n
   const state = job.grid.stateOf(index);
   const jobId = job.info.id;
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new attempt (liveKey) or chunk state is what asks for the history again.
   useEffect(() => {
     let current = true;
     api
@@ -38,6 +39,7 @@ export function ChunkInspector({ job, index, onClose }: { job: JobView; index: n
   const running = job.state === 'downloading' || job.state === 'probing' || job.state === 'verifying';
   const attempts = mergeAttempts(history ?? [], live ?? []).map((a) => (a.open && !running ? { ...a, open: false } : a));
   const heading = useRef<HTMLHeadingElement>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: focus moves to the heading when another chunk is shown.
   useEffect(() => heading.current?.focus(), [index]);
   const retry = job.nextRetry.get(index);
   const chunkSize = job.probe?.chunkSize ?? job.info.chunkSize ?? 0;

@@ -60,6 +60,7 @@ export function ChunkMap({ job }: { job: JobView }) {
   const schedule = useRef<() => void>(() => undefined);
   const jobId = job.info.id;
   const layoutKey = layout ? `${layout.cols}x${layout.rows}@${layout.pitch}` : '';
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the layout object is new on every render; its key says when it changed.
   useEffect(() => {
     let frame = 0;
     const paint = () => {
@@ -89,7 +90,6 @@ export function ChunkMap({ job }: { job: JobView }) {
       if (frame) cancelAnimationFrame(frame);
       schedule.current = () => undefined;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [store, jobId, layoutKey]);
 
   const pick = (index: number | null) => {

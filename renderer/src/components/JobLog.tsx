@@ -20,6 +20,7 @@ export function JobLog({ job }: { job: JobView }) {
   const [copied, setCopied] = useState<boolean | null>(null);
   const jobId = job.info.id;
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a change of the job's state loads the log again at once, not at the next tick.
   useEffect(() => {
     if (!open) return;
     let live = true;
