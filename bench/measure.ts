@@ -17,11 +17,11 @@ export interface RunSpec {
   stagedPath?: string;
   timeoutMs: number;
   /** Bytes moved so far (e.g. a relay's counter), sampled for the throughput series. */
-  counter?: () => number;
+  counter?: (() => number) | undefined;
   /** Checked at every poll: true kills the whole group with SIGKILL (a crash, for the resume scenario). */
-  killWhen?: () => boolean;
+  killWhen?: (() => boolean) | undefined;
   /** Given a function that kills the group at once (SIGKILL), for a trigger outside the polling loop. */
-  armKill?: (kill: () => void) => void;
+  armKill?: ((kill: () => void) => void) | undefined;
 }
 
 export interface RunResult {

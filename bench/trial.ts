@@ -87,7 +87,7 @@ export async function runTrial(ctx: TrialContext, spec: TrialSpec): Promise<Tria
   const result: RunResult = await measure({
     command: cmd.command,
     cwd: runDir,
-    stagedPath: cmd.staged ?? undefined,
+    ...(cmd.staged ? { stagedPath: cmd.staged } : {}),
     timeoutMs: spec.timeoutMs ?? 30 * 60_000,
     counter: spec.counter,
     killWhen: spec.killWhen,

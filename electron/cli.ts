@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { EngineError, serializeError, UsageError, formatBytes, type SerializedError } from './engine/errors';
 import type { EngineEvent, JobSummary } from './engine/events';
 import { defaultStateDir, Job } from './engine/job/job';
-import { resolveOptions, type JobOptions } from './engine/job/job-options';
+import { resolveOptions, type FormatOption, type JobOptions } from './engine/job/job-options';
 import { readJobStatus } from './engine/state/job-status';
 import { lockHolder } from './engine/state/job-lock';
 import { closestOption, unknownOptionOf } from './cli-suggest';
@@ -186,7 +186,7 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
     ...(v.retries !== undefined ? { retries: parseCount(v.retries, '--retries', 0) } : {}),
     ...(v['retry-base'] !== undefined ? { retryBaseMs: parseSeconds(v['retry-base'], '--retry-base') } : {}),
     ...(v['limit-rate'] !== undefined ? { limitRate: parseSize(v['limit-rate'], '--limit-rate') } : {}),
-    ...(v.format !== undefined ? { format: v.format as JobOptions['format'] } : {}),
+    ...(v.format !== undefined ? { format: v.format as FormatOption } : {}),
     ...(v.sha256 !== undefined ? { sha256: v.sha256 } : {}),
     ...(v.md5 !== undefined ? { md5: v.md5 } : {}),
     ...(headers ? { headers } : {}),
@@ -340,7 +340,7 @@ async function runParts(manifest: string, common: JobOptions, headerArgs: string
     const headers = common.headers ?? headerSetFor(loaded.parts[0]!.url, headerArgs);
     const { url: _url, stateDir, dest, force, ...rest } = common;
     void _url;
-    parts = new PartsJob({ parts: loaded.parts, dest: dest!, stateDir, force, common: { ...rest, headers } });
+    parts = new PartsJob({ parts: loaded.parts, dest: dest!, stateDir, force: force ?? false, common: { ...rest, headers } });
     if (!json) process.stderr.write(`${loaded.source}: ${loaded.parts.length} parts\n`);
   } catch (err) {
     return reportFailure(err, json);

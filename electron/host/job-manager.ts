@@ -74,7 +74,7 @@ export class JobManager {
       jobs: () =>
         [...this.jobs.values()].map((m) => ({
           ...m.record(),
-          engineOptions: this.options.get(m.id),
+          engineOptions: this.options.get(m.id) ?? { url: m.record().url, stateDir: this.stateDirOf(m.id) },
           ...(this.resumeOnStart.has(m.id) ? { resumeOnStart: true } : {}),
         })),
       settings: () => this.settingsValue,

@@ -96,5 +96,5 @@ test('a reserved block type is E_ARCHIVE_CORRUPT at the block, and the decoder s
 });
 
 function pick(err: (Error & { code?: string; details?: Record<string, unknown> }) | undefined): { code?: string; offset?: unknown } {
-  return { code: err?.code, offset: err?.details?.offset };
+  return { ...(err?.code !== undefined ? { code: err.code } : {}), ...(err?.details?.offset !== undefined ? { offset: err.details.offset } : {}) };
 }

@@ -9,6 +9,7 @@ import type { Dispatcher } from 'undici';
 import { createDecompressor } from '../decode/decompress';
 import { AbortedError, EngineError, NetworkError, serializeError, toEngineError, UsageError } from '../errors';
 import type { ArchiveFormat, AttemptRecord, EngineEvent, JobState, JobSummary, PauseReason, TransferMode } from '../events';
+import type { DigestKind } from '../checksum/checksum-text';
 import { ResumableDigests } from '../checksum/digest-set';
 import { expectedKinds, verifyDigests } from '../checksum/verify';
 import { clearCheckpoint } from '../state/checkpoint-store';
@@ -292,7 +293,9 @@ export class Job extends EventEmitter {
       });
     }
     await this.ranged?.checkpointer.settled();
-    const digests = this.hasher ? this.hasher.digest() : { sha256: finished.sha256 ?? undefined, md5: finished.md5 ?? undefined };
+    const digests: Partial<Record<DigestKind, string>> = this.hasher
+      ? this.hasher.digest()
+      : { ...(finished.sha256 ? { sha256: finished.sha256 } : {}), ...(finished.md5 ? { md5: finished.md5 } : {}) };
     verifyDigests({ sha256: o.sha256, md5: o.md5 }, digests);
     const result = { ...finished, sha256: digests.sha256 ?? null };
     const summary: JobSummary = {

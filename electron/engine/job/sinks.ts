@@ -78,7 +78,8 @@ export class ExtractSink implements StreamSink {
 
   /** `inline`: the digests hashed here (single stream); ranged jobs hash from the chunk files, resumably. */
   constructor(options: Omit<ExtractOptions, 'resumeFrom'> & { resumeFrom?: ExtractCheckpointData }, inline: InlineDigests) {
-    this.extractor = new Extractor(options as ExtractOptions);
+    // A saved checkpoint is opaque here: the extractor checks it (extractCheckpointProblem) before it trusts it.
+    this.extractor = new Extractor(options as unknown as ExtractOptions);
     this.hash = new InlineHashes(inline);
     // The extractor reports archive errors through done(); keep an 'error' listener so none is unhandled.
     this.extractor.on('error', (err: Error) => {
