@@ -3,6 +3,8 @@
 // and its end. It finds the end-of-archive blocks, rejects what follows them, and enforces the size and
 // count caps before any data is written. Framing follows GNU tar exactly (which types carry data, how
 // numeric fields read): one reader, so no member can be seen differently by two.
+// A single state machine (header, extension records, data, padding, end blocks) whose states share the
+// block position and the pending extensions: kept whole in one file (~440 lines) so its transitions read together.
 import { ArchiveError } from '../errors';
 import type { EntryHeader, EntryWarningCode } from './extract-types';
 import { parsePax } from './pax';

@@ -5,6 +5,8 @@
 // Feeding is synchronous (push/finish return what was decoded) so the caller owns backpressure.
 // Checkpoints come out in the output sequence itself, between buffers, so each one is tied to an exact
 // uncompressed offset: everything before the marker was produced before that point.
+// One state machine (member header, deflate blocks, trailer, next member) around the inflater, ~680 lines in
+// one file: its checkpoint is the state of every step at once, and splitting the steps would scatter it.
 import { ArchiveError, type ErrorCode } from '../../errors';
 import { matchingBitPositions, type BitPosition } from './bit-position';
 import { crc32 } from './crc32';

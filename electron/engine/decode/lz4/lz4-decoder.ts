@@ -4,6 +4,8 @@
 // with linked blocks, the last 64 KiB of output. A block's checksum is verified before it is decoded, so
 // output that fails it is never emitted.
 // Blocks are decoded into an OutputArena (arena.ts), after the history they may reach into.
+// One state machine (frame header, block header, block, checksum, skippable, legacy) over one input buffer:
+// its ~430 lines stay in one file because every state shares the position, the frame and the checkpoint.
 import { ArchiveError, type ErrorCode } from '../../errors';
 import type { DecodedItem, DecoderFactory, DecoderPoint, ResumableDecoder } from '../resumable-decoder';
 import { OutputArena } from './arena';
