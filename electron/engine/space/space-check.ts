@@ -5,6 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import type { Dispatcher } from 'undici';
 import { declaredContentSizeOf } from '../decode/lz4/frame';
+import { HARD_MAX_WINDOW, isSkippableMagic, parseFrameHeader, ZSTD_MAGIC } from '../decode/zstd/frame-header';
 import { EngineError, formatBytes } from '../errors';
 import { discardBody, USER_AGENT } from '../transfer/http';
 import { pathOf } from '../transfer/probe';
@@ -32,6 +33,8 @@ export async function outputSizeHint(
   const plausible = (bytes: number) => bytes >= size / 2;
   const lz4 = declaredContentSizeOf(head);
   if (lz4 !== null) return plausible(lz4) ? { bytes: lz4, what: 'lz4 content size' } : null;
+  const zstd = zstdContentSizeOf(head);
+  if (zstd !== null) return plausible(zstd) ? { bytes: zstd, what: 'zstd frame content size' } : null;
   if (head[0] !== 0x1f || head[1] !== 0x8b || size >= FOUR_GIB) return null;
   const tail = await readRange(dispatcher, url, size - 4, size - 1, validator, headers);
   if (!tail) return null;
@@ -104,5 +107,21 @@ export async function checkFreeSpace(needs: SpaceNeed[]): Promise<void> {
         { details: { path, free, needed: total } },
       );
     }
+  }
+}
+
+/**
+ * The content size the first zstd frame declares (zstd writes it when it knows the input size), behind
+ * skippable frames (pzstd writes one before each frame); null when there is none or the head is too short.
+ */
+export function zstdContentSizeOf(head: Buffer): number | null {
+  let p = 0;
+  while (p + 8 <= head.length && isSkippableMagic(head.readUInt32LE(p))) p += 8 + head.readUInt32LE(p + 4);
+  if (p + 5 > head.length || head.readUInt32LE(p) !== ZSTD_MAGIC) return null;
+  try {
+    // Only the size is wanted here: the window is checked by the decoder, against the job's limit.
+    return parseFrameHeader(head, p + 4, p, HARD_MAX_WINDOW).contentSize;
+  } catch {
+    return null;
   }
 }
