@@ -169,10 +169,11 @@ test('the rate limit of a running job changes live over the socket (the received
   const changed = responseSchemas.setRateLimit.parse(await client.api.setRateLimit({ jobId: job.id, limitRate: MiB }));
   assert.equal(changed.options.limitRate, MiB);
   await new Promise((r) => setTimeout(r, 300));
-  const fast = await servedRate(1_000);
+  // Progress arrives in batches about every 100 ms: over 2 s one batch more or less is a few percent.
+  const fast = await servedRate(2_000);
   t.diagnostic(`received ${Math.round(slow / 1024)} KiB/s at a 128 KiB/s limit, ${Math.round(fast / 1024)} KiB/s after the change to 1 MiB/s`);
   assert.ok(slow < 200 * 1024, `at 128 KiB/s the job received ${Math.round(slow / 1024)} KiB/s`);
-  assert.ok(fast > 4 * slow && fast < 1.3 * MiB, `after the change to 1 MiB/s: ${Math.round(fast / 1024)} KiB/s (before ${Math.round(slow / 1024)} KiB/s)`);
+  assert.ok(fast > 4 * slow && fast < 1.5 * MiB, `after the change to 1 MiB/s: ${Math.round(fast / 1024)} KiB/s (before ${Math.round(slow / 1024)} KiB/s)`);
   await waitFor(() => snapshots(job.id).some((s) => s.options.limitRate === MiB), 5_000, 'a snapshot with the new limit');
   const saved = JSON.parse(readFileSync(join(dirs.path, 'state', 'jobs.json'), 'utf8')) as { jobs: Array<{ id: string; options: { limitRate: number | null }; engineOptions: { limitRate?: number } }> };
   const kept = saved.jobs.find((j) => j.id === job.id)!;
