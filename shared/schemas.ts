@@ -6,7 +6,7 @@ import { HOST_ERROR_CODES } from './channels';
 // ---- enums mirroring electron/engine/events.ts (the host asserts they stay equal at compile time)
 
 export const jobStateSchema = z.enum(['probing', 'downloading', 'paused', 'verifying', 'done', 'failed', 'cancelled']);
-export const pauseReasonSchema = z.enum(['user', 'suspend', 'offline', 'unreachable', 'disk-full', 'error']);
+export const pauseReasonSchema = z.enum(['user', 'suspend', 'offline', 'unreachable', 'disk-full', 'link-expired', 'error']);
 export const chunkStateSchema = z.enum(['pending', 'fetching', 'staged', 'extracting', 'done', 'retrying', 'failed']);
 export const transferModeSchema = z.enum(['ranged', 'single-stream']);
 export const archiveFormatSchema = z.enum(['tar', 'gzip', 'lz4', 'zstd']);
