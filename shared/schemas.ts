@@ -353,6 +353,8 @@ export const requestSchemas = {
   retryChunkNow: chunkRef,
   /** A running (or stopped) job's rate limit, bytes/s; null: unlimited. Kept for its later runs. */
   setRateLimit: z.strictObject({ jobId: jobIdSchema, limitRate: limitRateSchema.nullable() }),
+  /** A fresh link to the same file for a job paused as link-expired or failed (the engine checks it is the same object). */
+  replaceLink: z.strictObject({ jobId: jobIdSchema, url: z.string().min(1).max(8192).regex(/^https?:\/\//i, 'an http:// or https:// URL') }),
   getChunkHistory: chunkRef,
   getJobLog: jobRef,
   getSettings: emptyRequest,
@@ -373,6 +375,7 @@ export const responseSchemas = {
   removeJob: z.object({ jobId: z.string() }),
   retryChunkNow: z.object({ jobId: z.string(), index: z.number(), retried: z.boolean() }),
   setRateLimit: jobViewSchema,
+  replaceLink: jobViewSchema,
   getChunkHistory: z.array(attemptRecordSchema),
   getJobLog: z.array(logEntrySchema),
   getSettings: settingsSchema,
