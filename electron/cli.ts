@@ -68,8 +68,6 @@ Options for get:
   --refresh-url-command <cmd>  when the link expires (401/403 mid-job), run this shell command (60 s at most) and
                            continue with the URL on the first line it prints, if it serves the same file; kept
                            owner-only with the job's state for resumed runs
-  --mirror <url>           another location of the same file (repeatable): ranges go to whichever serves best, a
-                           failing one is benched and retried later, one serving other bytes is dropped
   --strict                 an unsafe archive entry fails the job instead of being skipped
   --force                  extract into a non-empty folder that this job did not start
   --restart                forget an earlier run's state (e.g. after the upstream changed)
@@ -134,7 +132,6 @@ const GET_OPTIONS = {
   md5: { type: 'string' },
   header: { type: 'string', multiple: true },
   'refresh-url-command': { type: 'string' },
-  mirror: { type: 'string', multiple: true },
   'no-sidecar': { type: 'boolean' },
   manifest: { type: 'string' },
   strict: { type: 'boolean' },
@@ -202,7 +199,6 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
     ...(v.md5 !== undefined ? { md5: v.md5 } : {}),
     ...(headers ? { headers } : {}),
     ...(v['refresh-url-command'] !== undefined ? { refreshUrlCommand: v['refresh-url-command'] } : {}),
-    ...(v.mirror !== undefined ? { mirrors: v.mirror } : {}),
     strict: v.strict ?? false,
     force: v.force ?? false,
     restart: v.restart ?? false,

@@ -73,8 +73,6 @@ export interface JobOptions {
   onLinkExpired?: 'wait' | 'stop';
   /** A shell command printing a fresh link, run when the link expires (kept owner-only with the state). */
   refreshUrlCommand?: string | null;
-  /** Other locations of the same file (--mirror): ranges go to whichever serves best. */
-  mirrors?: string[];
   /**
    * The URL is a replacement for the one an earlier run of this job used: continue only if it serves the
    * same object, else refuse (the window's Replace link on a stopped job), never start over.
@@ -111,7 +109,6 @@ export interface ResolvedOptions {
   zstdMaxWindow: number;
   onLinkExpired: 'wait' | 'stop';
   refreshUrlCommand: string | null;
-  mirrors: string[];
   replacesLink: boolean;
 }
 
@@ -178,9 +175,6 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
   if (o.refreshUrlCommand !== undefined && o.refreshUrlCommand !== null && (typeof o.refreshUrlCommand !== 'string' || o.refreshUrlCommand.trim() === '')) {
     throw new UsageError('--refresh-url-command needs a command (it prints the new URL on its first line).');
   }
-  const mirrors = [...new Set(o.mirrors ?? [])];
-  for (const m of mirrors) validateUrl(m);
-  if (mirrors.includes(o.url)) throw new UsageError('A --mirror is the job\'s own URL; give other locations of the file.');
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(p));
   return {
     url: o.url,
@@ -211,7 +205,6 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
     zstdMaxWindow,
     onLinkExpired: o.onLinkExpired ?? 'stop',
     refreshUrlCommand: o.refreshUrlCommand?.trim() || null,
-    mirrors,
     replacesLink: o.replacesLink ?? false,
   };
 }
