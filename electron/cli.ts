@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `snapshot-manager get|status|serve`: the engine without the window. Exit codes: 0 done, 1 failed, 2 usage,
-// 3 interrupted (resumable), 4 integrity (checksum mismatch, upstream changed).
+// 3 interrupted (resumable), 4 integrity (checksum mismatch, upstream changed), 5 link expired (state kept:
+// run again with a fresh link).
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -27,7 +28,7 @@ import { RateWindow, counterEta, formatEta } from '../shared/eta';
 import { decodingLine, formatName } from '../shared/resume-words';
 import { connectingText } from '../shared/connecting';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 3, integrity: 4 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 3, integrity: 4, linkExpired: 5 } as const;
 
 const STATUS_USAGE = `Usage: snapshot-manager status (--state-dir <dir> | --dest <folder> | --output <file>) [--json]
   Prints what a job's state folder says: the source, the target, how far it got, its checkpoint, staged
@@ -64,6 +65,9 @@ Options for get:
   --header 'Name: value'   send this request header (repeatable; e.g. a Bearer token) to the URL's origin only,
                            never to a host a redirect leads to; kept owner-only with the job's state so a resumed
                            run sends it again, and never printed
+  --refresh-url-command <cmd>  when the link expires (401/403 mid-job), run this shell command (60 s at most) and
+                           continue with the URL on the first line it prints, if it serves the same file; kept
+                           owner-only with the job's state for resumed runs
   --strict                 an unsafe archive entry fails the job instead of being skipped
   --force                  extract into a non-empty folder that this job did not start
   --restart                forget an earlier run's state (e.g. after the upstream changed)
@@ -72,7 +76,8 @@ Options for get:
   --zstd-max-window <size> largest zstd window a frame may need (default 128M, as zstd -d); it is held in memory
   --json                   NDJSON events on stdout; the last line is {"type":"done",...} or {"type":"error",...}
 
-Exit codes: 0 done, 1 failed, 2 usage, 3 interrupted (run again to resume), 4 checksum mismatch or upstream changed.`;
+Exit codes: 0 done, 1 failed, 2 usage, 3 interrupted (run again to resume), 4 checksum mismatch or upstream changed,
+5 the link expired (everything is kept: run the same get with a fresh link to the same file, and it continues).`;
 
 export function exitCodeFor(err: unknown): number {
   const code = err instanceof EngineError ? err.code : undefined;
@@ -91,6 +96,8 @@ export function exitCodeFor(err: unknown): number {
       return EXIT.integrity;
     case 'E_ABORTED':
       return EXIT.interrupted;
+    case 'E_LINK_EXPIRED':
+      return EXIT.linkExpired;
     default:
       return EXIT.failed;
   }
@@ -124,6 +131,7 @@ const GET_OPTIONS = {
   sha256: { type: 'string' },
   md5: { type: 'string' },
   header: { type: 'string', multiple: true },
+  'refresh-url-command': { type: 'string' },
   'no-sidecar': { type: 'boolean' },
   manifest: { type: 'string' },
   strict: { type: 'boolean' },
@@ -190,6 +198,7 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
     ...(v.sha256 !== undefined ? { sha256: v.sha256 } : {}),
     ...(v.md5 !== undefined ? { md5: v.md5 } : {}),
     ...(headers ? { headers } : {}),
+    ...(v['refresh-url-command'] !== undefined ? { refreshUrlCommand: v['refresh-url-command'] } : {}),
     strict: v.strict ?? false,
     force: v.force ?? false,
     restart: v.restart ?? false,

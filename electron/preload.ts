@@ -20,6 +20,7 @@ const INVOKE = [
   'removeJob',
   'retryChunkNow',
   'setRateLimit',
+  'replaceLink',
   'getChunkHistory',
   'getJobLog',
   'getSettings',

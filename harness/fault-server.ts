@@ -60,7 +60,7 @@ export type Fault =
   /** Send the body `bytes` at a time every `everyMs` (always progressing, slowly). */
   | { kind: 'trickle'; bytes: number; everyMs: number }
   /** Answer with this status and an optional Retry-After (seconds or an HTTP date). */
-  | { kind: 'status'; status: number; retryAfter?: number | string; body?: string }
+  | { kind: 'status'; status: number; retryAfter?: number | string; body?: string; contentType?: string }
   /** 416 with `Content-Range: bytes *\/total` (the real size unless given). */
   | { kind: 'unsatisfiable'; total?: number }
   /** Redirect to `location` (a path on this server or an absolute URL). */
@@ -87,6 +87,8 @@ export interface RequestInfo {
   nForPath: number;
   method: string;
   path: string;
+  /** The query string, `?` included ('' when none): a presigned link's signature and expiry. */
+  query: string;
   rangeHeader: string | undefined;
   /** The parsed single range, or null when absent, malformed or multiple. */
   range: ByteRange | null;
@@ -238,7 +240,8 @@ export class FaultServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const parsedUrl = new URL(req.url ?? '/', 'http://x');
+    const path = parsedUrl.pathname;
     const nForPath = (this.pathCounts.get(path) ?? 0) + 1;
     this.pathCounts.set(path, nForPath);
     const rangeHeader = header(req, 'range');
@@ -247,6 +250,7 @@ export class FaultServer {
       nForPath,
       method: req.method ?? 'GET',
       path,
+      query: parsedUrl.search,
       rangeHeader,
       range: null,
       ifRange: header(req, 'if-range'),
@@ -288,7 +292,7 @@ export class FaultServer {
       return this.respondEmpty(res, record, fault.status ?? 302, { location: fault.location });
     }
     if (fault?.kind === 'status') {
-      const headers: Record<string, string> = { 'content-type': 'text/plain' };
+      const headers: Record<string, string> = { 'content-type': fault.contentType ?? 'text/plain' };
       if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter);
       return this.respondText(res, record, fault.status, fault.body ?? `status ${fault.status}\n`, headers);
     }

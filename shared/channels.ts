@@ -13,6 +13,7 @@ export const INVOKE_CHANNELS = [
   'removeJob',
   'retryChunkNow',
   'setRateLimit',
+  'replaceLink',
   'getChunkHistory',
   'getJobLog',
   'getSettings',

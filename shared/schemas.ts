@@ -6,7 +6,7 @@ import { HOST_ERROR_CODES } from './channels';
 // ---- enums mirroring electron/engine/events.ts (held equal at compile time in electron/host/contract-conformance.ts)
 
 export const jobStateSchema = z.enum(['probing', 'downloading', 'paused', 'verifying', 'done', 'failed', 'cancelled']);
-export const pauseReasonSchema = z.enum(['user', 'suspend', 'offline', 'unreachable', 'disk-full', 'error']);
+export const pauseReasonSchema = z.enum(['user', 'suspend', 'offline', 'unreachable', 'disk-full', 'link-expired', 'error']);
 export const chunkStateSchema = z.enum(['pending', 'fetching', 'staged', 'extracting', 'done', 'retrying', 'failed']);
 export const transferModeSchema = z.enum(['ranged', 'single-stream']);
 export const archiveFormatSchema = z.enum(['tar', 'gzip', 'lz4', 'zstd']);
@@ -354,6 +354,8 @@ export const requestSchemas = {
   retryChunkNow: chunkRef,
   /** A running (or stopped) job's rate limit, bytes/s; null: unlimited. Kept for its later runs. */
   setRateLimit: z.strictObject({ jobId: jobIdSchema, limitRate: limitRateSchema.nullable() }),
+  /** A fresh link to the same file for a job paused as link-expired or failed (the engine checks it is the same object). */
+  replaceLink: z.strictObject({ jobId: jobIdSchema, url: z.string().min(1).max(8192).regex(/^https?:\/\//i, 'an http:// or https:// URL') }),
   getChunkHistory: chunkRef,
   getJobLog: jobRef,
   getSettings: emptyRequest,
@@ -374,6 +376,7 @@ export const responseSchemas = {
   removeJob: z.object({ jobId: z.string() }),
   retryChunkNow: z.object({ jobId: z.string(), index: z.number(), retried: z.boolean() }),
   setRateLimit: jobViewSchema,
+  replaceLink: jobViewSchema,
   getChunkHistory: z.array(attemptRecordSchema),
   getJobLog: z.array(logEntrySchema),
   getSettings: settingsSchema,

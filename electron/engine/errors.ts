@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'E_TLS'
   | 'E_HEADERS_TOO_LARGE'
   | 'E_UPSTREAM_CHANGED'
+  /** A signed link was refused (401/403) after the job started: a fresh link continues the job. */
+  | 'E_LINK_EXPIRED'
   | 'E_RETRIES_EXHAUSTED'
   | 'E_PROBE'
   // archive
@@ -104,6 +106,16 @@ export class ProtocolError extends EngineError {}
 export class UpstreamChangedError extends EngineError {
   constructor(message: string, options: EngineErrorOptions = {}) {
     super('E_UPSTREAM_CHANGED', message, { retryable: false, ...options });
+  }
+}
+
+/**
+ * The job's link was refused after it started (an expired presigned URL): the job stops with everything kept,
+ * and a fresh link of the same object continues it (re-run with it, Replace link, --refresh-url-command).
+ */
+export class LinkExpiredError extends EngineError {
+  constructor(message: string, options: EngineErrorOptions = {}) {
+    super('E_LINK_EXPIRED', message, { retryable: false, ...options });
   }
 }
 

@@ -3,8 +3,11 @@
 import type { SerializedError } from './errors';
 
 export type JobState = 'probing' | 'downloading' | 'paused' | 'verifying' | 'done' | 'failed' | 'cancelled';
-/** 'offline': the machine has no network (the host's watch says so); 'unreachable': the origin does not answer. */
-export type PauseReason = 'user' | 'suspend' | 'offline' | 'unreachable' | 'disk-full' | 'error';
+/**
+ * 'offline': the machine has no network (the host's watch says so); 'unreachable': the origin does not answer;
+ * 'link-expired': the link was refused (401/403) after the job started: a fresh link of the same object continues it.
+ */
+export type PauseReason = 'user' | 'suspend' | 'offline' | 'unreachable' | 'disk-full' | 'link-expired' | 'error';
 export type ChunkState = 'pending' | 'fetching' | 'staged' | 'extracting' | 'done' | 'retrying' | 'failed';
 export type TransferMode = 'ranged' | 'single-stream';
 export type ArchiveFormat = 'tar' | 'gzip' | 'lz4' | 'zstd';

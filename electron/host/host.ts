@@ -145,6 +145,7 @@ export class Host {
       },
       retryChunkNow: ({ jobId, index }) => ({ jobId, index, retried: m.retryChunkNow(jobId, index) }),
       setRateLimit: ({ jobId, limitRate }) => m.setRateLimit(jobId, limitRate),
+      replaceLink: ({ jobId, url }) => m.replaceLink(jobId, url),
       getChunkHistory: ({ jobId, index }) => m.chunkHistory(jobId, index),
       getJobLog: ({ jobId }) => m.jobLog(jobId),
       getSettings: () => m.settings(),

@@ -6,6 +6,7 @@
 // This file holds the commands and the engine's side; its parts: the job list on disk (job-store), the
 // logs (job-logs), a new job's options and record (new-job), the wait of a job paused on a full disk
 // (disk-full-wait), what a cancel deletes (cancelled-files), and its refusals (job-errors).
+import { replaceLink } from './replace-link';
 import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
@@ -298,6 +299,28 @@ export class JobManager {
     return m.snapshot();
   }
 
+  /** Continues a job paused as link-expired (or failed) with a fresh link to the same file (see replace-link.ts). */
+  async replaceLink(id: string, url: string): Promise<JobView> {
+    this.assertOpen();
+    const m = this.model(id);
+    await replaceLink(
+      {
+        runner: this.config.runner,
+        model: m,
+        options: this.optionsOf(id),
+        isRunning: this.isRunning(id),
+        log: (text) => this.log(id, 'info', text),
+        save: () => this.store.save('jobs'),
+        startAgain: () => {
+          m.setState('probing', { error: null });
+          this.config.runner.start(id, this.optionsOf(id));
+        },
+      },
+      url,
+    );
+    return m.snapshot();
+  }
+
   retryChunkNow(id: string, index: number): boolean {
     const m = this.model(id);
     // A failed job's chunk is retried by a new run, which resumes from the journal.
@@ -506,7 +529,7 @@ export class JobManager {
       if (interrupted && !model.isTerminal) this.resumeOnStart.add(record.id);
       if (!model.isTerminal && model.state !== 'paused') model.setState('paused', { pauseReason: 'user' });
       model.markStopped();
-      this.options.set(record.id, { ...engineOptions, ...this.config.engineOptions, stateDir: this.stateDirOf(record.id) });
+      this.options.set(record.id, { onLinkExpired: 'wait', ...engineOptions, ...this.config.engineOptions, stateDir: this.stateDirOf(record.id) });
       await this.logs.restore(record.id);
     }
   }

@@ -32,6 +32,8 @@ export function newJob(
 ): { options: JobOptions; record: JobRecord } {
   const options: JobOptions = {
     ...engineOptions,
+    // The window can give a fresh link: an expired one pauses the job rather than ending it.
+    onLinkExpired: 'wait',
     url: input.url,
     ...(input.dest !== undefined ? { dest: input.dest } : {}),
     ...(input.output !== undefined ? { output: input.output } : {}),

@@ -73,9 +73,10 @@ test('a failed job resumes from the window; Escape and focus; Settings refuses "
   const origin = await FaultServer.start({ maxResponseMs: 90_000 });
   const url = await origin.serve('/snapshots/node-snapshot.tar.gz', { file: archive });
   const otherUrl = await origin.serve('/snapshots/other-snapshot.tar.gz', { file: archive });
-  // A presigned link that expired: chunk 2 is refused with 403 until the operator "renews" it.
+  // A snapshot taken down for a while: chunk 2 answers 404 until the operator puts it back (a 403 now pauses
+  // the job as link-expired instead of failing it: see test/ipc/replace-link.test.ts).
   let refused = true;
-  origin.setPlan((r) => (refused && r.path.startsWith('/snapshots/node') && chunkGet(2 * MiB)(r) ? { kind: 'status', status: 403, body: 'expired' } : undefined));
+  origin.setPlan((r) => (refused && r.path.startsWith('/snapshots/node') && chunkGet(2 * MiB)(r) ? { kind: 'status', status: 404, body: 'gone' } : undefined));
   const serve = await startServe(join(work, 'state'));
   const browser: BrowserSession = await openBrowser();
   const { page } = browser;
@@ -101,12 +102,12 @@ test('a failed job resumes from the window; Escape and focus; Settings refuses "
       // The checksum pasted as sha256sum prints it.
       await addJob(page, { url, dest, sha256: `${sha}  node-snapshot.tar.gz` });
 
-      // Failed on the 403, with its state kept: Resume (named after the job), not only Remove.
+      // Failed on the 404, with its state kept: Resume (named after the job), not only Remove.
       await pill(page, name, 'Failed').waitFor({ timeout: 30_000 });
       const resume = page.getByRole('button', { name: `Resume ${name}` });
       await resume.waitFor();
       await page.getByRole('button', { name: `Remove ${name}` }).waitFor();
-      assert.match((await row(page, name).textContent()) ?? '', /HTTP 403/);
+      assert.match((await row(page, name).textContent()) ?? '', /HTTP 404/);
       await row(page, name).getByRole('button', { name: 'Copy details' }).click();
       await row(page, name).getByRole('status').filter({ hasText: /Copied|Could not copy/ }).waitFor();
       await page.screenshot({ path: screenshotPath('failed-resumable.png') });
@@ -114,7 +115,7 @@ test('a failed job resumes from the window; Escape and focus; Settings refuses "
       // The job's log has the failed attempt with its cause, and copies in one piece.
       const log = page.getByRole('region', { name: 'Job log' });
       await log.getByText('Log', { exact: true }).click();
-      await log.getByLabel('Log lines').filter({ hasText: /chunk 2 attempt 1 failed .*HTTP 403: E_HTTP_STATUS/ }).waitFor();
+      await log.getByLabel('Log lines').filter({ hasText: /chunk 2 attempt 1 failed .*HTTP 404: E_HTTP_STATUS/ }).waitFor();
       await log.getByRole('button', { name: 'Copy log' }).click();
       await log.getByRole('status').filter({ hasText: /Copied|Could not copy/ }).waitFor();
       await page.screenshot({ path: screenshotPath('job-log.png'), fullPage: true });

@@ -450,7 +450,8 @@ test('403 mid-download in download-only mode: the later run resumes after the ch
   const dir = scratch(work, '403');
   const where = { output: join(dir, 'snap.tar.gz'), stateDir: join(dir, 'state') };
   const first = await runEngine(url, where, {}, undefined, FAILS_FAST_MS);
-  assertFailedWith(first, 'E_HTTP_STATUS');
+  // A 403 after the probe is an expired link: the job stops with its state kept (a fresh link continues it).
+  assertFailedWith(first, 'E_LINK_EXPIRED');
   assert.equal(first.error?.details.status, 403);
   plan(undefined);
   const second = await runEngine(url, where);

@@ -323,7 +323,7 @@ test('a presigned signature never appears in messages or events (probe error, ch
   assert.ok(!gone.error!.message.includes('SECRETSIG123'), gone.error!.message);
   plan(faultAlways(chunkGet(6 * CHUNK), { kind: 'status', status: 403 }));
   const mid = await runEngine(signed, place('signed-403'), opts, undefined, FAILS_FAST_MS);
-  assertFailedWith(mid, 'E_HTTP_STATUS');
+  assertFailedWith(mid, 'E_LINK_EXPIRED');
   assert.ok(!JSON.stringify(mid.events).includes('SECRETSIG123'), 'no event holds the signature');
   assert.ok(!mid.error!.message.includes('SECRETSIG123'));
   assert.match(eventsOf(mid.events, 'probed')[0]!.finalUrl, /\/snap\.tar\.gz\?…$/);

@@ -10,6 +10,7 @@ import type { PartFile } from '../staging/staging';
 import { RANGES_IGNORED_IN_A_ROW, RangesAbandoned } from '../transfer/origin-quirks';
 import { attemptInfo, fetchRange, type TransferWatch } from '../transfer/range-fetch';
 import { encodingRefused } from '../transfer/response-checks';
+import { isLinkRefusal } from '../transfer/link-refusal';
 import { backoffDelay } from '../transfer/retry-policy';
 import { PAUSE, type RunContext } from './run-context';
 import type { StallWatchdog } from './stall-watchdog';
@@ -106,6 +107,12 @@ export async function fetchUntilComplete(host: AttemptHost, rec: ChunkRecord, pa
       await host.journal()?.append({ t: 'attempt', index, attempt: record }).catch(() => undefined);
       if (e.code === 'E_DISK_FULL') {
         await host.ctx.waitForDiskSpace(e);
+        continue;
+      }
+      if (e instanceof HttpStatusError && isLinkRefusal(e.status)) {
+        // The link worked at the probe and is refused now: it expired. Paused for a fresh one, nothing lost.
+        await host.ctx.waitForNewLink(e);
+        failures = 0;
         continue;
       }
       if (e.code === 'E_RANGE_IGNORED' && host.ctx.quirks.rangeIgnored()) throw new RangesAbandoned(RANGES_IGNORED_IN_A_ROW, e);

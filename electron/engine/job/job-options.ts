@@ -66,6 +66,18 @@ export interface JobOptions {
    * `zstd --long=27` writes and `zstd -d` accepts. A frame over it is refused before it is decoded.
    */
   zstdMaxWindow?: number;
+  /**
+   * A link refused (401/403) after the job started: 'stop' ends the job with E_LINK_EXPIRED, its state kept
+   * (the CLI: the operator re-runs with a fresh link); 'wait' pauses as link-expired until replaceUrl (the window).
+   */
+  onLinkExpired?: 'wait' | 'stop';
+  /** A shell command printing a fresh link, run when the link expires (kept owner-only with the state). */
+  refreshUrlCommand?: string | null;
+  /**
+   * The URL is a replacement for the one an earlier run of this job used: continue only if it serves the
+   * same object, else refuse (the window's Replace link on a stopped job), never start over.
+   */
+  replacesLink?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -95,6 +107,9 @@ export interface ResolvedOptions {
   keepState: boolean;
   completionDir: string | null;
   zstdMaxWindow: number;
+  onLinkExpired: 'wait' | 'stop';
+  refreshUrlCommand: string | null;
+  replacesLink: boolean;
 }
 
 export const DEFAULTS = {
@@ -156,6 +171,10 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
   if (o.limitRate !== undefined && (!Number.isFinite(o.limitRate) || o.limitRate < 1024)) {
     throw new UsageError(`--limit-rate must be at least 1K bytes/s (got ${o.limitRate}).`);
   }
+  if (o.onLinkExpired !== undefined && o.onLinkExpired !== 'wait' && o.onLinkExpired !== 'stop') throw new UsageError(`onLinkExpired must be 'wait' or 'stop' (got "${String(o.onLinkExpired)}").`);
+  if (o.refreshUrlCommand !== undefined && o.refreshUrlCommand !== null && (typeof o.refreshUrlCommand !== 'string' || o.refreshUrlCommand.trim() === '')) {
+    throw new UsageError('--refresh-url-command needs a command (it prints the new URL on its first line).');
+  }
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(p));
   return {
     url: o.url,
@@ -184,5 +203,8 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
     keepState: o.keepState ?? false,
     completionDir: o.completionDir ?? null,
     zstdMaxWindow,
+    onLinkExpired: o.onLinkExpired ?? 'stop',
+    refreshUrlCommand: o.refreshUrlCommand?.trim() || null,
+    replacesLink: o.replacesLink ?? false,
   };
 }

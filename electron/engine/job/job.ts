@@ -29,6 +29,11 @@ import { PauseGate } from './pause-gate';
 import { connectRetryEvent, probeWithRetries } from './probe-retries';
 import { streamRest } from './single-stream-run';
 import { RecoveryWaits } from './recovery-waits';
+import { LinkWait } from './link-wait';
+import { verifiedReplacement } from './link-replace';
+import { diskSample } from './disk-sample';
+import { validateUrl } from '../transfer/probe';
+import { redactUrl } from '../transfer/redact';
 import { resolveOptions, type JobOptions, type ResolvedOptions } from './job-options';
 import { preflightDestination } from './preflight';
 import { ProgressMeter } from './progress-meter';
@@ -48,6 +53,9 @@ export class Job extends EventEmitter {
   private state: JobState = 'probing';
   private readonly gate = new PauseGate(this.cancelController.signal);
   private readonly waits: RecoveryWaits;
+  private readonly linkWait: LinkWait;
+  /** The state this run keeps (null before the plan): a replaced link is pinned in it. */
+  private record: JobStateRecord | null = null;
   private dispatcher: Dispatcher | null = null;
   /** Every range's bytes pass it; unlimited until a rate is set (at the start or while running). */
   private readonly limiter: RateLimiter;
@@ -95,6 +103,18 @@ export class Job extends EventEmitter {
       emit: (event) => this.emitEvent(event),
       connectRetry: (url, attempt, e, delayMs, phase) => this.connectRetry(url, attempt, e, delayMs, phase),
     });
+    this.linkWait = new LinkWait({
+      cancelSignal: this.cancelController.signal,
+      onExpiry: this.options.onLinkExpired,
+      url: () => this.options.url,
+      refreshCommand: () => this.options.refreshUrlCommand ?? this.record?.refreshUrlCommand ?? null,
+      fetched: () => this.counters.bytesFetched,
+      pausedFor: () => this.gate.reason,
+      pause: (reason) => this.pause(reason),
+      whileRunning: () => this.gate.whileRunning(),
+      emit: (event) => this.emitEvent(event),
+      replaceUrl: (url) => this.replaceUrl(url),
+    });
   }
 
   // ---- control -------------------------------------------------------------------------------------------
@@ -127,6 +147,39 @@ export class Job extends EventEmitter {
 
   get rateLimit(): number | null {
     return this.limiter.rate;
+  }
+
+  /**
+   * Continues with a new link to the same file (a fresh presigned URL): probed, and taken only if it serves the
+   * same object (see same-object.ts), else refused with E_UPSTREAM_CHANGED and the job keeps its link. The
+   * state pins the new link (owner-only); a job paused as link-expired resumes.
+   */
+  async replaceUrl(newUrl: string): Promise<void> {
+    validateUrl(newUrl);
+    const o = this.options;
+    const current = this.probeResult;
+    if (!current || !this.dispatcher) throw new UsageError('The job has not reached its server yet; replace the link once it has (or start it with the new link).');
+    const { probed, detail } = await verifiedReplacement({
+      newUrl,
+      current,
+      dispatcher: this.dispatcher,
+      headers: o.headers,
+      signal: this.cancelController.signal,
+      sample: () => diskSample({ stateDir: o.stateDir, chunkSize: o.chunkSize, output: o.output, consumedChunks: this.record?.consumedChunks ?? 0 }),
+      checksumGiven: o.sha256 !== null || o.md5 !== null,
+    });
+    const old = o.url;
+    o.url = newUrl;
+    // The same object (size pinned); its validators are the new link's, which every later range is checked against.
+    this.probeResult = { ...current, url: newUrl, finalUrl: probed.finalUrl, etag: probed.etag, weakEtag: probed.weakEtag, lastModified: probed.lastModified };
+    if (this.record) {
+      const id = this.record.identity;
+      Object.assign(id, { url: newUrl, finalUrl: probed.finalUrl, etag: probed.etag, weakEtag: probed.weakEtag, lastModified: probed.lastModified });
+      this.record.updatedAt = Date.now();
+      await saveJobState(o.stateDir, this.record);
+    }
+    this.emitEvent({ type: 'warning', code: 'LINK_REPLACED', message: `The link was replaced (${redactUrl(old)} → ${redactUrl(newUrl)}): ${detail}. The job continues with everything it fetched.` });
+    if (this.gate.reason === 'link-expired') this.resume();
   }
 
   retryChunkNow(index: number): void {
@@ -224,6 +277,7 @@ export class Job extends EventEmitter {
       return { summary: { ...done.summary!, bytesFetched: 0, retries: 0, stallReplacements: 0, elapsedMs: Date.now() - this.startedAt } };
     }
     this.mode = decided.mode;
+    this.record = decided.plan.record;
     this.continuedFromKeptData = decided.plan.resumeFrom > 0 || decided.plan.resumePoint !== null;
     return decided.plan;
   }
@@ -399,11 +453,16 @@ export class Job extends EventEmitter {
   }
 
   private runContext(probed: ProbeResult): RunContext {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const job = this;
     return {
       options: this.options,
       dispatcher: this.dispatcher!,
       limiter: this.limiter,
-      probed,
+      // A getter: a replaced link reaches the ranges still to come.
+      get probed() {
+        return job.probeResult ?? probed;
+      },
       quirks: this.quirks,
       policy: this.policy,
       counters: this.counters,
@@ -412,6 +471,7 @@ export class Job extends EventEmitter {
       whileRunning: () => this.gate.whileRunning(),
       waitForDiskSpace: (cause) => this.waits.waitForDiskSpace(cause),
       waitUntilReachable: (cause) => this.waits.waitUntilReachable(cause),
+      waitForNewLink: (cause) => this.linkWait.waitForNewLink(cause),
     };
   }
 

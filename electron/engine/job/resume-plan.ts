@@ -22,6 +22,7 @@ import type { SavedCheckpoint } from '../state/checkpoint-store';
 import type { ProbeResult } from '../transfer/probe';
 import type { ResolvedOptions } from './job-options';
 import { OutputFileSink } from './sinks';
+import { sameObjectByNewLink } from './link-rerun';
 
 /** What the planning before a run decided: where it starts, and the state it keeps. */
 export interface RunPlan {
@@ -57,7 +58,7 @@ export async function planResume(p: {
   };
   let resumeFrom = 0;
   let resumePoint: SavedCheckpoint | null = null;
-  const sameJob = !!previous && previous.identity.target === target && previous.identity.url === o.url;
+  const sameJob = !!previous && previous.identity.target === target && (previous.identity.url === o.url || (await sameObjectByNewLink({ ...p, previous })));
   if (previous && sameJob) {
     const change = describeUpstreamChange(previous.identity, probed) ?? validatorChange(previous.identity, { etag: probed.weakEtag, lastModified: probed.lastModified });
     if (change) {
@@ -99,7 +100,8 @@ export async function planResume(p: {
 
   // Only a destination this job found empty may hold files a restart keeps (never an operator's, see --force).
   const destStartedEmpty = sameJob ? previous!.destStartedEmpty === true : o.dest !== null && (await isEmptyOrMissing(o.dest));
-  const record: JobStateRecord = { version: 1, identity, consumedChunks: resumeFrom, complete: false, updatedAt: Date.now(), destStartedEmpty };
+  const refreshUrlCommand = o.refreshUrlCommand ?? (sameJob ? previous!.refreshUrlCommand : undefined);
+  const record: JobStateRecord = { version: 1, identity, consumedChunks: resumeFrom, complete: false, updatedAt: Date.now(), destStartedEmpty, ...(refreshUrlCommand ? { refreshUrlCommand } : {}) };
   await saveJobState(o.stateDir, record);
   return { kind: 'run', mode, plan: { record, chunkCount, resumeFrom, resumePoint, reuseComplete: sameJob && destStartedEmpty && !resumePoint } };
 }

@@ -28,6 +28,7 @@ export interface RunContext {
   readonly options: ResolvedOptions;
   readonly dispatcher: Dispatcher;
   readonly limiter: RateLimiter | null;
+  /** The origin as probed; a replaced link (Job.replaceUrl) changes it while the run goes on. */
   readonly probed: ProbeResult;
   readonly quirks: OriginQuirks;
   readonly policy: RetryPolicy;
@@ -40,4 +41,6 @@ export interface RunContext {
   waitForDiskSpace(cause: EngineError): Promise<void>;
   /** Connection failures past the retry budget: pauses until the origin answers again. */
   waitUntilReachable(cause: EngineError): Promise<void>;
+  /** A link refused after the probe (401/403): pauses as link-expired until a fresh link is in (see link-wait.ts). */
+  waitForNewLink(cause: EngineError): Promise<void>;
 }

@@ -1,6 +1,7 @@
 // Jobs in the calling thread: for the CLI, for tests, and as the baseline the event-loop bench
 // compares the worker against.
 import type { AttemptRecord, EngineEvent, PauseReason } from '../events';
+import type { SerializedError } from '../errors';
 import { JobHost } from './job-host';
 import type { JobFactory, JobOptions, JobRunner, RunnerListeners } from './runner';
 
@@ -39,6 +40,9 @@ export class InProcessRunner implements JobRunner {
   }
   setRateLimit(id: string, bytesPerSecond: number | null): void {
     this.host.setRateLimit(id, bytesPerSecond);
+  }
+  replaceUrl(id: string, url: string): Promise<SerializedError | null> {
+    return this.host.replaceUrl(id, url);
   }
   async chunkHistory(id: string, index: number): Promise<AttemptRecord[]> {
     return this.host.chunkHistory(id, index);

@@ -1,6 +1,6 @@
 // Runs Jobs in the current thread and reports their events and outcomes. The in-process runner uses
 // it directly; the worker thread wraps it behind messages.
-import { serializeError } from '../errors';
+import { EngineError, serializeError, type SerializedError } from '../errors';
 import type { AttemptRecord, EngineEvent, PauseReason } from '../events';
 import type { JobFactory, JobLike, JobOptions, JobOutcome } from './runner';
 
@@ -65,6 +65,15 @@ export class JobHost {
 
   setRateLimit(id: string, bytesPerSecond: number | null): void {
     this.jobs.get(id)?.setRateLimit(bytesPerSecond);
+  }
+
+  async replaceUrl(id: string, url: string): Promise<SerializedError | null> {
+    const job = this.jobs.get(id);
+    if (!job) return serializeError(new EngineError('E_CONFLICT', 'The job is not running.'));
+    return job.replaceUrl(url).then(
+      () => null,
+      (err: unknown) => serializeError(err),
+    );
   }
 
   chunkHistory(id: string, index: number): AttemptRecord[] {

@@ -69,6 +69,9 @@ export function serveJobs(port: MessagePort, data: WorkerData): void {
       case 'history':
         post({ t: 'history', requestId: message.requestId, records: host.chunkHistory(message.id, message.index) });
         break;
+      case 'replaceUrl':
+        void host.replaceUrl(message.id, message.url).then((error) => post({ t: 'replaced', requestId: message.requestId, error }));
+        break;
       case 'stopAll': {
         // Cancel keeps each job's state on disk (a later run resumes it) and closes its files and sockets.
         const deadline = Date.now() + 10_000;

@@ -18,6 +18,8 @@ export interface JobLike {
   chunkHistory(index: number): AttemptRecord[];
   /** Bytes/s, null for unlimited; applies to ranges in flight. */
   setRateLimit(bytesPerSecond: number | null): void;
+  /** Continues with a new link to the same file (see Job.replaceUrl); rejects when it serves another. */
+  replaceUrl(url: string): Promise<void>;
 }
 
 export type JobFactory = (options: JobOptions, id: string) => JobLike;
@@ -40,6 +42,8 @@ export interface JobRunner {
   cancel(id: string): void;
   retryChunkNow(id: string, index: number): void;
   setRateLimit(id: string, bytesPerSecond: number | null): void;
+  /** The running job takes a new link; the error (serialized) when it refuses it. */
+  replaceUrl(id: string, url: string): Promise<SerializedError | null>;
   chunkHistory(id: string, index: number): Promise<AttemptRecord[]>;
   setListeners(listeners: RunnerListeners): void;
   /** Stops what runs, keeping every committed byte and the journal (a later run resumes), and releases the thread. */

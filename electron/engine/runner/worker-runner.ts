@@ -1,6 +1,7 @@
 // Jobs in a worker thread. The manager's thread only forwards commands and receives event batches, so
 // its event loop stays free for IPC while the worker inflates and parses at full speed.
 import { Worker } from 'node:worker_threads';
+import type { SerializedError } from '../errors';
 import { join } from 'node:path';
 import type { AttemptRecord, PauseReason } from '../events';
 import type { FromWorker, ToWorker, WorkerData } from './protocol';
@@ -61,6 +62,7 @@ export class WorkerRunner implements JobRunner {
         this.listeners?.settled(message.id, message.outcome);
         break;
       case 'history':
+      case 'replaced':
       case 'stopped-all': {
         const reply = this.requests.get(message.requestId);
         this.requests.delete(message.requestId);
@@ -126,6 +128,12 @@ export class WorkerRunner implements JobRunner {
     if (!this.running.has(id)) return [];
     const reply = await this.request({ op: 'history', id, index, requestId: this.nextRequest++ });
     return reply.t === 'history' ? reply.records : [];
+  }
+
+  async replaceUrl(id: string, url: string): Promise<SerializedError | null> {
+    if (!this.running.has(id)) return { code: 'E_CONFLICT', message: 'The job is not running.', retryable: false, causes: [] };
+    const reply = await this.request({ op: 'replaceUrl', id, url, requestId: this.nextRequest++ });
+    return reply.t === 'replaced' ? reply.error : null;
   }
 
   async close(): Promise<void> {

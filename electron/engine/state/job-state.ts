@@ -36,6 +36,8 @@ export interface JobStateRecord {
    * size and mtime are then this job's own work, which a restart without a checkpoint may keep.
    */
   destStartedEmpty?: boolean;
+  /** --refresh-url-command, kept so that a resumed run can refresh an expired link too (the file is 0600). */
+  refreshUrlCommand?: string;
 }
 
 function isStateRecord(value: unknown): value is JobStateRecord {

@@ -10,6 +10,7 @@ import { parseRetryAfter } from './retry-policy';
 import { isRedirect, nextHop } from './redirects';
 import { checkContentEncoding, seenIdentity, validatorChange } from './response-checks';
 import { headersFor, type HeaderSet } from './origin-headers';
+import { isLinkRefusal, readRefusalBody, refusalReason } from './link-refusal';
 
 /** Where a range's bytes go; `committed` is how many of the range's bytes it already holds. */
 export interface RangeSink {
@@ -106,6 +107,12 @@ export async function fetchRange(req: RangeRequest): Promise<RangeResult> {
   try {
     totalKnown = checkResponse(req, url, status, h, from, expected);
   } catch (err) {
+    if (isLinkRefusal(status) && err instanceof HttpStatusError) {
+      // A small error body says why (an expired signature, in the provider's words); never more than 8 KiB.
+      const reason = refusalReason(await readRefusalBody(response.body as never, h));
+      const message = reason ? err.message.replace(/ answered HTTP (\d+) /, ` answered HTTP $1 (${reason}) `) : err.message;
+      throw withStatus(new HttpStatusError(status, message, { details: { linkRefusal: reason } }), status, 0);
+    }
     // Not a byte of a refused body is read: the connection goes with it (undici destroys the socket).
     discardBody(response.body);
     throw withStatus(err as Error, status, 0);

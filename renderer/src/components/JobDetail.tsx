@@ -10,6 +10,7 @@ import { ErrorDetails } from './ErrorDetails';
 import { JobSummary } from './JobSummary';
 import { JobLog } from './JobLog';
 import { RateLimitControl } from './RateLimitControl';
+import { canReplaceLink, ReplaceLinkControl } from './ReplaceLinkControl';
 
 export function JobDetail() {
   const { store } = useApp();
@@ -46,6 +47,7 @@ export function JobDetail() {
           <ErrorDetails error={job.error} open context={{ job: job.name, url: job.info.url }} />
         </section>
       ) : null}
+      {canReplaceLink(job) ? <ReplaceLinkControl job={job} /> : null}
       {job.state === 'done' || job.state === 'cancelled' || job.state === 'failed' ? null : <RateLimitControl job={job} />}
       <ChunkWindow job={job} onPick={select} />
       <ChunkMap job={job} />

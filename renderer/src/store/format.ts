@@ -57,6 +57,7 @@ export const PAUSE_REASONS: Record<PauseReason, string> = {
   offline: 'the network is offline',
   unreachable: 'the server does not answer',
   'disk-full': 'the disk is full',
+  'link-expired': 'the link expired: replace it to continue',
   error: 'after an error',
 };
 
