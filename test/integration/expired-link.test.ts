@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FaultServer, type FaultPlan } from '../helpers/fault-server';
+import { FaultServer, type FaultPlan } from '../../harness/fault-server';
 import { assertTreesEqual } from '../helpers/archives';
 import { FAST, FAST_CLI, eventsOf, makeFixture, runCli, runEngine, scratch, type Fixture } from './harness';
 import { JOB_FILE } from '../../electron/engine/state/layout';

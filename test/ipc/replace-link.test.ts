@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FaultServer } from '../helpers/fault-server';
+import { FaultServer } from '../../harness/fault-server';
 import { JobManager } from '../../electron/host/job-manager';
 import { InProcessRunner } from '../../electron/engine/runner/in-process-runner';
 import { WorkerRunner } from '../../electron/engine/runner/worker-runner';
