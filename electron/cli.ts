@@ -27,6 +27,7 @@ import { RateWindow, counterEta, formatEta } from '../shared/eta';
 import { decodingLine, formatName } from '../shared/resume-words';
 import { connectingText } from '../shared/connecting';
 import { isDiskFull, waitingLine, waitOutFullDisk } from './cli-disk-full';
+import { watchInterrupts } from './cli-signals';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 3, integrity: 4 } as const;
 
@@ -311,17 +312,15 @@ async function runGet(argv: string[]): Promise<number> {
     }
   };
   job.on('event', onEvent);
-  // Ctrl-C stops the job, or the wait for free space after a full destination.
+  // Ctrl-C stops the job, or the wait for free space after a full destination (see cli-signals.ts).
   const stop = new AbortController();
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(EXIT.interrupted);
-    stop.abort();
-    job.cancel();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupts = watchInterrupts(
+    () => {
+      stop.abort();
+      job.cancel();
+    },
+    () => process.exit(EXIT.interrupted),
+  );
   try {
     for (;;) {
       try {
@@ -357,8 +356,7 @@ async function runGet(argv: string[]): Promise<number> {
     }
     return reportFailure(err, false);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.dispose();
   }
 }
 
@@ -394,14 +392,10 @@ async function runParts(manifest: string, common: JobOptions, headerArgs: string
     if (e.type === 'warning') process.stderr.write(`${progress ? '\n' : ''}${e.code === 'RESUMED' || e.code === 'FILES_KEPT' ? 'note' : 'warning'} ${e.code}${e.entry ? ` (${e.entry})` : ''}: ${e.message}\n`);
     if (e.type === 'connect-retry') process.stderr.write(`${progress ? '\n' : ''}${connectingText(e, e.at)}\n`);
   });
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(EXIT.interrupted);
-    parts.cancel();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupts = watchInterrupts(
+    () => parts.cancel(),
+    () => process.exit(EXIT.interrupted),
+  );
   try {
     const summary = await parts.run();
     progress?.end();
@@ -417,8 +411,7 @@ async function runParts(manifest: string, common: JobOptions, headerArgs: string
     // The part's own error line went out with its events; this one is the verdict, naming the part.
     return reportFailure(err, json);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.dispose();
   }
 }
 
