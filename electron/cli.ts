@@ -27,6 +27,8 @@ import { appDataDir, completionDirOf } from './host/app-data-dir';
 import { RateWindow, counterEta, formatEta } from '../shared/eta';
 import { decodingLine, formatName } from '../shared/resume-words';
 import { connectingText } from '../shared/connecting';
+import { isDiskFull, waitingLine, waitOutFullDisk } from './cli-disk-full';
+import { watchInterrupts } from './cli-signals';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 3, integrity: 4, linkExpired: 5 } as const;
 
@@ -260,6 +262,7 @@ async function runGet(argv: string[]): Promise<number> {
   }
   let json = false;
   let job: Job;
+  let options: JobOptions;
   let stateDir: string | null = null;
   let headersSaved = false;
   // Notes before the job exists (sidecar checksums, reused headers): the same shape as the job's warnings.
@@ -271,7 +274,7 @@ async function runGet(argv: string[]): Promise<number> {
     const parsed = parseGetArgs(argv);
     json = parsed.json;
     if (parsed.manifest !== null) return await runParts(parsed.manifest, parsed.options, parsed.headerArgs, json);
-    let options = parsed.options;
+    options = parsed.options;
     // Checked before anything is written or fetched (a bad option must not leave a headers file behind).
     resolveOptions(options);
     stateDir = options.stateDir;
@@ -287,8 +290,11 @@ async function runGet(argv: string[]): Promise<number> {
   }
   const progress = !json && process.stderr.isTTY ? new ProgressLine(process.stderr) : null;
   let terminal = false;
-  job.on('event', (e: EngineEvent) => {
+  const onEvent = (e: EngineEvent) => {
     if (terminal) return;
+    // A full destination is a pause, not the end (see cli-disk-full.ts): its failure is not reported.
+    if (e.type === 'error' && e.error.code === 'E_DISK_FULL') return;
+    if (e.type === 'job-state' && e.state === 'failed' && e.error?.code === 'E_DISK_FULL') return;
     if (json) {
       if (e.type === 'error') {
         terminal = true;
@@ -313,28 +319,53 @@ async function runGet(argv: string[]): Promise<number> {
     if (e.type === 'probed' && !progress) {
       process.stderr.write(`${e.finalUrl}: ${e.size === null ? 'unknown size' : formatBytes(e.size)}, ${e.mode === 'ranged' ? `${e.chunkCount} chunks of ${formatBytes(e.chunkSize)}` : 'no range support: one stream, cannot resume mid-way'}\n`);
     }
-  });
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(EXIT.interrupted);
-    job.cancel();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  job.on('event', onEvent);
+  // Ctrl-C stops the job, or the wait for free space after a full destination (see cli-signals.ts).
+  const stop = new AbortController();
+  const interrupts = watchInterrupts(
+    () => {
+      stop.abort();
+      job.cancel();
+    },
+    () => process.exit(EXIT.interrupted),
+  );
   try {
-    const summary = await job.run();
-    progress?.end();
-    if (!json) printSummary(summary);
-    return EXIT.ok;
+    for (;;) {
+      try {
+        const summary = await job.run();
+        progress?.end();
+        if (!json) printSummary(summary);
+        return EXIT.ok;
+      } catch (err) {
+        if (!isDiskFull(err) || stop.signal.aborted) throw err;
+        await waitOutFullDisk(options, err, stop.signal, (need) => {
+          if (json) {
+            const at = Date.now();
+            process.stdout.write(JSON.stringify({ type: 'job-state', state: 'paused', reason: 'disk-full', error: serializeError(err), jobId: job.id, at }) + '\n');
+            process.stdout.write(JSON.stringify({ type: 'warning', code: 'WAITING_FOR_SPACE', message: waitingLine(need), path: need.path, bytesNeeded: need.bytes, bytesFree: need.free, jobId: job.id, at }) + '\n');
+          } else {
+            progress?.update({ type: 'job-state', state: 'paused', reason: 'disk-full', jobId: job.id, at: Date.now() });
+            process.stderr.write(`${progress ? '\n' : ''}paused (disk-full): ${err.message}\n${waitingLine(need)}\n`);
+          }
+        });
+        if (!json) process.stderr.write('Space is free again: continuing from the last checkpoint.\n');
+        // The same job again (same id): its state continues it; --restart was for the first run only.
+        job = new Job({ ...options, restart: false }, job.id);
+        job.on('event', onEvent);
+      }
+    }
   } catch (err) {
     progress?.end();
     await forgetUnusedHeaders(stateDir, headersSaved);
-    if (json) return exitCodeFor(err);
+    if (json) {
+      // An interrupted wait for space has no job event of its own: its verdict line.
+      if (!terminal) process.stdout.write(JSON.stringify({ type: 'error', ...serializeError(err), jobId: job.id, at: Date.now() }) + '\n');
+      return exitCodeFor(err);
+    }
     return reportFailure(err, false);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.dispose();
   }
 }
 
@@ -370,14 +401,10 @@ async function runParts(manifest: string, common: JobOptions, headerArgs: string
     if (e.type === 'warning') process.stderr.write(`${progress ? '\n' : ''}${e.code === 'RESUMED' || e.code === 'FILES_KEPT' ? 'note' : 'warning'} ${e.code}${e.entry ? ` (${e.entry})` : ''}: ${e.message}\n`);
     if (e.type === 'connect-retry') process.stderr.write(`${progress ? '\n' : ''}${connectingText(e, e.at)}\n`);
   });
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(EXIT.interrupted);
-    parts.cancel();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupts = watchInterrupts(
+    () => parts.cancel(),
+    () => process.exit(EXIT.interrupted),
+  );
   try {
     const summary = await parts.run();
     progress?.end();
@@ -393,8 +420,7 @@ async function runParts(manifest: string, common: JobOptions, headerArgs: string
     // The part's own error line went out with its events; this one is the verdict, naming the part.
     return reportFailure(err, json);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.dispose();
   }
 }
 
