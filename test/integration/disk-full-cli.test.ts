@@ -7,7 +7,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FaultServer } from '../helpers/fault-server';
+import { FaultServer } from '../../harness/fault-server';
 import { assertTreesEqual } from '../helpers/archives';
 import { cliPath, FAST_CLI, makeFixture, suiteDir, type Fixture } from './harness';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { FaultServer } from '../helpers/fault-server';
+import { FaultServer } from '../../harness/fault-server';
 import { assertTreesEqual } from '../helpers/archives';
 import { FAST_CLI, makeFixture, repoRoot, runCli, scratch, suiteDir, type Fixture } from './harness';
 
