@@ -19,7 +19,7 @@ import { loadOrCreateToken } from './transport/serve-token';
 import { servePolicy } from './desktop/window-options';
 import { attachWebSocketTransport, tokenMatches, type WebSocketTransport } from './transport/ws-transport';
 import { AUTH_CHECK_PATH } from '../shared/channels';
-import { watchInterrupts } from './cli-signals';
+import { watchInterrupts } from './cli/signals';
 
 export const SERVE_USAGE = `Usage: snapshot-manager serve [--host 127.0.0.1] [--port 0] [--state-dir <dir>] [--in-process]
   --host        address to bind (default 127.0.0.1; a non-loopback address must be given explicitly)
@@ -286,7 +286,7 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stderr.write(`Warning: listening on ${args.host}, reachable from other machines; the token is the only guard and travels unencrypted.\n`);
   }
   process.stderr.write(`Serving Snapshot Manager (state in ${args.stateDir}); Ctrl-C stops and pauses the jobs.\n`);
-  // The copy of a Ctrl-C that npm forwards must not kill the shutdown that saves the jobs (see cli-signals.ts).
+  // The copy of a Ctrl-C that npm forwards must not kill the shutdown that saves the jobs (see cli/signals.ts).
   return new Promise<number>((resolvePromise) => {
     watchInterrupts(
       () =>

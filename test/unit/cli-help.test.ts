@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { closestOption, editDistance } from '../../electron/cli-suggest';
+import { closestOption, editDistance } from '../../electron/cli/suggest';
 import { FaultServer } from '../../harness/fault-server';
 import { makeTarGz, tempDir, waitFor } from '../ipc/helpers';
 

@@ -3,7 +3,7 @@
 // command has stopped a late copy must not kill the process by the signal (it would exit 130, not 3).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DUPLICATE_MS, watchInterrupts } from '../../electron/cli-signals';
+import { DUPLICATE_MS, watchInterrupts } from '../../electron/cli/signals';
 
 function listeners(): number {
   return process.listenerCount('SIGINT') + process.listenerCount('SIGTERM');

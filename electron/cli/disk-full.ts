@@ -1,10 +1,10 @@
 // The CLI's full destination: like the window, the job pauses as disk-full, says where and how much space
 // it waits for, polls, and a new run continues from the last checkpoint once there is room (see
 // host/disk-full-wait.ts). Ctrl-C while it waits stops it as interrupted: the state is kept.
-import { AbortedError, EngineError, formatBytes } from './engine/errors';
-import type { JobOptions } from './engine/job/job-options';
-import { waitForFreeSpace } from './engine/space/space-wait';
-import { spaceToWaitFor, type SpaceToWaitFor } from './host/disk-full-wait';
+import { AbortedError, EngineError, formatBytes } from '../engine/errors';
+import type { JobOptions } from '../engine/job/job-options';
+import { waitForFreeSpace } from '../engine/space/space-wait';
+import { spaceToWaitFor, type SpaceToWaitFor } from '../host/disk-full-wait';
 
 /** How often the free space is looked at while the job waits. */
 export const DISK_CHECK_MS = 2_000;
