@@ -6,12 +6,10 @@ import { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { createDecompressor } from '../decode/decompress';
 import { AbortedError, EngineError, NetworkError, serializeError, toEngineError, UsageError } from '../errors';
 import type { ArchiveFormat, AttemptRecord, EngineEvent, JobState, JobSummary, PauseReason, TransferMode } from '../events';
-import type { DigestKind } from '../checksum/checksum-text';
 import { ResumableDigests } from '../checksum/digest-set';
-import { expectedKinds, verifyDigests } from '../checksum/verify';
+import { expectedKinds } from '../checksum/verify';
 import { clearCheckpoint } from '../state/checkpoint-store';
 import type { CompletionRecord } from '../state/completion-record';
 import { JobLock, lockTarget, type FileLock } from '../state/job-lock';
@@ -26,6 +24,8 @@ import type { RetryPolicy } from '../transfer/retry-policy';
 import { planResume, type RunPlan } from './resume-plan';
 import { completedBefore, recordCompletion, repeatOfCompleted } from './completed-job';
 import { PauseGate } from './pause-gate';
+import { openSinkFor } from './sink-choice';
+import { verifiedOutcome } from './outcome';
 import { connectRetryEvent, probeWithRetries } from './probe-retries';
 import { streamRest } from './single-stream-run';
 import { RecoveryWaits } from './recovery-waits';
@@ -40,7 +40,7 @@ import { ProgressMeter } from './progress-meter';
 import { RangedRun } from './ranged-run';
 import { extractResumeMode } from './resume-mode';
 import { PAUSE, type JobCounters, type JobEventInput, type RunContext } from './run-context';
-import { ExtractSink, OutputFileSink, type SinkResult, type StreamSink } from './sinks';
+import { ExtractSink, type SinkResult, type StreamSink } from './sinks';
 import { STALL_CHECK_MS } from './stall-watchdog';
 
 export type { JobOptions } from './job-options';
@@ -283,29 +283,14 @@ export class Job extends EventEmitter {
   }
 
   private async openSink(plan: RunPlan): Promise<void> {
-    const o = this.options;
-    const kinds = expectedKinds({ sha256: o.sha256, md5: o.md5 });
-    const { resumePoint } = plan;
-    this.sink = o.dest
-      ? new ExtractSink(
-          {
-            dest: o.dest,
-            format: o.format,
-            strict: o.strict,
-            decoderOptions: { zstdMaxWindowBytes: o.zstdMaxWindow },
-            onFormat: (format, granularity) => {
-              this.detectedFormat = format;
-              this.emitEvent({ type: 'decoding', format, ...extractResumeMode({ granularity, checkpoints: o.checkpoints, window: o.window, mode: this.mode }) });
-            },
-            onWarning: (w: { entry: string; code: string; reason: string }) => this.emitEvent({ type: 'warning', code: w.code, message: w.reason, entry: w.entry }),
-            ...(resumePoint ? { resumeFrom: resumePoint.extract } : {}),
-            ...(plan.reuseComplete ? { reuseComplete: true } : {}),
-            // Checkpoints off: zlib's streaming gunzip (the fastest decoder), and the extractor then says it cannot checkpoint.
-            ...(o.checkpoints ? {} : { decompressor: createDecompressor, decompressorNote: 'checkpoints are turned off for this job' }),
-          },
-          kinds.length > 0 && this.mode !== 'ranged' ? kinds : false,
-        )
-      : await OutputFileSink.open(o.output!, plan.resumeFrom * o.chunkSize, kinds);
+    this.sink = await openSinkFor(this.options, plan, this.mode, {
+      onFormat: (format, granularity) => {
+        this.detectedFormat = format;
+        const o = this.options;
+        this.emitEvent({ type: 'decoding', format, ...extractResumeMode({ granularity, checkpoints: o.checkpoints, window: o.window, mode: this.mode }) });
+      },
+      onWarning: (w) => this.emitEvent({ type: 'warning', code: w.code, message: w.reason, entry: w.entry }),
+    });
   }
 
   /** Progress ticks and the stall watchdog; neither may keep a process alive. */
@@ -347,27 +332,16 @@ export class Job extends EventEmitter {
       });
     }
     await this.ranged?.checkpointer.settled();
-    const digests: Partial<Record<DigestKind, string>> = this.hasher
-      ? this.hasher.digest()
-      : { ...(finished.sha256 ? { sha256: finished.sha256 } : {}), ...(finished.md5 ? { md5: finished.md5 } : {}) };
-    verifyDigests({ sha256: o.sha256, md5: o.md5 }, digests);
-    const result = { ...finished, sha256: digests.sha256 ?? null };
-    const summary: JobSummary = {
-      bytesTotal: probed.size,
-      bytesFetched: this.counters.bytesFetched,
-      bytesWritten: result.bytesWritten,
-      retries: this.counters.retries,
+    const summary = verifiedOutcome({
+      finished,
+      hasher: this.hasher,
+      expected: { sha256: o.sha256, md5: o.md5 },
+      size: probed.size,
+      counters: this.counters,
       stallReplacements: this.ranged?.watchdog.replacements ?? 0,
       elapsedMs: Date.now() - this.startedAt,
-      entries: result.entries,
-      skipped: result.skipped,
-      skippedTotal: Object.values(result.skippedByCode).reduce((n, c) => n + c, 0),
-      skippedByCode: result.skippedByCode,
-      sha256: result.sha256,
-      ...(digests.md5 ? { md5: digests.md5 } : {}),
       mode: this.mode,
-      format: result.format,
-    };
+    });
     record.consumedChunks = plan.chunkCount;
     record.complete = true;
     record.updatedAt = Date.now();
