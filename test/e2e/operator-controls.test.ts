@@ -172,6 +172,12 @@ test('an origin that refuses connections at the start: "Connecting to <host>: co
       assert.match(text, pattern);
       assert.doesNotMatch((await row(page, name).textContent()) ?? '', /network offline/i, 'one host down is not the network');
       assert.equal(await pill(page, name, 'Failed').count(), 0);
+      // Nothing to draw yet: the map says so, without a blank canvas (it was a black box); nothing flowed, so no "peak 1 B/s".
+      const map = page.getByRole('region', { name: 'Chunk map' });
+      await map.getByText('The chunk map appears once the source has been examined.').waitFor();
+      assert.equal(await map.locator('canvas').isVisible(), false, 'no canvas before the probe');
+      assert.equal(await map.getByText(/Hover a chunk/).isVisible(), false);
+      assert.match((await page.getByRole('region', { name: 'Throughput' }).textContent()) ?? '', /peak — ·/);
       await page.screenshot({ path: screenshotPath('connecting.png') });
 
       // The origin comes up where the URL points: the next try gets through, the line goes, the job finishes.
