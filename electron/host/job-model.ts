@@ -247,6 +247,9 @@ export class JobModel {
           updatedAt: at,
         };
         this.changes.progress(this.view.id);
+        // The job-state 'done' before it went out at once, without the summary: a window that watched the job
+        // finish showed none until a reload. The summary goes out with a snapshot of its own.
+        this.changes.state(this.view.id);
         break;
       }
       case 'error':

@@ -141,7 +141,8 @@ export function ChunkMap({ job }: { job: JobView }) {
       </div>
       <div className="map-wrap" ref={wrapRef}>
         {count === 0 ? <p className="muted">The chunk map appears once the source has been examined.</p> : null}
-        <div className="map-stage">
+        {/* Before the probe there is nothing to draw: no blank (black) canvas, no hint about chunks. */}
+        <div className="map-stage" style={count === 0 ? { display: 'none' } : undefined}>
           <canvas
             ref={canvasRef}
             className="chunk-canvas"
@@ -167,7 +168,7 @@ export function ChunkMap({ job }: { job: JobView }) {
           ) : null}
         </div>
         {/* Always one line tall: a line that came and went with focus would move the panels below under the pointer. */}
-        <p className="muted map-cursor-line" aria-live="polite">
+        <p className="muted map-cursor-line" aria-live="polite" style={count === 0 ? { visibility: 'hidden' } : undefined}>
           {cursor !== null ? <ChunkTip job={job} index={cursor} chunkSize={chunkSize} size={size} /> : <span id="chunk-map-help">Hover a chunk for its range; click it, or use the arrow keys and Enter, to inspect it.</span>}
         </p>
       </div>

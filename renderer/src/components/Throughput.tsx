@@ -13,11 +13,13 @@ export function Throughput({ samples }: { samples: ThroughputSample[] }) {
   // A young job fills the chart instead of hugging its right edge: at least a minute, at most the span kept.
   const span = Math.min(SAMPLE_SPAN_MS, Math.max(60_000, end - (samples[0]?.at ?? end)));
   const start = end - span;
-  const peak = Math.max(1, ...samples.map((s) => Math.max(s.download, s.extract)));
+  const highest = Math.max(0, ...samples.map((s) => Math.max(s.download, s.extract)));
+  // The scale needs a non-zero top; the label says "—" until something has flowed (it read "peak 1 B/s").
+  const peak = Math.max(1, highest);
   const x = (at: number) => ((at - start) / span) * W;
   const y = (v: number) => H - (v / peak) * (H - 8);
   const line = (pick: (s: ThroughputSample) => number) => samples.map((s) => `${x(s.at).toFixed(1)},${y(pick(s)).toFixed(1)}`).join(' ');
-  const label = last ? `Download ${formatRate(last.download)}, extraction ${formatRate(last.extract)}, peak ${formatRate(peak)}` : 'No throughput yet';
+  const label = last ? `Download ${formatRate(last.download)}, extraction ${formatRate(last.extract)}, peak ${formatRate(highest)}` : 'No throughput yet';
   return (
     <section className="panel" aria-label="Throughput">
       <div className="panel-head">
@@ -29,7 +31,7 @@ export function Throughput({ samples }: { samples: ThroughputSample[] }) {
           <li>
             <span className="swatch swatch-line-extract" aria-hidden="true" /> extraction {formatRate(last?.extract ?? 0)}
           </li>
-          <li className="muted">peak {formatRate(peak)} · last {Math.round(span / 60_000)} min</li>
+          <li className="muted">peak {formatRate(highest)} · last {Math.round(span / 60_000)} min</li>
         </ul>
       </div>
       <svg className="chart" viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={label}>
