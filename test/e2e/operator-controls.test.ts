@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { FaultServer, closedPortUrl } from '../helpers/fault-server';
+import { FaultServer, closedPortUrl } from '../../harness/fault-server';
 import { makeSnapshot, readTree } from './helpers/archive';
 import { browserSkipped, openBrowser } from './helpers/browser';
 import { ensureRendererBuilt, screenshotPath } from './helpers/paths';
@@ -101,12 +101,12 @@ test('the rate limit changes while the job runs: it slows down at once, the valu
       await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
       await addJob(page, { url, dest, rateMiB: '1' });
       await pill(page, name, 'Downloading').waitFor();
-      const control = page.getByRole('form', { name: 'Rate limit' });
+      const control = page.getByRole('form', { name: "Change this job's rate limit" });
       await control.getByRole('status').filter({ hasText: 'limited to 1 MiB/s' }).waitFor();
       await waitFor('some bytes received', async () => (await shownDownloaded(page, name)) >= 0.5 * MiB);
       const before = await receivedRate(page, name, 3_000);
 
-      await control.getByLabel('Rate limit (MiB/s, empty: none)').fill('0.25');
+      await control.getByLabel('Limit this job (MiB/s, empty: none)').fill('0.25');
       await control.getByRole('button', { name: 'Apply' }).click();
       await control.getByRole('status').filter({ hasText: 'limited to 0.25 MiB/s' }).waitFor();
       // Ranges in flight follow within a quarter of a second; what the sockets had buffered drains first.
@@ -125,15 +125,15 @@ test('the rate limit changes while the job runs: it slows down at once, the valu
       await page.reload();
       await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
       await pill(page, name, 'Downloading').waitFor();
-      const reloaded = page.getByRole('form', { name: 'Rate limit' });
-      assert.equal(await reloaded.getByLabel('Rate limit (MiB/s, empty: none)').inputValue(), '0.25');
+      const reloaded = page.getByRole('form', { name: "Change this job's rate limit" });
+      assert.equal(await reloaded.getByLabel('Limit this job (MiB/s, empty: none)').inputValue(), '0.25');
       await reloaded.getByRole('status').filter({ hasText: 'limited to 0.25 MiB/s' }).waitFor();
       const reloadedRate = await receivedRate(page, name, 3_000);
       t.diagnostic(`received: ${(before / MiB).toFixed(2)} MiB/s at 1 MiB/s, ${(after / MiB).toFixed(2)} MiB/s after 0.25 MiB/s was applied, ${(reloadedRate / MiB).toFixed(2)} MiB/s after the reload`);
       assert.ok(reloadedRate < 0.4 * MiB, `still limited after the reload: ${(reloadedRate / MiB).toFixed(2)} MiB/s`);
 
       // Empty is no limit: the rest comes at full speed and the tree is the archive's.
-      await reloaded.getByLabel('Rate limit (MiB/s, empty: none)').fill('');
+      await reloaded.getByLabel('Limit this job (MiB/s, empty: none)').fill('');
       await reloaded.getByRole('button', { name: 'Apply' }).click();
       await pill(page, name, /^Done$/).waitFor({ timeout: 30_000 });
       assert.deepEqual([...(await readTree(dest)).entries()].sort(), [...expected.entries()].sort());
