@@ -149,3 +149,20 @@ export function foldKey(parts: readonly string[]): string {
   if (ASCII.test(joined)) return joined.toLowerCase();
   return joined.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
 }
+
+/**
+ * foldKey of every prefix of `parts` (1 component, 2, ... all), as the collision ledger needs them. For an
+ * ASCII name the path is folded once and cut, instead of joining and folding each prefix again.
+ */
+export function foldedPrefixes(parts: readonly string[]): string[] {
+  const joined = parts.join('/');
+  if (!ASCII.test(joined)) return parts.map((_, i) => foldKey(parts.slice(0, i + 1)));
+  const lower = joined.toLowerCase();
+  const out: string[] = [];
+  let end = -1;
+  for (const part of parts) {
+    end += part.length + 1;
+    out.push(lower.slice(0, end));
+  }
+  return out;
+}
