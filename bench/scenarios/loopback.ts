@@ -2,7 +2,10 @@
 // curl | tar, aria2c and wget -c on each gzip size, with the ceiling measured in the same run: Node's zlib
 // inflating the same file on one core, and gzip -dc. At the smallest size, also the pigz archive, the plain
 // tar, the multi-member gzip, and the .tar.lz4 and .tar.zst beside curl | lz4 -d | tar -x and
-// curl | zstd -d | tar -x (and lz4 -dc / zstd -dc to /dev/null, their decoders alone).
+// curl | zstd -d | tar -x (and lz4 -dc / zstd -dc to /dev/null, their decoders alone). The write floor W
+// (GNU tar -xf of the plain .tar from the page cache, no download, no decoder) is in every row of that
+// tree: no pipeline can write the files faster than it.
+import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchContext, ScenarioResult } from '../context';
 import { pct, verdict } from '../context';
@@ -32,6 +35,18 @@ async function ceiling(ctx: BenchContext, input: InputFile): Promise<{ zlib: num
   return { zlib, gzip: gz.exitCode === 0 ? gz.wallMs : NaN };
 }
 
+/** W: GNU tar extracting the plain .tar from the page cache into a fresh folder (read once before). */
+async function writeFloor(ctx: BenchContext, plain: InputFile): Promise<number> {
+  const file = join(ctx.inputs.serveDir, plain.name);
+  const dir = join(ctx.workDir, 'runs', 's1-write-floor');
+  await fsp.rm(dir, { recursive: true, force: true });
+  await fsp.mkdir(dir, { recursive: true });
+  await measure({ command: `cat ${quote(file)} > /dev/null`, timeoutMs: 30 * 60_000 });
+  const r = await measure({ command: `tar -xf ${quote(file)} -C ${quote(dir)}`, timeoutMs: 30 * 60_000 });
+  await fsp.rm(dir, { recursive: true, force: true });
+  return r.exitCode === 0 ? r.wallMs : NaN;
+}
+
 export async function loopback(ctx: BenchContext): Promise<ScenarioResult> {
   const gzips = ctx.options.sizes.map((s) => ctx.inputs.find(s.label, 'gzip'));
   const smallest = gzips.reduce((a, b) => (a.bytes <= b.bytes ? a : b));
@@ -39,7 +54,11 @@ export async function loopback(ctx: BenchContext): Promise<ScenarioResult> {
   const decodeMs = new Map<string, number[]>();
   const trials: Trial[] = [];
   const ceilings = new Map<string, Ceiling>();
+  const plain = variants.find((v) => v.variant === 'tar')!;
+  const floorMs: number[] = [];
   for (let run = 1; run <= ctx.options.runs; run++) {
+    floorMs.push(await writeFloor(ctx, plain));
+    ctx.log(`  s1 write floor (tar -xf ${plain.name}) run ${run}: ${(floorMs[floorMs.length - 1]! / 1000).toFixed(2)} s`);
     for (const input of gzips) {
       const c = await ceiling(ctx, input);
       const entry = ceilings.get(input.name) ?? { input: input.name, zlibMs: [], gzipMs: [] };
@@ -61,7 +80,8 @@ export async function loopback(ctx: BenchContext): Promise<ScenarioResult> {
 
   const rows: string[][] = [];
   const findings: string[] = [];
-  const extra: Record<string, unknown> = { ceilings: [...ceilings.values()], decodeMs: Object.fromEntries(decodeMs) };
+  const extra: Record<string, unknown> = { ceilings: [...ceilings.values()], decodeMs: Object.fromEntries(decodeMs), writeFloorMs: floorMs };
+  const w = median(floorMs);
   for (const input of [...gzips, ...variants]) {
     const groups = groupBy(
       trials.filter((t) => t.input === input.name),
@@ -73,6 +93,9 @@ export async function loopback(ctx: BenchContext): Promise<ScenarioResult> {
     if (c) {
       rows.push([input.name, fmtMiB(input.bytes), 'zlib inflate (ceiling)', fmtSeconds(zlibMs), fmtRate(input.bytes, zlibMs), fmtRatio(zlibMs, ours.medianMs), '-', '-', `${c.zlibMs.length}/${c.zlibMs.length}`]);
       rows.push([input.name, fmtMiB(input.bytes), 'gzip -dc > /dev/null', fmtSeconds(median(c.gzipMs)), fmtRate(input.bytes, median(c.gzipMs)), fmtRatio(median(c.gzipMs), ours.medianMs), '-', '-', `${c.gzipMs.length}/${c.gzipMs.length}`]);
+    }
+    if (input.label === plain.label) {
+      rows.push([input.name, fmtMiB(input.bytes), `W: tar -xf ${plain.name} (write floor)`, fmtSeconds(w), '-', fmtRatio(w, ours.medianMs), '-', '-', `${floorMs.length}/${floorMs.length}`]);
     }
     const decode = decodeMs.get(input.name);
     if (decode) {
@@ -88,6 +111,7 @@ export async function loopback(ctx: BenchContext): Promise<ScenarioResult> {
       const speedup = curl.medianMs / ours.medianMs;
       findings.push(`${input.name}: ours ${speedup.toFixed(2)}x the speed of ${pipelineLabel(decoderOf(input.variant))} (target 1.5x: ${verdict(speedup >= 1.5)})` + (c ? `; ${pct(zlibMs / ours.medianMs)} of zlib inflate speed (target 75%: ${verdict(zlibMs / ours.medianMs >= 0.75)})` : ''));
     }
+    if (input.label === plain.label && ours) findings.push(`${input.name}: ours ${(ours.medianMs / w).toFixed(2)} x the write floor W (tar -xf of the plain .tar from the page cache, ${fmtSeconds(w)}).`);
     const unchecked = groups.find((g) => g.tool === 'ours --no-checkpoints');
     if (unchecked && ours) {
       findings.push(`${input.name}: checkpoints on vs. off: ${(unchecked.medianMs / 1000).toFixed(2)} s without, ${(ours.medianMs / 1000).toFixed(2)} s with (throughput ratio ${(unchecked.medianMs / ours.medianMs).toFixed(2)}).`);
@@ -99,6 +123,7 @@ export async function loopback(ctx: BenchContext): Promise<ScenarioResult> {
     setup: [
       `nginx on 127.0.0.1, no rate limit; inputs in the page cache. ${ctx.options.runs} run(s) per tool, tools interleaved; median wall time of verified runs.`,
       'ours: engine defaults (64 MiB chunks, window 4, 4 connections); ours --no-checkpoints: the same without extraction checkpoints (zlib\'s streaming gunzip, nothing fsynced for resume). aria2c -x 4 -s 4 and wget -c download only.',
+      'W: GNU tar -xf of the plain .tar from the page cache into an empty folder (the write floor of that tree; no download, no decoder).',
       '"vs ours" is wall time over ours (above 1: slower than ours). Staged: disk allocated for staging (ours: state dir; aria2c and wget: their file).',
     ],
     tables: [table(['input', 'size', 'tool', 'median wall', 'throughput (compressed)', 'vs ours', 'peak RSS', 'peak staged', 'verified runs'], rows)],

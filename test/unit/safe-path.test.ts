@@ -1,7 +1,7 @@
 // The pure name checks under the safe writer: roots, `..`, caps, Windows-only hazards, link targets, folding.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkSymlinkTarget, containedPath, foldKey, sanitizeEntryPath, stripRoot } from '../../electron/engine/extract/safe-path';
+import { checkSymlinkTarget, containedPath, foldKey, foldedPrefixes, sanitizeEntryPath, stripRoot } from '../../electron/engine/extract/safe-path';
 import { DEFAULT_LIMITS, resolveLimits } from '../../electron/engine/extract/tar-limits';
 
 const ok = (name: string, platform: NodeJS.Platform = 'linux') => {
@@ -83,4 +83,23 @@ test('folding merges case, ß/ss and NFC/NFD spellings', () => {
   assert.equal(foldKey(['stra\u00dfe']), foldKey(['STRASSE']));
   assert.equal(foldKey(['caf\u00e9']), foldKey(['cafe\u0301']));
   assert.notEqual(foldKey(['a']), foldKey(['b']));
+});
+
+test('foldedPrefixes gives foldKey of every prefix, for ASCII names (the fast path) and others', () => {
+  const names = [
+    ['usr', 'Share', 'DOC', 'README.md'],
+    ['a'],
+    ['Stra\u00dfe', 'Caf\u00e9', 'x'],
+    ['cafe\u0301', 'STRASSE'],
+    ['\u0130stanbul', 'ODYSSEY \u039f\u0394\u03a5\u03a3\u03a3\u0395\u03a5\u03a3'],
+    ['mixed', 'ascii', '\u00c5ngstr\u00f6m'],
+  ];
+  for (const parts of names) {
+    assert.deepEqual(
+      foldedPrefixes(parts),
+      parts.map((_, i) => foldKey(parts.slice(0, i + 1))),
+      parts.join('/'),
+    );
+  }
+  assert.deepEqual(foldedPrefixes(['Usr', 'LIB']), ['usr', 'usr/lib']);
 });

@@ -135,10 +135,33 @@ export function checkSymlinkTarget(linkParts: readonly string[], target: string,
   return null;
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /**
  * The key under which two names count as the same file on a case-insensitive or normalising file system
  * (macOS, Windows): canonical composition, then case folding (`ß` → `ss` via upper case).
  */
 export function foldKey(parts: readonly string[]): string {
-  return parts.join('/').normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
+  const joined = parts.join('/');
+  // Nearly every name is ASCII: NFC leaves it as it is and upper-then-lower case is its lower case (this
+  // runs for every component of every member: the four passes showed in the small-file profile).
+  if (ASCII.test(joined)) return joined.toLowerCase();
+  return joined.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
+}
+
+/**
+ * foldKey of every prefix of `parts` (1 component, 2, ... all), as the collision ledger needs them. For an
+ * ASCII name the path is folded once and cut, instead of joining and folding each prefix again.
+ */
+export function foldedPrefixes(parts: readonly string[]): string[] {
+  const joined = parts.join('/');
+  if (!ASCII.test(joined)) return parts.map((_, i) => foldKey(parts.slice(0, i + 1)));
+  const lower = joined.toLowerCase();
+  const out: string[] = [];
+  let end = -1;
+  for (const part of parts) {
+    end += part.length + 1;
+    out.push(lower.slice(0, end));
+  }
+  return out;
 }

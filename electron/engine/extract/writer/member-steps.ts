@@ -1,16 +1,19 @@
 // The file system steps that put one member in place, once the path policy has allowed it: a directory
 // made (or kept), and a non-directory created exclusively after removing whatever was there.
-import { bytePathFs as fsp } from '../byte-path-fs';
+import { bytePathFs as fsp, bytePathFsSync as fss } from '../byte-path-fs';
 import type { EntryHeader } from '../extract-types';
 import { Skip } from './skip';
 
-/** Makes a directory (owner-writable until the end, so a read-only one can still be filled); a non-directory there is replaced. */
+/**
+ * Makes a directory (owner-writable until the end, so a read-only one can still be filled); a non-directory
+ * there is replaced. The usual mkdir (and its lstat) are synchronous: see bytePathFsSync.
+ */
 export async function makeDirectory(abs: string, mode: number): Promise<void> {
   try {
-    await fsp.mkdir(abs, mode | 0o700);
+    fss.mkdir(abs, mode | 0o700);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const st = await fsp.lstat(abs);
+    const st = fss.lstat(abs);
     if (!st.isDirectory()) {
       await fsp.unlink(abs);
       await fsp.mkdir(abs, mode | 0o700);
@@ -48,7 +51,7 @@ export async function replaceExisting(abs: string, type: EntryHeader['type'], ma
 
 export async function lutimesIfPossible(abs: string, mtime: number): Promise<void> {
   try {
-    await fsp.lutimes(abs, mtime, mtime);
+    fss.lutimes(abs, mtime, mtime);
   } catch {
     // Some platforms cannot time a link itself; the link works the same.
   }

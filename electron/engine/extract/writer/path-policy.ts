@@ -3,7 +3,7 @@
 // never followed), a hardlink only to a regular file this archive wrote. Refusals are Skips.
 import { bytePathFs as fsp } from '../byte-path-fs';
 import type { EntryHeader, EntryWarningCode } from '../extract-types';
-import { containedPath, foldKey, sanitizeEntryPath, type Rejection, type SafeRelativePath } from '../safe-path';
+import { containedPath, foldKey, foldedPrefixes, sanitizeEntryPath, type Rejection, type SafeRelativePath } from '../safe-path';
 import type { ExtractLimits } from '../tar-limits';
 import { Skip } from './skip';
 
@@ -25,6 +25,9 @@ export class PathPolicy {
   private readonly seen = new Map<string, SeenType>();
   /** Regular files this archive wrote: the only valid hardlink targets. */
   private readonly written = new Set<string>();
+  /** The last member's components and their folded prefixes (checkCollisions, then remember). */
+  private lastParts: string[] | null = null;
+  private lastFolded: string[] = [];
 
   constructor(
     private readonly root: string,
@@ -52,9 +55,10 @@ export class PathPolicy {
 
   /** A name already seen with another type (also through case folding or unicode normalisation) is refused. */
   checkCollisions(parts: string[], type: SeenType): void {
+    const keys = this.folded(parts);
     for (let i = 1; i <= parts.length; i++) {
       const want: SeenType = i === parts.length ? type : 'directory';
-      const prev = this.seen.get(foldKey(parts.slice(0, i)));
+      const prev = this.seen.get(keys[i - 1]!);
       if (prev && prev !== want) {
         throw new Skip(
           'NAME_COLLISION',
@@ -65,14 +69,24 @@ export class PathPolicy {
   }
 
   remember(parts: string[], type: SeenType): void {
+    const keys = this.folded(parts);
     for (let i = 1; i <= parts.length; i++) {
-      const k = foldKey(parts.slice(0, i));
+      const k = keys[i - 1]!;
       if (i < parts.length) {
         if (!this.seen.has(k)) this.seen.set(k, 'directory');
       } else {
         this.seen.set(k, type);
       }
     }
+  }
+
+  /** The folded prefixes of `parts`; the member's check and its record share one computation. */
+  private folded(parts: string[]): string[] {
+    if (parts !== this.lastParts) {
+      this.lastParts = parts;
+      this.lastFolded = foldedPrefixes(parts);
+    }
+    return this.lastFolded;
   }
 
   /** A regular file (or a hardlink to one) this archive wrote at `key`: a later hardlink may point at it. */
