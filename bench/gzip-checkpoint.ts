@@ -101,7 +101,9 @@ async function main(): Promise<void> {
     const { size, checkpoints, decoder } = run.value;
     if (size !== base.value) throw new Error(`${name}: ${size} bytes, zlib gave ${base.value}`);
     const s = decoder.stats;
-    const perSearch = s.bitSearches ? ` | ${checkpoints.length} checkpoints, bit search ${(s.bitSearchMs / s.bitSearches).toFixed(2)} ms each, ${s.bitSearchesInconclusive} inconclusive` : '';
+    const perSearch = s.bitSearches
+      ? ` | ${checkpoints.length} checkpoints, bit search ${(s.bitSearchMs / s.bitSearches).toFixed(2)} ms each, ${s.bitSearchesInconclusive} inconclusive`
+      : '';
     const ratio = (base.ms / run.ms).toFixed(3);
     console.log(`${name.padEnd(35)}${rate(size, run.ms)} MB/s (x${ratio} of createGunzip)${perSearch}`);
     if (checkpoints.length > 0 && every === 16 << 20) {

@@ -47,7 +47,10 @@ function main(): void {
     if (!process.argv[2]) execFileSync('sh', ['-c', `tar -cf - -C /usr lib 2>/dev/null | head -c ${256 * MiB} > "${tarPath}"`]);
     const size = readFileSync(tarPath).length;
     console.log(`input: ${tarPath === process.argv[2] ? tarPath : 'tar of /usr/lib'}, ${(size / MiB).toFixed(0)} MiB`);
-    for (const [mode, args] of [['independent blocks (lz4 defaults)', []], ['linked blocks (lz4 -BD)', ['-BD']]] as const) {
+    for (const [mode, args] of [
+      ['independent blocks (lz4 defaults)', []],
+      ['linked blocks (lz4 -BD)', ['-BD']],
+    ] as const) {
       const file = join(dir, `fixture-${args.length}.lz4`);
       writeFileSync(file, execFileSync('lz4', ['-q', '-c', ...args, tarPath], { maxBuffer: 1 << 30 }));
       const compressed = readFileSync(file);

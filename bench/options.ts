@@ -41,7 +41,11 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     },
   });
   if (values.help) return null;
-  const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (text: string) =>
+    text
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const sizes = list(values.sizes ?? '256M').map((label) => ({ label: label.toUpperCase(), bytes: parseSize(label, '--sizes') }));
   const scenarios = list(values.scenario ?? '1,2,3,4,5').map(Number);
   if (scenarios.some((s) => !Number.isInteger(s) || s < 1 || s > 5)) throw new Error('--scenario takes numbers from 1 to 5');

@@ -56,7 +56,13 @@ async function main(): Promise<number> {
     await nginx.stop();
     await fsp.rm(join(options.workDir, 'runs'), { recursive: true, force: true });
   }
-  const markdown = renderMarkdown(machine, options, results, loadavg().map((l) => +l.toFixed(2)), Date.now() - started);
+  const markdown = renderMarkdown(
+    machine,
+    options,
+    results,
+    loadavg().map((l) => +l.toFixed(2)),
+    Date.now() - started,
+  );
   process.stdout.write(markdown);
   await fsp.mkdir(options.resultsDir, { recursive: true });
   const base = join(options.resultsDir, resultsStem);

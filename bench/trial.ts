@@ -98,7 +98,8 @@ export async function runTrial(ctx: TrialContext, spec: TrialSpec): Promise<Tria
   const served = servedSince(ctx.nginx, logFrom);
   const problems: string[] = [];
   let mtimeDiffs = 0;
-  if (result.exitCode !== 0 && !result.killed) problems.push(`exit ${result.exitCode ?? result.signal}${result.timedOut ? ' (timed out)' : ''}: ${lastLines(result.stderrTail, result.stdoutTail, spec.tool)}`);
+  if (result.exitCode !== 0 && !result.killed)
+    problems.push(`exit ${result.exitCode ?? result.signal}${result.timedOut ? ' (timed out)' : ''}: ${lastLines(result.stderrTail, result.stdoutTail, spec.tool)}`);
   if (spec.verify !== false && result.exitCode === 0) {
     if (cmd.kind === 'tree') {
       const diff = diffManifests(await ctx.inputs.manifest(spec.input.label), await buildManifest(cmd.dest));
@@ -135,7 +136,9 @@ export async function runTrial(ctx: TrialContext, spec: TrialSpec): Promise<Tria
   };
   if (!spec.keep) await fsp.rm(runDir, { recursive: true, force: true });
   const status = trial.ok ? 'ok' : result.killed ? 'killed' : `FAILED (${problems[0]})`;
-  ctx.log(`  ${spec.scenario} ${spec.tool.padEnd(13)} ${spec.input.name} x${trial.connections} run ${spec.run}: ${(trial.wallMs / 1000).toFixed(2)} s, rss ${(trial.peakRssBytes / 2 ** 20).toFixed(0)} MiB, ${status}`);
+  ctx.log(
+    `  ${spec.scenario} ${spec.tool.padEnd(13)} ${spec.input.name} x${trial.connections} run ${spec.run}: ${(trial.wallMs / 1000).toFixed(2)} s, rss ${(trial.peakRssBytes / 2 ** 20).toFixed(0)} MiB, ${status}`,
+  );
   return trial;
 }
 

@@ -106,9 +106,7 @@ function main(): void {
     if (args.node22) {
       const script = `${path}.native.js`;
       writeFileSync(script, NATIVE);
-      const ms = best(
-        Array.from({ length: args.runs }, () => (JSON.parse(execFileSync(args.node22!, [script, path]).toString()) as { ms: number }).ms),
-      );
+      const ms = best(Array.from({ length: args.runs }, () => (JSON.parse(execFileSync(args.node22!, [script, path]).toString()) as { ms: number }).ms));
       native = mbs(size, ms);
     }
     const point = pointSize(zst, size);

@@ -1,20 +1,7 @@
 // Electron main process: the thin adapter between Electron and the plain modules that hold the logic
 // (host, job manager, window options, desktop status). Nothing here is worth testing on its own; it
 // is type-checked against Electron's own types.
-import {
-  app,
-  BrowserWindow,
-  dialog,
-  ipcMain,
-  net,
-  Notification,
-  powerMonitor,
-  powerSaveBlocker,
-  protocol,
-  session,
-  shell,
-  type WebContents,
-} from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, net, Notification, powerMonitor, powerSaveBlocker, protocol, session, shell, type WebContents } from 'electron';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,15 +12,7 @@ import { attachElectronTransport } from './transport/electron-transport';
 import { Host } from './host/host';
 import { watchOnline } from './desktop/online-watch';
 import { contentTypeOf, resolveRendererFile } from './transport/static-files';
-import {
-  APP_ENTRY_URL,
-  APP_HOST,
-  APP_SCHEME,
-  CONTENT_SECURITY_POLICY,
-  isAllowedExternalUrl,
-  isAppUrl,
-  windowOptions,
-} from './desktop/window-options';
+import { APP_ENTRY_URL, APP_HOST, APP_SCHEME, CONTENT_SECURITY_POLICY, isAllowedExternalUrl, isAppUrl, windowOptions } from './desktop/window-options';
 
 const rendererDir = join(__dirname, '..', 'renderer');
 const preloadPath = join(__dirname, 'preload.js');

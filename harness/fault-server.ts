@@ -322,11 +322,7 @@ export class FaultServer {
     if (resource.lastModified !== null) headers['last-modified'] = resource.lastModified.toUTCString();
     if (resource.acceptRanges) headers['accept-ranges'] = 'bytes';
 
-    const honourRange =
-      resource.acceptRanges &&
-      fault?.kind !== 'ignore-range' &&
-      rangeHeader !== undefined &&
-      ifRangeHolds(info.ifRange, resource);
+    const honourRange = resource.acceptRanges && fault?.kind !== 'ignore-range' && rangeHeader !== undefined && ifRangeHolds(info.ifRange, resource);
     if (honourRange && fault?.kind === 'unsatisfiable') {
       return this.respondEmpty(res, record, 416, { ...headers, 'content-range': `bytes */${fault.total ?? resource.size}` });
     }
@@ -383,13 +379,7 @@ export class FaultServer {
     res.end();
   }
 
-  private respondText(
-    res: ServerResponse,
-    record: RequestRecord,
-    status: number,
-    text: string,
-    headers: Record<string, string>,
-  ): void {
+  private respondText(res: ServerResponse, record: RequestRecord, status: number, text: string, headers: Record<string, string>): void {
     record.status = status;
     const body = Buffer.from(text);
     res.writeHead(status, { ...headers, 'content-length': String(body.length) });
@@ -398,15 +388,7 @@ export class FaultServer {
   }
 
   /** Writes [start, start+length) of the body in pieces, applying a body-level fault on the way. */
-  private async writeBody(
-    req: IncomingMessage,
-    res: ServerResponse,
-    record: RequestRecord,
-    body: Body,
-    start: number,
-    length: number,
-    fault: Fault | null,
-  ): Promise<void> {
+  private async writeBody(req: IncomingMessage, res: ServerResponse, record: RequestRecord, body: Body, start: number, length: number, fault: Fault | null): Promise<void> {
     let limit = length;
     let pause: { at: number; ms: number | undefined } | null = null;
     let piece = this.writeSize;
@@ -552,8 +534,7 @@ export type RequestMatcher = (req: RequestInfo) => boolean;
 
 /** Ranged GETs (the ones a chunk fetch sends), optionally only those covering `offset`. */
 export function rangedGet(offset?: number): RequestMatcher {
-  return (r) =>
-    r.method === 'GET' && r.range !== null && (offset === undefined || (r.range.start <= offset && offset <= r.range.end));
+  return (r) => r.method === 'GET' && r.range !== null && (offset === undefined || (r.range.start <= offset && offset <= r.range.end));
 }
 
 /** A ranged GET for a chunk covering `offset`: not the probe's one-byte `bytes=0-0`. */
@@ -609,9 +590,13 @@ export async function closedPortUrl(path = '/'): Promise<string> {
 export function selfSignedCert(dir: string): { key: string; cert: string } {
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], {
-    stdio: 'ignore',
-  });
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+    {
+      stdio: 'ignore',
+    },
+  );
   return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
 }
 

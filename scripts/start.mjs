@@ -42,7 +42,10 @@ function electronBinary() {
 /** One line from install.js's output: its last error message, not its stack. */
 function downloadFailure(r) {
   if (r.error?.code === 'ETIMEDOUT') return `its download did not finish within ${Math.round(INSTALL_TIMEOUT_MS / 1000)} s`;
-  const lines = String(r.stderr ?? '').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('at '));
+  const lines = String(r.stderr ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('at '));
   const cause = lines.find((l) => /^(\w*Error|RequestError|HTTPError)\b/.test(l)) ?? lines[lines.length - 1] ?? `install exited with ${r.status}`;
   return `its binary could not be downloaded (${cause.replace(/^\w*Error:\s*/, '')})`;
 }

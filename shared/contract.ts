@@ -67,9 +67,8 @@ export type AddJobRequest = InvokeRequest<'addJob'>;
 
 // ---- the Api (preload exposes it; the WebSocket client implements it)
 
-type Call<C extends InvokeChannel> = {} extends InvokeRequest<C>
-  ? (request?: InvokeRequest<C>) => Promise<InvokeResponse<C>>
-  : (request: InvokeRequest<C>) => Promise<InvokeResponse<C>>;
+type Call<C extends InvokeChannel> =
+  {} extends InvokeRequest<C> ? (request?: InvokeRequest<C>) => Promise<InvokeResponse<C>> : (request: InvokeRequest<C>) => Promise<InvokeResponse<C>>;
 
 export type Unsubscribe = () => void;
 

@@ -82,11 +82,7 @@ export function formatEta(eta: number | 'stalled' | null): string {
  * extractor (or written to the output). The slower of the two finishes last; only when both stand still is
  * the job stalled.
  */
-export function pipelineEta(
-  total: number | null,
-  committed: { bytes: number; rate: number | null },
-  consumed: { bytes: number; rate: number | null },
-): number | 'stalled' | null {
+export function pipelineEta(total: number | null, committed: { bytes: number; rate: number | null }, consumed: { bytes: number; rate: number | null }): number | 'stalled' | null {
   if (total === null) return null;
   if (consumed.bytes >= total) return 0;
   if (committed.rate === null && consumed.rate === null) return null;

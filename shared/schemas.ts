@@ -24,7 +24,11 @@ export const MAX_CHUNK_SIZE = 4 * 1024 * 1024 * 1024;
 
 // ---- primitives
 
-export const jobIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'a job id is letters, digits, - and _');
+export const jobIdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'a job id is letters, digits, - and _');
 
 export const httpUrlSchema = z
   .string()
@@ -355,7 +359,14 @@ export const requestSchemas = {
   /** A running (or stopped) job's rate limit, bytes/s; null: unlimited. Kept for its later runs. */
   setRateLimit: z.strictObject({ jobId: jobIdSchema, limitRate: limitRateSchema.nullable() }),
   /** A fresh link to the same file for a job paused as link-expired or failed (the engine checks it is the same object). */
-  replaceLink: z.strictObject({ jobId: jobIdSchema, url: z.string().min(1).max(8192).regex(/^https?:\/\//i, 'an http:// or https:// URL') }),
+  replaceLink: z.strictObject({
+    jobId: jobIdSchema,
+    url: z
+      .string()
+      .min(1)
+      .max(8192)
+      .regex(/^https?:\/\//i, 'an http:// or https:// URL'),
+  }),
   getChunkHistory: chunkRef,
   getJobLog: jobRef,
   getSettings: emptyRequest,

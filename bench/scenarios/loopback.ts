@@ -91,30 +91,86 @@ export async function loopback(ctx: BenchContext): Promise<ScenarioResult> {
     const c = ceilings.get(input.name);
     const zlibMs = c ? median(c.zlibMs) : NaN;
     if (c) {
-      rows.push([input.name, fmtMiB(input.bytes), 'zlib inflate (ceiling)', fmtSeconds(zlibMs), fmtRate(input.bytes, zlibMs), fmtRatio(zlibMs, ours.medianMs), '-', '-', `${c.zlibMs.length}/${c.zlibMs.length}`]);
-      rows.push([input.name, fmtMiB(input.bytes), 'gzip -dc > /dev/null', fmtSeconds(median(c.gzipMs)), fmtRate(input.bytes, median(c.gzipMs)), fmtRatio(median(c.gzipMs), ours.medianMs), '-', '-', `${c.gzipMs.length}/${c.gzipMs.length}`]);
+      rows.push([
+        input.name,
+        fmtMiB(input.bytes),
+        'zlib inflate (ceiling)',
+        fmtSeconds(zlibMs),
+        fmtRate(input.bytes, zlibMs),
+        fmtRatio(zlibMs, ours.medianMs),
+        '-',
+        '-',
+        `${c.zlibMs.length}/${c.zlibMs.length}`,
+      ]);
+      rows.push([
+        input.name,
+        fmtMiB(input.bytes),
+        'gzip -dc > /dev/null',
+        fmtSeconds(median(c.gzipMs)),
+        fmtRate(input.bytes, median(c.gzipMs)),
+        fmtRatio(median(c.gzipMs), ours.medianMs),
+        '-',
+        '-',
+        `${c.gzipMs.length}/${c.gzipMs.length}`,
+      ]);
     }
     if (input.label === plain.label) {
-      rows.push([input.name, fmtMiB(input.bytes), `W: tar -xf ${plain.name} (write floor)`, fmtSeconds(w), '-', fmtRatio(w, ours.medianMs), '-', '-', `${floorMs.length}/${floorMs.length}`]);
+      rows.push([
+        input.name,
+        fmtMiB(input.bytes),
+        `W: tar -xf ${plain.name} (write floor)`,
+        fmtSeconds(w),
+        '-',
+        fmtRatio(w, ours.medianMs),
+        '-',
+        '-',
+        `${floorMs.length}/${floorMs.length}`,
+      ]);
     }
     const decode = decodeMs.get(input.name);
     if (decode) {
       const ms = median(decode);
-      rows.push([input.name, fmtMiB(input.bytes), `${input.variant} -dc > /dev/null`, fmtSeconds(ms), fmtRate(input.bytes, ms), fmtRatio(ms, ours.medianMs), '-', '-', `${decode.length}/${decode.length}`]);
+      rows.push([
+        input.name,
+        fmtMiB(input.bytes),
+        `${input.variant} -dc > /dev/null`,
+        fmtSeconds(ms),
+        fmtRate(input.bytes, ms),
+        fmtRatio(ms, ours.medianMs),
+        '-',
+        '-',
+        `${decode.length}/${decode.length}`,
+      ]);
     }
     for (const g of groups) {
       const label = g.tool === 'curl|tar' ? pipelineLabel(decoderOf(input.variant)) : g.tool;
-      rows.push([input.name, fmtMiB(input.bytes), label, fmtSeconds(g.medianMs), fmtRate(input.bytes, g.medianMs), fmtRatio(g.medianMs, ours.medianMs), fmtMiB(g.peakRssBytes), g.tool.startsWith('ours') || g.tool === 'aria2c' || g.tool === 'wget -c' ? fmtMiB(g.peakStagedBytes) : '0', `${g.okRuns}/${g.runs}${g.problems.length ? ` (${g.problems[0]})` : ''}`]);
+      rows.push([
+        input.name,
+        fmtMiB(input.bytes),
+        label,
+        fmtSeconds(g.medianMs),
+        fmtRate(input.bytes, g.medianMs),
+        fmtRatio(g.medianMs, ours.medianMs),
+        fmtMiB(g.peakRssBytes),
+        g.tool.startsWith('ours') || g.tool === 'aria2c' || g.tool === 'wget -c' ? fmtMiB(g.peakStagedBytes) : '0',
+        `${g.okRuns}/${g.runs}${g.problems.length ? ` (${g.problems[0]})` : ''}`,
+      ]);
     }
     const curl = groups.find((g) => g.tool === 'curl|tar');
     if (curl && ours) {
       const speedup = curl.medianMs / ours.medianMs;
-      findings.push(`${input.name}: ours ${speedup.toFixed(2)}x the speed of ${pipelineLabel(decoderOf(input.variant))} (target 1.5x: ${verdict(speedup >= 1.5)})` + (c ? `; ${pct(zlibMs / ours.medianMs)} of zlib inflate speed (target 75%: ${verdict(zlibMs / ours.medianMs >= 0.75)})` : ''));
+      findings.push(
+        `${input.name}: ours ${speedup.toFixed(2)}x the speed of ${pipelineLabel(decoderOf(input.variant))} (target 1.5x: ${verdict(speedup >= 1.5)})` +
+          (c ? `; ${pct(zlibMs / ours.medianMs)} of zlib inflate speed (target 75%: ${verdict(zlibMs / ours.medianMs >= 0.75)})` : ''),
+      );
     }
-    if (input.label === plain.label && ours) findings.push(`${input.name}: ours ${(ours.medianMs / w).toFixed(2)} x the write floor W (tar -xf of the plain .tar from the page cache, ${fmtSeconds(w)}).`);
+    if (input.label === plain.label && ours)
+      findings.push(`${input.name}: ours ${(ours.medianMs / w).toFixed(2)} x the write floor W (tar -xf of the plain .tar from the page cache, ${fmtSeconds(w)}).`);
     const unchecked = groups.find((g) => g.tool === 'ours --no-checkpoints');
     if (unchecked && ours) {
-      findings.push(`${input.name}: checkpoints on vs. off: ${(unchecked.medianMs / 1000).toFixed(2)} s without, ${(ours.medianMs / 1000).toFixed(2)} s with (throughput ratio ${(unchecked.medianMs / ours.medianMs).toFixed(2)}).`);
+      findings.push(
+        `${input.name}: checkpoints on vs. off: ${(unchecked.medianMs / 1000).toFixed(2)} s without, ${(ours.medianMs / 1000).toFixed(2)} s with (throughput ratio ${(unchecked.medianMs / ours.medianMs).toFixed(2)}).`,
+      );
     }
   }
   return {
@@ -122,7 +178,7 @@ export async function loopback(ctx: BenchContext): Promise<ScenarioResult> {
     title: 'Loopback, no throttle',
     setup: [
       `nginx on 127.0.0.1, no rate limit; inputs in the page cache. ${ctx.options.runs} run(s) per tool, tools interleaved; median wall time of verified runs.`,
-      'ours: engine defaults (64 MiB chunks, window 4, 4 connections); ours --no-checkpoints: the same without extraction checkpoints (zlib\'s streaming gunzip, nothing fsynced for resume). aria2c -x 4 -s 4 and wget -c download only.',
+      "ours: engine defaults (64 MiB chunks, window 4, 4 connections); ours --no-checkpoints: the same without extraction checkpoints (zlib's streaming gunzip, nothing fsynced for resume). aria2c -x 4 -s 4 and wget -c download only.",
       'W: GNU tar -xf of the plain .tar from the page cache into an empty folder (the write floor of that tree; no download, no decoder).',
       '"vs ours" is wall time over ours (above 1: slower than ours). Staged: disk allocated for staging (ours: state dir; aria2c and wget: their file).',
     ],

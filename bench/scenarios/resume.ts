@@ -26,30 +26,31 @@ export async function resume(ctx: BenchContext): Promise<ScenarioResult> {
   const pairs: Array<{ input: InputFile; tool: ToolName; run: number; first: Trial; second: Trial; receivedBeforeKill: number }> = [];
   try {
     for (let run = 1; run <= ctx.options.runs; run++) {
-      for (const { input, tools } of inputs) for (const tool of tools) {
-        const chunk = chunkSizeFor(input.bytes, 16);
-        const dirName = `s4-${input.variant}-${tool.replace(/[^a-z0-9]+/gi, '_')}-${run}`;
-        const call = { resume: true, ...(tool.startsWith('ours') ? { chunkSize: chunk.text, window: WINDOW } : {}) };
-        relay.reset(null);
-        const first = await runTrial(ctx, {
-          scenario: 's4-killed',
-          tool,
-          input,
-          url: relay.url(input.name),
-          run,
-          call,
-          dirName,
-          keep: true,
-          verify: false,
-          armKill: (kill) => relay.onceBodyBytes(Math.floor(input.bytes / 2), kill),
-        });
-        const receivedBeforeKill = relay.bodyBytes;
-        relay.reset(null);
-        const second = await runTrial(ctx, { scenario: 's4-rerun', tool, input, url: relay.url(input.name), run, call, dirName });
-        if (!first.killed) second.problems.push('the first run ended before it could be killed at 50%');
-        trials.push(first, second);
-        pairs.push({ input, tool, run, first, second, receivedBeforeKill });
-      }
+      for (const { input, tools } of inputs)
+        for (const tool of tools) {
+          const chunk = chunkSizeFor(input.bytes, 16);
+          const dirName = `s4-${input.variant}-${tool.replace(/[^a-z0-9]+/gi, '_')}-${run}`;
+          const call = { resume: true, ...(tool.startsWith('ours') ? { chunkSize: chunk.text, window: WINDOW } : {}) };
+          relay.reset(null);
+          const first = await runTrial(ctx, {
+            scenario: 's4-killed',
+            tool,
+            input,
+            url: relay.url(input.name),
+            run,
+            call,
+            dirName,
+            keep: true,
+            verify: false,
+            armKill: (kill) => relay.onceBodyBytes(Math.floor(input.bytes / 2), kill),
+          });
+          const receivedBeforeKill = relay.bodyBytes;
+          relay.reset(null);
+          const second = await runTrial(ctx, { scenario: 's4-rerun', tool, input, url: relay.url(input.name), run, call, dirName });
+          if (!first.killed) second.problems.push('the first run ended before it could be killed at 50%');
+          trials.push(first, second);
+          pairs.push({ input, tool, run, first, second, receivedBeforeKill });
+        }
     }
   } finally {
     await relay.close();
@@ -57,34 +58,37 @@ export async function resume(ctx: BenchContext): Promise<ScenarioResult> {
 
   const rows: string[][] = [];
   const findings: string[] = [];
-  for (const { input, tools } of inputs) for (const tool of tools) {
-    const chunk = chunkSizeFor(input.bytes, 16);
-    const bound = WINDOW * chunk.bytes;
-    const p = pairs.filter((x) => x.tool === tool && x.input === input);
-    const refetched = median(p.map((x) => x.first.bytesServed + x.second.bytesServed - input.bytes));
-    const ok = p.filter((x) => x.second.ok && x.first.killed).length;
-    rows.push([
-      input.name,
-      tool === 'curl|tar' ? pipelineLabel(decoderOf(input.variant)) : tool,
-      fmtMiB(median(p.map((x) => x.receivedBeforeKill))),
-      fmtMiB(median(p.map((x) => x.first.bytesServed))),
-      fmtMiB(median(p.map((x) => x.second.bytesServed))),
-      `${fmtMiB(refetched)} (${((refetched / input.bytes) * 100).toFixed(0)}%)`,
-      fmtSeconds(median(p.map((x) => x.second.wallMs))),
-      `${ok}/${p.length}${p.flatMap((x) => x.second.problems)[0] ? ` (${p.flatMap((x) => x.second.problems)[0]})` : ''}`,
-    ]);
-    if (tool.startsWith('ours')) {
-      const target = tool === 'ours' ? `window x chunk = ${fmtMiB(bound)} + one checkpoint interval (resumable extraction)` : `window x chunk = ${fmtMiB(bound)}`;
-      findings.push(`${input.name}, ${tool}: re-fetched ${fmtMiB(refetched)}; target at most ${target}: ${verdict(refetched <= bound)}${tool === 'ours' && refetched > bound ? ' (the bound checked here leaves the checkpoint interval out)' : ''}.`);
+  for (const { input, tools } of inputs)
+    for (const tool of tools) {
+      const chunk = chunkSizeFor(input.bytes, 16);
+      const bound = WINDOW * chunk.bytes;
+      const p = pairs.filter((x) => x.tool === tool && x.input === input);
+      const refetched = median(p.map((x) => x.first.bytesServed + x.second.bytesServed - input.bytes));
+      const ok = p.filter((x) => x.second.ok && x.first.killed).length;
+      rows.push([
+        input.name,
+        tool === 'curl|tar' ? pipelineLabel(decoderOf(input.variant)) : tool,
+        fmtMiB(median(p.map((x) => x.receivedBeforeKill))),
+        fmtMiB(median(p.map((x) => x.first.bytesServed))),
+        fmtMiB(median(p.map((x) => x.second.bytesServed))),
+        `${fmtMiB(refetched)} (${((refetched / input.bytes) * 100).toFixed(0)}%)`,
+        fmtSeconds(median(p.map((x) => x.second.wallMs))),
+        `${ok}/${p.length}${p.flatMap((x) => x.second.problems)[0] ? ` (${p.flatMap((x) => x.second.problems)[0]})` : ''}`,
+      ]);
+      if (tool.startsWith('ours')) {
+        const target = tool === 'ours' ? `window x chunk = ${fmtMiB(bound)} + one checkpoint interval (resumable extraction)` : `window x chunk = ${fmtMiB(bound)}`;
+        findings.push(
+          `${input.name}, ${tool}: re-fetched ${fmtMiB(refetched)}; target at most ${target}: ${verdict(refetched <= bound)}${tool === 'ours' && refetched > bound ? ' (the bound checked here leaves the checkpoint interval out)' : ''}.`,
+        );
+      }
     }
-  }
   return {
     id: 4,
     title: 'Resume after kill -9 at 50%',
     setup: [
       `${inputs.map((i) => `${i.input.name} (${fmtMiB(i.input.bytes)})`).join(', ')} through a counting relay in front of nginx (no throttle). The tool's process group gets SIGKILL the moment the relay has passed it half the file's bytes; then the same command runs again in the same folder (curl|tar into the partly written folder: it can only start over).`,
       `ours: --chunk-size ${inputs.map((i) => chunkSizeFor(i.input.bytes, 16).text).join('/')} --window ${WINDOW}; aria2c -c -x 4 -s 4 (its control file is saved every 60 s by default); wget -c. ${ctx.options.runs} run(s) each.`,
-      'Served: nginx $body_bytes_sent (it may send a little more than a killed client read). Re-fetched: both runs\' served bytes minus the file size.',
+      "Served: nginx $body_bytes_sent (it may send a little more than a killed client read). Re-fetched: both runs' served bytes minus the file size.",
     ],
     tables: [table(['input', 'tool', 'received before kill', 'served before kill', 'served after restart', 're-fetched', 'restart wall', 'verified'], rows)],
     findings,

@@ -25,13 +25,24 @@ export async function scale(ctx: BenchContext): Promise<ScenarioResult> {
   for (const tool of TOOLS) {
     const sums = inputs.map((input) => ({ input, s: summarize(trials.filter((t) => t.tool === tool && t.input === input.name)) }));
     for (const { input, s } of sums) {
-      rows.push([tool, input.name, fmtMiB(input.bytes), fmtSeconds(s.medianMs), fmtRate(input.bytes, s.medianMs), fmtMiB(s.peakRssBytes), fmtMiB(s.peakStagedBytes), `${s.okRuns}/${s.runs}`]);
+      rows.push([
+        tool,
+        input.name,
+        fmtMiB(input.bytes),
+        fmtSeconds(s.medianMs),
+        fmtRate(input.bytes, s.medianMs),
+        fmtMiB(s.peakRssBytes),
+        fmtMiB(s.peakStagedBytes),
+        `${s.okRuns}/${s.runs}`,
+      ]);
     }
     if (sums.length > 1) {
       const rss = sums.map((x) => x.s.peakRssBytes);
       const spread = Math.max(...rss) / Math.min(...rss) - 1;
       const staged = Math.max(...sums.map((x) => x.s.peakStagedBytes));
-      findings.push(`${tool}: peak RSS spread across sizes ${pct(spread)} (target within 10%: ${verdict(spread <= 0.1)}); peak staged ${fmtMiB(staged)} against the window bound ${fmtMiB(DEFAULT_BOUND)} + one chunk (${verdict(staged <= DEFAULT_BOUND + 64 * 2 ** 20)}).`);
+      findings.push(
+        `${tool}: peak RSS spread across sizes ${pct(spread)} (target within 10%: ${verdict(spread <= 0.1)}); peak staged ${fmtMiB(staged)} against the window bound ${fmtMiB(DEFAULT_BOUND)} + one chunk (${verdict(staged <= DEFAULT_BOUND + 64 * 2 ** 20)}).`,
+      );
     }
   }
   return {
@@ -39,7 +50,7 @@ export async function scale(ctx: BenchContext): Promise<ScenarioResult> {
     title: 'Scale: peak RSS and staged disk by snapshot size',
     setup: [
       'ours with engine defaults (64 MiB chunks, window 4, 4 connections), loopback without throttle; RSS is the process tree sampled every 100 ms; staged is disk allocated in the state dir.',
-      'Runs are scenario 1\'s when it ran in the same invocation.',
+      "Runs are scenario 1's when it ran in the same invocation.",
     ],
     tables: [table(['tool', 'input', 'size', 'median wall', 'throughput', 'peak RSS', 'peak staged', 'verified runs'], rows)],
     findings,

@@ -63,7 +63,17 @@ export async function throttled(ctx: BenchContext): Promise<ScenarioResult> {
   const curl = find('curl|tar', 1)!;
   const rows = groups.map(({ s }) => {
     const ours = find('ours', s.connections);
-    return [s.tool, String(s.connections), fmtSeconds(s.medianMs), fmtRate(input.bytes, s.medianMs), fmtRatio(curl.medianMs, s.medianMs), ours ? fmtRatio(s.medianMs, ours.medianMs) : '-', fmtMiB(s.peakRssBytes), fmtMiB(s.peakStagedBytes), `${s.okRuns}/${s.runs}${s.problems.length ? ` (${s.problems[0]})` : ''}`];
+    return [
+      s.tool,
+      String(s.connections),
+      fmtSeconds(s.medianMs),
+      fmtRate(input.bytes, s.medianMs),
+      fmtRatio(curl.medianMs, s.medianMs),
+      ours ? fmtRatio(s.medianMs, ours.medianMs) : '-',
+      fmtMiB(s.peakRssBytes),
+      fmtMiB(s.peakStagedBytes),
+      `${s.okRuns}/${s.runs}${s.problems.length ? ` (${s.problems[0]})` : ''}`,
+    ];
   });
   const findings: string[] = [];
   const ours8 = find('ours', maxConn);
@@ -74,7 +84,9 @@ export async function throttled(ctx: BenchContext): Promise<ScenarioResult> {
   }
   if (ours8 && aria8) {
     const over = ours8.medianMs / aria8.medianMs - 1;
-    findings.push(`ours with ${maxConn} connections, extracting, vs aria2c -x ${maxConn} download only: ${over >= 0 ? '+' : ''}${(over * 100).toFixed(0)}% wall time (target within 10%: ${verdict(over <= 0.1)}).`);
+    findings.push(
+      `ours with ${maxConn} connections, extracting, vs aria2c -x ${maxConn} download only: ${over >= 0 ? '+' : ''}${(over * 100).toFixed(0)}% wall time (target within 10%: ${verdict(over <= 0.1)}).`,
+    );
   }
   // The plot: each case's first verified run (or first run).
   const lines: Line[] = groups.map(({ s, trials: g }) => ({
@@ -94,7 +106,10 @@ export async function throttled(ctx: BenchContext): Promise<ScenarioResult> {
       `ours: --concurrency N --window ${windowSlots} --chunk-size ${chunk.text}: the default staging budget (4 x 64 MiB = 256 MiB) in small chunks, so ${maxConn} connections have ranges to share and fetch ahead while the head chunks are extracted; aria2c -x N -s N, download only.`,
       '"speed-up" is curl|tar wall time over the case\'s; "vs ours" is wall time over ours with the same connection count.',
     ],
-    tables: [table(['tool', 'connections', 'median wall', 'throughput', 'speed-up vs curl|tar', 'vs ours', 'peak RSS', 'peak staged', 'verified runs'], rows), `![throughput over time](${ctx.resultsStem}-${svgName})`],
+    tables: [
+      table(['tool', 'connections', 'median wall', 'throughput', 'speed-up vs curl|tar', 'vs ours', 'peak RSS', 'peak staged', 'verified runs'], rows),
+      `![throughput over time](${ctx.resultsStem}-${svgName})`,
+    ],
     findings,
     trials,
     files: [{ name: svgName, content: svg }],

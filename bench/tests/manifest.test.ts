@@ -46,7 +46,7 @@ test('an identical copy has no differences; each kind of change is reported', as
 
 test('cumulative byte samples become rates over a sliding second', () => {
   const points: Array<[number, number]> = [];
-  for (let t = 0; t <= 3000; t += 100) points.push([t, t < 1000 ? 0 : (t - 1000) * 2 * 1024 * 1024 / 1000]);
+  for (let t = 0; t <= 3000; t += 100) points.push([t, t < 1000 ? 0 : ((t - 1000) * 2 * 1024 * 1024) / 1000]);
   const rates = toRates(points);
   const at = (s: number) => rates.find((r) => Math.abs(r[0] - s) < 1e-9)![1];
   assert.equal(at(0.5), 0);

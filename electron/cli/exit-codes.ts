@@ -2,7 +2,6 @@
 // (checksum mismatch, upstream changed), 5 link expired (state kept: run again with a fresh link).
 import { EngineError, serializeError, type SerializedError } from '../engine/errors';
 
-
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 3, integrity: 4, linkExpired: 5 } as const;
 
 export function exitCodeFor(err: unknown): number {

@@ -79,7 +79,8 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
   if (manifest !== null) {
     if (parsed.positionals.length > 0) throw new UsageError('get --manifest takes no URL of its own: the manifest lists the parts.');
     if (v.output !== undefined || v.dest === undefined) throw new UsageError('The parts of a manifest extract in order into one folder: give --dest <folder> (not --output).');
-    if (v.sha256 !== undefined || v.md5 !== undefined) throw new UsageError('Each part of a manifest has its own checksum (in the manifest); --sha256 and --md5 are for a single file.');
+    if (v.sha256 !== undefined || v.md5 !== undefined)
+      throw new UsageError('Each part of a manifest has its own checksum (in the manifest); --sha256 and --md5 are for a single file.');
   } else if (parsed.positionals.length !== 1) throw new UsageError('get takes exactly one URL: snapshot-manager get <url> --dest <folder>.');
   const target = v.dest ?? v.output;
   if (!target) throw new UsageError('Say where the snapshot goes: --dest <folder> to extract it, or --output <file> to download it as is.');

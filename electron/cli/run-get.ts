@@ -82,7 +82,9 @@ export async function runGet(argv: string[]): Promise<number> {
       process.stderr.write(`${progress ? '\n' : ''}${connectingText(e, e.at)}\n`);
     }
     if (e.type === 'probed' && !progress) {
-      process.stderr.write(`${e.finalUrl}: ${e.size === null ? 'unknown size' : formatBytes(e.size)}, ${e.mode === 'ranged' ? `${e.chunkCount} chunks of ${formatBytes(e.chunkSize)}` : 'no range support: one stream, cannot resume mid-way'}\n`);
+      process.stderr.write(
+        `${e.finalUrl}: ${e.size === null ? 'unknown size' : formatBytes(e.size)}, ${e.mode === 'ranged' ? `${e.chunkCount} chunks of ${formatBytes(e.chunkSize)}` : 'no range support: one stream, cannot resume mid-way'}\n`,
+      );
     }
   };
   job.on('event', onEvent);
@@ -108,7 +110,18 @@ export async function runGet(argv: string[]): Promise<number> {
           if (json) {
             const at = Date.now();
             process.stdout.write(JSON.stringify({ type: 'job-state', state: 'paused', reason: 'disk-full', error: serializeError(err), jobId: job.id, at }) + '\n');
-            process.stdout.write(JSON.stringify({ type: 'warning', code: 'WAITING_FOR_SPACE', message: waitingLine(need), path: need.path, bytesNeeded: need.bytes, bytesFree: need.free, jobId: job.id, at }) + '\n');
+            process.stdout.write(
+              JSON.stringify({
+                type: 'warning',
+                code: 'WAITING_FOR_SPACE',
+                message: waitingLine(need),
+                path: need.path,
+                bytesNeeded: need.bytes,
+                bytesFree: need.free,
+                jobId: job.id,
+                at,
+              }) + '\n',
+            );
           } else {
             progress?.update({ type: 'job-state', state: 'paused', reason: 'disk-full', jobId: job.id, at: Date.now() });
             process.stderr.write(`${progress ? '\n' : ''}paused (disk-full): ${err.message}\n${waitingLine(need)}\n`);

@@ -40,7 +40,10 @@ export async function runParts(manifest: string, common: JobOptions, headerArgs:
       return;
     }
     progress?.update(e);
-    if (e.type === 'warning') process.stderr.write(`${progress ? '\n' : ''}${e.code === 'RESUMED' || e.code === 'FILES_KEPT' ? 'note' : 'warning'} ${e.code}${e.entry ? ` (${e.entry})` : ''}: ${e.message}\n`);
+    if (e.type === 'warning')
+      process.stderr.write(
+        `${progress ? '\n' : ''}${e.code === 'RESUMED' || e.code === 'FILES_KEPT' ? 'note' : 'warning'} ${e.code}${e.entry ? ` (${e.entry})` : ''}: ${e.message}\n`,
+      );
     if (e.type === 'connect-retry') process.stderr.write(`${progress ? '\n' : ''}${connectingText(e, e.at)}\n`);
   });
   const interrupts = watchInterrupts(
@@ -50,11 +53,21 @@ export async function runParts(manifest: string, common: JobOptions, headerArgs:
   try {
     const summary = await parts.run();
     progress?.end();
-    if (json) process.stdout.write(JSON.stringify({ type: 'parts-done', parts: summary.parts.map((p) => ({ index: p.index, skipped: p.skipped, entries: p.summary.entries, bytesFetched: p.summary.bytesFetched })), elapsedMs: summary.elapsedMs, at: Date.now() }) + '\n');
+    if (json)
+      process.stdout.write(
+        JSON.stringify({
+          type: 'parts-done',
+          parts: summary.parts.map((p) => ({ index: p.index, skipped: p.skipped, entries: p.summary.entries, bytesFetched: p.summary.bytesFetched })),
+          elapsedMs: summary.elapsedMs,
+          at: Date.now(),
+        }) + '\n',
+      );
     else {
       const fetched = summary.parts.reduce((n, p) => n + (p.skipped ? 0 : p.summary.bytesFetched), 0);
       const entries = summary.parts.reduce((n, p) => n + p.summary.entries, 0);
-      process.stderr.write(`done: ${summary.parts.length} parts (${summary.parts.filter((p) => p.skipped).length} done earlier), ${formatBytes(fetched)} fetched in ${formatDuration(summary.elapsedMs)}, ${entries} entries\n`);
+      process.stderr.write(
+        `done: ${summary.parts.length} parts (${summary.parts.filter((p) => p.skipped).length} done earlier), ${formatBytes(fetched)} fetched in ${formatDuration(summary.elapsedMs)}, ${entries} entries\n`,
+      );
     }
     return EXIT.ok;
   } catch (err) {

@@ -47,8 +47,7 @@ export async function runStatus(argv: string[]): Promise<number> {
     if (v.json) {
       const completion = completed ? { source: completed.source, completedAt: completed.completedAt, summary: completed.summary } : null;
       process.stdout.write(JSON.stringify({ state: null, stateDir: resolve(stateDir), target: targetPath, targetExists: true, completed: completion, note }) + '\n');
-    }
-    else process.stdout.write(`${note}\n`);
+    } else process.stdout.write(`${note}\n`);
     return EXIT.ok;
   }
   // Whether a process runs the job now: the lock's holder, if it is still alive.
@@ -88,7 +87,9 @@ export async function runStatus(argv: string[]): Promise<number> {
   for (const f of report.failedChunks) {
     lines.push(`chunk ${f.index}: ${f.attempts.length} failed attempt(s)`);
     for (const a of f.attempts) {
-      lines.push(`  #${a.attempt} ${new Date(a.startedAt).toISOString()} HTTP ${a.status ?? '-'} ${a.bytes} bytes ${a.durationMs} ms: ${a.error ? describeError(a.error).replace(/\n/g, '\n    ') : 'ok'}`);
+      lines.push(
+        `  #${a.attempt} ${new Date(a.startedAt).toISOString()} HTTP ${a.status ?? '-'} ${a.bytes} bytes ${a.durationMs} ms: ${a.error ? describeError(a.error).replace(/\n/g, '\n    ') : 'ok'}`,
+      );
     }
   }
   process.stdout.write(lines.join('\n') + '\n');

@@ -71,7 +71,8 @@ export class DesktopStatus {
     const jobs = this.source.list();
     const progress = overallProgress(jobs);
     // The taskbar needs no more than 0.5 % steps.
-    const changed = progress === null || this.lastProgress === null || this.lastProgress === undefined ? progress !== this.lastProgress : Math.abs(progress - this.lastProgress) >= 0.005;
+    const changed =
+      progress === null || this.lastProgress === null || this.lastProgress === undefined ? progress !== this.lastProgress : Math.abs(progress - this.lastProgress) >= 0.005;
     if (changed) {
       this.lastProgress = progress;
       this.effects.setProgress(progress);

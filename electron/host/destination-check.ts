@@ -43,7 +43,10 @@ export async function checkDestination(path: string, options: { downloadOnly: bo
   if (options.downloadOnly) {
     if (st && !st.isFile()) return { problem: { code: 'E_DEST_NOT_WRITABLE', message: `${path} exists and is not a regular file; give a file name.` }, freeBytes: free };
     if (st && st.size > 0 && !options.force) {
-      return { problem: { code: 'E_DEST_NOT_EMPTY', message: `${path} already exists. Choose another name, or tick “Extract into a non-empty folder (or over an existing file)”.` }, freeBytes: free };
+      return {
+        problem: { code: 'E_DEST_NOT_EMPTY', message: `${path} already exists. Choose another name, or tick “Extract into a non-empty folder (or over an existing file)”.` },
+        freeBytes: free,
+      };
     }
     return { problem: await writableProblem(await nearestExisting(dirname(path))), freeBytes: free };
   }

@@ -131,7 +131,10 @@ export class Host {
         this.assertDestinationAllowed(target, request.dest === undefined);
         // What is known before starting is said next to the field, not as a job that fails at once.
         const { problem } = await checkDestination(target, { downloadOnly: request.dest === undefined, force: request.force === true });
-        if (problem) throw new EngineError(problem.code, problem.message, { details: { path: target, issues: [{ path: request.dest === undefined ? 'output' : 'dest', message: problem.message }] } });
+        if (problem)
+          throw new EngineError(problem.code, problem.message, {
+            details: { path: target, issues: [{ path: request.dest === undefined ? 'output' : 'dest', message: problem.message }] },
+          });
         const job = await m.add(request);
         return job;
       },

@@ -114,7 +114,10 @@ export class LogFile {
 
   private async write(line: string, create: boolean): Promise<void> {
     const path = join(this.dir, 'job.log');
-    this.size ??= await fsp.stat(path).then((s) => s.size, () => 0);
+    this.size ??= await fsp.stat(path).then(
+      (s) => s.size,
+      () => 0,
+    );
     if (this.size + line.length > LOG_FILE_MAX_BYTES) {
       await fsp.rename(path, `${path}.1`).catch(() => undefined);
       this.size = 0;

@@ -243,7 +243,15 @@ export class JobModel {
         this.view = {
           ...this.view,
           summary,
-          progress: { ...this.view.progress, bytesTotal: summary.bytesTotal, bytesFetched: summary.bytesFetched, bytesWritten: summary.bytesWritten, retries: summary.retries, downloadRate: 0, extractRate: 0 },
+          progress: {
+            ...this.view.progress,
+            bytesTotal: summary.bytesTotal,
+            bytesFetched: summary.bytesFetched,
+            bytesWritten: summary.bytesWritten,
+            retries: summary.retries,
+            downloadRate: 0,
+            extractRate: 0,
+          },
           updatedAt: at,
         };
         this.changes.progress(this.view.id);

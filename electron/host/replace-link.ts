@@ -29,7 +29,8 @@ export async function replaceLink(d: ReplaceLinkDeps, url: string): Promise<void
     throw new UsageError((err as Error).message);
   }
   const linkExpired = m.state === 'paused' && m.pauseReason === 'link-expired';
-  if (!linkExpired && m.state !== 'failed') throw new JobConflictError(`The job is ${m.state}${m.pauseReason ? ` (${m.pauseReason})` : ''}; a link is replaced on a job paused as link-expired or failed`, m.id);
+  if (!linkExpired && m.state !== 'failed')
+    throw new JobConflictError(`The job is ${m.state}${m.pauseReason ? ` (${m.pauseReason})` : ''}; a link is replaced on a job paused as link-expired or failed`, m.id);
   const old = d.options.url;
   if (d.isRunning) {
     const refused = await d.runner.replaceUrl(m.id, url);

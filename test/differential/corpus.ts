@@ -39,7 +39,7 @@ function sparseFile(path: string, size: number, regions: Array<[number, number]>
   const fd = openSync(path, 'w');
   try {
     for (const [offset, length] of regions) {
-      const data = Buffer.alloc(length, (offset / 4096) % 251 + 1);
+      const data = Buffer.alloc(length, ((offset / 4096) % 251) + 1);
       data.write(`region at ${offset}`);
       writeSync(fd, data, 0, length, offset);
     }
@@ -87,7 +87,11 @@ export function makeSourceTree(src: string): void {
   writeFileSync(rawPath(src, RAW_NAMES.merge1), 'first of two names a lossy decoder merges\n');
   writeFileSync(rawPath(src, RAW_NAMES.merge2), 'second of two names a lossy decoder merges\n');
   sparseFile(join(src, 'sparse-one'), 1 << 20, [[512 * 1024, 4096]]);
-  sparseFile(join(src, 'sparse-many'), 1 << 20, Array.from({ length: 10 }, (_, i) => [i * 65536, 4096] as [number, number]));
+  sparseFile(
+    join(src, 'sparse-many'),
+    1 << 20,
+    Array.from({ length: 10 }, (_, i) => [i * 65536, 4096] as [number, number]),
+  );
   sparseFile(join(src, 'sparse-lead'), 768 * 1024, [[0, 8192]]);
   sparseFile(join(src, 'sparse-empty'), 256 * 1024, []);
   // Refused by design (see ALLOWED_DIFFERENCES).
@@ -132,7 +136,8 @@ export function toolArchives(src: string, dir: string): CorpusArchive[] {
   };
   for (const f of ['gnu', 'oldgnu', 'posix', 'ustar', 'v7']) add('gnu tar', f, (p) => tool('tar', [`--format=${f}`, '-cf', p, ...members], src));
   for (const f of ['gnu', 'oldgnu']) add('gnu tar', `${f} --sparse`, (p) => tool('tar', [`--format=${f}`, '--sparse', '-cf', p, ...members], src));
-  for (const v of ['0.0', '0.1', '1.0']) add('gnu tar', `posix --sparse-version=${v}`, (p) => tool('tar', ['--posix', '--sparse', `--sparse-version=${v}`, '-cf', p, ...members], src));
+  for (const v of ['0.0', '0.1', '1.0'])
+    add('gnu tar', `posix --sparse-version=${v}`, (p) => tool('tar', ['--posix', '--sparse', `--sparse-version=${v}`, '-cf', p, ...members], src));
   for (const f of ['pax', 'ustar', 'gnutar']) add('bsdtar', f, (p) => tool('bsdtar', ['--format', f, '-cf', p, ...members], src));
   add('bsdtar', 'pax --read-sparse', (p) => tool('bsdtar', ['--format', 'pax', '--read-sparse', '-cf', p, ...members], src));
   for (const f of ['ustar', 'gnu', 'pax']) add('python tarfile', f, (p) => tool('python3', ['-c', PYTHON_WRITER, p, f, src], src));
@@ -181,7 +186,20 @@ export function handBuilt(dir: string): CorpusArchive[] {
   const t256 = Buffer.alloc(12);
   t256[0] = 0x80;
   t256.writeUIntBE(1_600_000_000, 6, 6);
-  add('base-256-size-and-mtime', Buffer.concat([member(patched({ name: 'b256', size: 0 }, [[124, b256], [136, t256]]), 'five!'), tarMember(file('after')), EOF]));
+  add(
+    'base-256-size-and-mtime',
+    Buffer.concat([
+      member(
+        patched({ name: 'b256', size: 0 }, [
+          [124, b256],
+          [136, t256],
+        ]),
+        'five!',
+      ),
+      tarMember(file('after')),
+      EOF,
+    ]),
+  );
   add('blank-size', Buffer.concat([member(patched({ name: 'blank-size' }, [[124, Buffer.alloc(12, 0x20)]])), tarMember(file('after')), EOF]), {
     expectWarnings: ['BAD_HEADER'],
   });
@@ -191,10 +209,17 @@ export function handBuilt(dir: string): CorpusArchive[] {
     expectWarnings: ['IGNORED_SIZE'],
   });
   add('slash-file-with-size', Buffer.concat([tarHeader({ name: 'slashdir/', type: '0', size: next.length }), next, EOF]), { expectWarnings: ['IGNORED_SIZE'] });
-  add('hardlink-with-size-no-data', Buffer.concat([tarMember(file('target')), tarHeader({ name: 'old-link', type: '1', linkname: 'target', size: 5 }), tarMember(file('after')), EOF]));
-  add('absolute-hardlink-target', Buffer.concat([tarMember(file('f')), tarMember({ name: '/abs/l', type: '1', linkname: '/f' }), tarMember({ name: 'l2', type: '1', linkname: '//f' }), EOF]), {
-    expectWarnings: ['ABSOLUTE_PATH', 'ABSOLUTE_PATH', 'ABSOLUTE_PATH'],
-  });
+  add(
+    'hardlink-with-size-no-data',
+    Buffer.concat([tarMember(file('target')), tarHeader({ name: 'old-link', type: '1', linkname: 'target', size: 5 }), tarMember(file('after')), EOF]),
+  );
+  add(
+    'absolute-hardlink-target',
+    Buffer.concat([tarMember(file('f')), tarMember({ name: '/abs/l', type: '1', linkname: '/f' }), tarMember({ name: 'l2', type: '1', linkname: '//f' }), EOF]),
+    {
+      expectWarnings: ['ABSOLUTE_PATH', 'ABSOLUTE_PATH', 'ABSOLUTE_PATH'],
+    },
+  );
   add('unknown-type', Buffer.concat([tarMember({ name: 'weird', type: 'Z', data: 'data of an unknown type\n' }), EOF]), { expectWarnings: ['UNKNOWN_TYPE'] });
   // End of archive.
   const stray = Buffer.alloc(1024);
@@ -212,12 +237,38 @@ export function handBuilt(dir: string): CorpusArchive[] {
   for (const x of signed) sum += (x << 24) >> 24;
   signed.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
   add('signed-checksum', Buffer.concat([member(signed, 'signed sum\n'), EOF]));
-  add('pax-hdrcharset-binary', Buffer.concat([rawPax([['hdrcharset', Buffer.from('BINARY')], ['path', RAW_NAMES.latin1]]), tarMember(file('placeholder', 'latin-1 via pax\n')), rawPax([['hdrcharset', Buffer.from('BINARY')], ['path', RAW_NAMES.cp866]]), tarMember(file('placeholder2', 'cp866 via pax\n')), EOF]));
+  add(
+    'pax-hdrcharset-binary',
+    Buffer.concat([
+      rawPax([
+        ['hdrcharset', Buffer.from('BINARY')],
+        ['path', RAW_NAMES.latin1],
+      ]),
+      tarMember(file('placeholder', 'latin-1 via pax\n')),
+      rawPax([
+        ['hdrcharset', Buffer.from('BINARY')],
+        ['path', RAW_NAMES.cp866],
+      ]),
+      tarMember(file('placeholder2', 'cp866 via pax\n')),
+      EOF,
+    ]),
+  );
   // Global records apply to every member after them (GNU tar: path and mtime too).
   const global = tarMember({ name: 'pax_global_header', type: 'g', data: Buffer.concat([paxRecord('mtime', '1000000000'), paxRecord('comment', 'made by hand')]) });
   add('global-pax-records', Buffer.concat([global, tarMember(file('first')), rawPax([['path', Buffer.from('renamed-by-local')]]), tarMember(file('second')), EOF]));
   // Malformed pax records: applied up to the bad one, with a warning.
-  add('pax-nul-in-key', Buffer.concat([rawPax([['mtime', Buffer.from('1500000000')], ['bad\0key', Buffer.from('v')]]), tarMember(file('after-nul-key')), EOF]), { expectWarnings: ['PAX_MALFORMED'] });
+  add(
+    'pax-nul-in-key',
+    Buffer.concat([
+      rawPax([
+        ['mtime', Buffer.from('1500000000')],
+        ['bad\0key', Buffer.from('v')],
+      ]),
+      tarMember(file('after-nul-key')),
+      EOF,
+    ]),
+    { expectWarnings: ['PAX_MALFORMED'] },
+  );
   const noNewline = tarMember({ name: 'PaxHeaders/y', type: 'x', data: Buffer.concat([paxRecord('mtime', '1500000000'), Buffer.from('12 path=abc ')]) });
   add('pax-missing-newline', Buffer.concat([noNewline, tarMember(file('after-missing-newline')), EOF]), { expectWarnings: ['PAX_MALFORMED'] });
   const badLength = tarMember({ name: 'PaxHeaders/z', type: 'x', data: Buffer.from('99 path=nope\n') });

@@ -124,7 +124,8 @@ test('differential: every corpus archive extracts to the same tree as GNU tar (d
       gnu(a.path, g);
       const r = await ours(a.path, u);
       const problems: string[] = [];
-      if ((r.error?.code ?? undefined) !== a.expectError) problems.push(`outcome ${r.error ? `${r.error.code}: ${r.error.message}` : 'success'}, expected ${a.expectError ?? 'success'}`);
+      if ((r.error?.code ?? undefined) !== a.expectError)
+        problems.push(`outcome ${r.error ? `${r.error.code}: ${r.error.message}` : 'success'}, expected ${a.expectError ?? 'success'}`);
       for (const w of a.expectWarnings ?? []) if (!r.warnings.includes(w)) problems.push(`no ${w} warning (got ${r.warnings.join(', ') || 'none'})`);
       const d = compare(snapshot(g), snapshot(u), allowed);
       problems.push(...d.failures);

@@ -49,7 +49,16 @@ test('chunk map: 100,000 chunks, 1,000 changes per batch at 10 batches/s stay wi
     error: null,
     createdAt: now,
     updatedAt: now,
-    probe: { finalUrl: 'https://snapshots.example/mainnet/archive-6tb.tar.zst', size: CHUNKS * CHUNK, mode: 'ranged', etag: '"x"', lastModified: null, chunkSize: CHUNK, chunkCount: CHUNKS, format: 'zstd' },
+    probe: {
+      finalUrl: 'https://snapshots.example/mainnet/archive-6tb.tar.zst',
+      size: CHUNKS * CHUNK,
+      mode: 'ranged',
+      etag: '"x"',
+      lastModified: null,
+      chunkSize: CHUNK,
+      chunkCount: CHUNKS,
+      format: 'zstd',
+    },
     progress,
     summary: null,
     options: { chunkSize: CHUNK, window: 8, concurrency: 4, limitRate: null, retries: 8, format: 'auto', sha256: null, strict: false, force: false },
@@ -99,10 +108,22 @@ test('chunk map: 100,000 chunks, 1,000 changes per batch at 10 batches/s stay wi
         const at = Date.now();
         seq += 1;
         const events: EventMessage[] = [
-          { channel: 'chunkBatch', payload: { jobId: job.id, seq, at, chunks, progress: { ...progress, bytesFetched: seq * PER_BATCH * CHUNK, downloadRate: 900e6, extractRate: 700e6 } } },
+          {
+            channel: 'chunkBatch',
+            payload: { jobId: job.id, seq, at, chunks, progress: { ...progress, bytesFetched: seq * PER_BATCH * CHUNK, downloadRate: 900e6, extractRate: 700e6 } },
+          },
           {
             channel: 'windowOccupancy',
-            payload: { jobId: job.id, at, capacity: 8, slots: Array.from({ length: 8 }, (_, slot) => ({ slot, chunk: chunks[slot]!.index, state: 'fetching' as const, bytes: chunks[slot]!.bytes, length: CHUNK })), inFlight: 4, staged: 4, stagedBytes: 4 * CHUNK, waitingOn: 'network' },
+            payload: {
+              jobId: job.id,
+              at,
+              capacity: 8,
+              slots: Array.from({ length: 8 }, (_, slot) => ({ slot, chunk: chunks[slot]!.index, state: 'fetching' as const, bytes: chunks[slot]!.bytes, length: CHUNK })),
+              inFlight: 4,
+              staged: 4,
+              stagedBytes: 4 * CHUNK,
+              waitingOn: 'network',
+            },
           },
         ];
         host.send(events);
@@ -120,7 +141,10 @@ test('chunk map: 100,000 chunks, 1,000 changes per batch at 10 batches/s stay wi
         frameIntervalMax: +Math.max(...intervals).toFixed(1),
         paints: incremental.length,
         fullPaints: result.paints.length - incremental.length,
-        cellsPerPaintP50: percentile(incremental.map((p) => p.cells), 50),
+        cellsPerPaintP50: percentile(
+          incremental.map((p) => p.cells),
+          50,
+        ),
         paintP50: +percentile(paintMs, 50).toFixed(2),
         paintP95: +percentile(paintMs, 95).toFixed(2),
         paintMax: +Math.max(...paintMs).toFixed(2),

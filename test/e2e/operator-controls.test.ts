@@ -47,7 +47,12 @@ const pill = (page: Page, name: string, text: string | RegExp) => row(page, name
 
 /** The job row's "Download" figure in bytes/s (0 for "—"). */
 async function shownRate(page: Page, name: string): Promise<number> {
-  const text = (await row(page, name).locator('.figures div').filter({ has: page.locator('dt', { hasText: /^Download$/ }) }).locator('dd').textContent()) ?? '';
+  const text =
+    (await row(page, name)
+      .locator('.figures div')
+      .filter({ has: page.locator('dt', { hasText: /^Download$/ }) })
+      .locator('dd')
+      .textContent()) ?? '';
   const m = /^([\d.]+) (B|KiB|MiB|GiB)\/s$/.exec(text.trim());
   if (!m) return 0;
   return Number(m[1]) * UNITS[m[2] as keyof typeof UNITS];
@@ -57,7 +62,12 @@ const UNITS = { B: 1, KiB: 1024, MiB: MiB, GiB: 1024 * MiB } as const;
 
 /** The job row's "Downloaded" figure (bytes received and kept), in bytes. */
 async function shownDownloaded(page: Page, name: string): Promise<number> {
-  const text = (await row(page, name).locator('.figures div').filter({ has: page.locator('dt', { hasText: /^Downloaded$/ }) }).locator('dd').textContent()) ?? '';
+  const text =
+    (await row(page, name)
+      .locator('.figures div')
+      .filter({ has: page.locator('dt', { hasText: /^Downloaded$/ }) })
+      .locator('dd')
+      .textContent()) ?? '';
   const m = /^([\d.]+) (B|KiB|MiB|GiB) \//.exec(text.trim());
   if (!m) throw new Error(`no Downloaded figure in "${text}"`);
   return Number(m[1]) * UNITS[m[2] as keyof typeof UNITS];
@@ -82,11 +92,17 @@ async function withFailureShot<T>(page: Page, serve: () => string, body: () => P
   }
 }
 
-test('the rate limit changes while the job runs: it slows down at once, the value is kept after a reload, and clearing it lets the job finish', { skip: browserSkipped(), timeout: 120_000 }, async (t) => {
+test('the rate limit changes while the job runs: it slows down at once, the value is kept after a reload, and clearing it lets the job finish', {
+  skip: browserSkipped(),
+  timeout: 120_000,
+}, async (t) => {
   ensureRendererBuilt();
   const work = mkdtempSync(join(tmpdir(), 'sm-e2e-rate-'));
   const archive = join(work, 'rate-snapshot.tar.gz');
-  const expected = await makeSnapshot(archive, Array.from({ length: 8 }, () => 2 * MiB));
+  const expected = await makeSnapshot(
+    archive,
+    Array.from({ length: 8 }, () => 2 * MiB),
+  );
   const origin = await FaultServer.start({ maxResponseMs: 90_000 });
   const path = '/snapshots/rate-snapshot.tar.gz';
   const url = await origin.serve(path, { file: archive });
@@ -115,10 +131,15 @@ test('the rate limit changes while the job runs: it slows down at once, the valu
       assert.ok(before > 0.6 * MiB && before < 1.5 * MiB, `before: ${(before / MiB).toFixed(2)} MiB/s at a 1 MiB/s limit`);
       assert.ok(after < 0.4 * MiB, `after: ${(after / MiB).toFixed(2)} MiB/s at a 0.25 MiB/s limit`);
       // The window's own figure follows (it is smoothed over a few seconds).
-      await waitFor('the Download figure under 0.4 MiB/s', async () => {
-        const r = await shownRate(page, name);
-        return r > 0 && r < 0.4 * MiB;
-      }, 15_000, 250);
+      await waitFor(
+        'the Download figure under 0.4 MiB/s',
+        async () => {
+          const r = await shownRate(page, name);
+          return r > 0 && r < 0.4 * MiB;
+        },
+        15_000,
+        250,
+      );
       await page.screenshot({ path: screenshotPath('rate-limit.png') });
 
       // After a reload the job still runs at the new limit, and the field says so.
@@ -129,7 +150,9 @@ test('the rate limit changes while the job runs: it slows down at once, the valu
       assert.equal(await reloaded.getByLabel('Limit this job (MiB/s, empty: none)').inputValue(), '0.25');
       await reloaded.getByRole('status').filter({ hasText: 'limited to 0.25 MiB/s' }).waitFor();
       const reloadedRate = await receivedRate(page, name, 3_000);
-      t.diagnostic(`received: ${(before / MiB).toFixed(2)} MiB/s at 1 MiB/s, ${(after / MiB).toFixed(2)} MiB/s after 0.25 MiB/s was applied, ${(reloadedRate / MiB).toFixed(2)} MiB/s after the reload`);
+      t.diagnostic(
+        `received: ${(before / MiB).toFixed(2)} MiB/s at 1 MiB/s, ${(after / MiB).toFixed(2)} MiB/s after 0.25 MiB/s was applied, ${(reloadedRate / MiB).toFixed(2)} MiB/s after the reload`,
+      );
       assert.ok(reloadedRate < 0.4 * MiB, `still limited after the reload: ${(reloadedRate / MiB).toFixed(2)} MiB/s`);
 
       // Empty is no limit: the rest comes at full speed and the tree is the archive's.
@@ -147,7 +170,10 @@ test('the rate limit changes while the job runs: it slows down at once, the valu
   }
 });
 
-test('an origin that refuses connections at the start: "Connecting to <host>: connection refused (attempt N, next try in S s)", and the job goes on once it answers', { skip: browserSkipped(), timeout: 120_000 }, async () => {
+test('an origin that refuses connections at the start: "Connecting to <host>: connection refused (attempt N, next try in S s)", and the job goes on once it answers', {
+  skip: browserSkipped(),
+  timeout: 120_000,
+}, async () => {
   ensureRendererBuilt();
   const work = mkdtempSync(join(tmpdir(), 'sm-e2e-connecting-'));
   const archive = join(work, 'refused-snapshot.tar.gz');
@@ -196,7 +222,10 @@ test('an origin that refuses connections at the start: "Connecting to <host>: co
   }
 });
 
-test('a finished job\'s summary says how many stalled connections were replaced (one range went silent while the others flowed), also after a reload', { skip: browserSkipped(), timeout: 120_000 }, async () => {
+test("a finished job's summary says how many stalled connections were replaced (one range went silent while the others flowed), also after a reload", {
+  skip: browserSkipped(),
+  timeout: 120_000,
+}, async () => {
   ensureRendererBuilt();
   const work = mkdtempSync(join(tmpdir(), 'sm-e2e-stalls-'));
   const archive = join(work, 'stalled-snapshot.tar.gz');

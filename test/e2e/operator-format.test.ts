@@ -38,7 +38,10 @@ async function decodingLine(page: Page, name: string): Promise<string> {
   return (await line.textContent()) ?? '';
 }
 
-test('the job view shows the detected format and where it resumes: .tar.lz4 and .tar.zst at any block, a one-slot window from the beginning', { skip: browserSkipped(), timeout: 120_000 }, async () => {
+test('the job view shows the detected format and where it resumes: .tar.lz4 and .tar.zst at any block, a one-slot window from the beginning', {
+  skip: browserSkipped(),
+  timeout: 120_000,
+}, async () => {
   ensureRendererBuilt();
   const work = mkdtempSync(join(tmpdir(), 'sm-e2e-format-'));
   const tree = join(work, 'tree');
@@ -68,7 +71,11 @@ test('the job view shows the detected format and where it resumes: .tar.lz4 and 
     assert.match(await decodingLine(page, 'one-slot.tar.zst'), /^tar\.zst, restarts from the beginning \(a window of one slot/);
 
     // Each job still ends with the tree the archive holds.
-    await page.locator('.job .pill').filter({ hasText: /^Done$/ }).nth(2).waitFor({ timeout: 60_000 });
+    await page
+      .locator('.job .pill')
+      .filter({ hasText: /^Done$/ })
+      .nth(2)
+      .waitFor({ timeout: 60_000 });
     const expected = await readTree(tree);
     for (const out of ['out-lz4', 'out-zst', 'out-one']) assert.deepEqual([...(await readTree(join(work, out))).entries()].sort(), [...expected.entries()].sort(), out);
     assert.deepEqual(browser.pageErrors, []);

@@ -64,7 +64,10 @@ async function withFailureShot<T>(page: Page, serve: () => string, body: () => P
   }
 }
 
-test('a failed job resumes from the window; Escape and focus; Settings refuses "abc"; the summary is there after a reload; the active job is selected; cancel asks keep or delete', { skip: browserSkipped(), timeout: 180_000 }, async () => {
+test('a failed job resumes from the window; Escape and focus; Settings refuses "abc"; the summary is there after a reload; the active job is selected; cancel asks keep or delete', {
+  skip: browserSkipped(),
+  timeout: 180_000,
+}, async () => {
   ensureRendererBuilt();
   const work = mkdtempSync(join(tmpdir(), 'sm-e2e-recovery-'));
   const archive = join(work, 'node-snapshot.tar.gz');
@@ -109,15 +112,24 @@ test('a failed job resumes from the window; Escape and focus; Settings refuses "
       await page.getByRole('button', { name: `Remove ${name}` }).waitFor();
       assert.match((await row(page, name).textContent()) ?? '', /HTTP 404/);
       await row(page, name).getByRole('button', { name: 'Copy details' }).click();
-      await row(page, name).getByRole('status').filter({ hasText: /Copied|Could not copy/ }).waitFor();
+      await row(page, name)
+        .getByRole('status')
+        .filter({ hasText: /Copied|Could not copy/ })
+        .waitFor();
       await page.screenshot({ path: screenshotPath('failed-resumable.png') });
 
       // The job's log has the failed attempt with its cause, and copies in one piece.
       const log = page.getByRole('region', { name: 'Job log' });
       await log.getByText('Log', { exact: true }).click();
-      await log.getByLabel('Log lines').filter({ hasText: /chunk 2 attempt 1 failed .*HTTP 404: E_HTTP_STATUS/ }).waitFor();
+      await log
+        .getByLabel('Log lines')
+        .filter({ hasText: /chunk 2 attempt 1 failed .*HTTP 404: E_HTTP_STATUS/ })
+        .waitFor();
       await log.getByRole('button', { name: 'Copy log' }).click();
-      await log.getByRole('status').filter({ hasText: /Copied|Could not copy/ }).waitFor();
+      await log
+        .getByRole('status')
+        .filter({ hasText: /Copied|Could not copy/ })
+        .waitFor();
       await page.screenshot({ path: screenshotPath('job-log.png'), fullPage: true });
       await log.getByText('Log', { exact: true }).click();
 
@@ -137,7 +149,10 @@ test('a failed job resumes from the window; Escape and focus; Settings refuses "
       refused = false;
       await resume.click();
       await pill(page, name, /^Done$/).waitFor({ timeout: 60_000 });
-      await page.getByRole('log', { name: 'Job announcements' }).filter({ hasText: `${name} finished.` }).waitFor();
+      await page
+        .getByRole('log', { name: 'Job announcements' })
+        .filter({ hasText: `${name} finished.` })
+        .waitFor();
       assert.deepEqual([...(await readTree(dest)).entries()].sort(), [...expected.entries()].sort());
 
       // After a reload the finished job still shows its summary: duration, rate, entries, checksum.
@@ -205,7 +220,10 @@ test('a failed job resumes from the window; Escape and focus; Settings refuses "
   }
 });
 
-test('serve restarts under a running and a paused job: the same tab reconnects, the running job continues and the paused one stays; a second serve is refused; an outage reads "stalled"; a new token is said', { skip: browserSkipped(), timeout: 180_000 }, async () => {
+test('serve restarts under a running and a paused job: the same tab reconnects, the running job continues and the paused one stays; a second serve is refused; an outage reads "stalled"; a new token is said', {
+  skip: browserSkipped(),
+  timeout: 180_000,
+}, async () => {
   ensureRendererBuilt();
   const work = mkdtempSync(join(tmpdir(), 'sm-e2e-restart-'));
   const archive = join(work, 'snap.tar.gz');
@@ -221,56 +239,63 @@ test('serve restarts under a running and a paused job: the same tab reconnects, 
   const run = 'run-snapshot.tar.gz';
   const paused = 'paused-snapshot.tar.gz';
   try {
-    await withFailureShot(page, () => serve.stderr(), async () => {
-      await page.goto(serve.url);
-      await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
-      await addJob(page, { url: runUrl, dest: join(work, 'run'), rateMiB: '0.25' });
-      await addJob(page, { url: pausedUrl, dest: join(work, 'paused'), rateMiB: '0.25' });
-      await pill(page, run, 'Downloading').waitFor();
-      await pill(page, paused, 'Downloading').waitFor();
-      await page.getByRole('button', { name: `Pause ${paused}` }).click();
-      await pill(page, paused, 'Paused — by you').waitFor();
+    await withFailureShot(
+      page,
+      () => serve.stderr(),
+      async () => {
+        await page.goto(serve.url);
+        await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+        await addJob(page, { url: runUrl, dest: join(work, 'run'), rateMiB: '0.25' });
+        await addJob(page, { url: pausedUrl, dest: join(work, 'paused'), rateMiB: '0.25' });
+        await pill(page, run, 'Downloading').waitFor();
+        await pill(page, paused, 'Downloading').waitFor();
+        await page.getByRole('button', { name: `Pause ${paused}` }).click();
+        await pill(page, paused, 'Paused — by you').waitFor();
 
-      // The token lives in the state folder, readable by its owner only.
-      const tokenFile = join(stateDir, 'serve-token');
-      assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
-      assert.equal(readFileSync(tokenFile, 'utf8').trim(), new URL(serve.url).searchParams.get('token'));
+        // The token lives in the state folder, readable by its owner only.
+        const tokenFile = join(stateDir, 'serve-token');
+        assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
+        assert.equal(readFileSync(tokenFile, 'utf8').trim(), new URL(serve.url).searchParams.get('token'));
 
-      // A second serve on the same folder refuses, naming the first one's pid.
-      const second = await serveRefusal(stateDir);
-      assert.notEqual(second.code, 0);
-      assert.match(second.stderr, new RegExp(`process ${serve.child.pid}\\b`));
-      assert.equal(second.stdout, '', 'no URL printed');
+        // A second serve on the same folder refuses, naming the first one's pid.
+        const second = await serveRefusal(stateDir);
+        assert.notEqual(second.code, 0);
+        assert.match(second.stderr, new RegExp(`process ${serve.child.pid}\\b`));
+        assert.equal(second.stdout, '', 'no URL printed');
 
-      // serve stops: the tab says the figures are not live.
-      await serve.stop();
-      await page.getByRole('status').filter({ hasText: /Connection to the engine lost at .*not live/ }).waitFor();
-      await page.screenshot({ path: screenshotPath('disconnected.png') });
+        // serve stops: the tab says the figures are not live.
+        await serve.stop();
+        await page
+          .getByRole('status')
+          .filter({ hasText: /Connection to the engine lost at .*not live/ })
+          .waitFor();
+        await page.screenshot({ path: screenshotPath('disconnected.png') });
 
-      // Back on the same port: same token, so the same tab reconnects; the running job runs again by itself.
-      serve = await startServe(stateDir, 15_000, port);
-      await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: 20_000 });
-      await pill(page, run, 'Downloading').waitFor({ timeout: 20_000 });
-      await pill(page, paused, 'Paused — by you').waitFor();
-      assert.match(serve.stderr(), /run-snapshot\.tar\.gz → .*: (probing|downloading)/, 'serve prints the job’s transitions');
+        // Back on the same port: same token, so the same tab reconnects; the running job runs again by itself.
+        serve = await startServe(stateDir, 15_000, port);
+        await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: 20_000 });
+        await pill(page, run, 'Downloading').waitFor({ timeout: 20_000 });
+        await pill(page, paused, 'Paused — by you').waitFor();
+        assert.match(serve.stderr(), /run-snapshot\.tar\.gz → .*: (probing|downloading)/, 'serve prints the job’s transitions');
 
-      // An outage: every new range hangs. Within seconds the ETA says "stalled", never a huge figure.
-      origin.setPlan((r) => (r.method === 'GET' && r.range !== null ? { kind: 'stall' } : undefined));
-      const eta = row(page, run).locator('dd.stalled');
-      await eta.waitFor({ timeout: 40_000 });
-      assert.equal(await eta.textContent(), 'stalled');
-      await page.screenshot({ path: screenshotPath('eta-stalled.png') });
-      origin.setPlan(() => undefined);
+        // An outage: every new range hangs. Within seconds the ETA says "stalled", never a huge figure.
+        origin.setPlan((r) => (r.method === 'GET' && r.range !== null ? { kind: 'stall' } : undefined));
+        const eta = row(page, run).locator('dd.stalled');
+        await eta.waitFor({ timeout: 40_000 });
+        assert.equal(await eta.textContent(), 'stalled');
+        await page.screenshot({ path: screenshotPath('eta-stalled.png') });
+        origin.setPlan(() => undefined);
 
-      // The token file is lost and serve makes a new token: the tab says so instead of "reconnecting" forever.
-      await serve.stop();
-      rmSync(tokenFile);
-      serve = await startServe(stateDir, 15_000, port);
-      await page.getByRole('alert').filter({ hasText: 'This page can no longer talk to Snapshot Manager' }).waitFor({ timeout: 20_000 });
-      await page.getByRole('status').filter({ hasText: 'token is refused' }).waitFor();
-      await page.screenshot({ path: screenshotPath('token-refused.png') });
-      assert.deepEqual(browser.pageErrors, []);
-    });
+        // The token file is lost and serve makes a new token: the tab says so instead of "reconnecting" forever.
+        await serve.stop();
+        rmSync(tokenFile);
+        serve = await startServe(stateDir, 15_000, port);
+        await page.getByRole('alert').filter({ hasText: 'This page can no longer talk to Snapshot Manager' }).waitFor({ timeout: 20_000 });
+        await page.getByRole('status').filter({ hasText: 'token is refused' }).waitFor();
+        await page.screenshot({ path: screenshotPath('token-refused.png') });
+        assert.deepEqual(browser.pageErrors, []);
+      },
+    );
   } finally {
     await browser.close();
     await serve.stop();
@@ -293,7 +318,10 @@ function canMountTmpfs(): string | false {
   }
 }
 
-test('a full destination pauses the job as disk-full, and it continues once space is freed (8 MiB tmpfs)', { skip: browserSkipped() || canMountTmpfs(), timeout: 150_000 }, async () => {
+test('a full destination pauses the job as disk-full, and it continues once space is freed (8 MiB tmpfs)', {
+  skip: browserSkipped() || canMountTmpfs(),
+  timeout: 150_000,
+}, async () => {
   ensureRendererBuilt();
   const work = mkdtempSync(join(tmpdir(), 'sm-e2e-diskfull-'));
   const small = join(work, 'small');

@@ -41,7 +41,10 @@ async function clickChunk(page: Page, index: number): Promise<void> {
   const canvas = page.getByRole('region', { name: 'Chunk map' }).locator('canvas');
   const { cols, pitch, cell } = await canvas.evaluate((c) => ({ cols: Number(c.dataset['cols']), pitch: Number(c.dataset['pitch']), cell: Number(c.dataset['cell']) }));
   await canvas.hover({ position: { x: (index % cols) * pitch + cell / 2, y: Math.floor(index / cols) * pitch + cell / 2 } });
-  await page.getByRole('tooltip').filter({ hasText: `Chunk ${index}` }).waitFor();
+  await page
+    .getByRole('tooltip')
+    .filter({ hasText: `Chunk ${index}` })
+    .waitFor();
   await canvas.click({ position: { x: (index % cols) * pitch + cell / 2, y: Math.floor(index / cols) * pitch + cell / 2 } });
 }
 
@@ -127,7 +130,10 @@ test('operator adds a snapshot, watches the window, pauses, resumes, retries a f
     assert.ok(Date.now() - clickedAt < 10_000, 'Retry now does not wait for the 60 s Retry-After');
 
     // Done, with the tree the archive holds.
-    await page.locator('.job .pill').filter({ hasText: /^Done$/ }).waitFor({ timeout: 60_000 });
+    await page
+      .locator('.job .pill')
+      .filter({ hasText: /^Done$/ })
+      .waitFor({ timeout: 60_000 });
     await inspector.getByRole('cell', { name: 'ok' }).first().waitFor();
     await page.screenshot({ path: screenshotPath('done.png') });
     await page.emulateMedia({ colorScheme: 'dark' });

@@ -62,7 +62,11 @@ test('keep-awake follows the setting and activity; done and failed notify once',
 test('online transitions are reported once each', async () => {
   let online = true;
   const seen: boolean[] = [];
-  const stop = watchOnline(() => online, (o) => seen.push(o), 10);
+  const stop = watchOnline(
+    () => online,
+    (o) => seen.push(o),
+    10,
+  );
   await sleep(40);
   online = false;
   await sleep(40);

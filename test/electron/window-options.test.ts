@@ -3,19 +3,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  APP_ENTRY_URL,
-  CONTENT_SECURITY_POLICY,
-  isAllowedExternalUrl,
-  isAppUrl,
-  servePolicy,
-  webPreferences,
-  windowOptions,
-} from '../../electron/desktop/window-options';
+import { APP_ENTRY_URL, CONTENT_SECURITY_POLICY, isAllowedExternalUrl, isAppUrl, servePolicy, webPreferences, windowOptions } from '../../electron/desktop/window-options';
 import { resolveRendererFile } from '../../electron/transport/static-files';
 
 function directives(policy: string): Map<string, string[]> {
-  return new Map(policy.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
+  return new Map(
+    policy
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([name, ...values]) => [name!, values]),
+  );
 }
 
 test('web preferences: no node, isolated, sandboxed, with our preload', () => {

@@ -176,7 +176,10 @@ test('checkpoints off: the same tree, a warning that says so up front, and no ch
     await job.run();
     for (let i = 0; i < 40; i++) assert.deepEqual(readFileSync(join(dir, 'out', 'sub', `f${i}.bin`)), readFileSync(join(src, 'sub', `f${i}.bin`)));
     assert.equal(job.checkpointStats.count, 0);
-    assert.ok(warnings.some((w) => w.startsWith('CHECKPOINT_UNSUPPORTED') && w.includes('checkpoints are turned off')), warnings.join('\n'));
+    assert.ok(
+      warnings.some((w) => w.startsWith('CHECKPOINT_UNSUPPORTED') && w.includes('checkpoints are turned off')),
+      warnings.join('\n'),
+    );
     assert.throws(() => new Job({ url, output: join(dir, 'o.bin'), stateDir: join(dir, 'state2'), checkpoints: false }), /--no-checkpoints applies to extraction/);
   } finally {
     await server.close();

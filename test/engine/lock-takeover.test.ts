@@ -93,7 +93,10 @@ test('a lock whose pid now belongs to another program is taken over; the live ho
     const stat = readFileSync(`/proc/${other.pid}/stat`, 'utf8');
     write(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]));
     const t0 = Date.now();
-    await assert.rejects(JobLock.acquire(dir, { waitMs: 400 }), (err: { code?: string; message: string }) => err.code === 'E_LOCKED' && err.message.includes(`process ${other.pid}`));
+    await assert.rejects(
+      JobLock.acquire(dir, { waitMs: 400 }),
+      (err: { code?: string; message: string }) => err.code === 'E_LOCKED' && err.message.includes(`process ${other.pid}`),
+    );
     assert.ok(Date.now() - t0 >= 400, 'waited for the holder to exit before refusing');
   } finally {
     other.kill('SIGKILL');
@@ -142,7 +145,10 @@ test('a stale lock is taken over with a race: many concurrent claimants, exactly
       await Promise.all(answers.map(({ child }) => new Promise((r) => (child.exitCode !== null ? r(null) : child.on('close', r)))));
       const outputs = answers.map((a) => a.answer);
       tally.push(outputs.filter((o) => o === 'won').length);
-      assert.ok(outputs.every((o) => o === 'won' || o === 'lost E_LOCKED'), outputs.join(' | '));
+      assert.ok(
+        outputs.every((o) => o === 'won' || o === 'lost E_LOCKED'),
+        outputs.join(' | '),
+      );
     }
     assert.deepEqual(tally, Array(ROUNDS).fill(1), `winners per round: ${tally.join(', ')}`);
   } finally {

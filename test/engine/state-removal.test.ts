@@ -44,7 +44,11 @@ function filesContaining(dir: string, needle: string): string[] {
   return out;
 }
 
-const snapshot = () => tarArchive([{ name: 'a.bin', data: randomBytes(250_000) }, { name: 'b.bin', data: randomBytes(120_000) }]);
+const snapshot = () =>
+  tarArchive([
+    { name: 'a.bin', data: randomBytes(250_000) },
+    { name: 'b.bin', data: randomBytes(120_000) },
+  ]);
 
 test('the state folder stays beside the target after a completed job, holding the source URL with its query string', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sm-leftover-'));
@@ -118,7 +122,10 @@ test('the app and serve list a finished job from their own data folder (0600 job
     const reopened = await JobManager.open({ dataDir, runner: new InProcessRunner((o, id) => new Job(o, id)) });
     try {
       const listed = reopened.list();
-      assert.deepEqual(listed.map((j) => [j.id, j.state]), [[job.id, 'done']]);
+      assert.deepEqual(
+        listed.map((j) => [j.id, j.state]),
+        [[job.id, 'done']],
+      );
       assert.ok(listed[0]!.summary, 'with its summary');
     } finally {
       await reopened.close();

@@ -34,7 +34,10 @@ test('status shows committed progress and a failed chunk with every attempt and 
     assert.equal(report.failedChunks.length, 1);
     const failed = report.failedChunks[0];
     assert.equal(failed.index, 2);
-    assert.deepEqual(failed.attempts.map((a: { status: number }) => a.status), [503, 404]);
+    assert.deepEqual(
+      failed.attempts.map((a: { status: number }) => a.status),
+      [503, 404],
+    );
     assert.equal(failed.attempts[1].error.code, 'E_HTTP_STATUS');
     const text = spawnSync(process.execPath, [cli, 'status', '--state-dir', stateDir], { encoding: 'utf8' });
     assert.match(text.stdout, /chunk 2: 2 failed attempt/);
@@ -49,7 +52,7 @@ test('status shows committed progress and a failed chunk with every attempt and 
   }
 });
 
-test('a second get on the same job is refused, naming the process that holds it; a dead holder\'s lock is taken over', async () => {
+test("a second get on the same job is refused, naming the process that holds it; a dead holder's lock is taken over", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sm-lock-'));
   const server = await FaultServer.start();
   try {

@@ -127,11 +127,11 @@ function mutate(seed: Buffer, rnd: () => number): Buffer {
       case 7: // recompress the mutated tar
         if (buf[0] !== 0x1f) buf = zlib.gzipSync(buf);
         break;
-      default: // drop a range
-        {
-          const at = pick(buf.length + 1);
-          buf = Buffer.concat([buf.subarray(0, at), buf.subarray(at + 1 + pick(1024))]);
-        }
+      default: {
+        // drop a range
+        const at = pick(buf.length + 1);
+        buf = Buffer.concat([buf.subarray(0, at), buf.subarray(at + 1 + pick(1024))]);
+      }
     }
   }
   return buf;
@@ -194,7 +194,10 @@ test(`fuzz: ${CASES} mutated archives (seed ${SEED}): no hang, no write outside,
     await rm(base, { recursive: true, force: true });
   }
   assert.deepEqual(unhandled, []);
-  const summary = [...counts.entries()].sort().map(([k, v]) => `${k}=${v}`).join(' ');
+  const summary = [...counts.entries()]
+    .sort()
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   t.diagnostic(`fuzz: ${CASES} cases in ${Date.now() - started} ms, slowest ${slowest} ms; outcomes: ${summary}; skipped members in successful runs: ${skippedTotal}`);
   assert.ok((counts.get('ok') ?? 0) > CASES / 20, 'the mutations still leave a share of extractable archives');
 });

@@ -2,7 +2,22 @@
 // tar, and compareTrees notices each kind of difference it claims to.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, chmodSync, unlinkSync, symlinkSync, mkdirSync, copyFileSync, readFileSync, lstatSync, readlinkSync, openSync, writeSync, closeSync } from 'node:fs';
+import {
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+  chmodSync,
+  unlinkSync,
+  symlinkSync,
+  mkdirSync,
+  copyFileSync,
+  readFileSync,
+  lstatSync,
+  readlinkSync,
+  openSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';

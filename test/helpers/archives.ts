@@ -426,10 +426,7 @@ export function compareTrees(expected: string, actual: string, options: CompareO
 }
 
 /** Groups of paths sharing an inode must be the same groups on both sides. */
-function hardlinkDifferences(
-  a: Map<string, Stats>,
-  b: Map<string, Stats>,
-): TreeDifference[] {
+function hardlinkDifferences(a: Map<string, Stats>, b: Map<string, Stats>): TreeDifference[] {
   const groups = (m: Map<string, Stats>) => {
     const byInode = new Map<string, string[]>();
     for (const [path, st] of m) {
@@ -438,7 +435,15 @@ function hardlinkDifferences(
       byInode.set(key, [...(byInode.get(key) ?? []), path]);
     }
     const partner = new Map<string, string>();
-    for (const paths of byInode.values()) for (const p of paths) partner.set(p, paths.filter((x) => x !== p).sort().join(','));
+    for (const paths of byInode.values())
+      for (const p of paths)
+        partner.set(
+          p,
+          paths
+            .filter((x) => x !== p)
+            .sort()
+            .join(','),
+        );
     return partner;
   };
   const ga = groups(a);

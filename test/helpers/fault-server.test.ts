@@ -227,10 +227,12 @@ test('fault: redirect to another path and to another server', async () => {
     const other = await FaultServer.start();
     try {
       await other.serve('/there', data);
-      s.setPlan(combinePlans(
-        faultAlways((r) => r.path === '/moved', { kind: 'redirect', location: '/blob', status: 301 }),
-        faultAlways((r) => r.path === '/away', { kind: 'redirect', location: other.url('/there') }),
-      ));
+      s.setPlan(
+        combinePlans(
+          faultAlways((r) => r.path === '/moved', { kind: 'redirect', location: '/blob', status: 301 }),
+          faultAlways((r) => r.path === '/away', { kind: 'redirect', location: other.url('/there') }),
+        ),
+      );
       const moved = await raw(s.url('/moved'));
       assert.equal(moved.status, 301);
       assert.equal(moved.headers['location'], '/blob');

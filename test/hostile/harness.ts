@@ -49,7 +49,11 @@ export async function extractBuffer(
       const n = 1 + (seed % 70000);
       const ok = ex.write(archive.subarray(i, i + n));
       i += n;
-      if (!ok && !ex.destroyed) await new Promise<void>((r) => { ex.once('drain', r); ex.once('close', r); });
+      if (!ok && !ex.destroyed)
+        await new Promise<void>((r) => {
+          ex.once('drain', r);
+          ex.once('close', r);
+        });
       if (ex.destroyed) return;
     }
     if (endInput) ex.end();

@@ -25,13 +25,7 @@ interface Observed {
  * Extracts `archive` twice (lenient, then strict, each in its own sandbox), after `plant` prepared each
  * sandbox. Asserts that neither run left anything outside the destination. The caller cleans `box`.
  */
-async function observe(
-  archive: Buffer,
-  options: Partial<ExtractOptions> = {},
-  plant?: Plant,
-  expectedOutside: string[] = [],
-  endInput = true,
-): Promise<Observed> {
+async function observe(archive: Buffer, options: Partial<ExtractOptions> = {}, plant?: Plant, expectedOutside: string[] = [], endInput = true): Promise<Observed> {
   const strictBox = await sandbox();
   let strict: RunOutcome;
   try {
@@ -73,12 +67,15 @@ test('row: absolute paths are stripped with a warning (/x, ////x, C:\\x, C:x)', 
   const archive = tarArchive([file('/abs1'), file('////abs2'), file('C:\\abs3'), file('C:abs4')]);
   await withObserved(async (o) => {
     assert.deepEqual(skippedCodes(o.lenient), []);
-    assert.deepEqual(o.lenient.result!.warnings.map((w) => [w.entry, w.code]), [
-      ['/abs1', 'ABSOLUTE_PATH'],
-      ['////abs2', 'ABSOLUTE_PATH'],
-      ['C:\\abs3', 'ABSOLUTE_PATH'],
-      ['C:abs4', 'ABSOLUTE_PATH'],
-    ]);
+    assert.deepEqual(
+      o.lenient.result!.warnings.map((w) => [w.entry, w.code]),
+      [
+        ['/abs1', 'ABSOLUTE_PATH'],
+        ['////abs2', 'ABSOLUTE_PATH'],
+        ['C:\\abs3', 'ABSOLUTE_PATH'],
+        ['C:abs4', 'ABSOLUTE_PATH'],
+      ],
+    );
     assert.deepEqual(o.tree, ['abs1', 'abs2', 'abs3', 'abs4']);
     assert.equal(await readFile(join(o.box.dest, 'abs2'), 'utf8'), 'content of ////abs2');
     assertStrictFails(o);
@@ -116,31 +113,34 @@ test('CVE-2007-4559: Python tarfile "../" traversal does not escape', async () =
 test('CVE-2021-37713: drive-relative C:../x cannot reach the parent', async () => {
   const archive = tarArchive([file('C:../outside/cve-2021-37713'), file('c:..\\outside\\x')]);
   await withObserved(async (o) => {
-    assert.deepEqual(skippedCodes(o.lenient).map((s) => s[1]), ['PATH_TRAVERSAL', 'PATH_TRAVERSAL']);
+    assert.deepEqual(
+      skippedCodes(o.lenient).map((s) => s[1]),
+      ['PATH_TRAVERSAL', 'PATH_TRAVERSAL'],
+    );
     assert.deepEqual(o.tree, []);
   }, archive);
 });
 
 test('row: a file is never written through a symlink, from this archive or planted by an earlier one', async () => {
-  const archive = tarArchive([
-    { name: 'sub/', type: '5' },
-    { name: 'inlink', type: '2', linkname: 'sub' },
-    file('inlink/through-own-link'),
-    file('planted/through-planted-link'),
-  ]);
+  const archive = tarArchive([{ name: 'sub/', type: '5' }, { name: 'inlink', type: '2', linkname: 'sub' }, file('inlink/through-own-link'), file('planted/through-planted-link')]);
   const plant: Plant = (box) => symlink(box.outside, join(box.dest, 'planted'));
-  await withObserved(async (o) => {
-    // The archive's own link is caught by name (a symlink cannot also be a directory); the planted one
-    // by the lstat of each component.
-    assert.deepEqual(skippedCodes(o.lenient), [
-      ['inlink/through-own-link', 'NAME_COLLISION'],
-      ['planted/through-planted-link', 'THROUGH_LINK'],
-    ]);
-    assert.equal(await readlink(join(o.box.dest, 'inlink')), 'sub');
-    assert.deepEqual(await readdir(o.box.outside), []);
-    assert.deepEqual(await readdir(join(o.box.dest, 'sub')), []);
-    assertStrictFails(o);
-  }, archive, {}, plant);
+  await withObserved(
+    async (o) => {
+      // The archive's own link is caught by name (a symlink cannot also be a directory); the planted one
+      // by the lstat of each component.
+      assert.deepEqual(skippedCodes(o.lenient), [
+        ['inlink/through-own-link', 'NAME_COLLISION'],
+        ['planted/through-planted-link', 'THROUGH_LINK'],
+      ]);
+      assert.equal(await readlink(join(o.box.dest, 'inlink')), 'sub');
+      assert.deepEqual(await readdir(o.box.outside), []);
+      assert.deepEqual(await readdir(join(o.box.dest, 'sub')), []);
+      assertStrictFails(o);
+    },
+    archive,
+    {},
+    plant,
+  );
 });
 
 test('CVE-2024-12905: tar-fs link following; a symlink out then a file through it stays out', async () => {
@@ -328,7 +328,10 @@ test('row: devices and FIFOs are reported and skipped; an unknown type is extrac
       ['blk', 'UNSUPPORTED_TYPE'],
       ['fifo', 'UNSUPPORTED_TYPE'],
     ]);
-    assert.deepEqual(o.lenient.result!.warnings.map((w) => [w.entry, w.code]), [['weird', 'UNKNOWN_TYPE']]);
+    assert.deepEqual(
+      o.lenient.result!.warnings.map((w) => [w.entry, w.code]),
+      [['weird', 'UNKNOWN_TYPE']],
+    );
     assert.deepEqual(o.tree, ['after', 'weird']);
     assertStrictFails(o);
   }, archive);
@@ -341,11 +344,14 @@ test('row: setuid/setgid/sticky bits are masked and owner ids ignored', async ()
     { name: 'sticky/', type: '5', mode: 0o1777 },
   ]);
   await withObserved(async (o) => {
-    assert.deepEqual(o.lenient.result!.warnings.map((w) => [w.entry, w.code]), [
-      ['suid', 'MODE_MASKED'],
-      ['sgid', 'MODE_MASKED'],
-      ['sticky/', 'MODE_MASKED'],
-    ]);
+    assert.deepEqual(
+      o.lenient.result!.warnings.map((w) => [w.entry, w.code]),
+      [
+        ['suid', 'MODE_MASKED'],
+        ['sgid', 'MODE_MASKED'],
+        ['sticky/', 'MODE_MASKED'],
+      ],
+    );
     const umask = process.umask();
     const suid = await stat(join(o.box.dest, 'suid'));
     assert.equal(suid.mode & 0o7777, 0o755 & ~umask);
@@ -370,7 +376,10 @@ test('row: a 2000-level deep path and very long names are capped (CVE-2024-28863
     file('ok'),
   ]);
   await withObserved(async (o) => {
-    assert.deepEqual(skippedCodes(o.lenient).map((s) => s[1]), ['DEPTH_LIMIT', 'NAME_TOO_LONG', 'NAME_TOO_LONG']);
+    assert.deepEqual(
+      skippedCodes(o.lenient).map((s) => s[1]),
+      ['DEPTH_LIMIT', 'NAME_TOO_LONG', 'NAME_TOO_LONG'],
+    );
     assert.deepEqual(o.tree, ['ok']);
     assertStrictFails(o);
   }, archive);
@@ -379,32 +388,48 @@ test('row: a 2000-level deep path and very long names are capped (CVE-2024-28863
 test('row: gzip and lz4 bombs, entry count and a single huge entry stop with E_LIMIT_EXCEEDED / E_DISK_FULL', async () => {
   // A 64 MiB file of zeros compresses to ~64 KiB: the declared total trips the cap before a byte is written.
   const bomb = zlib.gzipSync(tarArchive([{ name: 'bomb', size: 64 * 1024 * 1024, data: Buffer.alloc(64 * 1024 * 1024) }]), { level: 9 });
-  await withObserved(async (o) => {
-    assert.equal(o.lenient.error?.code, 'E_LIMIT_EXCEEDED');
-    assert.ok(typeof o.lenient.error?.details.offset === 'number');
-    assertStrictFails(o, 'E_LIMIT_EXCEEDED');
-    const st = await stat(join(o.box.dest, 'bomb')).catch(() => null);
-    assert.equal(st, null);
-  }, bomb, { limits: { maxTotalSize: 16 * 1024 * 1024 } });
+  await withObserved(
+    async (o) => {
+      assert.equal(o.lenient.error?.code, 'E_LIMIT_EXCEEDED');
+      assert.ok(typeof o.lenient.error?.details.offset === 'number');
+      assertStrictFails(o, 'E_LIMIT_EXCEEDED');
+      const st = await stat(join(o.box.dest, 'bomb')).catch(() => null);
+      assert.equal(st, null);
+    },
+    bomb,
+    { limits: { maxTotalSize: 16 * 1024 * 1024 } },
+  );
 
   // The same through lz4 (linked blocks): the cap holds whatever the decoder.
   const lz4Bomb = lz4Compress(tarArchive([{ name: 'bomb', size: 64 * 1024 * 1024, data: Buffer.alloc(64 * 1024 * 1024) }]), ['-BD']);
-  await withObserved(async (o) => {
-    assert.equal(o.lenient.error?.code, 'E_LIMIT_EXCEEDED');
-    assert.equal(await stat(join(o.box.dest, 'bomb')).catch(() => null), null);
-  }, lz4Bomb, { limits: { maxTotalSize: 16 * 1024 * 1024 } });
+  await withObserved(
+    async (o) => {
+      assert.equal(o.lenient.error?.code, 'E_LIMIT_EXCEEDED');
+      assert.equal(await stat(join(o.box.dest, 'bomb')).catch(() => null), null);
+    },
+    lz4Bomb,
+    { limits: { maxTotalSize: 16 * 1024 * 1024 } },
+  );
 
   const many = tarArchive(Array.from({ length: 50 }, (_, i) => file(`f${i}`)));
-  await withObserved(async (o) => {
-    assert.equal(o.lenient.error?.code, 'E_LIMIT_EXCEEDED');
-    assert.ok(o.tree.length <= 20);
-  }, many, { limits: { maxEntries: 20 } });
+  await withObserved(
+    async (o) => {
+      assert.equal(o.lenient.error?.code, 'E_LIMIT_EXCEEDED');
+      assert.ok(o.tree.length <= 20);
+    },
+    many,
+    { limits: { maxEntries: 20 } },
+  );
 
   const huge = tarArchive([file('small'), paxHeader({ size: String(2 ** 52) }), { name: 'huge', size: 0 }], { eof: false });
-  await withObserved(async (o) => {
-    assert.equal(o.lenient.error?.code, 'E_LIMIT_EXCEEDED');
-    assert.deepEqual(o.tree, ['small']);
-  }, huge, { limits: { maxEntrySize: 1024 * 1024 } });
+  await withObserved(
+    async (o) => {
+      assert.equal(o.lenient.error?.code, 'E_LIMIT_EXCEEDED');
+      assert.deepEqual(o.tree, ['small']);
+    },
+    huge,
+    { limits: { maxEntrySize: 1024 * 1024 } },
+  );
 
   // Unbounded by default: an entry larger than the free disk is a disk-full stop before anything is
   // written, as soon as its header arrives (the download is still running: the input stays open).
@@ -424,28 +449,40 @@ test('row: gzip and lz4 bombs, entry count and a single huge entry stop with E_L
 
 test('row: negative size, NUL in a pax path, oversized pax header, bad header checksum', async () => {
   const negative = Buffer.alloc(12, 0xff);
-  await withObserved(async (o) => {
-    assert.equal(o.lenient.error?.code, 'E_ARCHIVE_CORRUPT');
-    assert.equal(o.lenient.error?.details.offset, 1024);
-    assertStrictFails(o, 'E_ARCHIVE_CORRUPT');
-  }, tarArchive([file('first'), { name: 'neg', rawSize: negative }]));
+  await withObserved(
+    async (o) => {
+      assert.equal(o.lenient.error?.code, 'E_ARCHIVE_CORRUPT');
+      assert.equal(o.lenient.error?.details.offset, 1024);
+      assertStrictFails(o, 'E_ARCHIVE_CORRUPT');
+    },
+    tarArchive([file('first'), { name: 'neg', rawSize: negative }]),
+  );
 
-  await withObserved(async (o) => {
-    assert.deepEqual(skippedCodes(o.lenient), [['evil\0/../../x', 'BAD_NAME']]);
-    assert.deepEqual(o.tree, ['after']);
-    assertStrictFails(o);
-  }, tarArchive([paxHeader({ path: 'evil\0/../../x' }), file('placeholder'), file('after')]));
+  await withObserved(
+    async (o) => {
+      assert.deepEqual(skippedCodes(o.lenient), [['evil\0/../../x', 'BAD_NAME']]);
+      assert.deepEqual(o.tree, ['after']);
+      assertStrictFails(o);
+    },
+    tarArchive([paxHeader({ path: 'evil\0/../../x' }), file('placeholder'), file('after')]),
+  );
 
-  await withObserved(async (o) => {
-    assert.equal(o.lenient.error?.code, 'E_LIMIT_EXCEEDED');
-    assert.equal(o.lenient.error?.details.offset, 0);
-  }, tarArchive([paxHeader({ comment: 'x'.repeat(2 * 1024 * 1024) }), file('placeholder')]));
+  await withObserved(
+    async (o) => {
+      assert.equal(o.lenient.error?.code, 'E_LIMIT_EXCEEDED');
+      assert.equal(o.lenient.error?.details.offset, 0);
+    },
+    tarArchive([paxHeader({ comment: 'x'.repeat(2 * 1024 * 1024) }), file('placeholder')]),
+  );
 
-  await withObserved(async (o) => {
-    assert.equal(o.lenient.error?.code, 'E_ARCHIVE_CORRUPT');
-    assert.equal(o.lenient.error?.details.offset, 1024);
-    assert.deepEqual(o.tree, ['good']);
-  }, tarArchive([file('good'), file('bad', 'x', { checksum: 1234 })]));
+  await withObserved(
+    async (o) => {
+      assert.equal(o.lenient.error?.code, 'E_ARCHIVE_CORRUPT');
+      assert.equal(o.lenient.error?.details.offset, 1024);
+      assert.deepEqual(o.tree, ['good']);
+    },
+    tarArchive([file('good'), file('bad', 'x', { checksum: 1234 })]),
+  );
 });
 
 test('framing: a directory that declares data reads none, like GNU tar: what follows is the next header', async () => {
@@ -453,7 +490,10 @@ test('framing: a directory that declares data reads none, like GNU tar: what fol
   const archive = tarArchive([{ name: 'd/', type: '5', size: next.length }, next]);
   await withObserved(async (o) => {
     assert.equal(o.lenient.error, null, o.lenient.error?.message);
-    assert.deepEqual(o.lenient.result!.warnings.map((w) => [w.entry, w.code]), [['d/', 'IGNORED_SIZE']]);
+    assert.deepEqual(
+      o.lenient.result!.warnings.map((w) => [w.entry, w.code]),
+      [['d/', 'IGNORED_SIZE']],
+    );
     assert.deepEqual(o.tree, ['d', 'next-member']);
   }, archive);
 });

@@ -31,7 +31,10 @@ test('the skipped-entry list has no bound: 200,000 skipped members, bounded chec
     const checkpointBytes = statSync(join(options.stateDir, 'checkpoint.json')).size;
     assert.ok(checkpointBytes < 512 * 1024, `checkpoint is ${checkpointBytes} bytes`);
     const saved = JSON.parse(readFileSync(join(options.stateDir, 'checkpoint.json'), 'utf8')) as { extract: { skipped: unknown[]; skippedCounts: Record<string, number> } };
-    assert.ok(saved.extract.skippedCounts['UNSUPPORTED_TYPE']! > MEMBERS / 2, `the checkpoint counts the members skipped so far (${saved.extract.skippedCounts['UNSUPPORTED_TYPE']})`);
+    assert.ok(
+      saved.extract.skippedCounts['UNSUPPORTED_TYPE']! > MEMBERS / 2,
+      `the checkpoint counts the members skipped so far (${saved.extract.skippedCounts['UNSUPPORTED_TYPE']})`,
+    );
     assert.equal(saved.extract.skipped.length, SAMPLE_LIMIT);
 
     server.setPlan(() => undefined);
@@ -50,7 +53,9 @@ test('the skipped-entry list has no bound: 200,000 skipped members, bounded chec
     assert.ok(doneLine.length < 512 * 1024, `the done line is ${doneLine.length} bytes`);
     assert.ok(warnings > 0 && warnings < MEMBERS, `the resumed run streamed a warning for each member it skipped (${warnings})`);
     assert.equal(readFileSync(join(options.dest!, 'ok.txt'), 'utf8'), 'kept');
-    console.log(`# ${MEMBERS} skipped members: checkpoint ${checkpointBytes} bytes, done line ${doneLine.length} bytes, heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB`);
+    console.log(
+      `# ${MEMBERS} skipped members: checkpoint ${checkpointBytes} bytes, done line ${doneLine.length} bytes, heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB`,
+    );
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });

@@ -89,14 +89,23 @@ async function fullDisk(label: string, run: (f: { fixture: Fixture; url: string;
   }
 }
 
-test('CLI: a full destination pauses as disk-full, says where and how much it waits for, and continues once space is freed', { skip: cannotMountTmpfs(), timeout: 90_000 }, async () => {
+test('CLI: a full destination pauses as disk-full, says where and how much it waits for, and continues once space is freed', {
+  skip: cannotMountTmpfs(),
+  timeout: 90_000,
+}, async () => {
   await fullDisk('text', async ({ fixture, url, small, filler, server }) => {
     const dest = join(small, 'node');
     const cli = startCli(['get', url, '--dest', dest, '--state-dir', join(work, 'text', 'state'), ...FAST_CLI]);
     try {
       await cli.until('stderr', /Waiting for space on .*are free now/, 40_000);
-      const line = cli.stderr().split('\n').find((l) => l.startsWith('Waiting for space on'))!;
-      assert.match(line, new RegExp(`^Waiting for space on ${dest.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: it needs \\d+(\\.\\d+)? [KM]iB free, \\d+(\\.\\d+)? [KM]iB are free now\\.`));
+      const line = cli
+        .stderr()
+        .split('\n')
+        .find((l) => l.startsWith('Waiting for space on'))!;
+      assert.match(
+        line,
+        new RegExp(`^Waiting for space on ${dest.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: it needs \\d+(\\.\\d+)? [KM]iB free, \\d+(\\.\\d+)? [KM]iB are free now\\.`),
+      );
       assert.match(cli.stderr(), /paused \(disk-full\): The disk is full while writing /);
       assert.doesNotMatch(cli.stderr(), /error E_DISK_FULL/);
       // It waits, polling: still there after more than one check.
@@ -117,14 +126,21 @@ test('CLI: a full destination pauses as disk-full, says where and how much it wa
   });
 });
 
-test('CLI --json: a full destination is a job-state paused/disk-full line and a WAITING_FOR_SPACE warning, not an error; Ctrl-C while waiting exits 3 and the same get resumes', { skip: cannotMountTmpfs(), timeout: 90_000 }, async () => {
+test('CLI --json: a full destination is a job-state paused/disk-full line and a WAITING_FOR_SPACE warning, not an error; Ctrl-C while waiting exits 3 and the same get resumes', {
+  skip: cannotMountTmpfs(),
+  timeout: 90_000,
+}, async () => {
   await fullDisk('json', async ({ fixture, url, small, filler }) => {
     const dest = join(small, 'node');
     const args = ['get', url, '--dest', dest, '--state-dir', join(work, 'json', 'state'), ...FAST_CLI, '--json'];
     const first = startCli(args);
     try {
       await first.until('stdout', /"WAITING_FOR_SPACE"/, 40_000);
-      const lines = first.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = first
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       assert.equal(lines.filter((l) => l.type === 'error').length, 0);
       const paused = lines.find((l) => l.type === 'job-state' && l.state === 'paused' && l.reason === 'disk-full');
       assert.ok(paused, first.stdout());

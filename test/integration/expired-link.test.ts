@@ -43,13 +43,22 @@ function expiresAt40(path: string): FaultPlan {
   const since = server.requests.length;
   return (r) => {
     if (r.path !== path || r.query !== OLD) return undefined;
-    if (!expired) expired = server.requests.slice(since).filter((q) => q.path === path && q.query === OLD).reduce((n, q) => n + q.bytesSent, 0) >= 0.4 * fx.size;
+    if (!expired)
+      expired =
+        server.requests
+          .slice(since)
+          .filter((q) => q.path === path && q.query === OLD)
+          .reduce((n, q) => n + q.bytesSent, 0) >=
+        0.4 * fx.size;
     return expired ? { kind: 'status', status: 403, body: S3_EXPIRED, contentType: 'application/xml' } : undefined;
   };
 }
 
 function servedSince(from: number, path: string): number {
-  return server.requests.slice(from).filter((r) => r.path === path).reduce((n, r) => n + r.bytesSent, 0);
+  return server.requests
+    .slice(from)
+    .filter((r) => r.path === path)
+    .reduce((n, r) => n + r.bytesSent, 0);
 }
 
 test('engine: a link that expires at 40% pauses the job as link-expired; replaceUrl with another file is refused; with the same file the job continues, re-fetching at most the window', async () => {
@@ -59,15 +68,21 @@ test('engine: a link that expires at 40% pauses the job as link-expired; replace
   const dir = scratch(work, 'engine');
   const where = { dest: join(dir, 'out'), stateDir: join(dir, 'state') };
   let refusedOther: Error | null = null;
-  const o = await runEngine(server.url(path) + OLD, where, { onLinkExpired: 'wait' }, (e, job) => {
-    if (e.type === 'job-state' && e.state === 'paused' && e.reason === 'link-expired') {
-      void (async () => {
-        await job.replaceUrl(server.url('/other.tar.gz') + NEW).catch((err: Error) => (refusedOther = err));
-        assert.equal(job.paused, 'link-expired', 'a refused link leaves the job paused');
-        await job.replaceUrl(server.url(path) + NEW);
-      })();
-    }
-  }, 30_000);
+  const o = await runEngine(
+    server.url(path) + OLD,
+    where,
+    { onLinkExpired: 'wait' },
+    (e, job) => {
+      if (e.type === 'job-state' && e.state === 'paused' && e.reason === 'link-expired') {
+        void (async () => {
+          await job.replaceUrl(server.url('/other.tar.gz') + NEW).catch((err: Error) => (refusedOther = err));
+          assert.equal(job.paused, 'link-expired', 'a refused link leaves the job paused');
+          await job.replaceUrl(server.url(path) + NEW);
+        })();
+      }
+    },
+    30_000,
+  );
   assert.equal(o.error, null, o.error?.message);
   assert.ok(eventsOf(o.events, 'job-state').some((e) => e.state === 'paused' && e.reason === 'link-expired'));
   assert.match((refusedOther as Error | null)?.message ?? '', /does not serve the file this job is downloading/);
@@ -131,7 +146,10 @@ test('CLI re-run with a new URL of an origin without ETags: the sample range dec
   const dest2 = join(dir2, 'out');
   assert.equal((await runCli(['get', server.url(path) + OLD, '--dest', dest2, '--json', '--no-sidecar', ...FAST_CLI])).code, 5);
   const wrong = await runCli(['get', server.url('/other.tar.gz') + NEW, '--dest', dest2, '--json', '--no-sidecar', ...FAST_CLI]);
-  assert.ok(wrong.lines.some((l) => l.type === 'warning' && l.code === 'LINK_NOT_MATCHED'), wrong.stdout.slice(-1500));
+  assert.ok(
+    wrong.lines.some((l) => l.type === 'warning' && l.code === 'LINK_NOT_MATCHED'),
+    wrong.stdout.slice(-1500),
+  );
   assert.ok(!wrong.lines.some((l) => l.type === 'warning' && l.code === 'LINK_REPLACED'));
 });
 
@@ -156,7 +174,7 @@ test('--refresh-url-command: the job gets its fresh link from the command and co
   assert.ok(refetched <= WINDOW * CHUNK);
 });
 
-test('--refresh-url-command that fails: exit 5, the command\'s exit status in the message, the state kept for a re-run', async () => {
+test("--refresh-url-command that fails: exit 5, the command's exit status in the message, the state kept for a re-run", async () => {
   const path = '/snap.tar.gz';
   server.setPlan(expiresAt40(path));
   const dir = scratch(work, 'refresh-fails');

@@ -59,12 +59,7 @@ test('extraction starts on the first flushed megabyte of a head chunk that is st
 });
 
 test('a head chunk cut mid-body and resumed is read on from where its bytes stopped, once', async () => {
-  plan(
-    combinePlans(
-      faultTimes(chunkGet(0), { kind: 'cut', afterBytes: 1_500_000 }),
-      faultTimes(chunkGet(1_500_000), { kind: 'trickle', bytes: 256 * 1024, everyMs: 60 }),
-    ),
-  );
+  plan(combinePlans(faultTimes(chunkGet(0), { kind: 'cut', afterBytes: 1_500_000 }), faultTimes(chunkGet(1_500_000), { kind: 'trickle', bytes: 256 * 1024, everyMs: 60 })));
   const dir = scratch(work, 'cut-head');
   const o = await runEngine(url, { dest: join(dir, 'out'), stateDir: join(dir, 'state') }, { chunkSize: CHUNK, idleTimeoutMs: 10_000, progressIntervalMs: 50 });
   assert.equal(o.error, null, String(o.error?.message));

@@ -93,7 +93,10 @@ export async function runEngine(
     clearTimeout(watchdog);
   }
   if (hung) {
-    const last = events.filter((e) => e.type !== 'progress' && e.type !== 'window').slice(-3).map((e) => e.type);
+    const last = events
+      .filter((e) => e.type !== 'progress' && e.type !== 'window')
+      .slice(-3)
+      .map((e) => e.type);
     error = new EngineError('E_INTERNAL', `the job hung: not settled after ${watchdogMs} ms (cancelled by the test; last events: ${last.join(', ')})`, { cause: error });
   }
   return { job, hung, summary, error, events, dest: where.dest ?? where.output ?? '', stateDir: where.stateDir, ms: Date.now() - started };

@@ -10,17 +10,7 @@ import { requestFollowingRedirects } from '../../electron/engine/transfer/probe'
 import { blockingStallMs, peerStallMs } from '../../electron/engine/job/job';
 import type { EngineEvent } from '../../electron/engine/events';
 import { connectingText } from '../../shared/connecting';
-import {
-  FaultServer,
-  chunkGet,
-  closedPortUrl,
-  combinePlans,
-  faultAlways,
-  faultTimes,
-  rangedGet,
-  type Fault,
-  type FaultPlan,
-} from '../../harness/fault-server';
+import { FaultServer, chunkGet, closedPortUrl, combinePlans, faultAlways, faultTimes, rangedGet, type Fault, type FaultPlan } from '../../harness/fault-server';
 import { assertTreesEqual, sha256File } from '../helpers/archives';
 import { FAST, FAST_CLI, eventsOf, makeFixture, runCli, runEngine, scratch, splicedFiles, suiteDir, type Fixture } from './harness';
 
@@ -134,8 +124,7 @@ test('an origin without range support is read as one stream from byte 0, shown a
 for (const which of ['start', 'end'] as const) {
   test(`a Content-Range with the wrong ${which} is rejected and retried; the tree is identical`, async () => {
     const at = 5 * CHUNK;
-    const wrong: Fault =
-      which === 'start' ? { kind: 'wrong-content-range', start: at + 1 } : { kind: 'wrong-content-range', end: at + CHUNK - 2 };
+    const wrong: Fault = which === 'start' ? { kind: 'wrong-content-range', start: at + 1 } : { kind: 'wrong-content-range', end: at + CHUNK - 2 };
     plan(faultTimes(rangedGet(at), wrong, 2));
     const o = await runEngine(url, place(`content-range-${which}`));
     assertDone(o);
@@ -181,8 +170,14 @@ test('the ETag changes between ranges: If-Range gets a 200, the job stops with E
   assertFailedWith(o, 'E_UPSTREAM_CHANGED');
   const changed = server.requests.filter((r) => r.fault === 'changed');
   assert.ok(changed.length >= 1);
-  assert.ok(changed.every((r) => r.ifRange !== undefined && r.ifRange.startsWith('"')), 'If-Range carries the strong ETag');
-  assert.ok(changed.every((r) => r.status === 200), 'the origin answered the stale If-Range with the whole new file');
+  assert.ok(
+    changed.every((r) => r.ifRange !== undefined && r.ifRange.startsWith('"')),
+    'If-Range carries the strong ETag',
+  );
+  assert.ok(
+    changed.every((r) => r.status === 200),
+    'the origin answered the stale If-Range with the whole new file',
+  );
   assertNothingSpliced(o);
 });
 
@@ -263,12 +258,7 @@ test('bodies cut mid-transfer keep their committed bytes and resume from there; 
 });
 
 test('CLI: cuts and resets end in exit 0, a done line with the totals, and the reference tree', async () => {
-  plan(
-    combinePlans(
-      faultTimes(rangedGet(3 * CHUNK), { kind: 'cut', afterBytes: 40_000 }),
-      faultTimes(rangedGet(9 * CHUNK), { kind: 'reset' }),
-    ),
-  );
+  plan(combinePlans(faultTimes(rangedGet(3 * CHUNK), { kind: 'cut', afterBytes: 40_000 }), faultTimes(rangedGet(9 * CHUNK), { kind: 'reset' })));
   const { dest, stateDir } = place('cli-cut');
   const r = await runCli(['get', url, '--dest', dest, '--state-dir', stateDir, '--json', ...FAST_CLI], 30_000);
   assert.equal(r.code, 0, `${r.stderr}\n${JSON.stringify(r.last)}`);
@@ -277,7 +267,10 @@ test('CLI: cuts and resets end in exit 0, a done line with the totals, and the r
   assert.equal(r.last?.bytesFetched, fx.size, 'the 40,000 committed bytes were not fetched again');
   assert.ok(Number(r.last?.retries) >= 2);
   assert.equal(typeof r.last?.elapsedMs, 'number');
-  assert.ok(r.lines.every((l) => l.type !== 'unparseable'), 'stdout is pure NDJSON');
+  assert.ok(
+    r.lines.every((l) => l.type !== 'unparseable'),
+    'stdout is pure NDJSON',
+  );
   assertTreesEqual(fx.reference, dest);
 });
 
@@ -291,7 +284,10 @@ test('a stall after the headers trips the idle timeout and the range resumes fro
   const idle = eventsOf(o.events, 'attempt-failed').filter((e) => e.error.code === 'E_IDLE_TIMEOUT');
   assert.equal(idle.length, 1);
   assert.equal(idle[0]!.bytes, 30_000);
-  assert.ok(rangesAsked().some(([s]) => s === at + 30_000), 'resumed at the committed byte');
+  assert.ok(
+    rangesAsked().some(([s]) => s === at + 30_000),
+    'resumed at the committed byte',
+  );
   assert.equal(server.bodyBytesServed('/snap.tar.gz'), fx.size);
 });
 
@@ -315,7 +311,10 @@ test('a stalled range the job waits for is replaced within a second while the ot
   const retry = eventsOf(o.events, 'retry-scheduled').find((e) => e.index === 2)!;
   assert.equal(retry.delayMs, 0);
   assert.ok(elapsed < 5_000, `done in ${Math.round(elapsed)} ms`);
-  assert.ok(rangesAsked().some(([s]) => s === at + 30_000), 'resumed at the committed byte');
+  assert.ok(
+    rangesAsked().some(([s]) => s === at + 30_000),
+    'resumed at the committed byte',
+  );
   assert.equal(server.bodyBytesServed('/snap.tar.gz'), fx.size);
 });
 
@@ -341,7 +340,10 @@ test('a link with long normal pauses is not cut early: the stall threshold grows
   // than the ordinary 2.4 s threshold (a fifth of 12 s): that one applies, never the idle timeout.
   assert.ok(stalled[0]!.durationMs >= 2_300 && stalled[0]!.durationMs < 6_000, `stall detected after ${stalled[0]!.durationMs} ms`);
   assert.ok(elapsed < 12_000, `done in ${Math.round(elapsed)} ms`);
-  assert.ok(eventsOf(o.events, 'attempt-failed').every((e) => e.error.code === 'E_STALLED'), 'no pausing range was called stalled');
+  assert.ok(
+    eventsOf(o.events, 'attempt-failed').every((e) => e.error.code === 'E_STALLED'),
+    'no pausing range was called stalled',
+  );
   assert.equal(server.bodyBytesServed('/snap.tar.gz'), fx.size);
 });
 
@@ -360,7 +362,10 @@ test('the stall watchdog is off when the idle timeout is short, and a lone conne
   const o = await runEngine(url, place('lone-stall'), { idleTimeoutMs: 3_000, concurrency: 1 });
   assertDone(o);
   const failed = eventsOf(o.events, 'attempt-failed');
-  assert.deepEqual(failed.map((e) => e.error.code), ['E_IDLE_TIMEOUT']);
+  assert.deepEqual(
+    failed.map((e) => e.error.code),
+    ['E_IDLE_TIMEOUT'],
+  );
 });
 
 // ---- row: slow trickle that keeps progressing ----------------------------------------------------------

@@ -87,7 +87,10 @@ function lastLine(out: string): Record<string, unknown> {
 async function resumes(args: string[], dest: string): Promise<void> {
   const again = await runCli(args.filter((a, i) => a !== '--limit-rate' && args[i - 1] !== '--limit-rate'));
   assert.equal(again.code, 0, again.stderr);
-  assert.ok(again.lines.some((l) => l.code === 'RESUMED'), 'the second run resumed');
+  assert.ok(
+    again.lines.some((l) => l.code === 'RESUMED'),
+    'the second run resumed',
+  );
   assertTreesEqual(fixture.reference, dest);
 }
 

@@ -53,7 +53,9 @@ interface Run {
 
 function get(args: string[], killWhen?: (e: Record<string, unknown>) => boolean): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath, 'get', ...args, '--json', '--chunk-size', '256K', '--window', '2', '--concurrency', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath, 'get', ...args, '--json', '--chunk-size', '256K', '--window', '2', '--concurrency', '2'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const lines: Array<Record<string, unknown>> = [];
     let buffered = '';
     let killed = false;
@@ -96,7 +98,10 @@ test('get --manifest: a BNB-style CSV of three parts (.tar.gz, .tar.lz4, .tar) f
   const before = server.requests.length;
   const again = await get(['--manifest', server.url('/bsc/parts.csv'), '--dest', dest, '--state-dir', join(dir, 'state-ok')]);
   assert.equal(again.code, 0);
-  assert.deepEqual(again.lines.filter((e) => e.type === 'part').map((e) => e.state), ['skipped', 'skipped', 'skipped']);
+  assert.deepEqual(
+    again.lines.filter((e) => e.type === 'part').map((e) => e.state),
+    ['skipped', 'skipped', 'skipped'],
+  );
   assert.equal(server.requests.slice(before).filter((q) => /^\/bsc\/p\d/.test(q.path)).length, 0, 'no part fetched again');
 });
 
@@ -120,7 +125,10 @@ test('get --manifest: kill -9 in the middle of part 2, then the same command: pa
   assert.equal(asked.filter((q) => q.path === '/bsc/p1.tar.gz' && q.range).length, 0, 'part 1 is done and skipped');
   const p2Bytes = asked.filter((q) => q.path === '/bsc/p2.tar.lz4').reduce((n, q) => n + q.bytesSent, 0);
   assert.ok(p2Bytes < archives['p2.tar.lz4']!.length, `part 2 resumed (${p2Bytes} of ${archives['p2.tar.lz4']!.length} bytes fetched again)`);
-  assert.ok(second.lines.some((e) => e.type === 'warning' && e.code === 'RESUMED'), 'and says so');
+  assert.ok(
+    second.lines.some((e) => e.type === 'warning' && e.code === 'RESUMED'),
+    'and says so',
+  );
 });
 
 test('get --manifest: a part that answers 404 fails the job naming the part; the parts before it stay, and its state is kept', async () => {

@@ -94,7 +94,10 @@ test('get from nginx: the tree equals tar -xzf, staged disk stays within window 
   const windows = eventsOf(o.events, 'window');
   const peakEvents = Math.max(...windows.map((w) => w.stagedBytes));
   assert.ok(peakEvents <= bound, `window events report ${peakEvents} staged bytes`);
-  assert.ok(windows.every((w) => w.inFlight + w.staged <= w.capacity), 'never more chunks than the window holds');
+  assert.ok(
+    windows.every((w) => w.inFlight + w.staged <= w.capacity),
+    'never more chunks than the window holds',
+  );
   assert.deepEqual(stagedOnDisk(where.stateDir), 0, 'no chunk left behind');
   assert.ok(nginx.accessLog().filter((l) => l.startsWith('GET') && l.includes(' 206 ')).length >= Math.ceil(fx.size / CHUNK));
 
@@ -116,20 +119,14 @@ test('CLI download-only from nginx is byte-identical; a wrong --sha256 exits 4',
   const dir = scratch(work, 'output');
   const expected = await sha256File(fx.archive);
   const output = join(dir, 'snapshot.tar.gz');
-  const good = await runCli(
-    ['get', url, '--output', output, '--state-dir', join(dir, 'state-good'), '--chunk-size', '8M', '--sha256', expected, '--json'],
-    120_000,
-  );
+  const good = await runCli(['get', url, '--output', output, '--state-dir', join(dir, 'state-good'), '--chunk-size', '8M', '--sha256', expected, '--json'], 120_000);
   assert.equal(good.code, 0, `${good.stderr}\n${JSON.stringify(good.last)}`);
   assert.equal(good.last?.type, 'done');
   assert.equal(good.last?.sha256, expected);
   assert.equal(await sha256File(output), expected);
 
   const wrong = expected.replace(/^./, (c) => (c === '0' ? '1' : '0'));
-  const bad = await runCli(
-    ['get', url, '--output', join(dir, 'other.tar.gz'), '--state-dir', join(dir, 'state-bad'), '--chunk-size', '8M', '--sha256', wrong, '--json'],
-    120_000,
-  );
+  const bad = await runCli(['get', url, '--output', join(dir, 'other.tar.gz'), '--state-dir', join(dir, 'state-bad'), '--chunk-size', '8M', '--sha256', wrong, '--json'], 120_000);
   assert.equal(bad.code, 4, `${bad.stderr}\n${JSON.stringify(bad.last)}`);
   assert.equal(bad.last?.type, 'error');
   assert.equal(bad.last?.code, 'E_CHECKSUM_MISMATCH');

@@ -86,7 +86,10 @@ test('regression: a transient 200 to a Range request failed the whole job (E_RAN
   assert.equal(o.summary!.mode, 'ranged', 'a stray 200 does not give ranges up');
   const failed = eventsOf(o.events, 'attempt-failed').filter((e) => e.error.code === 'E_RANGE_IGNORED');
   assert.equal(failed.length, ignored.length);
-  assert.ok(failed.every((e) => e.bytes === 0 && e.error.retryable), 'nothing of a 200 is kept, and it is retried');
+  assert.ok(
+    failed.every((e) => e.bytes === 0 && e.error.retryable),
+    'nothing of a 200 is kept, and it is retried',
+  );
   const served = server.bodyBytesServed();
   t.diagnostic(`${ignored.length} ranged 200s; ${served} bytes served for a ${fx.size}-byte file (+${(((served - fx.size) / fx.size) * 100).toFixed(1)}%)`);
   // Each 200 costs what the socket buffers took in before the connection was destroyed (measured: ~0.2 MiB
@@ -127,7 +130,10 @@ test('regression: Content-Encoding was ignored (gzip bytes kept as the committed
   assertDone(o);
   const refused = eventsOf(o.events, 'attempt-failed').filter((e) => e.error.code === 'E_CONTENT_ENCODING');
   assert.equal(refused.length, 2);
-  assert.ok(refused.every((e) => e.bytes === 0), 'nothing of an encoded body is committed');
+  assert.ok(
+    refused.every((e) => e.bytes === 0),
+    'nothing of an encoded body is committed',
+  );
   // Download-only has no archive check behind it: the file itself must be the origin's.
   plan(faultTimes(chunkGet(5 * CHUNK), { kind: 'content-encoding' }));
   const where = output('encoded-once-output');
@@ -173,7 +179,10 @@ test('regression: a weak ETag was thrown away, so a same-size replacement mid-do
   const o = await runEngine(weak, where, opts, undefined, FAILS_FAST_MS);
   assertFailedWith(o, 'E_UPSTREAM_CHANGED');
   assert.match(o.error!.message, /W\/"v1" → W\/"v2"/);
-  assert.ok(server.requestsFor('/weak.tar.gz', 'GET').every((r) => r.ifRange === undefined), 'a weak tag never goes in If-Range');
+  assert.ok(
+    server.requestsFor('/weak.tar.gz', 'GET').every((r) => r.ifRange === undefined),
+    'a weak tag never goes in If-Range',
+  );
 });
 
 test('a weak ETag that changes between two runs is noticed at the restart (exit 4 from the CLI), nothing mixed', async () => {
@@ -223,15 +232,21 @@ test('a weak ETag that changed while the job waited offline is noticed by the re
   const revived: { server: Promise<FaultServer> | null } = { server: null };
   try {
     const where = output('weak-offline');
-    const o = await runEngine(flakyUrl, where, { ...opts, retries: 2 }, (e) => {
-      if (e.type === 'job-state' && e.state === 'paused' && e.reason === 'unreachable' && revived.server === null) {
-        // Back on the same host and port, with a same-size replacement under a new weak tag.
-        revived.server = FaultServer.start({ port }).then(async (s) => {
-          await s.serve(path, sameSizeReplacement(), { etag: 'W/"after"', lastModified: null });
-          return s;
-        });
-      }
-    }, 20_000);
+    const o = await runEngine(
+      flakyUrl,
+      where,
+      { ...opts, retries: 2 },
+      (e) => {
+        if (e.type === 'job-state' && e.state === 'paused' && e.reason === 'unreachable' && revived.server === null) {
+          // Back on the same host and port, with a same-size replacement under a new weak tag.
+          revived.server = FaultServer.start({ port }).then(async (s) => {
+            await s.serve(path, sameSizeReplacement(), { etag: 'W/"after"', lastModified: null });
+            return s;
+          });
+        }
+      },
+      20_000,
+    );
     assertFailedWith(o, 'E_UPSTREAM_CHANGED');
     assert.match(o.error!.message, /while the job waited/);
     assert.match(o.error!.message, /W\/"before" → W\/"after"/);
@@ -264,7 +279,10 @@ test('regression: a HEAD with a short Content-Length and 206 totals of * truncat
   assert.equal(ok.error, null, ok.error?.message);
   assert.ok(readFileSync(where.output).equals(archive));
   const confirm = server.requestsFor(path, 'GET').filter((r) => r.rangeHeader === `bytes=${fx.size}-${fx.size}`);
-  assert.deepEqual(confirm.map((r) => r.status), [416]);
+  assert.deepEqual(
+    confirm.map((r) => r.status),
+    [416],
+  );
   // Totals that name the size need no such request.
   plan(undefined);
   await runEngine(url, output('named-total'), opts);

@@ -74,7 +74,10 @@ test('a bursty origin whose connections pause for seconds within the idle timeou
   // pause themselves: their silences say the origin paces, so chunk 0 is left alone.
   const o = await runEngine(url, where('bursty'), OPERATOR, undefined, 60_000);
   assert.equal(o.error, null, `${o.error?.code} ${o.error?.message}`);
-  assert.deepEqual(eventsOf(o.events, 'attempt-failed').map((e) => `${e.index}: ${e.error.code} after ${e.durationMs} ms`), []);
+  assert.deepEqual(
+    eventsOf(o.events, 'attempt-failed').map((e) => `${e.index}: ${e.error.code} after ${e.durationMs} ms`),
+    [],
+  );
   assert.equal(o.summary!.stallReplacements, 0);
   assert.equal(server.bodyBytesServed('/bursty.bin'), body.length, 'nothing fetched twice');
   assert.ok(readFileSync(o.dest).equals(body));

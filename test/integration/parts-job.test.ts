@@ -71,14 +71,21 @@ test('three parts (.tar.gz, .tar, .tar.lz4) extract in order into one folder, ve
   const stateDir = join(dir, 'state-ok');
   const first = await run(dest, stateDir, csv());
   assert.equal(first.error, null, first.error?.message);
-  assert.deepEqual(first.summary!.parts.map((p) => [p.skipped, p.summary.format]), [
-    [false, 'gzip'],
-    [false, 'tar'],
-    [false, 'lz4'],
-  ]);
+  assert.deepEqual(
+    first.summary!.parts.map((p) => [p.skipped, p.summary.format]),
+    [
+      [false, 'gzip'],
+      [false, 'tar'],
+      [false, 'lz4'],
+    ],
+  );
   assertExtracted(dest, Object.keys(files));
   assert.deepEqual(readdirSync(dest).sort(), ['data-p1', 'data-p2', 'data-p3']);
-  assert.deepEqual(readdirSync(stateDir).filter((n) => n.startsWith('part-')), [], 'each finished part removed its own state');
+  assert.deepEqual(
+    readdirSync(stateDir).filter((n) => n.startsWith('part-')),
+    [],
+    'each finished part removed its own state',
+  );
   const fetched = server.bodyBytesServed();
   const again = await run(dest, stateDir, csv());
   assert.equal(again.error, null);
@@ -98,7 +105,10 @@ test('a wrong checksum on the second part is exit 4 naming it; the first part st
   const before = server.requestsFor('/snap/p1.tar.gz', 'GET').length;
   const fixed = await run(dest, stateDir, csv());
   assert.equal(fixed.error, null, fixed.error?.message);
-  assert.deepEqual(fixed.summary!.parts.map((p) => p.skipped), [true, false, false]);
+  assert.deepEqual(
+    fixed.summary!.parts.map((p) => p.skipped),
+    [true, false, false],
+  );
   assert.equal(server.requestsFor('/snap/p1.tar.gz', 'GET').length, before, 'part 1 is not fetched again');
   assertExtracted(dest, Object.keys(files));
 });

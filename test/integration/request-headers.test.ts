@@ -77,13 +77,31 @@ test('probe, ranges, the single stream and the size check send the headers to th
   const sawSecret = (s: FaultServer, from: number) => s.requests.slice(from).map((r) => r.headers.authorization === SECRET);
   const startA = a.requests.length;
   const probed = await probe(a.url('/snap.bin'), { dispatcher, headers });
-  const sink = { committed: 0, async write(d: Buffer) { this.committed += d.length; } };
+  const sink = {
+    committed: 0,
+    async write(d: Buffer) {
+      this.committed += d.length;
+    },
+  };
   await fetchRange({ dispatcher, url: probed.finalUrl, start: 0, end: 999, pinned: { size: probed.size!, etag: probed.etag, lastModified: probed.lastModified }, sink, headers });
-  await readSingleStream({ dispatcher, url: a.url('/snap.bin'), pinned: { ...probed, size: probed.size }, skip: 0, signal: new AbortController().signal, onBytes: () => undefined, onData: async () => undefined, headers });
+  await readSingleStream({
+    dispatcher,
+    url: a.url('/snap.bin'),
+    pinned: { ...probed, size: probed.size },
+    skip: 0,
+    signal: new AbortController().signal,
+    onBytes: () => undefined,
+    onData: async () => undefined,
+    headers,
+  });
   await confirmSize(dispatcher, a.url('/snap.bin'), body.length, undefined, headers);
   const onA = a.requests.slice(startA);
   assert.ok(onA.length >= 4);
-  assert.deepEqual(sawSecret(a, startA), onA.map(() => true), 'every request to the origin carries the header');
+  assert.deepEqual(
+    sawSecret(a, startA),
+    onA.map(() => true),
+    'every request to the origin carries the header',
+  );
   assert.ok(onA.every((r) => r.headers['x-trace'] === 'yes'));
   assert.ok(onA.some((r) => r.rangeHeader === 'bytes=0-999') && onA.some((r) => r.rangeHeader === `bytes=${body.length}-${body.length}`));
 
@@ -94,9 +112,31 @@ test('probe, ranges, the single stream and the size check send the headers to th
     const startA2 = a.requests.length;
     const moved = await probe(a.url('/moved.bin'), { dispatcher, headers });
     assert.equal(moved.finalUrl, b.url('/snap.bin'));
-    const sink2 = { committed: 0, async write(d: Buffer) { this.committed += d.length; } };
-    await fetchRange({ dispatcher, url: a.url('/moved.bin'), start: 0, end: 99, pinned: { size: body.length, etag: moved.etag, lastModified: moved.lastModified }, sink: sink2, headers });
-    await readSingleStream({ dispatcher, url: a.url('/moved.bin'), pinned: { ...moved, size: moved.size }, skip: 0, signal: new AbortController().signal, onBytes: () => undefined, onData: async () => undefined, headers });
+    const sink2 = {
+      committed: 0,
+      async write(d: Buffer) {
+        this.committed += d.length;
+      },
+    };
+    await fetchRange({
+      dispatcher,
+      url: a.url('/moved.bin'),
+      start: 0,
+      end: 99,
+      pinned: { size: body.length, etag: moved.etag, lastModified: moved.lastModified },
+      sink: sink2,
+      headers,
+    });
+    await readSingleStream({
+      dispatcher,
+      url: a.url('/moved.bin'),
+      pinned: { ...moved, size: moved.size },
+      skip: 0,
+      signal: new AbortController().signal,
+      onBytes: () => undefined,
+      onData: async () => undefined,
+      headers,
+    });
     assert.ok(a.requests.slice(startA2).length >= 3);
     assert.ok(sawSecret(a, startA2).every(Boolean), 'the origin itself still gets them');
     assert.ok(b.requests.slice(startB).length >= 3);

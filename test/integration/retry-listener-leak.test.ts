@@ -25,7 +25,10 @@ test('a chunk retried 14 times leaves no abort listener behind (no MaxListenersE
     assert.ok(o.summary.retries >= 14, `retried ${o.summary.retries} times`);
     // Warnings are emitted on the next tick.
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(warnings.filter((w) => /MaxListenersExceeded/.test(w)), []);
+    assert.deepEqual(
+      warnings.filter((w) => /MaxListenersExceeded/.test(w)),
+      [],
+    );
   } finally {
     process.off('warning', onWarning);
     await server.close();

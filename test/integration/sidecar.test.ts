@@ -92,10 +92,16 @@ test('explicit checksums win over a sidecar; one that disagrees is a warning', (
   const c = chooseChecksums({ sha256: sha }, sidecar);
   assert.equal(c.sha256, sha);
   assert.equal(c.md5, md5);
-  assert.deepEqual(c.warnings.map((w) => w.code), ['SIDECAR_DISAGREES', 'SIDECAR_USED']);
+  assert.deepEqual(
+    c.warnings.map((w) => w.code),
+    ['SIDECAR_DISAGREES', 'SIDECAR_USED'],
+  );
   const noMd5 = chooseChecksums({}, { md5, source: 's' }, ['sha256']);
   assert.equal(noMd5.md5, null);
-  assert.deepEqual(noMd5.warnings.map((w) => w.code), ['SIDECAR_UNUSED']);
+  assert.deepEqual(
+    noMd5.warnings.map((w) => w.code),
+    ['SIDECAR_UNUSED'],
+  );
   assert.equal(parseGetArgs(['https://example.org/a.tar', '--dest', '/tmp/x', '--no-sidecar']).sidecar, false);
   assert.equal(parseGetArgs(['https://example.org/a.tar', '--dest', '/tmp/x']).sidecar, true);
 });
@@ -111,7 +117,15 @@ test('get verifies the SHA-256 a sidecar publishes: a wrong one is exit 4, --no-
         const child = spawn(process.execPath, [cliPath, 'get', server.url('/g/snap.bin'), '--output', join(dir, name), '--chunk-size', '64K', '--json', ...extra]);
         let out = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        child.on('close', (code) => resolve({ code, lines: out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) }));
+        child.on('close', (code) =>
+          resolve({
+            code,
+            lines: out
+              .trim()
+              .split('\n')
+              .map((l) => JSON.parse(l) as Record<string, unknown>),
+          }),
+        );
       });
     const wrong = await run('a.bin', []);
     assert.equal(wrong.code, 4);

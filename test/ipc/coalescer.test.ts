@@ -71,7 +71,20 @@ test('a burst of 100,000 chunk events: <= 11 messages per second per job, final 
   const a = models.get('job-a')!;
   const b = models.get('job-b')!;
   const CHUNKS = 2000;
-  for (const m of [a, b]) m.apply({ type: 'probed', jobId: m.id, at: 1, finalUrl: 'x', size: CHUNKS * 1024, mode: 'ranged', etag: null, lastModified: null, chunkSize: 1024, chunkCount: CHUNKS, format: 'gzip' });
+  for (const m of [a, b])
+    m.apply({
+      type: 'probed',
+      jobId: m.id,
+      at: 1,
+      finalUrl: 'x',
+      size: CHUNKS * 1024,
+      mode: 'ranged',
+      etag: null,
+      lastModified: null,
+      chunkSize: 1024,
+      chunkCount: CHUNKS,
+      format: 'gzip',
+    });
   let seed = 7;
   const rand = (n: number): number => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -85,7 +98,20 @@ test('a burst of 100,000 chunk events: <= 11 messages per second per job, final 
       const m = sent % 3 === 0 ? b : a;
       const index = rand(CHUNKS);
       m.apply({ type: 'chunk', jobId: m.id, at: sent, index, state: STATES[rand(STATES.length)]!, bytes: rand(1024), length: 1024 });
-      if (sent % 10 === 0) m.apply({ type: 'progress', jobId: m.id, at: sent, bytesTotal: null, bytesFetched: sent, bytesCommitted: sent, bytesConsumed: sent, bytesWritten: sent, downloadRate: 1, extractRate: 1, retries: 0 });
+      if (sent % 10 === 0)
+        m.apply({
+          type: 'progress',
+          jobId: m.id,
+          at: sent,
+          bytesTotal: null,
+          bytesFetched: sent,
+          bytesCommitted: sent,
+          bytesConsumed: sent,
+          bytesWritten: sent,
+          downloadRate: 1,
+          extractRate: 1,
+          retries: 0,
+        });
     }
     await sleep(35);
   }
@@ -98,7 +124,11 @@ test('a burst of 100,000 chunk events: <= 11 messages per second per job, final 
     assert.ok(times.length >= Math.floor(burstMs / 100) - 2, `${m.id}: only ${times.length} messages over ${burstMs.toFixed(0)} ms`);
     const seen = mirror(messages, m.id);
     for (let i = 0; i < CHUNKS; i++) assert.deepEqual(seen.get(i), m.chunk(i), `chunk ${i} of ${m.id}`);
-    const lastBatch = messages.filter((x) => x.jobId === m.id).flatMap((x) => x.events).filter((e) => e.channel === 'chunkBatch').at(-1);
+    const lastBatch = messages
+      .filter((x) => x.jobId === m.id)
+      .flatMap((x) => x.events)
+      .filter((e) => e.channel === 'chunkBatch')
+      .at(-1);
     assert.deepEqual(lastBatch?.payload.progress, m.progress(), 'the latest counters arrive');
   }
   assert.equal(coalescer.messagesSent, messages.length);

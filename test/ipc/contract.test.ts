@@ -2,7 +2,17 @@
 // shape, the WebSocket URL derivation, and (at compile time) the Api inferred from the table.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isAbsolutePath, pathProblem, platformPathProblem, requestSchemas, responseSchemas, eventSchemas, DEFAULT_SETTINGS, settingsSchema, MAX_ZSTD_WINDOW } from '../../shared/schemas';
+import {
+  isAbsolutePath,
+  pathProblem,
+  platformPathProblem,
+  requestSchemas,
+  responseSchemas,
+  eventSchemas,
+  DEFAULT_SETTINGS,
+  settingsSchema,
+  MAX_ZSTD_WINDOW,
+} from '../../shared/schemas';
 import { HARD_MAX_WINDOW } from '../../electron/engine/decode/zstd/frame-header';
 import { EVENT_CHANNELS, INVOKE_CHANNELS, isInvokeChannel } from '../../shared/channels';
 import { asSerializedError, type Api, type InvokeRequest } from '../../shared/contract';
@@ -41,7 +51,12 @@ test('every request schema refuses unknown fields; the tables cover exactly the 
 });
 
 test('errors read back as {code, message, causes, retryable} whatever was thrown', () => {
-  assert.deepEqual(asSerializedError({ code: 'E_X', message: 'm', retryable: true, causes: [{ message: 'c' }] }), { code: 'E_X', message: 'm', retryable: true, causes: [{ message: 'c' }] });
+  assert.deepEqual(asSerializedError({ code: 'E_X', message: 'm', retryable: true, causes: [{ message: 'c' }] }), {
+    code: 'E_X',
+    message: 'm',
+    retryable: true,
+    causes: [{ message: 'c' }],
+  });
   assert.deepEqual(asSerializedError(new Error('boom')), { code: 'E_INTERNAL', message: 'boom', retryable: false, causes: [] });
   assert.equal(asSerializedError('text').message, 'text');
 });

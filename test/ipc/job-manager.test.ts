@@ -46,7 +46,10 @@ test('jobs and settings survive a restart: restored paused with their chunk map,
   await first.close();
 
   const stored = JSON.parse(readFileSync(join(dataDir, 'jobs.json'), 'utf8')) as { jobs: Array<{ id: string; state: string }> };
-  assert.deepEqual(stored.jobs.map((j) => [j.id, j.state]), [[job.id, 'paused']]);
+  assert.deepEqual(
+    stored.jobs.map((j) => [j.id, j.state]),
+    [[job.id, 'paused']],
+  );
 
   const second = await JobManager.open({ dataDir, runner: inProcess(), engineOptions: { retryBaseMs: 20 } });
   try {
@@ -59,7 +62,10 @@ test('jobs and settings survive a restart: restored paused with their chunk map,
     assert.equal(restored.pauseReason, 'user');
     assert.equal(restored.url, origin.url('/snap.tar.gz'));
     assert.ok(restored.chunks.filter((c) => c.state === 'done').length >= doneBefore, 'done chunks are shown again');
-    assert.ok(restored.chunks.every((c) => c.state === 'done' || c.state === 'pending'), 'nothing in flight after a restart');
+    assert.ok(
+      restored.chunks.every((c) => c.state === 'done' || c.state === 'pending'),
+      'nothing in flight after a restart',
+    );
     assert.equal(second.isRunning(job.id), false);
     second.resume(job.id);
     await waitFor(() => second.view(job.id).state === 'done', 30_000, 'done after resume');
@@ -113,7 +119,11 @@ test('a second process on the same state folder is refused with the holder named
   const m = await JobManager.open({ dataDir, runner: inProcess() });
   assert.equal((await lockHolder(dataDir, 'manager.lock'))?.holder.pid, process.pid);
   await m.close();
-  assert.deepEqual(readdirSync(dataDir).filter((n) => n.startsWith('manager.lock')), [], 'no lock generation is left');
+  assert.deepEqual(
+    readdirSync(dataDir).filter((n) => n.startsWith('manager.lock')),
+    [],
+    'no lock generation is left',
+  );
 });
 
 test('each job keeps a log (failed attempts, retries, the outcome) in a bounded ring and in job.log, shown again after a restart', async () => {
@@ -127,17 +137,33 @@ test('each job keeps a log (failed attempts, retries, the outcome) in a bounded 
     await waitFor(() => m.view(job.id).state === 'done', 30_000, 'done');
     await m.logsFlushed();
     const lines = m.jobLog(job.id).map((e) => `${e.level} ${e.text}`);
-    assert.ok(lines.some((l) => l.startsWith(`info added: ${url}`)), lines.join('\n'));
-    assert.ok(lines.some((l) => /^warn chunk 1 attempt 1 failed after \d+ ms, \d+ bytes, HTTP 503: E_HTTP_STATUS/.test(l)), lines.join('\n'));
-    assert.ok(lines.some((l) => /^info chunk 1 attempt 2 in \d+ ms \(E_HTTP_STATUS\)/.test(l)), lines.join('\n'));
-    assert.ok(lines.some((l) => l.startsWith('info done:')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.startsWith(`info added: ${url}`)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => /^warn chunk 1 attempt 1 failed after \d+ ms, \d+ bytes, HTTP 503: E_HTTP_STATUS/.test(l)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => /^info chunk 1 attempt 2 in \d+ ms \(E_HTTP_STATUS\)/.test(l)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => l.startsWith('info done:')),
+      lines.join('\n'),
+    );
     const file = readFileSync(join(m.logDirOf(job.id), 'job.log'), 'utf8');
     assert.match(file, /^\d{4}-\d\d-\d\dT[\d:.]+Z info  added: /m);
     assert.match(file, /HTTP 503/);
     await m.close();
     const again = await JobManager.open({ dataDir, runner: inProcess() });
     try {
-      assert.deepEqual(again.jobLog(job.id).map((e) => e.text), m.jobLog(job.id).map((e) => e.text), 'the same lines after a restart');
+      assert.deepEqual(
+        again.jobLog(job.id).map((e) => e.text),
+        m.jobLog(job.id).map((e) => e.text),
+        'the same lines after a restart',
+      );
     } finally {
       await again.close();
     }
@@ -162,7 +188,10 @@ test('attempt history survives a restart: the inspector of a failed chunk still 
       assert.equal(m.view(id).error?.code, 'E_RETRIES_EXHAUSTED');
       before = (await m.chunkHistory(id, 1)).map((a) => [a.attempt, a.error?.code, a.status]);
       assert.ok(before.length >= 3, JSON.stringify(before));
-      assert.deepEqual(before, before.map((_, i) => [i + 1, 'E_HTTP_STATUS', 503]));
+      assert.deepEqual(
+        before,
+        before.map((_, i) => [i + 1, 'E_HTTP_STATUS', 503]),
+      );
     } finally {
       await m.close();
     }
@@ -170,7 +199,11 @@ test('attempt history survives a restart: the inspector of a failed chunk still 
     try {
       assert.equal(again.view(id).state, 'failed');
       const after = await again.chunkHistory(id, 1);
-      assert.deepEqual(after.map((a) => [a.attempt, a.error?.code, a.status]), before, 'the attempts of the run before the restart');
+      assert.deepEqual(
+        after.map((a) => [a.attempt, a.error?.code, a.status]),
+        before,
+        'the attempts of the run before the restart',
+      );
       assert.ok(after.every((a) => a.rangeStart === MiB && a.durationMs >= 0));
       assert.equal(again.get(id).chunks[1]?.state, 'failed', 'the chunk the job failed on is still marked');
     } finally {
@@ -194,7 +227,10 @@ test('a corrupt job list falls back to the previous generation', async () => {
   writeFileSync(join(dataDir, 'jobs.json'), '{"version":1,"jobs":[{"id":');
   const reopened = await JobManager.open({ dataDir, runner: inProcess() });
   try {
-    assert.deepEqual(reopened.list().map((j) => j.id), [job.id]);
+    assert.deepEqual(
+      reopened.list().map((j) => j.id),
+      [job.id],
+    );
   } finally {
     await reopened.close();
   }

@@ -41,13 +41,20 @@ for (const [label, runner] of [
     const dataDir = join(dirs.path, `data-${label}`);
     const dest = join(dirs.path, `dest-${label}`);
     // The old signature is refused from the third chunk on.
-    origin.setPlan((r) => (r.query === '?sig=old' && r.method === 'GET' && (r.range?.start ?? 0) >= 2 * MiB ? { kind: 'status', status: 403, body: '<Error><Code>ExpiredRequest</Code></Error>' } : undefined));
+    origin.setPlan((r) =>
+      r.query === '?sig=old' && r.method === 'GET' && (r.range?.start ?? 0) >= 2 * MiB
+        ? { kind: 'status', status: 403, body: '<Error><Code>ExpiredRequest</Code></Error>' }
+        : undefined,
+    );
     const m = await JobManager.open({ dataDir, runner: runner(), engineOptions: { retryBaseMs: 20 } });
     try {
       await m.updateSettings({ chunkSize: MiB, window: 2 });
       const job = await m.add({ url: origin.url('/snap.tar.gz') + '?sig=old', dest });
       await waitFor(() => m.view(job.id).state === 'paused' && m.view(job.id).pauseReason === 'link-expired', 15_000, 'paused as link-expired');
-      await assert.rejects(m.replaceLink(job.id, origin.url('/other.tar.gz') + '?sig=new'), (err: Error & { code?: string }) => err.code === 'E_UPSTREAM_CHANGED' && !err.message.includes('sig=new'));
+      await assert.rejects(
+        m.replaceLink(job.id, origin.url('/other.tar.gz') + '?sig=new'),
+        (err: Error & { code?: string }) => err.code === 'E_UPSTREAM_CHANGED' && !err.message.includes('sig=new'),
+      );
       assert.equal(m.view(job.id).pauseReason, 'link-expired', 'still paused after a refused link');
       await m.replaceLink(job.id, origin.url('/snap.tar.gz') + '?sig=new');
       await waitFor(() => m.view(job.id).state === 'done', 30_000, 'done with the new link');

@@ -126,7 +126,7 @@ test('malformed payloads are refused with validation errors', async () => {
   assert.deepEqual(await client.api.listJobs(), []);
 });
 
-test('serve accepts Windows-form paths on Linux: they resolved against serve\'s working directory', { skip: process.platform === 'win32' && 'POSIX host only' }, async () => {
+test("serve accepts Windows-form paths on Linux: they resolved against serve's working directory", { skip: process.platform === 'win32' && 'POSIX host only' }, async () => {
   const { existsSync } = await import('node:fs');
   const cases: Array<[string, unknown, string]> = [
     ['addJob', { url: GOOD_URL, dest: 'C:\\snapshots\\node' }, 'dest'],
@@ -242,7 +242,9 @@ test('a fuzz of 1,000 random messages leaves the host alive and consistent', asy
   ws.close();
   assert.ok(sentAddJobs > 0);
   // Consistent: the job list equals the addJob calls that succeeded, every job is reachable by id.
-  const accepted = [...results.values()].filter((m) => m.kind === 'result' && m.ok && (m.value as { url?: string } | null)?.url !== undefined && (m.value as { state?: string }).state === 'probing');
+  const accepted = [...results.values()].filter(
+    (m) => m.kind === 'result' && m.ok && (m.value as { url?: string } | null)?.url !== undefined && (m.value as { state?: string }).state === 'probing',
+  );
   const jobs = await client.api.listJobs();
   assert.equal(jobs.length, jobsBefore + accepted.length);
   for (const job of jobs) assert.equal((await client.api.getJob({ jobId: job.id })).id, job.id);

@@ -17,10 +17,7 @@ test('serve prints the tokened URL first, answers on it, and exits 0 on SIGTERM'
   const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--state-dir', join(dirs.path, 'state')], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     const lines = createInterface({ input: child.stdout! });
-    const [first] = (await Promise.race([
-      once(lines, 'line'),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('no URL printed within 10 s')), 10_000)),
-    ])) as [string];
+    const [first] = (await Promise.race([once(lines, 'line'), new Promise((_, reject) => setTimeout(() => reject(new Error('no URL printed within 10 s')), 10_000))])) as [string];
     assert.match(first, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{32}$/);
     const client = connectApi(webSocketUrlFromPage(first));
     await client.ready;

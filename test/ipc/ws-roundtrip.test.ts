@@ -105,7 +105,11 @@ test('a job added over the socket extracts, reports its chunks, and keeps a fail
   const batches = received.filter((e) => e.channel === 'chunkBatch' && e.payload.jobId === added.id);
   assert.ok(batches.length > 0);
   const seqs = batches.map((b) => (b.payload as { seq: number }).seq);
-  assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'batches arrive in sequence');
+  assert.deepEqual(
+    seqs,
+    [...seqs].sort((a, b) => a - b),
+    'batches arrive in sequence',
+  );
   assert.ok(received.some((e) => e.channel === 'windowOccupancy' && e.payload.jobId === added.id));
 
   // Finished: retrying a chunk does nothing, and reveal / dialog are not offered over the socket.
@@ -175,7 +179,9 @@ test('the rate limit of a running job changes live over the socket (the received
   assert.ok(slow < 200 * 1024, `at 128 KiB/s the job received ${Math.round(slow / 1024)} KiB/s`);
   assert.ok(fast > 4 * slow && fast < 1.5 * MiB, `after the change to 1 MiB/s: ${Math.round(fast / 1024)} KiB/s (before ${Math.round(slow / 1024)} KiB/s)`);
   await waitFor(() => snapshots(job.id).some((s) => s.options.limitRate === MiB), 5_000, 'a snapshot with the new limit');
-  const saved = JSON.parse(readFileSync(join(dirs.path, 'state', 'jobs.json'), 'utf8')) as { jobs: Array<{ id: string; options: { limitRate: number | null }; engineOptions: { limitRate?: number } }> };
+  const saved = JSON.parse(readFileSync(join(dirs.path, 'state', 'jobs.json'), 'utf8')) as {
+    jobs: Array<{ id: string; options: { limitRate: number | null }; engineOptions: { limitRate?: number } }>;
+  };
   const kept = saved.jobs.find((j) => j.id === job.id)!;
   assert.equal(kept.options.limitRate, MiB);
   assert.equal(kept.engineOptions.limitRate, MiB, 'the next run (after a restart) starts at the new limit');

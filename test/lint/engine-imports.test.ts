@@ -59,7 +59,7 @@ test('the scanner does not flag look-alikes, comments or strings', () => {
     "import { x } from './electron';",
     "import builder from 'electron-builder';",
     "// require('electron') is forbidden here",
-    "const message = \"never import('electron') in the engine\";",
+    'const message = "never import(\'electron\') in the engine";',
     "/* import { app } from 'electron'; */",
   ];
   for (const line of innocent) {

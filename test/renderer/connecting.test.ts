@@ -60,7 +60,19 @@ test('a refused connection at the start reads "Connecting to <host>: connection 
 test('the line goes once the source answers or the job fails; one host down mid-job is "the server does not answer", not offline', () => {
   const model = new JobModel(record(), noop);
   model.apply(retry(1, 1_000, 2_000));
-  model.apply({ type: 'probed', jobId: ID, at: 2_000, finalUrl: 'http://mirror.example:8080/x.tar.gz', size: 10, mode: 'ranged', etag: null, lastModified: null, chunkSize: 4, chunkCount: 3, format: null });
+  model.apply({
+    type: 'probed',
+    jobId: ID,
+    at: 2_000,
+    finalUrl: 'http://mirror.example:8080/x.tar.gz',
+    size: 10,
+    mode: 'ranged',
+    etag: null,
+    lastModified: null,
+    chunkSize: 4,
+    chunkCount: 3,
+    format: null,
+  });
   model.apply({ type: 'job-state', jobId: ID, at: 2_001, state: 'downloading' });
   assert.equal(shown(model).connecting, null);
 

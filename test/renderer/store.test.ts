@@ -35,7 +35,14 @@ test('in-order batches move chunks through their states and keep the window and 
     seq: 2,
     at: 20,
     chunks: [chunk(0, 'staged', 64 * MiB), chunk(1, 'fetching', 32 * MiB)],
-    window: { capacity: 4, slots: [{ slot: 0, chunk: 0, state: 'staged', bytes: 64 * MiB, length: 64 * MiB }], inFlight: 1, staged: 1, stagedBytes: 64 * MiB, waitingOn: 'network' },
+    window: {
+      capacity: 4,
+      slots: [{ slot: 0, chunk: 0, state: 'staged', bytes: 64 * MiB, length: 64 * MiB }],
+      inFlight: 1,
+      staged: 1,
+      stagedBytes: 64 * MiB,
+      waitingOn: 'network',
+    },
     progress: { bytesFetched: 96 * MiB, downloadRate: 50 * MiB, extractRate: 0 },
   });
   const job = store.getState().jobs[JOB]!;
@@ -119,7 +126,13 @@ test('a full snapshot supersedes older batches and releases the newer ones it wa
 test('attempts, failures and retries are kept per chunk for the inspector', () => {
   const store = loaded();
   const s = store.getState();
-  const error = { code: 'E_HTTP_STATUS', message: 'HTTP 503 for bytes 0-67108863', retryable: true, causes: [{ code: 'E_UPSTREAM', message: 'Service Unavailable' }], details: { status: 503 } };
+  const error = {
+    code: 'E_HTTP_STATUS',
+    message: 'HTTP 503 for bytes 0-67108863',
+    retryable: true,
+    causes: [{ code: 'E_UPSTREAM', message: 'Service Unavailable' }],
+    details: { status: 503 },
+  };
   s.applyBatch({ jobId: JOB, seq: 1, at: 100, attemptsStarted: [{ index: 3, attempt: 1, at: 100, rangeStart: 3 * 64 * MiB, rangeEnd: 4 * 64 * MiB - 1 }] });
   s.applyBatch({
     jobId: JOB,
@@ -130,10 +143,19 @@ test('attempts, failures and retries are kept per chunk for the inspector', () =
     retries: [{ index: 3, attempt: 2, delayMs: 1000, nextAt: 1250, reason: 'HTTP 503' }],
   });
   let job = store.getState().jobs[JOB]!;
-  assert.deepEqual(job.attempts.get(3)?.map((a) => [a.attempt, a.status, a.error?.causes[0]?.message, a.open]), [[1, 503, 'Service Unavailable', false]]);
+  assert.deepEqual(
+    job.attempts.get(3)?.map((a) => [a.attempt, a.status, a.error?.causes[0]?.message, a.open]),
+    [[1, 503, 'Service Unavailable', false]],
+  );
   assert.equal(job.nextRetry.get(3)?.nextAt, 1250);
   const detail = job.detailVersion;
-  s.applyBatch({ jobId: JOB, seq: 3, at: 1300, attemptsStarted: [{ index: 3, attempt: 2, at: 1300, rangeStart: 3 * 64 * MiB, rangeEnd: 4 * 64 * MiB - 1 }], chunks: [chunk(3, 'fetching', MiB)] });
+  s.applyBatch({
+    jobId: JOB,
+    seq: 3,
+    at: 1300,
+    attemptsStarted: [{ index: 3, attempt: 2, at: 1300, rangeStart: 3 * 64 * MiB, rangeEnd: 4 * 64 * MiB - 1 }],
+    chunks: [chunk(3, 'fetching', MiB)],
+  });
   s.applyBatch({ jobId: JOB, seq: 4, at: 1800, chunks: [chunk(3, 'staged', 64 * MiB)] });
   job = store.getState().jobs[JOB]!;
   assert.equal(job.nextRetry.has(3), false, 'a chunk that fetches again has no pending retry');
@@ -153,7 +175,16 @@ function contractJob(over: Partial<JobViewPayload> = {}): JobViewPayload {
     error: null,
     createdAt: 100,
     updatedAt: 100,
-    probe: { finalUrl: 'https://snapshots.example/node/x.tar.zst', size: 4 * 64 * MiB, mode: 'ranged', etag: '"e"', lastModified: null, chunkSize: 64 * MiB, chunkCount: 4, format: 'zstd' },
+    probe: {
+      finalUrl: 'https://snapshots.example/node/x.tar.zst',
+      size: 4 * 64 * MiB,
+      mode: 'ranged',
+      etag: '"e"',
+      lastModified: null,
+      chunkSize: 64 * MiB,
+      chunkCount: 4,
+      format: 'zstd',
+    },
     progress: { bytesTotal: 4 * 64 * MiB, bytesFetched: 0, bytesCommitted: 0, bytesConsumed: 0, bytesWritten: 0, downloadRate: 0, extractRate: 0, retries: 0 },
     summary: null,
     options: { chunkSize: 64 * MiB, window: 2, concurrency: 2, limitRate: null, retries: 8, format: 'auto', sha256: null, strict: false, force: false },
@@ -167,8 +198,26 @@ test('contract events: snapshot, chunk batch, window, attempts and errors land o
   const s = store.getState();
   assert.equal(s.ingest({ channel: 'jobSnapshot', payload: contractJob() }), JOB, 'a job met mid-way asks for its chunk map');
   const progress = { ...contractJob().progress, bytesFetched: 70 * MiB, downloadRate: 10 * MiB };
-  assert.equal(s.ingest({ channel: 'chunkBatch', payload: { jobId: JOB, seq: 1, at: 200, progress, chunks: [{ index: 0, state: 'staged', bytes: 64 * MiB, length: 64 * MiB, attempt: 1, nextAt: null, errorCode: null }, { index: 1, state: 'retrying', bytes: 6 * MiB, length: 64 * MiB, attempt: 1, nextAt: 1200, errorCode: 'E_HTTP_STATUS' }] } }), null);
-  const slots = [{ slot: 0, chunk: 0, state: 'staged' as const, bytes: 64 * MiB, length: 64 * MiB }, { slot: 1, chunk: 1, state: 'fetching' as const, bytes: 6 * MiB, length: 64 * MiB }];
+  assert.equal(
+    s.ingest({
+      channel: 'chunkBatch',
+      payload: {
+        jobId: JOB,
+        seq: 1,
+        at: 200,
+        progress,
+        chunks: [
+          { index: 0, state: 'staged', bytes: 64 * MiB, length: 64 * MiB, attempt: 1, nextAt: null, errorCode: null },
+          { index: 1, state: 'retrying', bytes: 6 * MiB, length: 64 * MiB, attempt: 1, nextAt: 1200, errorCode: 'E_HTTP_STATUS' },
+        ],
+      },
+    }),
+    null,
+  );
+  const slots = [
+    { slot: 0, chunk: 0, state: 'staged' as const, bytes: 64 * MiB, length: 64 * MiB },
+    { slot: 1, chunk: 1, state: 'fetching' as const, bytes: 6 * MiB, length: 64 * MiB },
+  ];
   s.ingest({ channel: 'windowOccupancy', payload: { jobId: JOB, at: 210, capacity: 2, slots, inFlight: 1, staged: 1, stagedBytes: 64 * MiB, waitingOn: 'network' } });
   s.ingest({ channel: 'windowOccupancy', payload: { jobId: JOB, at: 150, capacity: 2, slots: [], inFlight: 0, staged: 0, stagedBytes: 0, waitingOn: 'extractor' } });
   const error = { code: 'E_HTTP_STATUS', message: 'HTTP 503', retryable: true, causes: [{ message: 'Service Unavailable' }], details: { status: 503 } };
@@ -204,12 +253,23 @@ test('contract events: snapshot, chunk batch, window, attempts and errors land o
 test('a full job detail replaces the map and later batches continue from it', () => {
   const store = createAppStore();
   const s = store.getState();
-  const chunks = [0, 1, 2, 3].map((index) => ({ index, state: index < 2 ? ('done' as const) : ('pending' as const), bytes: 0, length: 64 * MiB, attempt: 0, nextAt: null, errorCode: null }));
+  const chunks = [0, 1, 2, 3].map((index) => ({
+    index,
+    state: index < 2 ? ('done' as const) : ('pending' as const),
+    bytes: 0,
+    length: 64 * MiB,
+    attempt: 0,
+    nextAt: null,
+    errorCode: null,
+  }));
   s.loadDetail({ ...contractJob(), chunks, window: null, seq: 9 }, 9);
   s.ingest({ channel: 'chunkBatch', payload: { jobId: JOB, seq: 9, at: 500, progress: contractJob().progress, chunks: [{ ...chunks[0]!, state: 'failed' }] } });
   s.ingest({ channel: 'chunkBatch', payload: { jobId: JOB, seq: 10, at: 510, progress: contractJob().progress, chunks: [{ ...chunks[2]!, state: 'fetching', bytes: MiB }] } });
   const job = store.getState().jobs[JOB]!;
-  assert.deepEqual([0, 1, 2, 3].map((i) => job.grid.stateOf(i)), ['done', 'done', 'fetching', 'pending']);
+  assert.deepEqual(
+    [0, 1, 2, 3].map((i) => job.grid.stateOf(i)),
+    ['done', 'done', 'fetching', 'pending'],
+  );
 });
 
 test('done marks every chunk done and frees the window', () => {
@@ -218,18 +278,42 @@ test('done marks every chunk done and frees the window', () => {
     jobId: JOB,
     seq: 1,
     at: 5000,
-    window: { capacity: 2, slots: [{ slot: 0, chunk: 998, state: 'extracting', bytes: 1, length: 1 }, { slot: 1, chunk: 999, state: 'staged', bytes: 1, length: 1 }], inFlight: 0, staged: 2, stagedBytes: 2, waitingOn: 'extractor' },
+    window: {
+      capacity: 2,
+      slots: [
+        { slot: 0, chunk: 998, state: 'extracting', bytes: 1, length: 1 },
+        { slot: 1, chunk: 999, state: 'staged', bytes: 1, length: 1 },
+      ],
+      inFlight: 0,
+      staged: 2,
+      stagedBytes: 2,
+      waitingOn: 'extractor',
+    },
   });
   store.getState().applyBatch({
     jobId: JOB,
     seq: 2,
     at: 6000,
-    done: { bytesTotal: 1000, bytesFetched: 1000, bytesWritten: 4000, retries: 3, elapsedMs: 5000, entries: 12, skipped: [{ entry: '../x', code: 'E_UNSAFE_ENTRY', reason: 'escapes the destination' }], sha256: null, mode: 'ranged', format: 'zstd' },
+    done: {
+      bytesTotal: 1000,
+      bytesFetched: 1000,
+      bytesWritten: 4000,
+      retries: 3,
+      elapsedMs: 5000,
+      entries: 12,
+      skipped: [{ entry: '../x', code: 'E_UNSAFE_ENTRY', reason: 'escapes the destination' }],
+      sha256: null,
+      mode: 'ranged',
+      format: 'zstd',
+    },
   });
   const job = store.getState().jobs[JOB]!;
   assert.equal(job.state, 'done');
   assert.equal(job.grid.tally[STATE_CODE.done], 1000);
-  assert.deepEqual(job.window?.slots.map((s) => s.state), ['free', 'free']);
+  assert.deepEqual(
+    job.window?.slots.map((s) => s.state),
+    ['free', 'free'],
+  );
   assert.equal(job.window?.waitingOn, 'none');
   assert.equal(job.skipped, 1);
   assert.equal(job.progress.retries, 3);
@@ -267,7 +351,10 @@ test('a 100,000-chunk job takes 1,000 changes per batch quickly and reports only
   const job = store.getState().jobs[JOB]!;
   assert.equal(job.lastSeq, batches);
   assert.deepEqual(Buffer.from(job.grid.states).equals(Buffer.from(expected)), true, 'the grid matches the last state of every chunk');
-  assert.equal(job.grid.tally.reduce((a, b) => a + b, 0), count);
+  assert.equal(
+    job.grid.tally.reduce((a, b) => a + b, 0),
+    count,
+  );
   assert.ok(drawn <= batches * perBatch && drawn > batches * perBatch * 0.5, `dirty cells ${drawn}`);
   const perBatchMs = elapsed / batches;
   console.log(`100,000-chunk job: ${batches} batches of ${perBatch} changes in ${elapsed.toFixed(1)} ms (${perBatchMs.toFixed(3)} ms per batch)`);
@@ -281,7 +368,13 @@ test("the host's validation issues land next to their fields", () => {
     message: 'Invalid addJob request: url: an absolute http:// or https:// URL; dest: the path must be absolute',
     retryable: false,
     causes: [],
-    details: { issues: [{ path: 'url', message: 'an absolute http:// or https:// URL' }, { path: 'dest', message: 'the path must be absolute' }, { path: '', message: 'exactly one of dest or output' }] },
+    details: {
+      issues: [
+        { path: 'url', message: 'an absolute http:// or https:// URL' },
+        { path: 'dest', message: 'the path must be absolute' },
+        { path: '', message: 'exactly one of dest or output' },
+      ],
+    },
   };
   assert.deepEqual(fieldErrors(error), { url: 'An absolute http:// or https:// URL.', dest: 'The path must be absolute.', form: 'Exactly one of dest or output.' });
   assert.deepEqual(fieldErrors({ code: 'E_DEST_NOT_EMPTY', message: '/data is not empty', retryable: false, causes: [] }), { dest: '/data is not empty' });
@@ -299,6 +392,9 @@ test('a snapshot with the detected format and resume mode lands on the job, and 
   assert.equal(decodingLine(job.decoding!), 'tar.zst, resumable at any block');
   assert.equal(decodingLine({ format: 'lz4', resume: 'block', reason: null }), 'tar.lz4, resumable at any block');
   assert.equal(decodingLine({ format: 'zstd', resume: 'frame', reason: null }), 'tar.zst, resumable at frame starts');
-  assert.equal(decodingLine({ format: 'gzip', resume: 'none', reason: 'checkpoints are turned off for this job' }), 'tar.gz, restarts from the beginning (checkpoints are turned off for this job)');
+  assert.equal(
+    decodingLine({ format: 'gzip', resume: 'none', reason: 'checkpoints are turned off for this job' }),
+    'tar.gz, restarts from the beginning (checkpoints are turned off for this job)',
+  );
   assert.equal(decodingLine({ format: 'raw', resume: 'chunk', reason: null }), 'raw file, resumable at any chunk');
 });

@@ -69,7 +69,10 @@ test('the connection remembers when it was lost, so the window can say how old i
 });
 
 test('"Copy details" text carries the code, the message, the cause chain and the details', () => {
-  const text = errorReport({ code: 'E_HTTP_STATUS', message: 'HTTP 403 Forbidden', retryable: false, causes: [{ code: 'E_X', message: 'inner' }], details: { status: 403 } }, { job: 'snap.tar.gz', url: 'http://h/snap.tar.gz' });
+  const text = errorReport(
+    { code: 'E_HTTP_STATUS', message: 'HTTP 403 Forbidden', retryable: false, causes: [{ code: 'E_X', message: 'inner' }], details: { status: 403 } },
+    { job: 'snap.tar.gz', url: 'http://h/snap.tar.gz' },
+  );
   assert.match(text, /job: snap\.tar\.gz/);
   assert.match(text, /E_HTTP_STATUS: HTTP 403 Forbidden/);
   assert.match(text, /caused by E_X: inner/);
@@ -108,7 +111,20 @@ test('"Skipped" counts skipped entries, not every warning (a resume note or a mi
     jobId: 'k',
     seq: 2,
     at: 20,
-    done: { bytesTotal: 1, bytesFetched: 1, bytesWritten: 1, retries: 0, elapsedMs: 1, entries: 9, skipped: [{ entry: '/etc/passwd', code: 'E_UNSAFE_ENTRY', reason: 'r' }], skippedTotal: 3, skippedByCode: { E_UNSAFE_ENTRY: 3 }, sha256: null, mode: 'ranged', format: 'gzip' },
+    done: {
+      bytesTotal: 1,
+      bytesFetched: 1,
+      bytesWritten: 1,
+      retries: 0,
+      elapsedMs: 1,
+      entries: 9,
+      skipped: [{ entry: '/etc/passwd', code: 'E_UNSAFE_ENTRY', reason: 'r' }],
+      skippedTotal: 3,
+      skippedByCode: { E_UNSAFE_ENTRY: 3 },
+      sha256: null,
+      mode: 'ranged',
+      format: 'gzip',
+    },
   });
   assert.equal(skippedCount(done), 3, 'once done, the engine total (the list shows only the first ones)');
 });

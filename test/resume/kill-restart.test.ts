@@ -43,7 +43,25 @@ function runGet(url: string, dest: string, stateDir: string, killAt: number | nu
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [cliPath, 'get', url, '--dest', dest, '--state-dir', stateDir, '--chunk-size', `${CHUNK}`, '--window', `${WINDOW}`, '--concurrency', '3', '--limit-rate', limitRate, '--json', ...extra],
+      [
+        cliPath,
+        'get',
+        url,
+        '--dest',
+        dest,
+        '--state-dir',
+        stateDir,
+        '--chunk-size',
+        `${CHUNK}`,
+        '--window',
+        `${WINDOW}`,
+        '--concurrency',
+        '3',
+        '--limit-rate',
+        limitRate,
+        '--json',
+        ...extra,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let buffered = '';
@@ -130,7 +148,9 @@ async function killAndResume(fx: Fixture, label: string, kills: number[]): Promi
     assert.ok(bytes <= REFETCH_BOUND, `restart ${i + 1} fetched ${bytes} bytes again (bound ${REFETCH_BOUND})`);
   }
   const sorted = [...refetch].sort((a, b) => a - b);
-  console.log(`# ${label}: ${fx.size} bytes, ${runs} runs; re-fetched per restart max ${Math.max(...refetch)} median ${sorted[Math.floor(sorted.length / 2)]} (bound ${REFETCH_BOUND})`);
+  console.log(
+    `# ${label}: ${fx.size} bytes, ${runs} runs; re-fetched per restart max ${Math.max(...refetch)} median ${sorted[Math.floor(sorted.length / 2)]} (bound ${REFETCH_BOUND})`,
+  );
   return { refetch, runs };
 }
 
@@ -196,8 +216,14 @@ test('a torn journal tail and a corrupted staged chunk are detected and fetched 
   appendFileSync(join(stateDir, 'journal.log'), Buffer.from([0x20, 0, 0, 0, 1, 2, 3, 4, 0x7b]));
   const second = await runGet(url, dest, stateDir, null);
   assert.equal(second.code, 0, JSON.stringify(second.last));
-  assert.ok(second.warnings.some((w) => w.startsWith('E_JOURNAL')), `torn tail reported: ${second.warnings.join(' | ')}`);
-  assert.ok(second.warnings.some((w) => w.startsWith('E_STAGED_CHUNK_INVALID')), `corrupt chunk reported: ${second.warnings.join(' | ')}`);
+  assert.ok(
+    second.warnings.some((w) => w.startsWith('E_JOURNAL')),
+    `torn tail reported: ${second.warnings.join(' | ')}`,
+  );
+  assert.ok(
+    second.warnings.some((w) => w.startsWith('E_STAGED_CHUNK_INVALID')),
+    `corrupt chunk reported: ${second.warnings.join(' | ')}`,
+  );
   assertTreesEqual(fx.reference, dest);
 });
 

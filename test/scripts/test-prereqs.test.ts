@@ -22,7 +22,9 @@ function runUnprivileged(env: Record<string, string>) {
   }
 }
 
-test('npm test on a machine without its tools stops at once with the one command to run', { skip: process.getuid?.() !== 0 && 'needs root to run the check as another user' }, () => {
+test('npm test on a machine without its tools stops at once with the one command to run', {
+  skip: process.getuid?.() !== 0 && 'needs root to run the check as another user',
+}, () => {
   const r = runUnprivileged({});
   assert.equal(r.status, 1, r.stderr);
   const command = /sudo apt-get install -y --no-install-recommends (.*)/.exec(r.stderr)?.[1]?.split(' ') ?? [];

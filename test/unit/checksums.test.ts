@@ -66,7 +66,11 @@ test('a checksum of the wrong kind, length or shape is a usage error that names 
     [`${'g'.repeat(32)}  x`, 'md5', /is not a checksum/],
   ];
   for (const [text, kind, message] of cases) {
-    assert.throws(() => parseChecksumArg(text, kind), (err: unknown) => err instanceof UsageError && message.test(err.message), `${kind}: ${text}`);
+    assert.throws(
+      () => parseChecksumArg(text, kind),
+      (err: unknown) => err instanceof UsageError && message.test(err.message),
+      `${kind}: ${text}`,
+    );
   }
 });
 
@@ -126,9 +130,13 @@ test('a mismatch is an IntegrityError (exit 4) that names the digest and the par
   verifyDigests({ md5, sha256: null }, { md5: md5.toUpperCase() });
   assert.throws(
     () => verifyDigests({ md5 }, { md5: '0'.repeat(32), sha256: 'f'.repeat(64) }, 'part 2 (b.tar.lz4)'),
-    (err: unknown) => err instanceof IntegrityError && /^MD5 mismatch for part 2 \(b\.tar\.lz4\): expected d41d/.test(err.message) && err.details.digest === 'md5' && exitCodeFor(err) === 4,
+    (err: unknown) =>
+      err instanceof IntegrityError && /^MD5 mismatch for part 2 \(b\.tar\.lz4\): expected d41d/.test(err.message) && err.details.digest === 'md5' && exitCodeFor(err) === 4,
   );
-  assert.throws(() => verifyDigests({ sha256: 'a'.repeat(64) }, { md5 }), (err: unknown) => err instanceof IntegrityError && /SHA-256 .* was not computed/.test(err.message));
+  assert.throws(
+    () => verifyDigests({ sha256: 'a'.repeat(64) }, { md5 }),
+    (err: unknown) => err instanceof IntegrityError && /SHA-256 .* was not computed/.test(err.message),
+  );
 });
 
 test('the output sink hashes SHA-256 and MD5 inline, also of the bytes a resumed run keeps', async () => {

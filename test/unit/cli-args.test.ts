@@ -84,7 +84,7 @@ test('CLI --json reports a usage error as the last line', () => {
   assert.ok(Array.isArray(last.causes));
 });
 
-test('a non-empty destination that is not the job\'s is refused (exit 2) and left untouched', () => {
+test("a non-empty destination that is not the job's is refused (exit 2) and left untouched", () => {
   const dir = mkdtempSync(join(tmpdir(), 'sm-cli-'));
   try {
     const dest = join(dir, 'dest');

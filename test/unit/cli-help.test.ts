@@ -56,7 +56,9 @@ test('status says whether the job is running now: the lock holder alive, then go
     const { archive } = await makeTarGz(4, MiB);
     const url = await origin.serve('/s.tar.gz', archive);
     const stateDir = join(dirs.path, 'state');
-    const child = spawn(process.execPath, [cli, 'get', url, '--dest', join(dirs.path, 'dest'), '--state-dir', stateDir, '--chunk-size', '1M', '--limit-rate', '256K'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [cli, 'get', url, '--dest', join(dirs.path, 'dest'), '--state-dir', stateDir, '--chunk-size', '1M', '--limit-rate', '256K'], {
+      stdio: 'ignore',
+    });
     try {
       await waitFor(() => existsSync(join(stateDir, 'job.json')), 15_000, 'the job state written');
       const during = run(['status', '--state-dir', stateDir]);

@@ -14,7 +14,11 @@ test('a Ctrl-C delivered twice (group and npm forward) stops once and does not f
   const calls: string[] = [];
   const before = listeners();
   const earlier = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
-  const w = watchInterrupts(() => calls.push('stop'), () => calls.push('force'), () => clock);
+  const w = watchInterrupts(
+    () => calls.push('stop'),
+    () => calls.push('force'),
+    () => clock,
+  );
   assert.equal(listeners(), before + 2);
   process.emit('SIGINT');
   clock += 5;
@@ -30,12 +34,19 @@ test('a Ctrl-C delivered twice (group and npm forward) stops once and does not f
   // After the command stopped, the watch stays so a late copy cannot kill the exit by the signal.
   w.dispose();
   assert.equal(listeners(), before + 2);
-  for (const s of ['SIGINT', 'SIGTERM'] as const) process.listeners(s).filter((l) => !earlier[s].includes(l)).forEach((l) => process.off(s, l));
+  for (const s of ['SIGINT', 'SIGTERM'] as const)
+    process
+      .listeners(s)
+      .filter((l) => !earlier[s].includes(l))
+      .forEach((l) => process.off(s, l));
 });
 
 test('a command that was never interrupted leaves no signal listener behind', () => {
   const before = listeners();
-  const w = watchInterrupts(() => assert.fail('no signal came'), () => assert.fail('no signal came'));
+  const w = watchInterrupts(
+    () => assert.fail('no signal came'),
+    () => assert.fail('no signal came'),
+  );
   w.dispose();
   assert.equal(listeners(), before);
   assert.equal(w.interrupted, false);

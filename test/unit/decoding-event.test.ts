@@ -34,7 +34,12 @@ after(async () => {
 const tool = (cmd: string, args: string[]) => execFileSync(cmd, [...args, '-c'], { input: tar, maxBuffer: 1 << 30 });
 
 let n = 0;
-async function decodingOf(body: Buffer, options: Record<string, unknown> = {}, resource: { acceptRanges?: boolean } = {}, download = false): Promise<Omit<DecodingEvent, 'jobId' | 'at'>[]> {
+async function decodingOf(
+  body: Buffer,
+  options: Record<string, unknown> = {},
+  resource: { acceptRanges?: boolean } = {},
+  download = false,
+): Promise<Omit<DecodingEvent, 'jobId' | 'at'>[]> {
   const id = n++;
   const url = await origin.serve(`/a-${id}`, body, resource);
   const where = download ? { output: join(base, `out-${id}.bin`), stateDir: join(base, `state-${id}`) } : { dest: join(base, `dest-${id}`), stateDir: join(base, `state-${id}`) };

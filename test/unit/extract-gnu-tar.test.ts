@@ -33,7 +33,12 @@ async function snapshot(root: string): Promise<Map<string, Node>> {
         type,
         mode: st.mode & 0o7777,
         size: type === 'file' ? st.size : 0,
-        sha256: type === 'file' ? createHash('sha256').update(await readFile(full)).digest('hex') : null,
+        sha256:
+          type === 'file'
+            ? createHash('sha256')
+                .update(await readFile(full))
+                .digest('hex')
+            : null,
         target: type === 'symlink' ? await readlink(full) : null,
         mtimeMs: st.mtimeMs,
         nlink: type === 'file' ? st.nlink : 0,

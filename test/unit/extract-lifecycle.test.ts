@@ -51,7 +51,10 @@ test('destroy() in the middle of a member: done() rejects with E_ABORTED and no 
   const box = await sandbox();
   try {
     const before = openFds();
-    const tar = tarArchive([{ name: 'a', data: 'x' }, { name: 'partial', data: Buffer.alloc(4 * 1024 * 1024, 2) }]);
+    const tar = tarArchive([
+      { name: 'a', data: 'x' },
+      { name: 'partial', data: Buffer.alloc(4 * 1024 * 1024, 2) },
+    ]);
     const ex = new Extractor({ dest: box.dest, format: 'auto' });
     ex.write(tar.subarray(0, 2 * 1024 * 1024));
     while (ex.bytesWritten < 1024 * 1024) await new Promise((r) => setTimeout(r, 5));

@@ -58,7 +58,12 @@ function fileTimes(root: string, rel = ''): Record<string, number> {
 const points: Array<[string, (cp: ExtractCheckpoint) => boolean, number?, number?]> = [
   ['inside the global pax record', (cp) => replayType(cp) === 'g', 700],
   // The crash comes at the end of the input, after `d/hard` made a second name for the file resumed.
-  ['regression: inside a file that a later hardlink member linked to before the crash', (cp) => cp.tar.member?.key === 'd/big.bin' && cp.tar.member.dataRemaining > 0, 3000, 100_000],
+  [
+    'regression: inside a file that a later hardlink member linked to before the crash',
+    (cp) => cp.tar.member?.key === 'd/big.bin' && cp.tar.member.dataRemaining > 0,
+    3000,
+    100_000,
+  ],
   ['inside a skipped member’s data', (cp) => cp.tar.member !== null && cp.tar.member.key === null && cp.tar.member.dataRemaining > 0],
   ['inside a file’s data', (cp) => cp.tar.member?.key === 'd/big.bin' && cp.tar.member.dataRemaining > 0],
   ['inside a local pax record, after the global one', (cp) => replayType(cp) === 'x'],

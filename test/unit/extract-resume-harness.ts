@@ -21,12 +21,7 @@ export function kindOf(cp: ExtractCheckpoint): Kind {
 }
 
 /** Writes `input` in pieces of the given sizes, waiting for each; calls `between` after each one. */
-export async function feed(
-  ex: Extractor,
-  input: Buffer,
-  sizes: () => number,
-  between: (fed: number) => boolean | void | Promise<boolean | void>,
-): Promise<void> {
+export async function feed(ex: Extractor, input: Buffer, sizes: () => number, between: (fed: number) => boolean | void | Promise<boolean | void>): Promise<void> {
   for (let at = 0; at < input.length; ) {
     const n = Math.min(input.length - at, sizes());
     await new Promise<void>((resolve, reject) => ex.write(input.subarray(at, at + n), (err) => (err ? reject(err) : resolve())));
@@ -85,13 +80,18 @@ export async function extractWithCheckpoints(archive: Buffer, dest: string, o: C
     );
   };
   ask();
-  await feed(ex, archive, () => 1 + Math.floor(sizeRand() * maxWrite), async () => {
-    // A checkpoint being fsynced would let a small archive end before the next one: wait for it
-    // (extraction itself does not; this only spreads checkpoints over the archive).
-    if (ex.checkpointInProgress === 'syncing') await outstanding;
-    if (picked && countdown-- <= 0) return false;
-    ask();
-  });
+  await feed(
+    ex,
+    archive,
+    () => 1 + Math.floor(sizeRand() * maxWrite),
+    async () => {
+      // A checkpoint being fsynced would let a small archive end before the next one: wait for it
+      // (extraction itself does not; this only spreads checkpoints over the archive).
+      if (ex.checkpointInProgress === 'syncing') await outstanding;
+      if (picked && countdown-- <= 0) return false;
+      ask();
+    },
+  );
   if (o.crash) {
     // All input fed without a crash yet: let the members in flight be written first (a crash near the end).
     if (!picked || countdown >= 0) await new Promise((resolve) => setTimeout(resolve, 300));
@@ -118,7 +118,12 @@ export async function resume(
   const rand = prng(seed);
   const ex = new Extractor({ dest, format: 'auto', ...options, resumeFrom: JSON.parse(JSON.stringify(cp)) as ExtractCheckpoint });
   const rest = archive.subarray(cp.compressedOffset);
-  await feed(ex, rest, () => 1 + Math.floor(rand() * 40_000), () => undefined);
+  await feed(
+    ex,
+    rest,
+    () => 1 + Math.floor(rand() * 40_000),
+    () => undefined,
+  );
   ex.end();
   const result = await ex.done();
   return { bytesIn: ex.bytesIn, entries: result.entries, bytesWritten: result.bytesWritten, skipped: result.skipped };
@@ -132,4 +137,3 @@ export async function countEntries(archive: Buffer, dest: string, keep = false):
   if (!keep) rmSync(dest, { recursive: true, force: true });
   return { entries: r.entries, bytesWritten: r.bytesWritten, skipped: r.skipped };
 }
-

@@ -30,8 +30,21 @@ function makeTree(root: string): void {
   mkdirSync(root);
   writeFileSync(join(root, 'a-plain.txt'), 'before the sparse files\n');
   // 30 regions: old GNU needs six extension blocks for the map.
-  sparseFile(join(root, 'many'), 8 << 20, Array.from({ length: 30 }, (_, i) => [i * 256 * 1024, 48 * 1024] as [number, number]), 1);
-  sparseFile(join(root, 'trailing-hole'), 4 << 20, [[0, 100 * 1024], [1 << 20, 60 * 1024]], 2);
+  sparseFile(
+    join(root, 'many'),
+    8 << 20,
+    Array.from({ length: 30 }, (_, i) => [i * 256 * 1024, 48 * 1024] as [number, number]),
+    1,
+  );
+  sparseFile(
+    join(root, 'trailing-hole'),
+    4 << 20,
+    [
+      [0, 100 * 1024],
+      [1 << 20, 60 * 1024],
+    ],
+    2,
+  );
   writeFileSync(join(root, 'z-plain.txt'), 'after the sparse files\n');
 }
 

@@ -29,12 +29,22 @@ test('lz4 frames and legacy frames are lz4; skippable frames in front are looked
   const behind = Buffer.concat([skippableFrame(Buffer.alloc(100)), skippableFrame(Buffer.alloc(3), 0xf), lz4Compress(tarish, ['-BD'])]);
   assert.deepEqual(detectFormat(behind, false), { format: 'lz4' });
   assert.deepEqual(detectFormat(behind.subarray(0, 50), false), { needMore: true }, 'the first skippable frame is not yet past');
-  assert.equal(code(() => detectFormat(behind.subarray(0, 50), true)), 'E_ARCHIVE_TRUNCATED');
-  assert.equal(code(() => detectFormat(Buffer.concat([skippableFrame(Buffer.alloc(10)), Buffer.alloc(600, 0x3c)]), false)), 'E_NOT_AN_ARCHIVE');
+  assert.equal(
+    code(() => detectFormat(behind.subarray(0, 50), true)),
+    'E_ARCHIVE_TRUNCATED',
+  );
+  assert.equal(
+    code(() => detectFormat(Buffer.concat([skippableFrame(Buffer.alloc(10)), Buffer.alloc(600, 0x3c)]), false)),
+    'E_NOT_AN_ARCHIVE',
+  );
   const huge = Buffer.alloc(16);
   huge.writeUInt32LE(0x184d2a50, 0);
   huge.writeUInt32LE(64 * 1024 * 1024, 4);
-  assert.equal(code(() => detectFormat(huge, false)), 'E_FORMAT_UNSUPPORTED', 'no archive starts with 64 MiB of skippable frames');
+  assert.equal(
+    code(() => detectFormat(huge, false)),
+    'E_FORMAT_UNSUPPORTED',
+    'no archive starts with 64 MiB of skippable frames',
+  );
 });
 
 test('pzstd output (a skippable frame, then zstd frames) is zstd', () => {

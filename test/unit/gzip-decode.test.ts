@@ -27,7 +27,11 @@ for (const level of [1, 6, 9]) {
 }
 
 test('pigz output (blocks with empty alignment blocks) and pigz -i (independent blocks) decode', () => {
-  for (const args of [['-6', '-c'], ['-i', '-9', '-c'], ['-1', '-b', '32', '-c']]) {
+  for (const args of [
+    ['-6', '-c'],
+    ['-i', '-9', '-c'],
+    ['-1', '-b', '32', '-c'],
+  ]) {
     const gz = compressWith('pigz', args, data);
     for (const engine of engines) {
       const { output, checkpoints, requests } = decodeAll(gz, { engine, every: 100_000, pieceBytes: 32_768 });

@@ -80,7 +80,10 @@ test('input that is not gzip is refused at once', () => {
   for (const engine of engines) {
     for (const bytes of [Buffer.from('ustar  \0 not gzip'), Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0]), Buffer.from([0x1f, 0x9d, 0x90])]) {
       const decoder = new CheckpointingGunzip({ engine });
-      assert.throws(() => decoder.push(bytes), (err: unknown) => err instanceof ArchiveError && err.code === 'E_NOT_AN_ARCHIVE' && typeof err.details.offset === 'number');
+      assert.throws(
+        () => decoder.push(bytes),
+        (err: unknown) => err instanceof ArchiveError && err.code === 'E_NOT_AN_ARCHIVE' && typeof err.details.offset === 'number',
+      );
       assert.throws(() => decoder.finish(), ArchiveError, 'a failed decoder keeps failing');
     }
   }

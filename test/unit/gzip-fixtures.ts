@@ -153,4 +153,3 @@ export function gzipMember(
   trailer.writeUInt32LE(data.length % 2 ** 32, 4);
   return Buffer.concat([head, deflate(data), trailer]);
 }
-

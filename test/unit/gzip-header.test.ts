@@ -10,7 +10,12 @@ import { gzipMember, randomBytes } from './gzip-fixtures';
 const crc = (b: Buffer) => crc32(b, 0);
 
 test('a header with FEXTRA, FNAME, FCOMMENT and FHCRC is parsed, and not before it is complete', () => {
-  const member = gzipMember(Buffer.from('hello'), { extra: Buffer.from('AB\x02\x00xy', 'latin1'), name: 'snap\xe9.tar', comment: 'a comment', headerCrc: true }, (d) => zlib.deflateRawSync(d), crc);
+  const member = gzipMember(
+    Buffer.from('hello'),
+    { extra: Buffer.from('AB\x02\x00xy', 'latin1'), name: 'snap\xe9.tar', comment: 'a comment', headerCrc: true },
+    (d) => zlib.deflateRawSync(d),
+    crc,
+  );
   const expectedLength = 10 + 2 + 6 + 'snap\xe9.tar'.length + 1 + 'a comment'.length + 1 + 2;
   for (let n = 0; n < expectedLength; n++) assert.equal(parseGzipHeader(member.subarray(0, n), 0), undefined, `prefix of ${n} bytes`);
   const info = parseGzipHeader(member, 0)!;

@@ -71,7 +71,10 @@ test('the bit positions found for the native inflater are the exact ones', () =>
   // so exact equality is checked where the position is unique.
   const data = textBytes(3_000_000, 41);
   const gnu = compressWith('gzip', ['-6', '-c', '-n'], data); // no name: the deflate data starts at byte 10
-  for (const [gz, minimum] of [[gnu, 4], [zlib.gzipSync(data, { memLevel: 3 }), 100]] as const) {
+  for (const [gz, minimum] of [
+    [gnu, 4],
+    [zlib.gzipSync(data, { memLevel: 3 }), 100],
+  ] as const) {
     const exact = exactBoundaries(gz.subarray(10, gz.length - 8), 10);
     const { checkpoints } = decodeAll(gz, { engine: 'native', every: 1, pieceBytes: 2048 });
     assert.ok(checkpoints.length >= minimum, `${checkpoints.length} checkpoints`);
@@ -96,7 +99,16 @@ test('a checkpoint taken by a resumed decoder resumes too; member starts and lat
       const rest = resumeFrom(gz, later, { engine });
       assert.ok(rest.output.equals(data.subarray(later.uncompressedOffset)), `${engine}: chained from ${later.uncompressedOffset}`);
     }
-    const memberStart: GzipCheckpoint = { ...first, memberIndex: 1, memberStart: gz.length - inSecond[0]!.memberStart, compressedOffset: 0, bitOffset: 0, dictionary: '', crc: 0, memberSize: 0 };
+    const memberStart: GzipCheckpoint = {
+      ...first,
+      memberIndex: 1,
+      memberStart: gz.length - inSecond[0]!.memberStart,
+      compressedOffset: 0,
+      bitOffset: 0,
+      dictionary: '',
+      crc: 0,
+      memberSize: 0,
+    };
     memberStart.memberStart = inSecond[0]!.memberStart;
     memberStart.compressedOffset = memberStart.memberStart;
     memberStart.uncompressedOffset = a.length;
@@ -119,14 +131,31 @@ test('a resumed decoder still verifies the member trailer (CRC-32, then ISIZE)',
   };
   assert.equal(codeAndOffset(checkpoint), 'ok');
   assert.match(codeAndOffset({ ...checkpoint, crc: (checkpoint.crc ^ 1) >>> 0 }), new RegExp(`^E_ARCHIVE_CORRUPT@${gz.length - 8}: CRC-32`));
-  assert.match(codeAndOffset({ ...checkpoint, memberSize: checkpoint.memberSize + 1, uncompressedOffset: checkpoint.uncompressedOffset + 1 }), new RegExp(`^E_ARCHIVE_CORRUPT@${gz.length - 4}: Size`));
+  assert.match(
+    codeAndOffset({ ...checkpoint, memberSize: checkpoint.memberSize + 1, uncompressedOffset: checkpoint.uncompressedOffset + 1 }),
+    new RegExp(`^E_ARCHIVE_CORRUPT@${gz.length - 4}: Size`),
+  );
 });
 
 test('an inconsistent checkpoint is refused up front', () => {
-  const base: GzipCheckpoint = { version: 1, memberIndex: 0, memberStart: 0, compressedOffset: 5000, bitOffset: 3, uncompressedOffset: 40_000, dictionary: Buffer.alloc(32_768).toString('base64'), crc: 1, memberSize: 40_000 };
+  const base: GzipCheckpoint = {
+    version: 1,
+    memberIndex: 0,
+    memberStart: 0,
+    compressedOffset: 5000,
+    bitOffset: 3,
+    uncompressedOffset: 40_000,
+    dictionary: Buffer.alloc(32_768).toString('base64'),
+    crc: 1,
+    memberSize: 40_000,
+  };
   assert.doesNotThrow(() => new CheckpointingGunzip({ resumeFrom: base }).close());
   for (const bad of [{ bitOffset: 8 }, { version: 2 }, { dictionary: 'AAAA' }, { memberSize: 50_000 }, { compressedOffset: -1 }, { crc: 2 ** 32 }]) {
-    assert.throws(() => new CheckpointingGunzip({ resumeFrom: { ...base, ...bad } as GzipCheckpoint }), (err: unknown) => err instanceof ArchiveError && err.code === 'E_ARCHIVE_CORRUPT', JSON.stringify(bad));
+    assert.throws(
+      () => new CheckpointingGunzip({ resumeFrom: { ...base, ...bad } as GzipCheckpoint }),
+      (err: unknown) => err instanceof ArchiveError && err.code === 'E_ARCHIVE_CORRUPT',
+      JSON.stringify(bad),
+    );
   }
 });
 

@@ -109,7 +109,7 @@ test('several frames, skippable frames between them and a legacy frame after a m
   assert.ok(output.equals(want));
 });
 
-test('declaredContentSize is the frame\'s content size when it states one', () => {
+test("declaredContentSize is the frame's content size when it states one", () => {
   const data = textBytes(prng(2), 300_000);
   const d = new Lz4Decoder();
   d.push(lz4Compress(data, ['--content-size']).subarray(0, 20));

@@ -66,7 +66,12 @@ test('a flipped byte in a block with a block checksum: E_ARCHIVE_CORRUPT at that
 test('a flipped byte in a block without block checksums: E_ARCHIVE_CORRUPT in that block or at the content checksum', () => {
   const frame = lz4Compress(data, ['-B4']);
   const blocks = blockOffsets(frame);
-  for (const [k, bit] of [[2, 0x01], [4, 0x80], [7, 0x08], [9, 0x40]] as const) {
+  for (const [k, bit] of [
+    [2, 0x01],
+    [4, 0x80],
+    [7, 0x08],
+    [9, 0x40],
+  ] as const) {
     const broken = Buffer.from(frame);
     broken[blocks[k]! + 4 + 17]! ^= bit;
     const { error } = decodeError(broken, k);

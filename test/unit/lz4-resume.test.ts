@@ -50,7 +50,14 @@ for (const { what, stream, minPoints } of CASES) {
       // A resumed decoder's points are absolute in the file, like the first one's, and usable in turn.
       const q = rest.points[0];
       if (q) {
-        const again = drive(await lz4DecoderFactory.create(JSON.parse(JSON.stringify(q)) as DecoderPoint), input.subarray(q.compressedOffset), i, 50_000, false, q.uncompressedOffset);
+        const again = drive(
+          await lz4DecoderFactory.create(JSON.parse(JSON.stringify(q)) as DecoderPoint),
+          input.subarray(q.compressedOffset),
+          i,
+          50_000,
+          false,
+          q.uncompressedOffset,
+        );
         assert.ok(Buffer.concat([full.output.subarray(0, q.uncompressedOffset), again.output]).equals(full.output), `a point of the resumed decoder (at ${q.compressedOffset})`);
       }
       bytes = Math.max(bytes, JSON.stringify(p.state).length);

@@ -4,11 +4,28 @@ import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter } from '../../elect
 
 test('backoff grows exponentially, is capped, and uses full jitter', () => {
   const p = DEFAULT_RETRY_POLICY;
-  assert.equal(backoffDelay(p, 1, () => 0.999999), 999);
-  assert.equal(backoffDelay(p, 2, () => 0.999999), 1999);
-  assert.equal(backoffDelay(p, 4, () => 0.999999), 7999);
-  assert.equal(backoffDelay(p, 30, () => 0.999999), 59999, 'capped at 60 s');
-  assert.equal(backoffDelay(p, 5, () => 0), 0, 'full jitter reaches zero');
+  assert.equal(
+    backoffDelay(p, 1, () => 0.999999),
+    999,
+  );
+  assert.equal(
+    backoffDelay(p, 2, () => 0.999999),
+    1999,
+  );
+  assert.equal(
+    backoffDelay(p, 4, () => 0.999999),
+    7999,
+  );
+  assert.equal(
+    backoffDelay(p, 30, () => 0.999999),
+    59999,
+    'capped at 60 s',
+  );
+  assert.equal(
+    backoffDelay(p, 5, () => 0),
+    0,
+    'full jitter reaches zero',
+  );
   const samples = Array.from({ length: 2000 }, () => backoffDelay(p, 3));
   assert.ok(Math.min(...samples) < 400 && Math.max(...samples) > 3600, 'spread over [0, 4 s)');
   assert.ok(samples.every((s) => s >= 0 && s < 4000));

@@ -14,7 +14,7 @@ import { incompressibleBytes, prng, textBytes } from '../helpers/archives';
 import { FaultServer } from '../../harness/fault-server';
 import { lz4Compress, skippableFrame } from '../helpers/lz4';
 
-test('the free-space hint uses an lz4 frame\'s declared content size (the gzip ISIZE hint stays)', async () => {
+test("the free-space hint uses an lz4 frame's declared content size (the gzip ISIZE hint stays)", async () => {
   const server = await FaultServer.start();
   const agent = new Agent();
   try {

@@ -67,7 +67,13 @@ function appendMember(archive: Buffer, e: RawEntry): Buffer {
       end = at;
       break;
     }
-    const size = parseInt(archive.toString('latin1', at + 124, at + 136).replace(/\0.*$/, '').trim() || '0', 8);
+    const size = parseInt(
+      archive
+        .toString('latin1', at + 124, at + 136)
+        .replace(/\0.*$/, '')
+        .trim() || '0',
+      8,
+    );
     const type = String.fromCharCode(archive[at + 156]!);
     let next = at + 512;
     if (type === 'S') {
@@ -137,7 +143,9 @@ test('regression: non-UTF-8 names (KOI8-R, Latin-1, pax hdrcharset=BINARY) keep 
   try {
     const o = await extractBuffer(archive, box.dest, { strict: true });
     assert.equal(o.error, null, o.error?.message);
-    const names = readdirSync(box.dest, { encoding: 'buffer' }).map((n) => n.toString('hex')).sort();
+    const names = readdirSync(box.dest, { encoding: 'buffer' })
+      .map((n) => n.toString('hex'))
+      .sort();
     assert.deepEqual(names, [koi8, one, two, cp866].map((n) => n.toString('hex')).sort());
     const read = (n: Buffer) => readFileSync(Buffer.concat([Buffer.from(box.dest + '/'), n]), 'utf8');
     assert.deepEqual([read(koi8), read(one), read(two), read(cp866)], ['koi8\n', 'one\n', 'two\n', 'cp866\n']);
@@ -178,14 +186,22 @@ test('regression: numeric fields read as GNU tar reads them: a size of leading N
     assert.deepEqual(await listTree(box.dest), ['after-blank-size', 'after-nul-size', 'b256', 'nul-size']);
     assert.equal(statSync(join(box.dest, 'nul-size')).size, 0);
     assert.equal(readFileSync(join(box.dest, 'b256'), 'utf8'), 'five!');
-    assert.deepEqual(o.result!.skipped.map((s) => [s.entry, s.code]), [['blank-size', 'BAD_HEADER']]);
+    assert.deepEqual(
+      o.result!.skipped.map((s) => [s.entry, s.code]),
+      [['blank-size', 'BAD_HEADER']],
+    );
   } finally {
     await box.cleanup();
   }
 });
 
 test('regression: an absolute hardlink target is stripped like the member name (GNU tar, bsdtar), and must still be a file of this archive', async () => {
-  const archive = tarArchive([file('f'), { name: '/abs/l', type: '1', linkname: '/f' }, { name: 'l2', type: '1', linkname: '//f' }, { name: 'l3', type: '1', linkname: '/etc/passwd' }]);
+  const archive = tarArchive([
+    file('f'),
+    { name: '/abs/l', type: '1', linkname: '/f' },
+    { name: 'l2', type: '1', linkname: '//f' },
+    { name: 'l3', type: '1', linkname: '/etc/passwd' },
+  ]);
   const box = await sandbox();
   try {
     const o = await extractBuffer(archive, box.dest);
@@ -193,7 +209,10 @@ test('regression: an absolute hardlink target is stripped like the member name (
     const ino = statSync(join(box.dest, 'f')).ino;
     assert.equal(statSync(join(box.dest, 'abs/l')).ino, ino);
     assert.equal(statSync(join(box.dest, 'l2')).ino, ino);
-    assert.deepEqual(o.result!.skipped.map((s) => [s.entry, s.code]), [['l3', 'HARDLINK_TARGET']]);
+    assert.deepEqual(
+      o.result!.skipped.map((s) => [s.entry, s.code]),
+      [['l3', 'HARDLINK_TARGET']],
+    );
     assert.ok(o.result!.warnings.some((w) => w.entry === 'l2' && w.code === 'ABSOLUTE_PATH'));
   } finally {
     await box.cleanup();
@@ -207,7 +226,10 @@ test('regression: a stray byte in the second end-of-archive block is a warning (
   try {
     const o = await extractBuffer(Buffer.concat([tarMember(file('only')), end]), box.dest);
     assert.equal(o.error, null, o.error?.message);
-    assert.deepEqual(o.result!.warnings.map((w) => w.code), ['END_OF_ARCHIVE']);
+    assert.deepEqual(
+      o.result!.warnings.map((w) => w.code),
+      ['END_OF_ARCHIVE'],
+    );
     assert.deepEqual(await listTree(box.dest), ['only']);
   } finally {
     await box.cleanup();
@@ -243,13 +265,21 @@ test('regression: malformed pax records (NUL in a key, no newline, bad length) w
   const nulKey = tarMember({ name: 'PaxHeaders/a', type: 'x', data: Buffer.concat([paxRecord('mtime', '1500000000'), Buffer.from('12 b\0d=vvv\n')]) });
   const noNewline = tarMember({ name: 'PaxHeaders/b', type: 'x', data: Buffer.from('12 path=abc ') });
   const badLength = tarMember({ name: 'PaxHeaders/c', type: 'x', data: Buffer.from('99 path=nope\n') });
-  for (const [label, record] of [['NUL in a key', nulKey], ['missing newline', noNewline], ['bad length', badLength]] as const) {
+  for (const [label, record] of [
+    ['NUL in a key', nulKey],
+    ['missing newline', noNewline],
+    ['bad length', badLength],
+  ] as const) {
     const archive = Buffer.concat([record, tarMember(file('member')), Buffer.alloc(1024)]);
     const box = await sandbox();
     try {
       const o = await extractBuffer(archive, box.dest);
       assert.equal(o.error, null, `${label}: ${o.error?.message}`);
-      assert.deepEqual(o.result!.warnings.map((w) => [w.entry, w.code]), [['member', 'PAX_MALFORMED']], label);
+      assert.deepEqual(
+        o.result!.warnings.map((w) => [w.entry, w.code]),
+        [['member', 'PAX_MALFORMED']],
+        label,
+      );
       assert.deepEqual(await listTree(box.dest), ['member'], label);
       const strictBox = await sandbox();
       try {

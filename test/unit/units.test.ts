@@ -14,7 +14,10 @@ test('sizes with K/M/G/T suffixes', () => {
 
 test('bad sizes are usage errors that say what to write', () => {
   for (const bad of ['', 'abc', '-1M', '10X', '0', '1.2.3M']) {
-    assert.throws(() => parseSize(bad, '--chunk-size'), (err: unknown) => err instanceof EngineError && err.code === 'E_USAGE' && /--chunk-size/.test(err.message));
+    assert.throws(
+      () => parseSize(bad, '--chunk-size'),
+      (err: unknown) => err instanceof EngineError && err.code === 'E_USAGE' && /--chunk-size/.test(err.message),
+    );
   }
 });
 

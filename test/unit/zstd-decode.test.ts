@@ -4,17 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { xxhash64 } from 'hash-wasm';
 import { XxHash64 } from '../../electron/engine/decode/zstd/xxhash64';
-import {
-  compressWith,
-  decodeZstd,
-  mixedBytes,
-  randomBytes,
-  skippableFrame,
-  textBytes,
-  walkFrames,
-  zstdDecode,
-  zstdStdin,
-} from './zstd-fixtures';
+import { compressWith, decodeZstd, mixedBytes, randomBytes, skippableFrame, textBytes, walkFrames, zstdDecode, zstdStdin } from './zstd-fixtures';
 
 const data = mixedBytes(3_000_000, 7);
 

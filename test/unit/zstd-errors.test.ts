@@ -22,7 +22,7 @@ test('a flipped byte anywhere after the header is always caught (checksum or dec
   for (let i = 0; i < 120; i++) {
     const at = 20 + Math.floor(((zst.length - 21) * i) / 120);
     const bad = Buffer.from(zst);
-    bad[at] ^= 1 << i % 8;
+    bad[at] ^= 1 << (i % 8);
     const err = decodeError(bad);
     assert.ok(err, `flip at ${at} went unnoticed`);
     assert.ok(['E_ARCHIVE_CORRUPT', 'E_ARCHIVE_TRUNCATED', 'E_TRAILING_GARBAGE'].includes(err.code!), `flip at ${at}: ${err.code} ${err.message}`);
@@ -37,13 +37,16 @@ test('a wrong content checksum is E_ARCHIVE_CORRUPT at the checksum field, after
   zst[zst.length - 2] ^= 0xff;
   const decoder = new ZstdDecoder();
   const out = decoder.push(zst).filter(Buffer.isBuffer) as Buffer[];
-  assert.ok(Buffer.concat(out).equals(data), 'the frame\'s data comes out before the error');
-  assert.throws(() => decoder.finish(), (e: Error & { code?: string; details?: { offset?: number } }) => {
-    assert.equal(e.code, 'E_ARCHIVE_CORRUPT');
-    assert.match(e.message, /checksum mismatch/);
-    assert.equal(e.details?.offset, zst.length - 4);
-    return true;
-  });
+  assert.ok(Buffer.concat(out).equals(data), "the frame's data comes out before the error");
+  assert.throws(
+    () => decoder.finish(),
+    (e: Error & { code?: string; details?: { offset?: number } }) => {
+      assert.equal(e.code, 'E_ARCHIVE_CORRUPT');
+      assert.match(e.message, /checksum mismatch/);
+      assert.equal(e.details?.offset, zst.length - 4);
+      return true;
+    },
+  );
 });
 
 test('wrong magic: at the start E_ARCHIVE_CORRUPT at 0; after a complete frame E_TRAILING_GARBAGE at the frame end', () => {
@@ -91,7 +94,10 @@ test('a reserved block type is E_ARCHIVE_CORRUPT at the block, and the decoder s
   const blockAt = 4 + 1 + 1 + 2;
   frame[blockAt] = (frame[blockAt]! & ~6) | 6;
   const decoder = new ZstdDecoder();
-  assert.throws(() => decoder.push(frame), (e: Error & { code?: string; details?: { offset?: number } }) => e.code === 'E_ARCHIVE_CORRUPT' && e.details?.offset === blockAt);
+  assert.throws(
+    () => decoder.push(frame),
+    (e: Error & { code?: string; details?: { offset?: number } }) => e.code === 'E_ARCHIVE_CORRUPT' && e.details?.offset === blockAt,
+  );
   assert.throws(() => decoder.finish(), /reserved type/);
 });
 

@@ -71,10 +71,7 @@ export interface Decoded {
  * Feeds `zst` from `start` in pieces, asking for a checkpoint after every piece when `checkpoints` is set.
  * Every point must sit exactly at the output handed out before it; points come back JSON round-tripped.
  */
-export function decodeZstd(
-  zst: Buffer,
-  opts: ZstdDecoderOptions & { pieceBytes?: number; checkpoints?: boolean; resume?: DecoderPoint; cuts?: number[] } = {},
-): Decoded {
+export function decodeZstd(zst: Buffer, opts: ZstdDecoderOptions & { pieceBytes?: number; checkpoints?: boolean; resume?: DecoderPoint; cuts?: number[] } = {}): Decoded {
   const decoder = new ZstdDecoder(opts, opts.resume);
   const piece = opts.pieceBytes ?? 64 * 1024;
   const outputs: Buffer[] = [];

@@ -60,7 +60,10 @@ for (const mode of [[], ['--no-checkpoints']]) {
   test(`a zstd --long=27 frame over --zstd-max-window 64M is refused up front, exit 2, naming its memory and the flag (${label})`, async () => {
     const r = await get(long27, ['--zstd-max-window', '64M', ...mode]);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /E_WINDOW_TOO_LARGE: The zstd frame at byte 0 needs a 128\.0 MiB window, about 160\.0 MiB of memory to unpack; the limit is 64\.0 MiB\. Allow it with --zstd-max-window 128M/);
+    assert.match(
+      r.stderr,
+      /E_WINDOW_TOO_LARGE: The zstd frame at byte 0 needs a 128\.0 MiB window, about 160\.0 MiB of memory to unpack; the limit is 64\.0 MiB\. Allow it with --zstd-max-window 128M/,
+    );
     assertNothingExtracted(r.dest);
   });
 
@@ -75,7 +78,10 @@ for (const mode of [[], ['--no-checkpoints']]) {
     const r = await get(long27, ['--zstd-max-window', '128M', ...mode]);
     assert.equal(r.code, 0, r.stderr);
     // The CLI says the format it found and where a stop would send the job back.
-    assert.match(r.stderr, mode.length ? /^format tar\.zst, restarts from the beginning \(checkpoints are turned off for this job\)$/m : /^format tar\.zst, resumable at any block$/m);
+    assert.match(
+      r.stderr,
+      mode.length ? /^format tar\.zst, restarts from the beginning \(checkpoints are turned off for this job\)$/m : /^format tar\.zst, resumable at any block$/m,
+    );
     assertTreesEqual(reference, r.dest);
   });
 

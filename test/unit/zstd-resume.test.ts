@@ -8,7 +8,6 @@ import { frameHeaderSize } from '../../electron/engine/decode/zstd/frame-header'
 import type { ZstdPointState } from '../../electron/engine/decode/zstd/zstd-decoder';
 import { compressWith, decodeZstd, mixedBytes, textBytes, walkFrames, zstdStdin } from './zstd-fixtures';
 
-
 /** Resumes from an evenly spread sample of `points` and checks each tail against `expected`. */
 function resumeAll(zst: Buffer, expected: Buffer, points: DecoderPoint[], samples: number): void {
   const step = Math.max(1, Math.floor(points.length / samples));
@@ -57,8 +56,14 @@ test('pzstd output: resuming at frame starts, inside frames and right after skip
   const zst = compressWith('pzstd', ['-p', '2', '-1', '-c'], input)!;
   // Pieces cut at every frame end: a request made there comes out after the next (skippable) frame.
   const { points } = decodeZstd(zst, { checkpoints: true, pieceBytes: 32_768, cuts: walkFrames(zst).ends });
-  assert.ok(points.some((p) => state(p).phase === 'magic' && state(p).framesDone > 0), 'a point between frames');
-  assert.ok(points.some((p) => state(p).phase === 'block' && state(p).framesDone > 0), 'a point inside a later frame');
+  assert.ok(
+    points.some((p) => state(p).phase === 'magic' && state(p).framesDone > 0),
+    'a point between frames',
+  );
+  assert.ok(
+    points.some((p) => state(p).phase === 'block' && state(p).framesDone > 0),
+    'a point inside a later frame',
+  );
   resumeAll(zst, input, points, 12);
 });
 

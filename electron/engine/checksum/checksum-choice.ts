@@ -33,7 +33,10 @@ export function chooseChecksums(
       continue;
     }
     if (!verifiable.includes(kind)) {
-      out.warnings.push({ code: 'SIDECAR_UNUSED', message: `A ${DIGEST_LABEL[kind]} is published beside the file (${sidecar.source}), but this build cannot verify ${DIGEST_LABEL[kind]} yet.` });
+      out.warnings.push({
+        code: 'SIDECAR_UNUSED',
+        message: `A ${DIGEST_LABEL[kind]} is published beside the file (${sidecar.source}), but this build cannot verify ${DIGEST_LABEL[kind]} yet.`,
+      });
       continue;
     }
     out[kind] = published;

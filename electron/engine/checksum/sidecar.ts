@@ -96,7 +96,11 @@ async function fetchSmall(url: string, options: SidecarOptions): Promise<string 
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   let response: Dispatcher.ResponseData;
   try {
-    ({ response } = await requestFollowingRedirects(url, { method: 'GET', headers: { 'accept-encoding': 'identity' } }, { dispatcher: options.dispatcher, signal, headers: options.headers ?? null }));
+    ({ response } = await requestFollowingRedirects(
+      url,
+      { method: 'GET', headers: { 'accept-encoding': 'identity' } },
+      { dispatcher: options.dispatcher, signal, headers: options.headers ?? null },
+    ));
   } catch {
     return null;
   }

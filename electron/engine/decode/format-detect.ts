@@ -105,7 +105,12 @@ function parseOctalField(buf: Buffer, start: number, length: number): number {
 /** A short human description of data that is not an archive, for the error message. */
 export function describeNonArchive(head: Buffer): string {
   for (const u of UNSUPPORTED) if (startsWith(head, u.magic)) return `${u.name} compressed data`;
-  const text = head.subarray(0, 256).toString('latin1').replace(/^\uFEFF|^\u00ef\u00bb\u00bf/, '').trimStart().toLowerCase();
+  const text = head
+    .subarray(0, 256)
+    .toString('latin1')
+    .replace(/^\uFEFF|^\u00ef\u00bb\u00bf/, '')
+    .trimStart()
+    .toLowerCase();
   if (text.startsWith('<!doctype html') || text.startsWith('<html') || /<(head|body|title)[\s>]/.test(text)) {
     const title = /<title[^>]*>([^<]{0,80})/i.exec(head.toString('utf8'))?.[1]?.trim();
     return `an HTML page${title ? ` ("${title}")` : ''}, perhaps an error page served with status 200`;

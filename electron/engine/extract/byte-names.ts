@@ -66,8 +66,7 @@ function isPairedLow(s: string, i: number): boolean {
   return prev >= 0xd800 && prev <= 0xdbff;
 }
 
-const isUtf8: (buf: Buffer) => boolean =
-  (require('node:buffer') as { isUtf8?: (b: Buffer) => boolean }).isUtf8 ?? ((buf) => utf8Valid(buf));
+const isUtf8: (buf: Buffer) => boolean = (require('node:buffer') as { isUtf8?: (b: Buffer) => boolean }).isUtf8 ?? ((buf) => utf8Valid(buf));
 
 function utf8Valid(buf: Buffer): boolean {
   for (let i = 0; i < buf.length; ) {

@@ -82,8 +82,7 @@ export class Extractor extends Writable {
   /** Feeding and capturing run one at a time, in order. */
   private work: Promise<void> = Promise.resolve();
   private readonly checkpoints = new ExtractCheckpointing({
-    pipeline: () =>
-      this.tar && this.decoder ? { format: this.format!, decoder: this.decoder, tar: this.tar, writer: this.writer!, tarIn: this.tarIn } : null,
+    pipeline: () => (this.tar && this.decoder ? { format: this.format!, decoder: this.decoder, tar: this.tar, writer: this.writer!, tarIn: this.tarIn } : null),
     exclusive: (step) => this.exclusive(step),
     failed: (err) => this.destroy(this.fail(err)),
   });
@@ -195,7 +194,11 @@ export class Extractor extends Writable {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    const begin = this.started ? Promise.resolve() : Promise.resolve().then(() => this.start(this.chooseFormat(true)!)).then(() => this.feedHead());
+    const begin = this.started
+      ? Promise.resolve()
+      : Promise.resolve()
+          .then(() => this.start(this.chooseFormat(true)!))
+          .then(() => this.feedHead());
     begin
       .then(() => this.endPipeline())
       .then(

@@ -52,11 +52,7 @@ function windowsComponentProblem(c: string): string | null {
  * `..` anywhere is refused (also split on `\`, so `..\x` cannot reach a Windows parent); roots are stripped
  * and reported.
  */
-export function sanitizeEntryPath(
-  name: string,
-  limits: NameLimits,
-  platform: NodeJS.Platform = process.platform,
-): SafeRelativePath | Rejection {
+export function sanitizeEntryPath(name: string, limits: NameLimits, platform: NodeJS.Platform = process.platform): SafeRelativePath | Rejection {
   if (name.includes('\0')) return { ok: false, code: 'BAD_NAME', reason: 'the name contains a NUL byte' };
   // Linux keeps any bytes; macOS and Windows take Unicode names only, and a guessed conversion could merge two.
   if ((platform === 'win32' || platform === 'darwin') && hasRawBytes(name)) {

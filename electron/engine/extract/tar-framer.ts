@@ -303,7 +303,12 @@ export class TarFramer {
     }
     if (this.zeroBlocks === 1) {
       // GNU tar ends the archive at a zero block whatever follows it, and warns when the next is not zero.
-      this.out.push({ kind: 'notice', offset: at - BLOCK, code: 'END_OF_ARCHIVE', reason: `a lone zero block at byte ${at - BLOCK} ends the archive (the block after it is not zero)` });
+      this.out.push({
+        kind: 'notice',
+        offset: at - BLOCK,
+        code: 'END_OF_ARCHIVE',
+        reason: `a lone zero block at byte ${at - BLOCK} ends the archive (the block after it is not zero)`,
+      });
       this.state = 'end';
       return;
     }
@@ -329,11 +334,9 @@ export class TarFramer {
     const size = h.size;
     if (size === null) throw new ArchiveError('E_ARCHIVE_CORRUPT', `Invalid size field in the tar header at byte ${at}.`, { details: { offset: at } });
     if (size > this.limits.maxPaxHeaderSize) {
-      throw new ArchiveError(
-        'E_LIMIT_EXCEEDED',
-        `A pax or long-name record of ${size} bytes at byte ${at} exceeds the limit of ${this.limits.maxPaxHeaderSize}.`,
-        { details: { offset: at, size, limit: this.limits.maxPaxHeaderSize } },
-      );
+      throw new ArchiveError('E_LIMIT_EXCEEDED', `A pax or long-name record of ${size} bytes at byte ${at} exceeds the limit of ${this.limits.maxPaxHeaderSize}.`, {
+        details: { offset: at, size, limit: this.limits.maxPaxHeaderSize },
+      });
     }
     this.record = { type: h.typeflag, body: Buffer.alloc(size), fill: 0, padding: padding(size), header: Buffer.from(block.subarray(off, off + BLOCK)) };
     this.state = 'long';

@@ -104,7 +104,10 @@ export async function fetchUntilComplete(host: AttemptHost, rec: ChunkRecord, pa
       const record = recordAttempt(info.status, info.bytes, serialized);
       host.ctx.emit({ type: 'attempt-failed', index, attempt, status: info.status, bytes: info.bytes, durationMs: record.durationMs, error: serialized });
       // History is a convenience: a full disk must not turn into a second failure.
-      await host.journal()?.append({ t: 'attempt', index, attempt: record }).catch(() => undefined);
+      await host
+        .journal()
+        ?.append({ t: 'attempt', index, attempt: record })
+        .catch(() => undefined);
       if (e.code === 'E_DISK_FULL') {
         await host.ctx.waitForDiskSpace(e);
         continue;

@@ -166,12 +166,15 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
   }
   const zstdMaxWindow = o.zstdMaxWindow ?? DEFAULT_MAX_WINDOW;
   if (!Number.isInteger(zstdMaxWindow) || zstdMaxWindow < MIN_ZSTD_WINDOW || zstdMaxWindow > HARD_MAX_WINDOW) {
-    throw new UsageError(`--zstd-max-window must be from 1K (the smallest zstd window) to ${HARD_MAX_WINDOW / (1024 * 1024)}M, what the decoder can address (got ${o.zstdMaxWindow}).`);
+    throw new UsageError(
+      `--zstd-max-window must be from 1K (the smallest zstd window) to ${HARD_MAX_WINDOW / (1024 * 1024)}M, what the decoder can address (got ${o.zstdMaxWindow}).`,
+    );
   }
   if (o.limitRate !== undefined && (!Number.isFinite(o.limitRate) || o.limitRate < 1024)) {
     throw new UsageError(`--limit-rate must be at least 1K bytes/s (got ${o.limitRate}).`);
   }
-  if (o.onLinkExpired !== undefined && o.onLinkExpired !== 'wait' && o.onLinkExpired !== 'stop') throw new UsageError(`onLinkExpired must be 'wait' or 'stop' (got "${String(o.onLinkExpired)}").`);
+  if (o.onLinkExpired !== undefined && o.onLinkExpired !== 'wait' && o.onLinkExpired !== 'stop')
+    throw new UsageError(`onLinkExpired must be 'wait' or 'stop' (got "${String(o.onLinkExpired)}").`);
   if (o.refreshUrlCommand !== undefined && o.refreshUrlCommand !== null && (typeof o.refreshUrlCommand !== 'string' || o.refreshUrlCommand.trim() === '')) {
     throw new UsageError('--refresh-url-command needs a command (it prints the new URL on its first line).');
   }

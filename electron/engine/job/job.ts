@@ -178,7 +178,11 @@ export class Job extends EventEmitter {
       this.record.updatedAt = Date.now();
       await saveJobState(o.stateDir, this.record);
     }
-    this.emitEvent({ type: 'warning', code: 'LINK_REPLACED', message: `The link was replaced (${redactUrl(old)} → ${redactUrl(newUrl)}): ${detail}. The job continues with everything it fetched.` });
+    this.emitEvent({
+      type: 'warning',
+      code: 'LINK_REPLACED',
+      message: `The link was replaced (${redactUrl(old)} → ${redactUrl(newUrl)}): ${detail}. The job continues with everything it fetched.`,
+    });
     if (this.gate.reason === 'link-expired') this.resume();
   }
 
@@ -272,7 +276,11 @@ export class Job extends EventEmitter {
     if (decided.kind === 'complete') {
       const done = decided.previous;
       // Finished before (perhaps killed just after): running it again is a no-op, not a second download.
-      this.emitEvent({ type: 'warning', code: 'ALREADY_COMPLETE', message: `This job already completed on ${new Date(done.updatedAt).toISOString()}; nothing to do. Use --restart to download it again.` });
+      this.emitEvent({
+        type: 'warning',
+        code: 'ALREADY_COMPLETE',
+        message: `This job already completed on ${new Date(done.updatedAt).toISOString()}; nothing to do. Use --restart to download it again.`,
+      });
       await this.forgetCompletedState(done);
       return { summary: { ...done.summary!, bytesFetched: 0, retries: 0, stallReplacements: 0, elapsedMs: Date.now() - this.startedAt } };
     }
@@ -302,11 +310,14 @@ export class Job extends EventEmitter {
     // The watchdog looks more often than progress is reported. A long gap between looks is a frozen process
     // (the tick's business).
     let lastLook = performance.now();
-    this.stallWatch = setInterval(() => {
-      const now = performance.now();
-      if (now - lastLook < Math.max(o.idleTimeoutMs, 5_000)) this.ranged?.lookForStalls(now);
-      lastLook = now;
-    }, Math.min(STALL_CHECK_MS, o.progressIntervalMs));
+    this.stallWatch = setInterval(
+      () => {
+        const now = performance.now();
+        if (now - lastLook < Math.max(o.idleTimeoutMs, 5_000)) this.ranged?.lookForStalls(now);
+        lastLook = now;
+      },
+      Math.min(STALL_CHECK_MS, o.progressIntervalMs),
+    );
     this.stallWatch.unref();
     this.meter.start(performance.now());
   }
@@ -365,7 +376,11 @@ export class Job extends EventEmitter {
     const dir = this.options.completionDir;
     if (dir) {
       await recordCompletion(dir, record).catch((err: unknown) =>
-        this.emitEvent({ type: 'warning', code: 'COMPLETION_NOT_RECORDED', message: `The completion record in ${dir} could not be written (${(err as Error).message}); running this job again will not know it completed.` }),
+        this.emitEvent({
+          type: 'warning',
+          code: 'COMPLETION_NOT_RECORDED',
+          message: `The completion record in ${dir} could not be written (${(err as Error).message}); running this job again will not know it completed.`,
+        }),
       );
     }
     if (this.options.keepState) return;
@@ -422,7 +437,12 @@ export class Job extends EventEmitter {
         message: `Resuming from the checkpoint at byte ${resumeOffset} of ${size} (${((resumeOffset / size) * 100).toFixed(1)}%, ${resumePoint.extract.entries} entries done): chunks before chunk ${plan.resumeFrom} are not fetched again.`,
       });
     }
-    this.ranged = await RangedRun.open(this.runContext(probed), this.sink!, { size, chunkCount: plan.chunkCount, startChunk: plan.resumeFrom, record: plan.record, resumePoint }, this.hasher);
+    this.ranged = await RangedRun.open(
+      this.runContext(probed),
+      this.sink!,
+      { size, chunkCount: plan.chunkCount, startChunk: plan.resumeFrom, record: plan.record, resumePoint },
+      this.hasher,
+    );
     await this.ranged.run();
   }
 
@@ -507,7 +527,9 @@ export class Job extends EventEmitter {
     // A tick far later than scheduled means the process was frozen (laptop sleep, SIGSTOP): connections are
     // likely dead, so tear the in-flight ranges down now rather than waiting out the idle timeout again.
     if (frozenMs > 0) {
-      this.ranged?.interrupt(new NetworkError('E_IDLE_TIMEOUT', `The process was suspended for ${Math.round(frozenMs / 1000)} s; resuming the range from its last committed byte.`));
+      this.ranged?.interrupt(
+        new NetworkError('E_IDLE_TIMEOUT', `The process was suspended for ${Math.round(frozenMs / 1000)} s; resuming the range from its last committed byte.`),
+      );
     }
     this.ranged?.reportFetching();
     // Bytes received and kept: whole staged chunks and the received prefix of those still arriving (a resumed

@@ -23,7 +23,10 @@ export async function verifiedReplacement(p: {
   const verdict = await sameObject({ pinned: p.current, now, sample: p.sample, dispatcher: p.dispatcher, headers: p.headers, signal: p.signal });
   if (verdict.same === true) return { probed: now, detail: verdict.detail };
   if (verdict.same === null && p.checksumGiven) return { probed: now, detail: `same size (${verdict.why}; the checksum verifies the result)` };
-  throw new UpstreamChangedError(`The new link ${redactUrl(p.newUrl)} does not serve the file this job is downloading: ${verdict.why}. The job keeps its link and everything it fetched; give a link to the same file.`, {
-    details: { why: verdict.why },
-  });
+  throw new UpstreamChangedError(
+    `The new link ${redactUrl(p.newUrl)} does not serve the file this job is downloading: ${verdict.why}. The job keeps its link and everything it fetched; give a link to the same file.`,
+    {
+      details: { why: verdict.why },
+    },
+  );
 }

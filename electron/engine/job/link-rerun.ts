@@ -46,7 +46,10 @@ export async function sameObjectByNewLink(p: {
 function refuseOrStartOver(p: { options: ResolvedOptions; previous: JobStateRecord; emit: (event: JobEventInput) => void }, why: string): false {
   const { options: o, previous } = p;
   if (o.replacesLink) {
-    throw new UpstreamChangedError(`The new link ${redactUrl(o.url)} does not serve the file this job was downloading: ${why}. Nothing was changed; give a link to the same file.`, { details: { why } });
+    throw new UpstreamChangedError(
+      `The new link ${redactUrl(o.url)} does not serve the file this job was downloading: ${why}. Nothing was changed; give a link to the same file.`,
+      { details: { why } },
+    );
   }
   p.emit({
     type: 'warning',

@@ -50,7 +50,8 @@ export class LinkWait {
     h.emit({
       type: 'warning',
       code: 'LINK_EXPIRED',
-      message: `${refused} Everything fetched so far is kept. ${command ? 'Asking the refresh command for a new link.' : h.onExpiry === 'wait' ? 'Replace the link to continue.' : ''}`.trim(),
+      message:
+        `${refused} Everything fetched so far is kept. ${command ? 'Asking the refresh command for a new link.' : h.onExpiry === 'wait' ? 'Replace the link to continue.' : ''}`.trim(),
     });
     let problem: string | null = null;
     if (command) {

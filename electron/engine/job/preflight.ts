@@ -52,9 +52,13 @@ export async function preflightDestination(input: PreflightInput): Promise<void>
       throw new EngineError('E_DEST_NOT_WRITABLE', `The output ${input.output} exists and is not a regular file.`, { details: { path: input.output } });
     }
     if (stat && stat.size > 0 && !input.ownedByJob && !input.force) {
-      throw new EngineError('E_DEST_NOT_EMPTY', `The output file ${input.output} already exists and was not started by this job. Remove it, choose another name, or pass --force.`, {
-        details: { path: input.output },
-      });
+      throw new EngineError(
+        'E_DEST_NOT_EMPTY',
+        `The output file ${input.output} already exists and was not started by this job. Remove it, choose another name, or pass --force.`,
+        {
+          details: { path: input.output },
+        },
+      );
     }
   }
 }

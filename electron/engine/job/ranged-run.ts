@@ -104,7 +104,10 @@ export class RangedRun {
     const opened = await Journal.open(o.stateDir);
     const kept = new KeptChunks((event) => ctx.emit(event));
     // Parts of an earlier run are continued only as far as the journal vouches for their bytes.
-    const staging = new StagingArea(o.stateDir, journalParts(opened.journal, opened.records, o.chunkSize, (index, keptBytes, had) => kept.partDropped(index, keptBytes, had)));
+    const staging = new StagingArea(
+      o.stateDir,
+      journalParts(opened.journal, opened.records, o.chunkSize, (index, keptBytes, had) => kept.partDropped(index, keptBytes, had)),
+    );
     await staging.init();
     const run = new RangedRun(ctx, sink, plan, opened.journal, staging, hasher, kept);
     for (const r of opened.records) {
@@ -116,7 +119,11 @@ export class RangedRun {
       }
     }
     if (opened.tornBytes > 0) {
-      ctx.emit({ type: 'warning', code: 'E_JOURNAL', message: `The journal ended in a torn record (${opened.tornBytes} bytes, from a crash mid-write); it was dropped and the chunks it named are verified again.` });
+      ctx.emit({
+        type: 'warning',
+        code: 'E_JOURNAL',
+        message: `The journal ended in a torn record (${opened.tornBytes} bytes, from a crash mid-write); it was dropped and the chunks it named are verified again.`,
+      });
     }
     await kept.discardStale(staging, plan.startChunk, o.window);
     return run;
@@ -415,7 +422,11 @@ export class RangedRun {
       else if (rec.state === 'staged') known = rec.length;
       return known;
     };
-    return followChunk({ paths: [this.staging.partPath(index), this.staging.stagedPath(index)], onDisk, changed: () => this.news.changed(index, this.stagedSignals.get(index)?.promise) }, from, rec.length);
+    return followChunk(
+      { paths: [this.staging.partPath(index), this.staging.stagedPath(index)], onDisk, changed: () => this.news.changed(index, this.stagedSignals.get(index)?.promise) },
+      from,
+      rec.length,
+    );
   }
 
   private async releaseChunk(index: number): Promise<void> {

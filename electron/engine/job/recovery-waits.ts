@@ -72,9 +72,12 @@ export class RecoveryWaits {
       }
       const change = identityChange(pinned, now);
       if (change) {
-        throw new UpstreamChangedError(`The file at ${redactUrl(h.options.url)} changed while the job waited for the server (${change}). Kept data was not mixed with the new file; run again with --restart.`, {
-          details: { change },
-        });
+        throw new UpstreamChangedError(
+          `The file at ${redactUrl(h.options.url)} changed while the job waited for the server (${change}). Kept data was not mixed with the new file; run again with --restart.`,
+          {
+            details: { change },
+          },
+        );
       }
       if (h.pausedFor() === 'unreachable') h.resume();
     }

@@ -63,7 +63,10 @@ export function runRefreshCommand(command: string, p: { timeoutMs?: number; sign
       flushStderr(true);
       if (timedOut) return settle({ ok: false, message: `the refresh command did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped`, exitStatus: 'timeout' });
       if (code !== 0) return settle({ ok: false, message: `the refresh command failed (exit status ${code ?? `signal ${signal}`})`, exitStatus: code ?? signal });
-      const url = stdout.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '');
+      const url = stdout
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .find((l) => l !== '');
       if (!url) return settle({ ok: false, message: 'the refresh command printed no link (its first non-empty line of output is taken as the new URL)', exitStatus: 0 });
       if (!/^https?:\/\//i.test(url)) return settle({ ok: false, message: 'the first line the refresh command printed is not an http(s) URL', exitStatus: 0 });
       settle({ ok: true, url });

@@ -78,10 +78,13 @@ export async function planResume(p: {
   const mode: TransferMode = probed.rangeSupported && probed.size !== null && probed.size > 0 ? 'ranged' : 'single-stream';
   const size = probed.size ?? 0;
   const chunkCount = mode === 'ranged' ? Math.ceil(size / o.chunkSize) : 0;
-  resumePoint = usableResumePoint(resumePoint, { size, mode, digests: expectedKinds({ sha256: o.sha256, md5: o.md5 }) }, (message) => emit({ type: 'warning', code: 'CHECKPOINT_IGNORED', message }));
+  resumePoint = usableResumePoint(resumePoint, { size, mode, digests: expectedKinds({ sha256: o.sha256, md5: o.md5 }) }, (message) =>
+    emit({ type: 'warning', code: 'CHECKPOINT_IGNORED', message }),
+  );
   if (resumePoint) resumeFrom = Math.floor(resumePoint.extract.compressedOffset / o.chunkSize);
   resumeFrom = Math.min(resumeFrom, chunkCount);
-  if (o.output && resumeFrom > 0) resumeFrom = await keptOutputChunks(o.output, resumeFrom, o.chunkSize, size, (message) => emit({ type: 'warning', code: 'OUTPUT_SHORTER', message }));
+  if (o.output && resumeFrom > 0)
+    resumeFrom = await keptOutputChunks(o.output, resumeFrom, o.chunkSize, size, (message) => emit({ type: 'warning', code: 'OUTPUT_SHORTER', message }));
   emit({
     type: 'probed',
     finalUrl: redactUrl(probed.finalUrl),
@@ -101,7 +104,15 @@ export async function planResume(p: {
   // Only a destination this job found empty may hold files a restart keeps (never an operator's, see --force).
   const destStartedEmpty = sameJob ? previous!.destStartedEmpty === true : o.dest !== null && (await isEmptyOrMissing(o.dest));
   const refreshUrlCommand = o.refreshUrlCommand ?? (sameJob ? previous!.refreshUrlCommand : undefined);
-  const record: JobStateRecord = { version: 1, identity, consumedChunks: resumeFrom, complete: false, updatedAt: Date.now(), destStartedEmpty, ...(refreshUrlCommand ? { refreshUrlCommand } : {}) };
+  const record: JobStateRecord = {
+    version: 1,
+    identity,
+    consumedChunks: resumeFrom,
+    complete: false,
+    updatedAt: Date.now(),
+    destStartedEmpty,
+    ...(refreshUrlCommand ? { refreshUrlCommand } : {}),
+  };
   await saveJobState(o.stateDir, record);
   return { kind: 'run', mode, plan: { record, chunkCount, resumeFrom, resumePoint, reuseComplete: sameJob && destStartedEmpty && !resumePoint } };
 }

@@ -104,7 +104,12 @@ function sizeOf(value: string | number | null | undefined, at: string): { size: 
 function csvParts(text: string, source: string): RawPart[] {
   let records;
   try {
-    records = parseCsv(text.split(/\r?\n/).map((l) => (l.trim().startsWith('#') ? '' : l)).join('\n'));
+    records = parseCsv(
+      text
+        .split(/\r?\n/)
+        .map((l) => (l.trim().startsWith('#') ? '' : l))
+        .join('\n'),
+    );
   } catch (err) {
     throw new UsageError(`${source}: ${(err as Error).message}.`);
   }
@@ -124,8 +129,16 @@ function csvParts(text: string, source: string): RawPart[] {
   const sizeCol = col(SIZE_COLUMNS);
   const cell = (fields: string[], i: number) => (i >= 0 ? (fields[i] ?? null) : null);
   return records.slice(1).map((r) => {
-    if (r.fields.length > names.length) throw new UsageError(`${source}, line ${r.line}: ${r.fields.length} fields, but the header names ${names.length} columns (quote a field that holds a comma).`);
-    return { url: cell(r.fields, urlCol) ?? '', name: cell(r.fields, nameCol), md5: cell(r.fields, md5Col), sha256: cell(r.fields, shaCol), size: cell(r.fields, sizeCol), where: `line ${r.line}` };
+    if (r.fields.length > names.length)
+      throw new UsageError(`${source}, line ${r.line}: ${r.fields.length} fields, but the header names ${names.length} columns (quote a field that holds a comma).`);
+    return {
+      url: cell(r.fields, urlCol) ?? '',
+      name: cell(r.fields, nameCol),
+      md5: cell(r.fields, md5Col),
+      sha256: cell(r.fields, shaCol),
+      size: cell(r.fields, sizeCol),
+      where: `line ${r.line}`,
+    };
   });
 }
 
@@ -154,7 +167,9 @@ function jsonParts(text: string, source: string): RawPart[] {
   } catch (err) {
     throw new UsageError(`${source} is not valid JSON (${(err as Error).message}).`);
   }
-  const list = Array.isArray(value) ? value : ((value as Record<string, unknown>)?.parts ?? (value as Record<string, unknown>)?.files ?? (value as Record<string, unknown>)?.archives);
+  const list = Array.isArray(value)
+    ? value
+    : ((value as Record<string, unknown>)?.parts ?? (value as Record<string, unknown>)?.files ?? (value as Record<string, unknown>)?.archives);
   if (!Array.isArray(list)) throw new UsageError(`${source}: the JSON must be a list of {url, md5?, sha256?, size?} (or an object with such a list under "parts").`);
   return list.map((entry, i) => {
     const where = `entry ${i + 1}`;

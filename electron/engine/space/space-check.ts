@@ -48,7 +48,13 @@ async function readRange(dispatcher: Dispatcher, url: string, start: number, end
       origin: new URL(url).origin,
       path: pathOf(url),
       method: 'GET',
-      headers: { 'user-agent': USER_AGENT, ...headersFor(headers, url), range: `bytes=${start}-${end}`, 'accept-encoding': 'identity', ...(validator ? { 'if-range': validator } : {}) },
+      headers: {
+        'user-agent': USER_AGENT,
+        ...headersFor(headers, url),
+        range: `bytes=${start}-${end}`,
+        'accept-encoding': 'identity',
+        ...(validator ? { 'if-range': validator } : {}),
+      },
     });
     if (res.statusCode !== 206 || contentCoding(res.headers) !== null) {
       discardBody(res.body);

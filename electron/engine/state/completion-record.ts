@@ -82,7 +82,12 @@ async function pruneCompletions(dir: string): Promise<void> {
   if (names.length <= PRUNE_ABOVE) return;
   for (const name of names) {
     const record = await readJsonWithFallback(join(dir, name), isRecord).catch(() => null);
-    const there = record ? await fsp.stat(record.target).then(() => true, () => false) : false;
+    const there = record
+      ? await fsp.stat(record.target).then(
+          () => true,
+          () => false,
+        )
+      : false;
     if (!there) {
       await fsp.rm(join(dir, name), { force: true });
       await fsp.rm(join(dir, `${name}.prev`), { force: true });

@@ -130,7 +130,10 @@ export class JobLock {
  */
 export async function acquireTargetLock(target: string, stateDir: string, waitMs?: number): Promise<FileLock> {
   const parent = await fsp.realpath(join(target, '..'));
-  const name = target.replace(/[\\/]+$/, '').split(/[\\/]/).pop()!;
+  const name = target
+    .replace(/[\\/]+$/, '')
+    .split(/[\\/]/)
+    .pop()!;
   return FileLock.acquire(parent, `.${name}.snapshot-manager.lock`, {
     ...(waitMs !== undefined ? { waitMs } : {}),
     stateDir,

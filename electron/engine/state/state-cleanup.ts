@@ -24,7 +24,14 @@ export async function removeStateFolder(stateDir: string): Promise<void> {
 /** --restart: the earlier run's state, journal, checkpoint and chunk files go; the destination is left to the operator. */
 export async function clearEarlierRun(stateDir: string): Promise<void> {
   for (const name of await fsp.readdir(stateDir).catch(() => [] as string[])) {
-    if (name === JOB_FILE || name === `${JOB_FILE}${PREVIOUS}` || name === CHECKPOINT_FILE || name === `${CHECKPOINT_FILE}${PREVIOUS}` || name === JOURNAL_FILE || CHUNK_FILE.test(name)) {
+    if (
+      name === JOB_FILE ||
+      name === `${JOB_FILE}${PREVIOUS}` ||
+      name === CHECKPOINT_FILE ||
+      name === `${CHECKPOINT_FILE}${PREVIOUS}` ||
+      name === JOURNAL_FILE ||
+      CHUNK_FILE.test(name)
+    ) {
       await fsp.rm(join(stateDir, name), { force: true });
     }
   }

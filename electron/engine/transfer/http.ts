@@ -57,10 +57,14 @@ export function mapTransportError(err: unknown, url: string, committedBytes?: nu
       cause: err,
     });
   }
-  return new NetworkError('E_SHORT_BODY', `The connection to ${host} broke mid-transfer (${e?.code ?? e?.message ?? 'unknown'}); the range will resume from its last committed byte.`, {
-    cause: err,
-    details: { committedBytes },
-  });
+  return new NetworkError(
+    'E_SHORT_BODY',
+    `The connection to ${host} broke mid-transfer (${e?.code ?? e?.message ?? 'unknown'}); the range will resume from its last committed byte.`,
+    {
+      cause: err,
+      details: { committedBytes },
+    },
+  );
 }
 
 /** Certificate verification and handshake failures: the same answer on every retry. */

@@ -39,7 +39,10 @@ export function looksPresigned(url: string): boolean {
 }
 
 /** Reads at most REFUSAL_BODY_MAX bytes of an error body as text; the rest is dropped with the connection. */
-export async function readRefusalBody(body: AsyncIterable<Buffer> & { destroy(err?: Error): void; on(e: 'error', f: () => void): unknown }, headers: Record<string, string | string[] | undefined>): Promise<string> {
+export async function readRefusalBody(
+  body: AsyncIterable<Buffer> & { destroy(err?: Error): void; on(e: 'error', f: () => void): unknown },
+  headers: Record<string, string | string[] | undefined>,
+): Promise<string> {
   body.on('error', () => undefined);
   const declared = Number(header(headers, 'content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > REFUSAL_BODY_MAX) {

@@ -88,5 +88,7 @@ export function describeHeaders(set: HeaderSet | null | undefined): string {
 export function isHeaderSet(v: unknown): v is HeaderSet {
   const s = v as HeaderSet;
   if (!s || typeof s.origin !== 'string' || !Array.isArray(s.entries)) return false;
-  return s.entries.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && typeof e[1] === 'string' && TOKEN.test(e[0]) && !REFUSED[e[0]] && !/[\r\n\0]/.test(e[1]));
+  return s.entries.every(
+    (e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && typeof e[1] === 'string' && TOKEN.test(e[0]) && !REFUSED[e[0]] && !/[\r\n\0]/.test(e[1]),
+  );
 }

@@ -194,11 +194,10 @@ function checkResponse(req: RangeRequest, url: string, status: number, h: Record
   if (status === 200) {
     // The probe found ranges: a CDN edge does this now and then (a cache miss). This attempt fails, its body
     // unread; the job gives ranges up only if it keeps happening (see OriginQuirks).
-    throw new ProtocolError(
-      'E_RANGE_IGNORED',
-      `${host} answered a Range request with the whole file (HTTP 200); the body was not read, and the range will be retried.`,
-      { retryable: true, details: { status } },
-    );
+    throw new ProtocolError('E_RANGE_IGNORED', `${host} answered a Range request with the whole file (HTTP 200); the body was not read, and the range will be retried.`, {
+      retryable: true,
+      details: { status },
+    });
   }
   if (status === 416) {
     const cr = parseContentRange(header(h, 'content-range'));

@@ -42,7 +42,10 @@ export function validatorChange(pinned: PinnedIdentity, seen: SeenIdentity): str
 }
 
 /** A new probe against the pinned one: the size, then the validators (weakly compared). */
-export function identityChange(pinned: PinnedIdentity & { size: number | null }, now: { size: number | null; weakEtag: string | null; lastModified: string | null }): string | null {
+export function identityChange(
+  pinned: PinnedIdentity & { size: number | null },
+  now: { size: number | null; weakEtag: string | null; lastModified: string | null },
+): string | null {
   if (pinned.size !== now.size) return `size ${pinned.size ?? 'unknown'} → ${now.size ?? 'unknown'}`;
   return validatorChange(pinned, { etag: now.weakEtag, lastModified: now.lastModified });
 }

@@ -159,7 +159,11 @@ export function AddJobForm({ onClose }: { onClose: () => void }) {
             aria-describedby={errors['url'] ? `${id}-url-error` : undefined}
             autoFocus
           />
-          {errors['url'] ? <p id={`${id}-url-error`} className="field-error">{errors['url']}</p> : null}
+          {errors['url'] ? (
+            <p id={`${id}-url-error`} className="field-error">
+              {errors['url']}
+            </p>
+          ) : null}
         </div>
         <div className="field wide">
           <label htmlFor={`${id}-dest`}>{draft.downloadOnly ? 'Output file' : 'Destination'}</label>

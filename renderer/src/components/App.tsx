@@ -90,9 +90,8 @@ function ConnectionBanner() {
   if (connection === 'unauthorized') {
     return (
       <div className="banner banner-error" role="alert">
-        <strong>This page can no longer talk to Snapshot Manager:</strong> <code>serve</code> was restarted with a new token (its state folder
-        lost the <code>serve-token</code> file, or another folder is used). Open the URL that <code>snapshot-manager serve</code> printed as its first
-        line; the jobs below are as they were at {since}.
+        <strong>This page can no longer talk to Snapshot Manager:</strong> <code>serve</code> was restarted with a new token (its state folder lost the <code>serve-token</code>{' '}
+        file, or another folder is used). Open the URL that <code>snapshot-manager serve</code> printed as its first line; the jobs below are as they were at {since}.
       </div>
     );
   }

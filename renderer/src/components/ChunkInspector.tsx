@@ -92,11 +92,13 @@ export function ChunkInspector({ job, index, onClose }: { job: JobView; index: n
         </div>
         <div>
           <dt>Held</dt>
-          <dd>{formatBytes(Math.round((job.grid.fill[index] ?? 0) / 255 * (end - start + 1)))}</dd>
+          <dd>{formatBytes(Math.round(((job.grid.fill[index] ?? 0) / 255) * (end - start + 1)))}</dd>
         </div>
         <div>
           <dt>Next retry</dt>
-          <dd>{retry && state === 'retrying' ? `${formatTime(retry.nextAt)} (in ${formatMs(Math.max(0, retry.nextAt - now))})${retry.reason ? ` · ${retry.reason}` : ''}` : '—'}</dd>
+          <dd>
+            {retry && state === 'retrying' ? `${formatTime(retry.nextAt)} (in ${formatMs(Math.max(0, retry.nextAt - now))})${retry.reason ? ` · ${retry.reason}` : ''}` : '—'}
+          </dd>
         </div>
         <div>
           <dt>Attempts</dt>

@@ -129,7 +129,8 @@ export function ChunkMap({ job }: { job: JobView }) {
   const summary = `${count} chunks: ${tally.map((t) => `${t.n} ${t.s}`).join(', ')}`;
   const size = job.probe?.size ?? null;
   const chunkSize = job.probe?.chunkSize ?? job.info.chunkSize ?? 0;
-  const box = (index: number | null) => (index === null || !layout ? null : { left: (index % layout.cols) * layout.pitch, top: Math.floor(index / layout.cols) * layout.pitch, size: layout.cell });
+  const box = (index: number | null) =>
+    index === null || !layout ? null : { left: (index % layout.cols) * layout.pitch, top: Math.floor(index / layout.cols) * layout.pitch, size: layout.cell };
   const cursorBox = box(cursor);
   const selectedBox = box(selected);
 
@@ -159,8 +160,12 @@ export function ChunkMap({ job }: { job: JobView }) {
             onKeyDown={onKey}
             onBlur={() => setCursor(null)}
           />
-          {selectedBox ? <span className="map-mark selected-mark" style={{ left: selectedBox.left - 1, top: selectedBox.top - 1, width: selectedBox.size + 2, height: selectedBox.size + 2 }} /> : null}
-          {cursorBox ? <span className="map-mark cursor-mark" style={{ left: cursorBox.left - 2, top: cursorBox.top - 2, width: cursorBox.size + 4, height: cursorBox.size + 4 }} /> : null}
+          {selectedBox ? (
+            <span className="map-mark selected-mark" style={{ left: selectedBox.left - 1, top: selectedBox.top - 1, width: selectedBox.size + 2, height: selectedBox.size + 2 }} />
+          ) : null}
+          {cursorBox ? (
+            <span className="map-mark cursor-mark" style={{ left: cursorBox.left - 2, top: cursorBox.top - 2, width: cursorBox.size + 4, height: cursorBox.size + 4 }} />
+          ) : null}
           {hover ? (
             <div className="map-tip" role="tooltip" style={{ left: Math.min(hover.x + 12, Math.max(0, (layout?.width ?? 0) - 240)), top: hover.y + 14 }}>
               <ChunkTip job={job} index={hover.index} chunkSize={chunkSize} size={size} />
@@ -169,7 +174,11 @@ export function ChunkMap({ job }: { job: JobView }) {
         </div>
         {/* Always one line tall: a line that came and went with focus would move the panels below under the pointer. */}
         <p className="muted map-cursor-line" aria-live="polite" style={count === 0 ? { visibility: 'hidden' } : undefined}>
-          {cursor !== null ? <ChunkTip job={job} index={cursor} chunkSize={chunkSize} size={size} /> : <span id="chunk-map-help">Hover a chunk for its range; click it, or use the arrow keys and Enter, to inspect it.</span>}
+          {cursor !== null ? (
+            <ChunkTip job={job} index={cursor} chunkSize={chunkSize} size={size} />
+          ) : (
+            <span id="chunk-map-help">Hover a chunk for its range; click it, or use the arrow keys and Enter, to inspect it.</span>
+          )}
         </p>
       </div>
     </section>

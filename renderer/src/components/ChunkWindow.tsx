@@ -13,7 +13,8 @@ export function ChunkWindow({ job, onPick }: { job: JobView; onPick: (index: num
   const w = job.window;
   // A stopped job reports an empty window; its configured slots are still worth showing.
   const capacity = w?.capacity || job.info.window || 0;
-  const slots: WindowSlot[] = w && w.slots.length > 0 ? w.slots : Array.from({ length: capacity }, (_, slot) => ({ slot, chunk: null, state: 'free' as const, bytes: 0, length: 0 }));
+  const slots: WindowSlot[] =
+    w && w.slots.length > 0 ? w.slots : Array.from({ length: capacity }, (_, slot) => ({ slot, chunk: null, state: 'free' as const, bytes: 0, length: 0 }));
   const waitingOn = w?.waitingOn ?? 'none';
   // Nothing is in flight while a job is paused or stopped, whatever the last window report said.
   const running = job.state === 'downloading' || job.state === 'probing' || job.state === 'verifying';
@@ -39,21 +40,21 @@ export function ChunkWindow({ job, onPick }: { job: JobView; onPick: (index: num
           // A paused job's partial chunk is kept, not being fetched.
           const state = !running && (reported === 'fetching' || reported === 'retrying') ? 'paused' : reported;
           return (
-          <li key={s.slot} className={`slot slot-${state}`}>
-            <span className="slot-name">Slot {s.slot + 1}</span>
-            {s.chunk === null ? (
-              <span className="slot-chunk muted">free</span>
-            ) : (
-              <button type="button" className="link slot-chunk" onClick={() => onPick(s.chunk!)} aria-label={`Chunk ${s.chunk}, ${state}`}>
-                #{s.chunk}
-              </button>
-            )}
-            <span className="slot-state">{state === 'free' ? '' : state}</span>
-            <span className="slot-bar" aria-hidden="true">
-              <span className="slot-fill" style={{ width: `${s.length > 0 ? Math.min(100, (s.bytes / s.length) * 100) : 0}%` }} />
-            </span>
-            <span className="slot-bytes muted">{s.chunk === null ? '' : `${formatBytes(s.bytes)} / ${formatBytes(s.length)}`}</span>
-          </li>
+            <li key={s.slot} className={`slot slot-${state}`}>
+              <span className="slot-name">Slot {s.slot + 1}</span>
+              {s.chunk === null ? (
+                <span className="slot-chunk muted">free</span>
+              ) : (
+                <button type="button" className="link slot-chunk" onClick={() => onPick(s.chunk!)} aria-label={`Chunk ${s.chunk}, ${state}`}>
+                  #{s.chunk}
+                </button>
+              )}
+              <span className="slot-state">{state === 'free' ? '' : state}</span>
+              <span className="slot-bar" aria-hidden="true">
+                <span className="slot-fill" style={{ width: `${s.length > 0 ? Math.min(100, (s.bytes / s.length) * 100) : 0}%` }} />
+              </span>
+              <span className="slot-bytes muted">{s.chunk === null ? '' : `${formatBytes(s.bytes)} / ${formatBytes(s.length)}`}</span>
+            </li>
           );
         })}
       </ol>

@@ -29,7 +29,9 @@ export function JobDetail() {
       <div className="detail-head">
         <h2 title={job.info.url}>{job.name}</h2>
         <span className="muted">
-          {p ? `${formatBytes(p.size)} · ${p.chunkCount.toLocaleString('en-US')} chunks of ${formatBytes(p.chunkSize)} · ${p.mode === 'ranged' ? 'ranged' : 'single stream (no ranges)'}` : 'Examining the source…'}
+          {p
+            ? `${formatBytes(p.size)} · ${p.chunkCount.toLocaleString('en-US')} chunks of ${formatBytes(p.chunkSize)} · ${p.mode === 'ranged' ? 'ranged' : 'single stream (no ranges)'}`
+            : 'Examining the source…'}
           {p && !job.decoding ? ` · ${p.format ? formatName(p.format) : 'format detected from the first bytes'}` : null}
           {job.decoding ? (
             <>

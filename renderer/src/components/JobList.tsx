@@ -91,7 +91,12 @@ const JobRow = memo(function JobRow({ id }: { id: string }) {
             <button type="button" className="danger" onClick={() => cancel(false)}>
               Cancel and keep the files
             </button>
-            <button type="button" className="danger" onClick={() => cancel(true)} title={downloadOnly ? 'Delete the partial output file' : 'Delete what was extracted (only if the folder was empty when the job started)'}>
+            <button
+              type="button"
+              className="danger"
+              onClick={() => cancel(true)}
+              title={downloadOnly ? 'Delete the partial output file' : 'Delete what was extracted (only if the folder was empty when the job started)'}
+            >
               Cancel and delete the {downloadOnly ? 'partial file' : 'extracted files'}
             </button>
             <button type="button" autoFocus onClick={() => setConfirmCancel(false)}>

@@ -52,7 +52,11 @@ export function JobLog({ job }: { job: JobView }) {
               <button type="button" onClick={() => void copyText(logText(entries)).then(setCopied)}>
                 Copy log
               </button>
-              {copied === null ? null : <span role="status" className="muted">{copied ? 'Copied.' : 'Could not copy: select the lines instead.'}</span>}
+              {copied === null ? null : (
+                <span role="status" className="muted">
+                  {copied ? 'Copied.' : 'Could not copy: select the lines instead.'}
+                </span>
+              )}
               <span className="muted">{entries.length} lines</span>
             </div>
             <pre className="log-lines" aria-label="Log lines" tabIndex={0}>

@@ -69,14 +69,34 @@ export function SettingsPanel({ onClose }: { onClose: () => void }) {
         <div className="grid-fields">
           <div className="field wide">
             <label htmlFor={`${id}-dest`}>Default destination folder</label>
-            <input id={`${id}-dest`} type="text" value={settings.defaultDest ?? ''} onChange={(e) => update({ defaultDest: e.target.value.trim() === '' ? null : e.target.value })} />
+            <input
+              id={`${id}-dest`}
+              type="text"
+              value={settings.defaultDest ?? ''}
+              onChange={(e) => update({ defaultDest: e.target.value.trim() === '' ? null : e.target.value })}
+            />
             {errors['defaultDest'] ? <p className="field-error">{errors['defaultDest']}</p> : null}
           </div>
-          <Num label="Chunk size (MiB)" value={settings.chunkSize / MiB} error={errors['chunkSize']} onChange={(t) => check('chunkSize', t, null) && update({ chunkSize: num(t, MiB) })} />
+          <Num
+            label="Chunk size (MiB)"
+            value={settings.chunkSize / MiB}
+            error={errors['chunkSize']}
+            onChange={(t) => check('chunkSize', t, null) && update({ chunkSize: num(t, MiB) })}
+          />
           <Num label="Window (chunks on disk)" value={settings.window} error={errors['window']} onChange={(t) => check('window', t, null) && update({ window: num(t) })} />
-          <Num label="Parallel connections" value={settings.concurrency} error={errors['concurrency']} onChange={(t) => check('concurrency', t, null) && update({ concurrency: num(t) })} />
+          <Num
+            label="Parallel connections"
+            value={settings.concurrency}
+            error={errors['concurrency']}
+            onChange={(t) => check('concurrency', t, null) && update({ concurrency: num(t) })}
+          />
           <Num label="Retries per chunk" value={settings.retries} error={errors['retries']} onChange={(t) => check('retries', t, null, true) && update({ retries: num(t) })} />
-          <Num label="Idle timeout (s without data)" value={settings.idleTimeoutMs / 1000} error={errors['idleTimeoutMs']} onChange={(t) => check('idleTimeoutMs', t, null) && update({ idleTimeoutMs: num(t, 1000) })} />
+          <Num
+            label="Idle timeout (s without data)"
+            value={settings.idleTimeoutMs / 1000}
+            error={errors['idleTimeoutMs']}
+            onChange={(t) => check('idleTimeoutMs', t, null) && update({ idleTimeoutMs: num(t, 1000) })}
+          />
           <Num
             label="Rate limit per job (MiB/s, empty: none)"
             value={settings.limitRate === null ? '' : +(settings.limitRate / MiB).toFixed(2)}
@@ -84,10 +104,12 @@ export function SettingsPanel({ onClose }: { onClose: () => void }) {
             onChange={(t) => check('limitRate', t, 'no limit') && update({ limitRate: t.trim() === '' ? null : num(t, MiB) })}
           />
           <label className="check">
-            <input type="checkbox" checked={settings.keepAwake} disabled={transport !== 'electron'} onChange={(e) => update({ keepAwake: e.target.checked })} /> Keep the computer awake while downloading
+            <input type="checkbox" checked={settings.keepAwake} disabled={transport !== 'electron'} onChange={(e) => update({ keepAwake: e.target.checked })} /> Keep the computer
+            awake while downloading
           </label>
           <label className="check">
-            <input type="checkbox" checked={settings.notify} disabled={transport !== 'electron'} onChange={(e) => update({ notify: e.target.checked })} /> Notify when a job finishes or fails
+            <input type="checkbox" checked={settings.notify} disabled={transport !== 'electron'} onChange={(e) => update({ notify: e.target.checked })} /> Notify when a job
+            finishes or fails
           </label>
         </div>
         {errors['form'] ? <p className="field-error">{errors['form']}</p> : null}

@@ -31,7 +31,9 @@ export function Throughput({ samples }: { samples: ThroughputSample[] }) {
           <li>
             <span className="swatch swatch-line-extract" aria-hidden="true" /> extraction {formatRate(last?.extract ?? 0)}
           </li>
-          <li className="muted">peak {formatRate(highest)} · last {Math.round(span / 60_000)} min</li>
+          <li className="muted">
+            peak {formatRate(highest)} · last {Math.round(span / 60_000)} min
+          </li>
         </ul>
       </div>
       <svg className="chart" viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={label}>

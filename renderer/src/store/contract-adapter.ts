@@ -29,7 +29,15 @@ export function deltaFromJobView(view: ContractJobView, seq: number): JobDelta {
     progress: view.progress,
     warningCount: view.warnings,
   };
-  if (view.probe) delta.probe = { finalUrl: view.probe.finalUrl, size: view.probe.size, mode: view.probe.mode, chunkSize: view.probe.chunkSize, chunkCount: view.probe.chunkCount, format: view.probe.format };
+  if (view.probe)
+    delta.probe = {
+      finalUrl: view.probe.finalUrl,
+      size: view.probe.size,
+      mode: view.probe.mode,
+      chunkSize: view.probe.chunkSize,
+      chunkCount: view.probe.chunkCount,
+      format: view.probe.format,
+    };
   if (view.decoding) delta.decoding = { format: view.decoding.format, resume: view.decoding.resume, reason: view.decoding.reason };
   if (view.summary && view.state === 'done') delta.done = view.summary;
   if (view.error && view.state === 'failed') delta.error = view.error;

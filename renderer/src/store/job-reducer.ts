@@ -181,7 +181,9 @@ export function applyDelta(view: JobView, delta: JobDelta): JobView {
     next.grid.setAll('done');
     next.stateAt = Math.max(next.stateAt, delta.at);
     next.windowAt = Math.max(next.windowAt, delta.at);
-    next.window = next.window ? { ...next.window, slots: next.window.slots.map((s) => ({ ...s, chunk: null, state: 'free', bytes: 0 })), inFlight: 0, staged: 0, stagedBytes: 0, waitingOn: 'none' } : null;
+    next.window = next.window
+      ? { ...next.window, slots: next.window.slots.map((s) => ({ ...s, chunk: null, state: 'free', bytes: 0 })), inFlight: 0, staged: 0, stagedBytes: 0, waitingOn: 'none' }
+      : null;
     next.nextRetry.clear();
     next.progress = { ...next.progress, downloadRate: 0, extractRate: 0, retries: delta.done.retries };
     gridChanged = true;

@@ -45,9 +45,7 @@ export function matchingBitPositions(factory: InflaterFactory, evidence: Boundar
   try {
     for (let unused = 0; unused < 8; unused++) {
       const position: BitPosition =
-        unused === 0
-          ? { compressedOffset: evidence.consumedAtBoundary, bitOffset: 0 }
-          : { compressedOffset: evidence.consumedAtBoundary - 1, bitOffset: 8 - unused };
+        unused === 0 ? { compressedOffset: evidence.consumedAtBoundary, bitOffset: 0 } : { compressedOffset: evidence.consumedAtBoundary - 1, bitOffset: 8 - unused };
       if (position.compressedOffset < evidence.compressedStart) continue;
       if (among && !among.some((p) => p.compressedOffset === position.compressedOffset && p.bitOffset === position.bitOffset)) continue;
       if (unused > 0) inflater.reset();
@@ -94,7 +92,12 @@ function reproduces(inflater: RawInflater, evidence: BoundaryEvidence, compresse
 }
 
 function concatPrefix(pieces: readonly Buffer[], length: number): Buffer {
-  const out = Buffer.allocUnsafe(Math.min(length, pieces.reduce((n, p) => n + p.length, 0)));
+  const out = Buffer.allocUnsafe(
+    Math.min(
+      length,
+      pieces.reduce((n, p) => n + p.length, 0),
+    ),
+  );
   let at = 0;
   for (const piece of pieces) {
     if (at >= out.length) break;

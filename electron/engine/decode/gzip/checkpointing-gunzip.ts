@@ -275,12 +275,9 @@ export class CheckpointingGunzip {
 
   /** Non-gzip bytes after a complete member: the output is complete and verified, so report it after. */
   private garbage(input: Buffer, i: number): number {
-    this.deferredError = this.error(
-      'E_TRAILING_GARBAGE',
-      `Unexpected data after gzip member ${this.memberIndex - 1} (the output before it is complete and verified)`,
-      this.pos,
-      { outputComplete: true },
-    );
+    this.deferredError = this.error('E_TRAILING_GARBAGE', `Unexpected data after gzip member ${this.memberIndex - 1} (the output before it is complete and verified)`, this.pos, {
+      outputComplete: true,
+    });
     this.advance(input, i, input.length);
     return input.length;
   }
@@ -333,7 +330,7 @@ export class CheckpointingGunzip {
   private reclassifyHeaderError(err: unknown): unknown {
     if (!(err instanceof ArchiveError) || err.code !== 'E_NOT_AN_ARCHIVE') return err;
     if (this.resumedMemberStart === this.memberStart && this.memberStart > 0) {
-      return new ArchiveError('E_ARCHIVE_CORRUPT', 'No gzip member at the checkpoint\'s member start', { details: err.details, cause: err });
+      return new ArchiveError('E_ARCHIVE_CORRUPT', "No gzip member at the checkpoint's member start", { details: err.details, cause: err });
     }
     if (this.memberIndex > 0 || this.memberStart > 0) {
       return new ArchiveError('E_TRAILING_GARBAGE', `Unexpected data after gzip member ${this.memberIndex - 1}`, {

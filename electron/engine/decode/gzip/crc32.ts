@@ -22,8 +22,7 @@ function portableCrc32(data: Uint8Array, previous: number): number {
   return ~crc >>> 0;
 }
 
-export const crc32: Crc32 =
-  typeof nativeCrc32 === 'function' ? (data, previous) => nativeCrc32(data, previous) : portableCrc32;
+export const crc32: Crc32 = typeof nativeCrc32 === 'function' ? (data, previous) => nativeCrc32(data, previous) : portableCrc32;
 
 export const hasNativeCrc32 = typeof nativeCrc32 === 'function';
 

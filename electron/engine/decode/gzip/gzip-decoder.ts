@@ -62,7 +62,7 @@ export const gzipDecoderFactory: DecoderFactory = {
     if (!resume) return new GzipDecoder();
     const cp = resume.state as GzipCheckpoint;
     if (!cp || typeof cp !== 'object' || cp.compressedOffset !== resume.compressedOffset || cp.uncompressedOffset !== resume.uncompressedOffset) {
-      throw new ArchiveError('E_ARCHIVE_CORRUPT', 'Unusable gzip checkpoint: its offsets are not the point\'s', { details: { offset: resume.compressedOffset } });
+      throw new ArchiveError('E_ARCHIVE_CORRUPT', "Unusable gzip checkpoint: its offsets are not the point's", { details: { offset: resume.compressedOffset } });
     }
     return new GzipDecoder(cp);
   },

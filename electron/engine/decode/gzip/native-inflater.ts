@@ -36,15 +36,7 @@ class NativeInflater implements RawInflater {
     };
   }
 
-  write(
-    flush: InflateFlush,
-    input: Uint8Array,
-    inOffset: number,
-    inLength: number,
-    output: Uint8Array,
-    outOffset: number,
-    outLength: number,
-  ): InflateStop {
+  write(flush: InflateFlush, input: Uint8Array, inOffset: number, inLength: number, output: Uint8Array, outOffset: number, outLength: number): InflateStop {
     this.call(flush, input, inOffset, inLength, output, outOffset, outLength);
     const availIn = inLength - this.consumed;
     const availOut = outLength - this.produced;

@@ -29,15 +29,7 @@ class PortableInflater implements RawInflater {
     this.ended = false;
   }
 
-  write(
-    flush: InflateFlush,
-    input: Uint8Array,
-    inOffset: number,
-    inLength: number,
-    output: Uint8Array,
-    outOffset: number,
-    outLength: number,
-  ): InflateStop {
+  write(flush: InflateFlush, input: Uint8Array, inOffset: number, inLength: number, output: Uint8Array, outOffset: number, outLength: number): InflateStop {
     const strm = this.strm;
     if (this.ended) {
       this.consumed = 0;

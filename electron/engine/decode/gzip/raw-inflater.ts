@@ -27,15 +27,7 @@ export interface RawInflater {
   /** At a `boundary` stop of an exact inflater: the block that just ended was the final one. */
   afterFinalBlock: boolean;
   /** Inflates; throws an Error with zlib's message on corrupt data. */
-  write(
-    flush: InflateFlush,
-    input: Uint8Array,
-    inOffset: number,
-    inLength: number,
-    output: Uint8Array,
-    outOffset: number,
-    outLength: number,
-  ): InflateStop;
+  write(flush: InflateFlush, input: Uint8Array, inOffset: number, inLength: number, output: Uint8Array, outOffset: number, outLength: number): InflateStop;
   /** Back to the state right after creation (same dictionary), cheaper than a new inflater. */
   reset(): void;
   close(): void;

@@ -350,7 +350,10 @@ export class Lz4Decoder implements ResumableDecoder {
         produced = decodeBlock(src, s, s + size, arena, at, frame.blockMax, frame.independent ? at : this.arena.historyStart);
       } catch (err) {
         if (!(err instanceof BlockError)) throw err;
-        throw this.error('E_ARCHIVE_CORRUPT', `Corrupt lz4 block at byte ${this.blockStart}: ${err.message}`, dataAt + err.at, { blockStart: this.blockStart, frameStart: frame.start });
+        throw this.error('E_ARCHIVE_CORRUPT', `Corrupt lz4 block at byte ${this.blockStart}: ${err.message}`, dataAt + err.at, {
+          blockStart: this.blockStart,
+          frameStart: frame.start,
+        });
       }
     }
     if (frame.contentSize !== null && this.frameOutput + produced > frame.contentSize) {

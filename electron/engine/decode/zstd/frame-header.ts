@@ -93,9 +93,7 @@ export function windowTooLarge(windowSize: number, limit: number, offset: number
       : ` That is beyond the ${formatBytes(HARD_MAX_WINDOW)} this decoder supports.`;
   return new ArchiveError(
     'E_WINDOW_TOO_LARGE',
-    `The zstd frame at byte ${offset} needs a ${formatBytes(windowSize)} window, about ${formatBytes(memory)} of memory to unpack; ` +
-      `the limit is ${formatBytes(limit)}.${fix}`,
+    `The zstd frame at byte ${offset} needs a ${formatBytes(windowSize)} window, about ${formatBytes(memory)} of memory to unpack; ` + `the limit is ${formatBytes(limit)}.${fix}`,
     { details: { offset, format: 'zstd', windowBytes: windowSize, maxWindowBytes: limit, memoryBytes: memory, option: MAX_WINDOW_FLAG } },
   );
 }
-

@@ -88,7 +88,9 @@ export function readLiterals(src: Buffer, start: number, end: number, huf: Huffm
     const s2 = src[p + 2]! | (src[p + 3]! << 8);
     const s3 = src[p + 4]! | (src[p + 5]! << 8);
     const a = p + 6;
-    const b = a + s1, c = b + s2, d = c + s3;
+    const b = a + s1,
+      c = b + s2,
+      d = c + s3;
     if (d + 1 > litEnd) fault('Literals jump table points past the streams');
     const q = (regen + 3) >>> 2;
     if (3 * q > regen) fault('Four-stream literals are too few for their streams');

@@ -6,18 +6,14 @@ import { FseTable, PREDEFINED, readFseTable } from './fse';
 import type { Literals } from './literals';
 import type { OutputWindow } from './window';
 
-const LL_BASE = [
-  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 20, 22, 24, 28, 32, 40, 48, 64, 128, 256, 512, 1024, 2048, 4096, 8192,
-  16384, 32768, 65536,
-];
+const LL_BASE = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 20, 22, 24, 28, 32, 40, 48, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536];
 const LL_BITS = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
 const ML_BASE = [
-  3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 37, 39, 41,
-  43, 47, 51, 59, 67, 83, 99, 131, 259, 515, 1027, 2051, 4099, 8195, 16387, 32771, 65539,
+  3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 37, 39, 41, 43, 47, 51, 59, 67, 83, 99, 131, 259,
+  515, 1027, 2051, 4099, 8195, 16387, 32771, 65539,
 ];
 const ML_BITS = [
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 7, 8, 9,
-  10, 11, 12, 13, 14, 15, 16,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
 ];
 // Offset code 31 would mean offsets of 2 GiB and more, beyond any window this decoder accepts.
 const OF_BASE = Array.from({ length: 31 }, (_, i) => 2 ** i);
@@ -176,19 +172,37 @@ function execute(
   const lastByte = sv.getUint8(end - 1);
   if (lastByte === 0) fault('Sequence bitstream has no end marker');
   let pos = (end - 1) * 8 + (31 - Math.clz32(lastByte));
-  const L = t.ll, O = t.of, M = t.ml;
-  const llT = L.table!, ofT = O.table!, mlT = M.table!;
-  const llBase = L.vBase, llBits = L.vBits, llNb = llT.nbBits, llNext = llT.baseline;
-  const mlBase = M.vBase, mlBits = M.vBits, mlNb = mlT.nbBits, mlNext = mlT.baseline;
-  const ofBase = O.vBase, ofBits = O.vBits, ofNb = ofT.nbBits, ofNext = ofT.baseline;
-  let r1 = t.rep[0]!, r2 = t.rep[1]!, r3 = t.rep[2]!;
+  const L = t.ll,
+    O = t.of,
+    M = t.ml;
+  const llT = L.table!,
+    ofT = O.table!,
+    mlT = M.table!;
+  const llBase = L.vBase,
+    llBits = L.vBits,
+    llNb = llT.nbBits,
+    llNext = llT.baseline;
+  const mlBase = M.vBase,
+    mlBits = M.vBits,
+    mlNb = mlT.nbBits,
+    mlNext = mlT.baseline;
+  const ofBase = O.vBase,
+    ofBits = O.vBits,
+    ofNb = ofT.nbBits,
+    ofNext = ofT.baseline;
+  let r1 = t.rep[0]!,
+    r2 = t.rep[1]!,
+    r3 = t.rep[2]!;
   let n: number;
   // Initial states: literals length, offset, match length (RFC 8878 3.1.1.3.2.1).
-  n = llT.log; pos -= n;
+  n = llT.log;
+  pos -= n;
   let llS = (sv.getUint32(pos >>> 3, true) >>> (pos & 7)) & ((1 << n) - 1);
-  n = ofT.log; pos -= n;
+  n = ofT.log;
+  pos -= n;
   let ofS = (sv.getUint32(pos >>> 3, true) >>> (pos & 7)) & ((1 << n) - 1);
-  n = mlT.log; pos -= n;
+  n = mlT.log;
+  pos -= n;
   let mlS = (sv.getUint32(pos >>> 3, true) >>> (pos & 7)) & ((1 << n) - 1);
   for (let s = 0; s < nbSeq; s++) {
     if (pos < floor) fault('Sequence bitstream is shorter than its sequences');
@@ -204,14 +218,18 @@ function execute(
       const hi = (sv.getUint32(hp >>> 3, true) >>> (hp & 7)) & ((1 << (n - 16)) - 1);
       ofv = (ofBase[ofS]! + (hi << 16) + lo) | 0;
     }
-    n = mlBits[mlS]!; pos -= n;
+    n = mlBits[mlS]!;
+    pos -= n;
     const ml = mlBase[mlS]! + ((sv.getUint32(pos >>> 3, true) >>> (pos & 7)) & ((1 << n) - 1));
-    n = llBits[llS]!; pos -= n;
+    n = llBits[llS]!;
+    pos -= n;
     const ll = llBase[llS]! + ((sv.getUint32(pos >>> 3, true) >>> (pos & 7)) & ((1 << n) - 1));
     let offset: number;
     if (ofv > 3) {
       offset = ofv - 3;
-      r3 = r2; r2 = r1; r1 = offset;
+      r3 = r2;
+      r2 = r1;
+      r1 = offset;
     } else {
       const idx = ofv - 1 + (ll === 0 ? 1 : 0);
       if (idx === 0) offset = r1;
@@ -224,11 +242,14 @@ function execute(
     }
     if (s + 1 < nbSeq) {
       // State updates: literals length, match length, offset.
-      n = llNb[llS]!; pos -= n;
+      n = llNb[llS]!;
+      pos -= n;
       llS = llNext[llS]! + ((sv.getUint32(pos >>> 3, true) >>> (pos & 7)) & ((1 << n) - 1));
-      n = mlNb[mlS]!; pos -= n;
+      n = mlNb[mlS]!;
+      pos -= n;
       mlS = mlNext[mlS]! + ((sv.getUint32(pos >>> 3, true) >>> (pos & 7)) & ((1 << n) - 1));
-      n = ofNb[ofS]!; pos -= n;
+      n = ofNb[ofS]!;
+      pos -= n;
       ofS = ofNext[ofS]! + ((sv.getUint32(pos >>> 3, true) >>> (pos & 7)) & ((1 << n) - 1));
     }
     // Execute: literals, then the match.

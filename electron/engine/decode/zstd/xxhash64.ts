@@ -2,8 +2,10 @@
 // stripe loop runs on 32-bit halves: BigInt there costs an allocation per lane per stripe and is several
 // times slower; BigInt is kept for the finalisation, which runs once per frame.
 
-const P1H = 0x9e3779b1, P1L = 0x85ebca87;
-const P2H = 0xc2b2ae3d, P2L = 0x27d4eb4f;
+const P1H = 0x9e3779b1,
+  P1L = 0x85ebca87;
+const P2H = 0xc2b2ae3d,
+  P2L = 0x27d4eb4f;
 const P1 = 0x9e3779b185ebca87n;
 const P2 = 0xc2b2ae3d27d4eb4fn;
 const P3 = 0x165667b19e3779f9n;
@@ -19,8 +21,10 @@ export interface XxHash64State {
 }
 
 // The primes' 16-bit halves of their low words, for the inlined 32x32 -> 64 multiplies below.
-const P2L0 = P2L & 0xffff, P2L1 = P2L >>> 16;
-const P1L0 = P1L & 0xffff, P1L1 = P1L >>> 16;
+const P2L0 = P2L & 0xffff,
+  P2L1 = P2L >>> 16;
+const P1L0 = P1L & 0xffff,
+  P1L1 = P1L >>> 16;
 
 export class XxHash64 {
   private readonly lanes = new Uint32Array(8);
@@ -76,12 +80,14 @@ export class XxHash64 {
     const L = this.lanes;
     const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
     for (let lane = 0; lane < 4; lane++) {
-      let h = L[2 * lane]!, l = L[2 * lane + 1]!;
+      let h = L[2 * lane]!,
+        l = L[2 * lane + 1]!;
       for (let p = start + lane * 8; p < end; p += 32) {
         const il = dv.getUint32(p, true);
         const ih = dv.getUint32(p + 4, true);
         // input * P2
-        let a0 = il & 0xffff, a1 = il >>> 16;
+        let a0 = il & 0xffff,
+          a1 = il >>> 16;
         let w0 = a0 * P2L0;
         let t = a1 * P2L0 + (w0 >>> 16);
         let t2 = a0 * P2L1 + (t & 0xffff);

@@ -47,8 +47,7 @@ export class EarlierRun {
    * the rest of its data. Links are not followed; the file must exist and be regular.
    */
   async reopen(entry: EntryHeader, offset: number, expectedKey: string | undefined): Promise<ReopenedFile> {
-    const unsafe = (reason: string) =>
-      new ArchiveError('E_UNSAFE_ENTRY', `Cannot resume "${entry.name}": ${reason}.`, { details: { entry: entry.name, offset: entry.offset } });
+    const unsafe = (reason: string) => new ArchiveError('E_UNSAFE_ENTRY', `Cannot resume "${entry.name}": ${reason}.`, { details: { entry: entry.name, offset: entry.offset } });
     // Resolved again exactly as when it was begun (its warnings were reported then, and saved).
     const verdict = this.paths.sanitize(entry.name);
     if (!verdict.ok) throw unsafe(verdict.reason);

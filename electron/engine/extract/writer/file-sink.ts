@@ -18,15 +18,7 @@ export interface SinkServices {
 }
 
 /** A sink on `fd` (or a reopened file's `handle`), writing from `startAt`; the descriptor is tracked until closed. */
-export function fileSink(
-  s: SinkServices,
-  fd: number,
-  abs: string,
-  key: string,
-  entry: EntryHeader,
-  startAt: number,
-  handle: fs.promises.FileHandle | null,
-): FileSink {
+export function fileSink(s: SinkServices, fd: number, abs: string, key: string, entry: EntryHeader, startAt: number, handle: fs.promises.FileHandle | null): FileSink {
   let position = startAt;
   let syncing: Promise<void> | null = null;
   s.io.opened(fd, handle);
