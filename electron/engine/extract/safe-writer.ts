@@ -20,6 +20,7 @@ import { DirectoryMeta } from './writer/directory-meta';
 import { Durability } from './writer/durability';
 import { EarlierRun } from './writer/earlier-run';
 import { fileSink, type SinkServices } from './writer/file-sink';
+import { LoopTurns } from './writer/loop-turns';
 import { MemberReports } from './writer/member-reports';
 import { CREATE_FLAGS, PERMISSION_BITS, currentUmask } from './writer/file-modes';
 import { FreeSpace } from './writer/free-space';
@@ -36,6 +37,8 @@ export class SafeWriter {
   private readonly root: string;
   private readonly limits: ExtractLimits;
   private readonly umask = currentUmask();
+  /** Gives the event loop a turn now and then between members (their steps are synchronous). */
+  private readonly turns = new LoopTurns();
   private readonly paths: PathPolicy;
   private readonly io: BackgroundIo;
   private readonly durability: Durability;
@@ -129,6 +132,7 @@ export class SafeWriter {
    */
   async begin(entry: EntryHeader, wholeData: Buffer[] | null = null): Promise<FileSink | null> {
     if (this.io.error) throw this.io.error;
+    await this.turns.maybe();
     try {
       const sink = await this.create(entry, wholeData);
       this._entries++;
