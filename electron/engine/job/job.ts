@@ -4,35 +4,31 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { AbortedError, EngineError, NetworkError, serializeError, toEngineError, UsageError } from '../errors';
 import type { ArchiveFormat, AttemptRecord, EngineEvent, JobState, JobSummary, PauseReason, TransferMode } from '../events';
 import { ResumableDigests } from '../checksum/digest-set';
 import { expectedKinds } from '../checksum/verify';
-import { clearCheckpoint } from '../state/checkpoint-store';
 import type { CompletionRecord } from '../state/completion-record';
 import { JobLock, lockTarget, type FileLock } from '../state/job-lock';
-import { loadJobStateForRun, saveJobState, withKeptDataHint, type JobStateRecord } from '../state/job-state';
-import { JOURNAL_FILE, defaultStateDirOf } from '../state/layout';
-import { clearEarlierRun, removeJobState, removeStateFolder } from '../state/state-cleanup';
+import { loadJobStateForRun, withKeptDataHint, type JobStateRecord } from '../state/job-state';
+import { defaultStateDirOf } from '../state/layout';
+import { clearEarlierRun, removeStateFolder } from '../state/state-cleanup';
 import { createDispatcher } from '../transfer/http';
 import { OriginQuirks, RangesAbandoned } from '../transfer/origin-quirks';
 import type { ProbeResult } from '../transfer/probe';
 import { RateLimiter } from '../transfer/rate-limiter';
 import type { RetryPolicy } from '../transfer/retry-policy';
 import { planResume, type RunPlan } from './resume-plan';
-import { completedBefore, recordCompletion, repeatOfCompleted } from './completed-job';
+import { completedBefore, repeatOfCompleted } from './completed-job';
 import { PauseGate } from './pause-gate';
 import { openSinkFor } from './sink-choice';
-import { verifiedOutcome } from './outcome';
 import { connectRetryEvent, probeWithRetries } from './probe-retries';
 import { streamRest } from './single-stream-run';
 import { RecoveryWaits } from './recovery-waits';
 import { LinkWait } from './link-wait';
-import { verifiedReplacement } from './link-replace';
-import { diskSample } from './disk-sample';
-import { validateUrl } from '../transfer/probe';
+import { adoptLink, verifiedReplacementOf } from './link-replace';
+import { finishJob, forgetCompletedState } from './finish-job';
 import { redactUrl } from '../transfer/redact';
 import { resolveOptions, type JobOptions, type ResolvedOptions } from './job-options';
 import { preflightDestination } from './preflight';
@@ -40,7 +36,7 @@ import { ProgressMeter } from './progress-meter';
 import { RangedRun } from './ranged-run';
 import { extractResumeMode } from './resume-mode';
 import { PAUSE, type JobCounters, type JobEventInput, type RunContext } from './run-context';
-import { ExtractSink, type SinkResult, type StreamSink } from './sinks';
+import { ExtractSink, type StreamSink } from './sinks';
 import { STALL_CHECK_MS } from './stall-watchdog';
 
 export type { JobOptions } from './job-options';
@@ -155,29 +151,19 @@ export class Job extends EventEmitter {
    * state pins the new link (owner-only); a job paused as link-expired resumes.
    */
   async replaceUrl(newUrl: string): Promise<void> {
-    validateUrl(newUrl);
-    const o = this.options;
     const current = this.probeResult;
     if (!current || !this.dispatcher) throw new UsageError('The job has not reached its server yet; replace the link once it has (or start it with the new link).');
-    const { probed, detail } = await verifiedReplacement({
-      newUrl,
+    const o = this.options;
+    const old = o.url;
+    const { probed, detail } = await verifiedReplacementOf(newUrl, {
+      options: o,
       current,
       dispatcher: this.dispatcher,
-      headers: o.headers,
       signal: this.cancelController.signal,
-      sample: () => diskSample({ stateDir: o.stateDir, chunkSize: o.chunkSize, output: o.output, consumedChunks: this.record?.consumedChunks ?? 0 }),
-      checksumGiven: o.sha256 !== null || o.md5 !== null,
+      consumedChunks: this.record?.consumedChunks ?? 0,
     });
-    const old = o.url;
     o.url = newUrl;
-    // The same object (size pinned); its validators are the new link's, which every later range is checked against.
-    this.probeResult = { ...current, url: newUrl, finalUrl: probed.finalUrl, etag: probed.etag, weakEtag: probed.weakEtag, lastModified: probed.lastModified };
-    if (this.record) {
-      const id = this.record.identity;
-      Object.assign(id, { url: newUrl, finalUrl: probed.finalUrl, etag: probed.etag, weakEtag: probed.weakEtag, lastModified: probed.lastModified });
-      this.record.updatedAt = Date.now();
-      await saveJobState(o.stateDir, this.record);
-    }
+    this.probeResult = await adoptLink({ current, probed, newUrl, record: this.record, stateDir: o.stateDir });
     this.emitEvent({
       type: 'warning',
       code: 'LINK_REPLACED',
@@ -329,63 +315,28 @@ export class Job extends EventEmitter {
     this.stallWatch = null;
   }
 
-  /** Every byte is in the sink: verify, record the outcome, and let the state go. */
+  /** Every byte is in the sink: verify, record the outcome, and let the state go (see finish-job.ts). */
   private async finish(probed: ProbeResult, plan: RunPlan): Promise<JobSummary> {
-    const o = this.options;
-    const { record } = plan;
     this.setState('verifying');
-    const finished: SinkResult = await this.sink!.finish();
-    if (finished.reused) {
-      this.emitEvent({
-        type: 'warning',
-        code: 'FILES_KEPT',
-        message: `${finished.reused} files completed by the earlier run were verified (size and modification time) and kept; the rest was extracted again.`,
-      });
-    }
-    await this.ranged?.checkpointer.settled();
-    const summary = verifiedOutcome({
-      finished,
+    const { summary, stateRemoved } = await finishJob({
+      options: this.options,
+      plan,
+      sink: this.sink!,
       hasher: this.hasher,
-      expected: { sha256: o.sha256, md5: o.md5 },
+      ranged: this.ranged,
       size: probed.size,
       counters: this.counters,
-      stallReplacements: this.ranged?.watchdog.replacements ?? 0,
-      elapsedMs: Date.now() - this.startedAt,
+      elapsedMs: () => Date.now() - this.startedAt,
       mode: this.mode,
+      emit: (event) => this.emitEvent(event),
     });
-    record.consumedChunks = plan.chunkCount;
-    record.complete = true;
-    record.updatedAt = Date.now();
-    record.summary = summary;
-    await saveJobState(o.stateDir, record);
-    await this.ranged?.closeJournal();
-    await fsp.rm(join(o.stateDir, JOURNAL_FILE), { force: true });
-    await clearCheckpoint(o.stateDir);
-    await this.forgetCompletedState(record);
+    this.stateRemoved = stateRemoved;
     this.tick();
     return summary;
   }
 
-  // ---- a job that completed before -------------------------------------------------------------------------
-
-  /**
-   * Completed: the completion record is written, then the state folder goes unless it is to be kept (see
-   * state-cleanup.ts). A record that cannot be written costs only the no-op of a later re-run.
-   */
   private async forgetCompletedState(record: JobStateRecord): Promise<void> {
-    const dir = this.options.completionDir;
-    if (dir) {
-      await recordCompletion(dir, record).catch((err: unknown) =>
-        this.emitEvent({
-          type: 'warning',
-          code: 'COMPLETION_NOT_RECORDED',
-          message: `The completion record in ${dir} could not be written (${(err as Error).message}); running this job again will not know it completed.`,
-        }),
-      );
-    }
-    if (this.options.keepState) return;
-    await removeJobState(this.options.stateDir);
-    this.stateRemoved = true;
+    this.stateRemoved = await forgetCompletedState(this.options, record, (event) => this.emitEvent(event));
   }
 
   /** This job completed into `target` before and its state went: a no-op, or exit 4 if the origin changed. */
@@ -447,7 +398,7 @@ export class Job extends EventEmitter {
   }
 
   private runContext(probed: ProbeResult): RunContext {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    // The getter below reads the job's current probe: `this` there is the context object.
     const job = this;
     return {
       options: this.options,

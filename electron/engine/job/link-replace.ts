@@ -3,7 +3,10 @@
 // the job keeps its link and everything it fetched.
 import type { Dispatcher } from 'undici';
 import { UpstreamChangedError } from '../errors';
-import { probe, type ProbeResult } from '../transfer/probe';
+import { probe, validateUrl, type ProbeResult } from '../transfer/probe';
+import { saveJobState, type JobStateRecord } from '../state/job-state';
+import type { ResolvedOptions } from './job-options';
+import { diskSample } from './disk-sample';
 import { redactUrl } from '../transfer/redact';
 import type { HeaderSet } from '../transfer/origin-headers';
 import type { DiskSample } from './disk-sample';
@@ -29,4 +32,37 @@ export async function verifiedReplacement(p: {
       details: { why: verdict.why },
     },
   );
+}
+
+/** The check for a job's new link, with the job's own bytes on disk as the sample. */
+export function verifiedReplacementOf(
+  newUrl: string,
+  job: { options: ResolvedOptions; current: ProbeResult; dispatcher: Dispatcher; signal: AbortSignal; consumedChunks: number },
+): Promise<{ probed: ProbeResult; detail: string }> {
+  validateUrl(newUrl);
+  const o = job.options;
+  return verifiedReplacement({
+    newUrl,
+    current: job.current,
+    dispatcher: job.dispatcher,
+    headers: o.headers,
+    signal: job.signal,
+    sample: () => diskSample({ stateDir: o.stateDir, chunkSize: o.chunkSize, output: o.output, consumedChunks: job.consumedChunks }),
+    checksumGiven: o.sha256 !== null || o.md5 !== null,
+  });
+}
+
+/**
+ * The job takes the new link: the same object (size pinned) with the new link's validators, which every later
+ * range is checked against; the state pins it (owner-only).
+ */
+export async function adoptLink(p: { current: ProbeResult; probed: ProbeResult; newUrl: string; record: JobStateRecord | null; stateDir: string }): Promise<ProbeResult> {
+  const { probed } = p;
+  const validators = { finalUrl: probed.finalUrl, etag: probed.etag, weakEtag: probed.weakEtag, lastModified: probed.lastModified };
+  if (p.record) {
+    Object.assign(p.record.identity, { url: p.newUrl, ...validators });
+    p.record.updatedAt = Date.now();
+    await saveJobState(p.stateDir, p.record);
+  }
+  return { ...p.current, url: p.newUrl, ...validators };
 }
