@@ -13,37 +13,10 @@ import { FaultServer, closedPortUrl } from '../../harness/fault-server';
 import { makeSnapshot, readTree } from './helpers/archive';
 import { browserSkipped, openBrowser } from './helpers/browser';
 import { ensureRendererBuilt, screenshotPath } from './helpers/paths';
+import { addJob, pill, row, waitFor, withFailureShot } from './helpers/window';
 import { startServe } from './helpers/serve-process';
 
 const MiB = 1024 * 1024;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-/** Fills the add form (1 MiB chunks, a window of 3, 2 connections) and starts the job. */
-async function addJob(page: Page, fields: { url: string; dest: string; rateMiB?: string }): Promise<void> {
-  await page.getByRole('button', { name: 'Add snapshot' }).click();
-  const form = page.getByRole('region', { name: 'Add a snapshot' });
-  await form.getByLabel('Snapshot URL').fill(fields.url);
-  await form.getByLabel('Destination').fill(fields.dest);
-  await form.getByText('Advanced settings').click();
-  await form.getByLabel('Chunk size (MiB)').fill('1');
-  await form.getByLabel('Window (chunks on disk)').fill('3');
-  await form.getByLabel('Parallel connections').fill('2');
-  await form.getByLabel(/^Rate limit/).fill(fields.rateMiB ?? '');
-  await form.getByRole('button', { name: 'Start' }).click();
-  await form.waitFor({ state: 'detached' });
-}
-
-const row = (page: Page, name: string) => page.locator('li.job').filter({ has: page.getByRole('button', { name, exact: true }) });
-const pill = (page: Page, name: string, text: string | RegExp) => row(page, name).locator('.pill').filter({ hasText: text });
 
 /** The job row's "Download" figure in bytes/s (0 for "—"). */
 async function shownRate(page: Page, name: string): Promise<number> {
@@ -81,15 +54,6 @@ async function receivedRate(page: Page, name: string, ms: number): Promise<numbe
   const before = await shownDownloaded(page, name);
   await new Promise((r) => setTimeout(r, ms));
   return ((await shownDownloaded(page, name)) - before) * (1000 / ms);
-}
-
-async function withFailureShot<T>(page: Page, serve: () => string, body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (err) {
-    await page.screenshot({ path: screenshotPath('failure.png') }).catch(() => undefined);
-    throw new Error(`${(err as Error).message}\n--- serve stderr ---\n${serve()}`, { cause: err });
-  }
 }
 
 test('the rate limit changes while the job runs: it slows down at once, the value is kept after a reload, and clearing it lets the job finish', {

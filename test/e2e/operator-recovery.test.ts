@@ -15,37 +15,10 @@ import { FaultServer, chunkGet } from '../../harness/fault-server';
 import { makeSnapshot, readTree } from './helpers/archive';
 import { browserSkipped, openBrowser, type BrowserSession } from './helpers/browser';
 import { ensureRendererBuilt, screenshotPath } from './helpers/paths';
+import { addJob, pill, row, waitFor, withFailureShot } from './helpers/window';
 import { serveRefusal, startServe, type ServeProcess } from './helpers/serve-process';
 
 const MiB = 1024 * 1024;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-/** Fills the add form and starts the job. */
-async function addJob(page: Page, fields: { url: string; dest: string; sha256?: string; rateMiB?: string }): Promise<void> {
-  await page.getByRole('button', { name: 'Add snapshot' }).click();
-  await page.getByLabel('Snapshot URL').fill(fields.url);
-  await page.getByLabel('Destination').fill(fields.dest);
-  if (fields.sha256) await page.getByLabel('SHA-256 (optional)').fill(fields.sha256);
-  await page.getByText('Advanced settings').click();
-  await page.getByLabel('Chunk size (MiB)').fill('1');
-  await page.getByLabel('Window (chunks on disk)').fill('3');
-  await page.getByLabel('Parallel connections').fill('2');
-  await page.getByLabel(/^Rate limit/).fill(fields.rateMiB ?? '');
-  await page.getByRole('button', { name: 'Start' }).click();
-  await page.getByRole('region', { name: 'Add a snapshot' }).waitFor({ state: 'detached' });
-}
-
-const row = (page: Page, name: string) => page.locator('li.job').filter({ has: page.getByRole('button', { name, exact: true }) });
-const pill = (page: Page, name: string, text: string | RegExp) => row(page, name).locator('.pill').filter({ hasText: text });
 
 async function activeElement(page: Page): Promise<string> {
   // A string, evaluated in the page (this file is compiled without the DOM's types).
@@ -53,15 +26,6 @@ async function activeElement(page: Page): Promise<string> {
     const el = document.activeElement;
     return el ? el.tagName.toLowerCase() + ':' + (el.getAttribute('aria-label') ?? el.textContent?.trim() ?? '') + ':' + el.className : '';
   })()`);
-}
-
-async function withFailureShot<T>(page: Page, serve: () => string, body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (err) {
-    await page.screenshot({ path: screenshotPath('failure.png') }).catch(() => undefined);
-    throw new Error(`${(err as Error).message}\n--- serve stderr ---\n${serve()}`, { cause: err });
-  }
 }
 
 test('a failed job resumes from the window; Escape and focus; Settings refuses "abc"; the summary is there after a reload; the active job is selected; cancel asks keep or delete', {
