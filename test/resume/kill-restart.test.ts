@@ -110,16 +110,28 @@ function runGet(
   });
 }
 
-/** Bytes this run's ranges re-fetched from what earlier runs had already received. */
+/** Bytes this run's ranges re-fetched from what earlier runs had already received (each byte counted once). */
 function refetched(earlier: Array<[number, number]>, run: RequestRecord[]): number {
+  const received = mergeRanges(earlier);
   let total = 0;
   for (const r of run) {
     if (!r.range || r.bytesSent === 0) continue;
     const start = r.range.start;
     const end = start + r.bytesSent;
-    for (const [a, b] of earlier) total += Math.max(0, Math.min(end, b) - Math.max(start, a));
+    for (const [a, b] of received) total += Math.max(0, Math.min(end, b) - Math.max(start, a));
   }
   return total;
+}
+
+/** The union of byte ranges: a chunk served by two earlier runs was counted twice against a third. */
+function mergeRanges(ranges: Array<[number, number]>): Array<[number, number]> {
+  const merged: Array<[number, number]> = [];
+  for (const [a, b] of [...ranges].sort((x, y) => x[0] - y[0])) {
+    const last = merged[merged.length - 1];
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else merged.push([a, b]);
+  }
+  return merged;
 }
 
 function served(run: RequestRecord[]): Array<[number, number]> {
