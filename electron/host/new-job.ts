@@ -3,6 +3,7 @@
 import type { JobOptions } from '../engine/runner/runner';
 import { emptyProgress, type JobRecord } from './job-model';
 import type { Settings } from '../../shared/contract';
+import { requestHeaders } from './job-headers';
 
 export interface AddJobInput {
   url: string;
@@ -19,6 +20,9 @@ export interface AddJobInput {
   zstdMaxWindow?: number | undefined;
   strict?: boolean | undefined;
   force?: boolean | undefined;
+  /** `Name: value` lines (see job-headers.ts). */
+  headers?: string[] | undefined;
+  refreshUrlCommand?: string | undefined;
 }
 
 /** `engineOptions` are the manager's own (tests shorten retry delays); the input and the settings win over them. */
@@ -30,6 +34,8 @@ export function newJob(
   stateDir: string,
   at: number,
 ): { options: JobOptions; record: JobRecord } {
+  const headers = requestHeaders(input.url, input.headers);
+  const refreshUrlCommand = input.refreshUrlCommand?.trim() || null;
   const options: JobOptions = {
     ...engineOptions,
     // The window can give a fresh link: an expired one pauses the job rather than ending it.
@@ -49,6 +55,8 @@ export function newJob(
     ...(input.limitRate !== undefined ? { limitRate: input.limitRate } : s.limitRate !== null ? { limitRate: s.limitRate } : {}),
     ...(input.sha256 !== undefined ? { sha256: input.sha256.toLowerCase() } : {}),
     ...(input.zstdMaxWindow !== undefined ? { zstdMaxWindow: input.zstdMaxWindow } : {}),
+    ...(headers ? { headers } : {}),
+    ...(refreshUrlCommand ? { refreshUrlCommand } : {}),
   };
   const record: JobRecord = {
     id,
@@ -75,6 +83,8 @@ export function newJob(
       sha256: options.sha256 ?? null,
       strict: options.strict ?? false,
       force: options.force ?? false,
+      ...(headers ? { headerNames: headers.entries.map(([name]) => name) } : {}),
+      ...(refreshUrlCommand ? { refreshCommand: true } : {}),
     },
     warnings: 0,
     chunkMap: '',

@@ -98,3 +98,71 @@ test('a link that expires at 40% pauses the job as link-expired; a fresh link pa
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+test('request headers typed in the add form: masked while typed, a bad line refused next to the field, sent to the origin, shown back by name only', {
+  skip: browserSkipped(),
+  timeout: 120_000,
+}, async () => {
+  ensureRendererBuilt();
+  const work = mkdtempSync(join(tmpdir(), 'sm-e2e-headers-'));
+  const archive = join(work, 'private-snapshot.tar.gz');
+  const expected = await makeSnapshot(archive, [1 * MiB, 1 * MiB]);
+  const origin = await FaultServer.start();
+  const path = '/private/private-snapshot.tar.gz';
+  const url = await origin.serve(path, { file: archive });
+  const token = 'Bearer e2e-tok-51c0ffee';
+  origin.setPlan((r) => (r.path === path && r.headers['authorization'] !== token ? { kind: 'status', status: 401, body: 'no token' } : undefined));
+  const serve = await startServe(join(work, 'state'));
+  const browser = await openBrowser();
+  const { page } = browser;
+  const name = 'private-snapshot.tar.gz';
+  try {
+    await withFailureShot(page, serve.stderr, async () => {
+      await page.goto(serve.url);
+      await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+      await page.getByRole('button', { name: 'Add snapshot' }).click();
+      const form = page.getByRole('region', { name: 'Add a snapshot' });
+      await form.getByLabel('Snapshot URL').fill(url);
+      await form.getByLabel('Destination').fill(join(work, 'extracted'));
+      await form.getByText('Access (headers, link refresh)').click();
+      const headers = form.getByLabel('Request headers (one “Name: value” a line)');
+      // A line without a colon: the host refuses it on this field, naming the header but not the value.
+      await headers.fill(`Authorization ${token}`);
+      await form.getByRole('button', { name: 'Start' }).click();
+      await form
+        .locator('.field-error')
+        .filter({ hasText: /has no ':'/ })
+        .waitFor();
+      assert.ok(!((await form.locator('.field-error').textContent()) ?? '').includes('e2e-tok'), 'no value in the message');
+      assert.equal(await page.locator('li.job').count(), 0, 'no job was created');
+
+      await headers.fill(`Authorization: ${token}`);
+      await form.getByText('Sent to this link’s origin only: authorization: ••••').waitFor();
+      assert.equal(await form.locator('.field-error').count(), 0, 'the refusal goes once the lines are edited');
+      assert.equal(
+        await headers.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): Record<string, string> }).getComputedStyle(el)['webkitTextSecurity']),
+        'disc',
+        'typed masked',
+      );
+      await page.screenshot({ path: screenshotPath('add-job-headers.png') });
+      await form.getByRole('button', { name: 'Start' }).click();
+      await form.waitFor({ state: 'detached' });
+
+      await pill(page, name, /^Done$/).waitFor({ timeout: 60_000 });
+      assert.deepEqual([...(await readTree(join(work, 'extracted'))).entries()].sort(), [...expected.entries()].sort());
+      await page.getByTestId('job-access').filter({ hasText: 'Request headers: authorization: ••••' }).waitFor();
+      assert.ok(
+        origin.requestsFor(path).every((r) => r.headers['authorization'] === token && r.status < 400),
+        'every request carried the token',
+      );
+      assert.ok(!((await page.textContent('body')) ?? '').includes('e2e-tok'), 'the window shows no value');
+      assert.ok(!serve.stderr().includes('e2e-tok'), 'serve prints no value');
+      assert.deepEqual(browser.pageErrors, []);
+    });
+  } finally {
+    await browser.close();
+    await serve.stop();
+    await origin.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});

@@ -43,6 +43,13 @@ export function JobDetail() {
           ) : null}
         </span>
       </div>
+      {job.info.headerNames?.length || job.info.refreshCommand ? (
+        <p className="muted job-access" data-testid="job-access">
+          {job.info.headerNames?.length ? `Request headers: ${job.info.headerNames.map((n) => `${n}: ••••`).join(', ')}` : null}
+          {job.info.headerNames?.length && job.info.refreshCommand ? ' · ' : null}
+          {job.info.refreshCommand ? 'A refresh command renews the link when it expires' : null}
+        </p>
+      ) : null}
       {job.summary && job.state === 'done' ? <JobSummary job={job} /> : null}
       {job.error && job.state !== 'done' ? (
         <section className="panel detail-error" aria-label="Error">
