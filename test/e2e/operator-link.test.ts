@@ -53,11 +53,15 @@ test('a link that expires at 40% pauses the job as link-expired; a fresh link pa
       await page.goto(serve.url);
       await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
       const dest = join(work, 'extracted');
-      await addJob(page, { url: base + OLD, dest, rateMiB: '4' });
+      await addJob(page, { url: base + OLD, dest, rateMiB: '2' });
+      // The top bar adds up the jobs that download (here one).
+      const total = page.getByRole('status', { name: 'Total throughput' });
+      await total.filter({ hasText: /^1 job downloading · [\d.]+ (B|KiB|MiB)\/s$/ }).waitFor();
 
       // Paused, not failed: the window says why and offers the control that resolves it.
       await pill(page, name, 'Paused — the link expired: replace it to continue').waitFor({ timeout: 40_000 });
       assert.equal(await pill(page, name, 'Failed').count(), 0);
+      await total.waitFor({ state: 'detached' });
       const control = page.getByRole('form', { name: 'Replace link' });
       await control.getByLabel('The link expired: paste a fresh link to the same file').waitFor();
       await page.screenshot({ path: screenshotPath('link-expired.png') });
@@ -75,6 +79,7 @@ test('a link that expires at 40% pauses the job as link-expired; a fresh link pa
       await control.getByLabel('The link expired: paste a fresh link to the same file').fill(base + NEW);
       await control.getByRole('button', { name: 'Replace link' }).click();
       await pill(page, name, /^Downloading$|^Done$/).waitFor({ timeout: 20_000 });
+      await total.filter({ hasText: /^1 job downloading/ }).waitFor();
       await page.screenshot({ path: screenshotPath('link-replaced.png') });
       await pill(page, name, /^Done$/).waitFor({ timeout: 60_000 });
       assert.deepEqual([...(await readTree(dest)).entries()].sort(), [...expected.entries()].sort());
