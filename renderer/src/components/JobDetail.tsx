@@ -11,6 +11,7 @@ import { JobSummary } from './JobSummary';
 import { JobLog } from './JobLog';
 import { RateLimitControl } from './RateLimitControl';
 import { canReplaceLink, ReplaceLinkControl } from './ReplaceLinkControl';
+import { SpaceShortfallNotice } from './SpaceShortfallNotice';
 
 export function JobDetail() {
   const { store } = useApp();
@@ -50,6 +51,7 @@ export function JobDetail() {
           {job.info.refreshCommand ? 'A refresh command renews the link when it expires' : null}
         </p>
       ) : null}
+      <SpaceShortfallNotice job={job} />
       {job.summary && job.state === 'done' ? <JobSummary job={job} /> : null}
       {job.error && job.state !== 'done' ? (
         <section className="panel detail-error" aria-label="Error">
