@@ -332,6 +332,11 @@ export const addJobRequestSchema = z
   .refine((r) => (r.dest === undefined) !== (r.output === undefined), {
     message: 'exactly one of dest (extract) or output (download only) is required',
     path: ['dest'],
+  })
+  // The engine refuses this at start (every range in flight needs a window slot): said on the field instead of a job that fails at once.
+  .refine((r) => r.concurrency === undefined || r.window === undefined || r.concurrency <= r.window, {
+    message: 'parallel connections cannot exceed the window (chunks on disk): every range in flight needs a window slot',
+    path: ['concurrency'],
   });
 
 export const setSettingsRequestSchema = settingsSchema.partial().strict();

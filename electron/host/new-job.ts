@@ -4,6 +4,7 @@ import type { JobOptions } from '../engine/runner/runner';
 import { emptyProgress, type JobRecord } from './job-model';
 import type { Settings } from '../../shared/contract';
 import { requestHeaders } from './job-headers';
+import { HostError } from './host-error';
 
 export interface AddJobInput {
   url: string;
@@ -34,6 +35,12 @@ export function newJob(
   stateDir: string,
   at: number,
 ): { options: JobOptions; record: JobRecord } {
+  const window = input.window ?? s.window;
+  if (input.concurrency !== undefined && input.concurrency > window) {
+    // The contract refuses both given; here the window is the settings' one. Said on the field, not as a job that fails at once.
+    const message = `parallel connections (${input.concurrency}) cannot exceed the window (${window} chunks on disk): every range in flight needs a window slot`;
+    throw new HostError('E_VALIDATION', `Invalid addJob request: concurrency: ${message}`, { issues: [{ path: 'concurrency', message }] });
+  }
   const headers = requestHeaders(input.url, input.headers);
   const refreshUrlCommand = input.refreshUrlCommand?.trim() || null;
   const options: JobOptions = {
@@ -45,8 +52,8 @@ export function newJob(
     ...(input.output !== undefined ? { output: input.output } : {}),
     stateDir,
     chunkSize: input.chunkSize ?? s.chunkSize,
-    window: input.window ?? s.window,
-    concurrency: input.concurrency ?? Math.min(s.concurrency, input.window ?? s.window),
+    window,
+    concurrency: input.concurrency ?? Math.min(s.concurrency, window),
     retries: input.retries ?? s.retries,
     idleTimeoutMs: input.idleTimeoutMs ?? engineOptions?.idleTimeoutMs ?? s.idleTimeoutMs,
     format: input.format ?? 'auto',

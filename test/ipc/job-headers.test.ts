@@ -107,6 +107,9 @@ test('a malformed header is refused on the headers field, as --header refuses it
   // The schema bounds the field too: a blank refresh command is refused by name.
   const blank = await refusal(client.api.addJob({ url, dest: join(dirs.path, 'never'), refreshUrlCommand: '  ' }));
   assert.ok(fieldErrors(blank)['refreshUrlCommand'], JSON.stringify(blank));
+  // Regression: more connections than the settings' window made a job that failed at once; now a field error.
+  const connections = await refusal(client.api.addJob({ url, dest: join(dirs.path, 'never'), concurrency: 4 }));
+  assert.match(fieldErrors(connections)['concurrency'] ?? '', /cannot exceed the window \(2 chunks on disk\)/);
   assert.deepEqual(await client.api.listJobs(), []);
 });
 
