@@ -67,6 +67,9 @@ test('a link that expires at 40% pauses the job as link-expired; a fresh link pa
       await page.screenshot({ path: screenshotPath('link-expired.png') });
       const shown = (await page.textContent('body')) ?? '';
       assert.ok(!shown.includes('OLDSIG'), 'the old signature is not shown');
+      // Nor on hover (the titles once held the link whole).
+      assert.equal(await page.getByRole('heading', { level: 2, name }).getAttribute('title'), `${base}?…`);
+      assert.equal(await row(page, name).getByRole('button', { name, exact: true }).getAttribute('title'), `${base}?…`);
 
       // A link the engine cannot fetch is refused next to the field, and the job stays paused.
       await control.getByLabel('The link expired: paste a fresh link to the same file').fill('ftp://example.invalid/node-snapshot.tar.gz');

@@ -148,7 +148,7 @@ test('the headers reach the origin with every request; the window gets their nam
   void archiveSize;
 });
 
-test('the refresh command gives the job its fresh link by itself when the signed link expires', async () => {
+test('the refresh command gives the job its fresh link by itself when the signed link expires; no signature reaches the window', async () => {
   const path = '/signed/snap.tar.gz';
   // The old signature stops working from the third chunk on (S3's answer).
   origin.setPlan((r) =>
@@ -175,8 +175,14 @@ test('the refresh command gives the job its fresh link by itself when the signed
     'the fresh link was used',
   );
   const everything = sent.join('\n');
-  // The link the operator gave is theirs (the window shows it without its query); the one the command printed is never sent.
-  assert.ok(!everything.includes('NEWSIG'), 'the fresh signature is not sent to the window');
+  // Regression: the job's view carried the signed link whole (the window's hover title and "Copy details" showed it).
+  assert.ok(!everything.includes('NEWSIG') && !everything.includes('OLDSIG'), 'no signature sent to the window');
+  assert.ok(
+    views.some((v) => v.payload?.url === `${origin.url(path)}?…`),
+    'the link is sent without its query',
+  );
+  const stored = readFileSync(join(dirs.path, 'state', 'jobs.json'), 'utf8');
+  assert.ok(stored.includes('OLDSIG'), 'the job list (0600) keeps the link whole for the next run');
   assert.ok(!everything.includes(script), 'the command itself is not sent back');
 });
 
