@@ -145,6 +145,12 @@ test('the headers reach the origin with every request; the window gets their nam
   const jobs = readFileSync(join(state, 'jobs.json'), 'utf8');
   assert.ok(jobs.includes(added.id) && !jobs.includes('tok-7d1f'), 'the job list holds no header value');
   assert.equal(statSync(join(state, 'jobs.json')).mode & 0o777, 0o600);
+  // Done: the token goes with the rest of the job's state.
+  assert.deepEqual(
+    filesNamed(state, HEADERS_FILE).filter((f) => f.includes(added.id)),
+    [],
+    'no headers file left by the finished job',
+  );
   void archiveSize;
 });
 
@@ -186,7 +192,7 @@ test('the refresh command gives the job its fresh link by itself when the signed
   assert.ok(!everything.includes(script), 'the command itself is not sent back');
 });
 
-test('the engine keeps the headers owner-only in the job’s state folder while the job is unfinished', async () => {
+test('the headers are kept owner-only in the job’s state folder while the job is unfinished, and go with a cancel', async () => {
   origin.setPlan((r) => (r.path === '/private/snap.tar.gz' && r.headers['authorization'] !== SECRET ? { kind: 'status', status: 401, body: 'no token' } : undefined));
   await client.api.setSettings({ limitRate: 256 * 1024 });
   const added = await answer(client.api.addJob({ url: origin.url('/private/snap.tar.gz'), dest: join(dirs.path, 'dest-kept'), headers: [`Authorization: ${SECRET}`] }));
@@ -194,7 +200,9 @@ test('the engine keeps the headers owner-only in the job’s state folder while 
   const saved = await waitFor(() => filesNamed(state, HEADERS_FILE)[0], 15_000, 'the saved headers');
   assert.equal(statSync(saved).mode & 0o777, 0o600);
   assert.ok(readFileSync(saved, 'utf8').includes('tok-7d1f'), 'the value is in the owner-only file');
+  assert.ok(saved.includes(added.id), saved);
   await answer(client.api.cancelJob({ jobId: added.id }));
+  await waitFor(() => filesNamed(state, HEADERS_FILE).every((f) => !f.includes(added.id)), 10_000, 'the headers file gone with the cancelled job');
   await client.api.setSettings({ limitRate: null });
   const everything = sent.join('\n');
   assert.ok(!everything.includes('tok-7d1f'));
