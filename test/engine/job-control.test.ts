@@ -258,3 +258,41 @@ test('files in a destination the job did not find empty are never kept as comple
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('regression: a pause while the job was still probing was undone when the probe answered (the job said "downloading" behind a closed gate)', async () => {
+  const dir = tempDir();
+  const server = await FaultServer.start();
+  try {
+    const archive = randomBytes(600_000);
+    const url = await server.serve('/slow-probe.bin', archive);
+    const job = new Job({ url, output: join(dir, 'out.bin'), stateDir: join(dir, 'state'), chunkSize: 1024 * 1024, window: 2, concurrency: 1 });
+    const states: string[] = [];
+    let probed = false;
+    job.on('event', (e: EngineEvent) => {
+      if (e.type === 'job-state') states.push(e.state);
+      if (e.type === 'probed') probed = true;
+    });
+    // Paused while the probe's request is at the origin, before it is answered.
+    let pausedAtProbe = false;
+    server.setPlan(() => {
+      if (!pausedAtProbe) {
+        pausedAtProbe = true;
+        job.pause('user');
+      }
+      return undefined;
+    });
+    const run = job.run();
+    const until = Date.now() + 10_000;
+    while (!probed && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(probed, 'the probe answered');
+    assert.equal(states.at(-1), 'paused', `states: ${states.join(' → ')}`);
+    job.resume();
+    await run;
+    assert.equal(states.at(-1), 'done');
+    assert.deepEqual(readFileSync(join(dir, 'out.bin')), archive);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

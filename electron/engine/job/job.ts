@@ -206,7 +206,8 @@ export class Job extends EventEmitter {
     const { plan, mode } = decided;
     const transfer = await JobTransfer.open(this.runContext(origin), probed, plan, mode);
     this.transfer = transfer;
-    this.setState('downloading');
+    // Paused while probing: the job stays paused (its transfer waits at the gate); resume() says downloading.
+    if (!this.gate.reason) this.setState('downloading');
     this.ticker = new ProgressTicker({
       options: o,
       counters: this.counters,
