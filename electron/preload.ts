@@ -14,6 +14,7 @@ const INVOKE = [
   'listJobs',
   'getJob',
   'addJob',
+  'addManifestJob',
   'pauseJob',
   'resumeJob',
   'cancelJob',

@@ -10,6 +10,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { appDataDir } from './host/app-data-dir';
 import { JobManager, type JobManagerOptions } from './host/job-manager';
 import { InProcessRunner } from './engine/runner/in-process-runner';
+import { PartsRun } from './engine/parts/parts-run';
 import type { JobRunner } from './engine/runner/runner';
 import { WorkerRunner } from './engine/runner/worker-runner';
 import { Job } from './engine/job/job';
@@ -131,7 +132,7 @@ function readVersion(): string {
 export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   if (!isAbsolute(options.stateDir)) throw new ServeUsageError('--state-dir must resolve to an absolute path');
   const rendererDir = options.rendererDir ?? join(__dirname, '..', 'renderer');
-  const runner: JobRunner = options.worker ? new WorkerRunner() : new InProcessRunner((o, id) => new Job(o, id));
+  const runner: JobRunner = options.worker ? new WorkerRunner() : new InProcessRunner((o, id) => (o.parts?.length ? new PartsRun(o, id) : new Job(o, id)));
   const manager = await JobManager.open({ dataDir: options.stateDir, runner, ...(options.engineOptions ? { engineOptions: options.engineOptions } : {}) });
   const host = new Host(manager, { transport: 'websocket', version: readVersion(), platform: process.platform, destinationsFromDialogOnly: false });
   let token: string;

@@ -7,6 +7,7 @@ export const INVOKE_CHANNELS = [
   'listJobs',
   'getJob',
   'addJob',
+  'addManifestJob',
   'pauseJob',
   'resumeJob',
   'cancelJob',

@@ -190,6 +190,18 @@ export const jobOptionsViewSchema = z.object({
   refreshCommand: z.boolean().optional(),
 });
 
+/** One part of a snapshot published in parts: its name, size (when the manifest says), where it is, its checksum's verdict. */
+export const partStateSchema = z.enum(['waiting', 'downloading', 'verifying', 'done', 'failed']);
+export const partViewSchema = z.object({
+  index: z.number(),
+  name: z.string(),
+  size: z.number().nullable(),
+  state: partStateSchema,
+  /** 'ok' verified, 'mismatch' refused, null: no checksum given (or not verified yet). */
+  checksum: z.enum(['ok', 'mismatch']).nullable(),
+  hasChecksum: z.boolean(),
+});
+
 /** One job as the list shows it. */
 /** The origin does not answer (at the start, or paused as unreachable): the latest try and the next one. */
 export const connectingViewSchema = z.object({
@@ -220,6 +232,8 @@ export const jobViewSchema = z.object({
   summary: jobSummarySchema.nullable(),
   options: jobOptionsViewSchema,
   warnings: z.number(),
+  /** A snapshot in parts: the parts in order (absent for a job of one file). */
+  parts: z.array(partViewSchema).optional(),
   /** Set while the origin does not answer; absent in job lists saved before. */
   connecting: connectingViewSchema.nullable().optional(),
 });
@@ -339,6 +353,21 @@ export const addJobRequestSchema = z
     path: ['concurrency'],
   });
 
+/** A snapshot in parts: its manifest (an http(s) URL, or the manifest's text pasted) into one folder. */
+export const MAX_MANIFEST_TEXT = 1024 * 1024;
+export const addManifestJobRequestSchema = z.strictObject({
+  manifest: z
+    .string()
+    .max(MAX_MANIFEST_TEXT)
+    .refine((v) => v.trim() !== '', 'a manifest URL or the manifest’s text'),
+  dest: absolutePathSchema,
+  chunkSize: chunkSizeSchema.optional(),
+  window: windowSchema.optional(),
+  concurrency: concurrencySchema.optional(),
+  limitRate: limitRateSchema.optional(),
+  force: z.boolean().optional(),
+});
+
 export const setSettingsRequestSchema = settingsSchema.partial().strict();
 
 export const chooseDestinationRequestSchema = z.strictObject({
@@ -370,6 +399,7 @@ export const requestSchemas = {
   listJobs: emptyRequest,
   getJob: jobRef,
   addJob: addJobRequestSchema,
+  addManifestJob: addManifestJobRequestSchema,
   pauseJob: jobRef,
   resumeJob: jobRef,
   cancelJob: z.strictObject({ jobId: jobIdSchema, deleteFiles: z.boolean().optional() }),
@@ -400,6 +430,7 @@ export const responseSchemas = {
   listJobs: z.array(jobViewSchema),
   getJob: jobDetailSchema,
   addJob: jobViewSchema,
+  addManifestJob: jobViewSchema,
   pauseJob: jobViewSchema,
   resumeJob: jobViewSchema,
   cancelJob: jobViewSchema,

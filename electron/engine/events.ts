@@ -183,8 +183,19 @@ export interface ErrorEvent extends Base {
   error: SerializedError;
 }
 
+/** A part of a snapshot published in parts (engine/parts/parts-run.ts): where it is, and its checksum's verdict. */
+export type PartState = 'waiting' | 'downloading' | 'verifying' | 'done' | 'failed';
+export interface PartStateEvent extends Base {
+  type: 'part-state';
+  index: number;
+  state: PartState;
+  /** 'ok' once a part with a checksum verified; 'mismatch' when it did not; null: none given, or not yet. */
+  checksum: 'ok' | 'mismatch' | null;
+}
+
 export type EngineEvent =
   | JobStateEvent
+  | PartStateEvent
   | ProbedEvent
   | DecodingEvent
   | ChunkEvent

@@ -138,6 +138,12 @@ export class Host {
         const job = await m.add(request);
         return job;
       },
+      addManifestJob: async (request) => {
+        this.assertDestinationAllowed(request.dest, false);
+        const { problem } = await checkDestination(request.dest, { downloadOnly: false, force: request.force === true });
+        if (problem) throw new EngineError(problem.code, problem.message, { details: { path: request.dest, issues: [{ path: 'dest', message: problem.message }] } });
+        return m.addManifest(request);
+      },
       pauseJob: ({ jobId }) => m.pause(jobId, 'user'),
       resumeJob: ({ jobId }) => m.resume(jobId),
       cancelJob: ({ jobId, deleteFiles }) => m.cancel(jobId, { deleteFiles: deleteFiles === true }),

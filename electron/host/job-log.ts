@@ -66,6 +66,8 @@ export function logEntryFor(e: EngineEvent): LogEntry | null {
       return { at: e.at, level: 'info', text: `chunk ${e.index} attempt ${e.attempt} in ${e.delayMs} ms (${e.reason})` };
     case 'connect-retry':
       return { at: e.at, level: 'warn', text: `${connectingText(e, e.at)} [${e.code}]` };
+    case 'part-state':
+      return { at: e.at, level: e.state === 'failed' ? 'error' : 'info', text: `part ${e.index + 1}: ${e.state}${e.checksum ? ` (checksum ${e.checksum})` : ''}` };
     case 'warning':
       return { at: e.at, level: 'warn', text: `${e.code}${e.entry ? ` (${e.entry})` : ''}: ${e.message}` };
     case 'done':

@@ -28,11 +28,12 @@ import { JobRuns } from './job-runs';
 import { JobStore } from './job-store';
 import { lockDataDir } from './manager-lock';
 import { newJob, type AddJobInput } from './new-job';
+import { manifestParts, partsView } from './manifest-job';
 import { redactUrl } from '../engine/transfer/redact';
 import { describeHeaders } from '../engine/transfer/origin-headers';
 import { loadHeaders, saveHeaders } from '../engine/state/saved-headers';
 import { PauseHolds } from './pause-holds';
-import type { JobDetail, JobView, Settings } from '../../shared/contract';
+import type { InvokeRequest, JobDetail, JobView, Settings } from '../../shared/contract';
 import { DEFAULT_SETTINGS, settingsSchema } from '../../shared/schemas';
 
 export { JobConflictError, JobNotFoundError } from './job-errors';
@@ -215,6 +216,22 @@ export class JobManager {
     // The log is shown in the window and kept on disk: the link without its query, headers by name only.
     const extras = [options.headers ? `headers ${describeHeaders(options.headers)}` : '', options.refreshUrlCommand ? 'a refresh command' : ''].filter(Boolean);
     this.logs.log(id, 'info', `added: ${redactUrl(input.url)} → ${input.dest ?? input.output}${extras.length > 0 ? ` (${extras.join(', ')})` : ''}`);
+    this.changes.state(id);
+    await this.store.save('jobs');
+    this.config.runner.start(id, options);
+    return model.snapshot();
+  }
+
+  /** A snapshot in parts (see manifest-job.ts): one job whose runs go through the parts in order. */
+  async addManifest(input: InvokeRequest<'addManifestJob'>): Promise<JobView> {
+    this.assertOpen();
+    const { manifest, ...rest } = input;
+    const found = await manifestParts(manifest);
+    const id = randomUUID();
+    const { options, record } = newJob(id, { ...rest, url: found.url }, this.settingsValue, this.config.engineOptions, this.stateDirOf(id), this.now());
+    options.parts = found.parts;
+    const model = this.jobs.add({ ...record, parts: partsView(found.parts) }, options);
+    this.logs.log(id, 'info', `added: ${found.source}, ${found.parts.length} parts → ${input.dest}`);
     this.changes.state(id);
     await this.store.save('jobs');
     this.config.runner.start(id, options);

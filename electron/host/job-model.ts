@@ -138,6 +138,12 @@ export class JobModel {
 
   apply(e: EngineEvent): void {
     switch (e.type) {
+      case 'part-state': {
+        const parts = (this.view.parts ?? []).map((p) => (p.index === e.index ? { ...p, state: e.state, checksum: e.checksum ?? p.checksum } : p));
+        this.view = { ...this.view, parts, updatedAt: e.at };
+        this.changes.state(this.view.id);
+        break;
+      }
       case 'job-state':
         this.view = {
           ...this.view,

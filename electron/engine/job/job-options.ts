@@ -5,6 +5,7 @@ import { validateUrl } from '../transfer/probe';
 import { DEFAULT_MAX_WINDOW, HARD_MAX_WINDOW } from '../decode/zstd/frame-header';
 import { parseChecksumArg, type DigestKind } from '../checksum/checksum-text';
 import { isHeaderSet, type HeaderSet } from '../transfer/origin-headers';
+import type { ManifestPart } from '../parts/manifest';
 
 /** The digests a job verifies, resumably (see checksum/digest-set.ts). */
 export const JOB_DIGESTS: readonly DigestKind[] = ['sha256', 'md5'];
@@ -39,6 +40,11 @@ export interface JobOptions {
    * owner-only (state/saved-headers.ts), never printed.
    */
   headers?: HeaderSet | null;
+  /**
+   * A snapshot in parts (a manifest's list): the runner runs engine/parts/parts-run.ts instead of one Job, each
+   * part with these options into `dest`. Plain data, so it crosses the worker thread like the rest.
+   */
+  parts?: ManifestPart[];
   strict?: boolean;
   force?: boolean;
   /** Discard the state of an earlier run (e.g. after the upstream changed) and start again. */

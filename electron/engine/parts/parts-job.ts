@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError, IntegrityError, toEngineError } from '../errors';
-import type { EngineEvent, JobSummary } from '../events';
+import type { AttemptRecord, EngineEvent, JobSummary, PauseReason } from '../events';
 import { Job } from '../job/job';
 import { resolveOptions, type JobOptions } from '../job/job-options';
 import { checkFreeSpace } from '../space/space-check';
@@ -52,6 +52,38 @@ export class PartsJob extends EventEmitter {
   cancel(): void {
     this.cancelled = true;
     this.current?.cancel();
+  }
+
+  // The controls of one job act on the part that runs; a pause holds across the step to the next part.
+  private pausedFor: PauseReason | null = null;
+
+  pause(reason: PauseReason): void {
+    this.pausedFor = reason;
+    this.current?.pause(reason);
+  }
+
+  resume(): void {
+    this.pausedFor = null;
+    this.current?.resume();
+  }
+
+  retryChunkNow(index: number): void {
+    this.current?.retryChunkNow(index);
+  }
+
+  chunkHistory(index: number): AttemptRecord[] {
+    return this.current?.chunkHistory(index) ?? [];
+  }
+
+  setRateLimit(bytesPerSecond: number | null): void {
+    const { limitRate: _old, ...rest } = this.o.common ?? {};
+    this.o.common = bytesPerSecond === null ? rest : { ...rest, limitRate: bytesPerSecond };
+    this.current?.setRateLimit(bytesPerSecond);
+  }
+
+  async replaceUrl(url: string): Promise<void> {
+    if (!this.current) throw new EngineError('E_CONFLICT', 'No part is running to take a new link.');
+    await this.current.replaceUrl(url);
   }
 
   private optionsFor(part: ManifestPart, force: boolean): JobOptions {
@@ -114,7 +146,10 @@ export class PartsJob extends EventEmitter {
     this.current = job;
     job.on('event', (e: EngineEvent) => this.emit('event', { ...e, part: part.index } as PartEvent));
     try {
-      return await job.run();
+      const running = job.run();
+      // After run() has said "probing", so that the pause is the state the part is left in.
+      if (this.pausedFor) job.pause(this.pausedFor);
+      return await running;
     } catch (err) {
       const e = toEngineError(err);
       const what = describePart(part, count);

@@ -4,6 +4,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { EngineEvent } from '../events';
 import { EventFolder } from './event-folder';
 import { JobHost } from './job-host';
+import { PartsRun } from '../parts/parts-run';
 import type { FromWorker, ToWorker, WorkerData } from './protocol';
 import type { JobFactory, JobLike, JobOptions } from './runner';
 
@@ -11,7 +12,8 @@ import type { JobFactory, JobLike, JobOptions } from './runner';
 export function serveJobs(port: MessagePort, data: WorkerData): void {
   // A module path known only at run time (the engine build the manager was given): require, not import.
   const jobModule = require(data.jobModule) as { Job: new (options: JobOptions, id?: string) => JobLike };
-  const createJob: JobFactory = (options, id) => new jobModule.Job(options, id);
+  // A snapshot in parts runs as one job of the parts (engine/parts/parts-run.ts).
+  const createJob: JobFactory = (options, id) => (options.parts?.length ? new PartsRun(options, id) : new jobModule.Job(options, id));
 
   const folder = new EventFolder();
   let flushTimer: NodeJS.Timeout | null = null;

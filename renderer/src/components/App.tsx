@@ -9,10 +9,13 @@ import { JobDetail } from './JobDetail';
 import { JobList } from './JobList';
 import { SettingsPanel } from './SettingsPanel';
 import { TotalThroughput } from './TotalThroughput';
+import { ManifestForm } from './ManifestForm';
 
 export function App() {
   const [adding, setAdding] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [addingParts, setAddingParts] = useState(false);
+  const partsButton = useRef<HTMLButtonElement>(null);
   const addButton = useRef<HTMLButtonElement>(null);
   const settingsButton = useRef<HTMLButtonElement>(null);
   const closer = (close: () => void, opener: RefObject<HTMLButtonElement | null>) => () => {
@@ -22,6 +25,7 @@ export function App() {
   };
   const closeAdd = closer(() => setAdding(false), addButton);
   const closeSettings = closer(() => setSettingsOpen(false), settingsButton);
+  const closeParts = closer(() => setAddingParts(false), partsButton);
   const onEscape = (close: () => void) => (e: KeyboardEvent) => {
     if (e.key === 'Escape') {
       e.stopPropagation();
@@ -38,6 +42,9 @@ export function App() {
         <button ref={addButton} type="button" className="primary" aria-expanded={adding} onClick={() => (adding ? closeAdd() : setAdding(true))}>
           Add snapshot
         </button>
+        <button ref={partsButton} type="button" aria-expanded={addingParts} onClick={() => (addingParts ? closeParts() : setAddingParts(true))}>
+          Add from manifest
+        </button>
         <button ref={settingsButton} type="button" aria-expanded={settingsOpen} onClick={() => (settingsOpen ? closeSettings() : setSettingsOpen(true))}>
           Settings
         </button>
@@ -47,6 +54,11 @@ export function App() {
       {adding ? (
         <div onKeyDown={onEscape(closeAdd)}>
           <AddJobForm onClose={closeAdd} />
+        </div>
+      ) : null}
+      {addingParts ? (
+        <div onKeyDown={onEscape(closeParts)}>
+          <ManifestForm onClose={closeParts} />
         </div>
       ) : null}
       {settingsOpen ? (

@@ -12,6 +12,7 @@ import { JobLog } from './JobLog';
 import { RateLimitControl } from './RateLimitControl';
 import { canReplaceLink, ReplaceLinkControl } from './ReplaceLinkControl';
 import { SpaceShortfallNotice } from './SpaceShortfallNotice';
+import { PartsView } from './PartsView';
 
 export function JobDetail() {
   const { store } = useApp();
@@ -60,6 +61,7 @@ export function JobDetail() {
       ) : null}
       {canReplaceLink(job) ? <ReplaceLinkControl job={job} /> : null}
       {job.state === 'done' || job.state === 'cancelled' || job.state === 'failed' ? null : <RateLimitControl job={job} />}
+      <PartsView job={job} />
       <ChunkWindow job={job} onPick={select} />
       <ChunkMap job={job} />
       {chunk !== null && chunk < job.grid.count ? <ChunkInspector job={job} index={chunk} onClose={closeInspector} /> : null}

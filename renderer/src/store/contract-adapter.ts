@@ -17,6 +17,7 @@ export function jobInfoFromView(view: ContractJobView): JobInfo {
     sha256: view.options.sha256,
     ...(view.options.headerNames ? { headerNames: view.options.headerNames } : {}),
     ...(view.options.refreshCommand ? { refreshCommand: true } : {}),
+    ...(view.parts ? { parts: view.parts } : {}),
   };
 }
 

@@ -33,7 +33,11 @@ export interface JobInfo {
   /** Names of the job's request headers; the host never sends their values. */
   headerNames?: string[] | undefined;
   refreshCommand?: boolean | undefined;
+  /** A snapshot in parts: each part's name, size, state and checksum verdict (from the job's snapshots). */
+  parts?: PartView[] | undefined;
 }
+
+export type PartView = NonNullable<ContractJobView['parts']>[number];
 
 export interface ChunkChange {
   index: number;
