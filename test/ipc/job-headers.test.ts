@@ -180,8 +180,9 @@ test('the refresh command gives the job its fresh link by itself when the signed
     requests.some((r) => r.query === NEW && r.status === 206),
     'the fresh link was used',
   );
+  await answer(client.api.getJobLog({ jobId: added.id }));
   const everything = sent.join('\n');
-  // Regression: the job's view carried the signed link whole (the window's hover title and "Copy details" showed it).
+  // Regression: the job's view carried the signed link whole (the log, asked for above, never did) (the window's hover title and "Copy details" showed it).
   assert.ok(!everything.includes('NEWSIG') && !everything.includes('OLDSIG'), 'no signature sent to the window');
   assert.ok(
     views.some((v) => v.payload?.url === `${origin.url(path)}?…`),
