@@ -81,6 +81,7 @@ test('Add from manifest: three parts in order into one folder, each verified, sh
       await parts.getByText('3 of 3 done').waitFor();
       const text = (await parts.locator('tbody').textContent()) ?? '';
       for (const n of [1, 2, 3]) assert.match(text, new RegExp(`${n}snap\\.part${n}\\.tar\\.gz[\\d.]+ (KiB|MiB)doneverified`));
+      assert.match((await page.getByRole('region', { name: 'Summary' }).textContent()) ?? '', /SHA-256per part: see Parts/);
       await page.screenshot({ path: screenshotPath('parts.png') });
       assert.deepEqual([...(await readTree(dest)).entries()].sort(), [...expected.entries()].sort());
       // In order: each part's first request came after the one before it was done.

@@ -67,7 +67,7 @@ export function JobSummary({ job }: { job: JobView }) {
         </div>
         <div className="wide">
           <dt>SHA-256</dt>
-          <dd className="hash">{s.sha256 ?? (job.info.sha256 ? job.info.sha256 : 'not computed (no checksum was given)')}</dd>
+          <dd className="hash">{s.sha256 ?? (job.info.sha256 ? job.info.sha256 : job.info.parts?.length ? 'per part: see Parts' : 'not computed (no checksum was given)')}</dd>
         </div>
       </dl>
       {s.skipped.length > 0 ? (
