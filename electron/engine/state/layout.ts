@@ -12,10 +12,13 @@ export const JOB_LOCK = 'lock';
 /** Suffix of the previous generation kept by writeFileAtomic. */
 export const PREVIOUS = '.prev';
 
-/** Chunk files: `chunk-00000042.part` while it arrives, `.bin` once complete. */
-export const CHUNK_FILE = /^chunk-(\d+)\.(part|bin)$/;
+/**
+ * Chunk files: `chunk-00000042.part` while it arrives, `.bin` once complete; `.tail` holds the rest of a chunk
+ * handed to the consumer in memory once the consumer fell behind (see chunk-tap.ts; no restart value).
+ */
+export const CHUNK_FILE = /^chunk-(\d+)\.(part|bin|tail)$/;
 
-export function chunkFileName(index: number, kind: 'part' | 'bin'): string {
+export function chunkFileName(index: number, kind: 'part' | 'bin' | 'tail'): string {
   return `chunk-${String(index).padStart(8, '0')}.${kind}`;
 }
 
