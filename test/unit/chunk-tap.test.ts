@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChunkTap } from '../../electron/engine/staging/chunk-tap';
@@ -162,4 +163,61 @@ test('a tail file an earlier run left is removed when the staging area opens', a
     assert.equal(existsSync(staging.tailPath(5)), false);
     assert.ok(existsSync(staging.partPath(5)), 'the part (its prefix) stays for the restart');
   });
+});
+
+test('a tail write that fails keeps only the bytes that landed: the range goes on from there, and the consumer gets every byte once', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sm-tap-full-'));
+  const small = join(dir, 'small');
+  try {
+    mkdirSync(small);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', small], { stdio: 'ignore' });
+  } catch {
+    t.skip('cannot mount a small tmpfs here (needs root)');
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  try {
+    const filler = join(small, 'filler');
+    writeFileSync(filler, Buffer.alloc(1700 * 1024));
+    const staging = new StagingArea(join(small, 'state'));
+    await staging.init();
+    const data = randomBytes(1536 * 1024);
+    const part = await staging.openPart(0);
+    const news = newsWaiter();
+    const tap = new ChunkTap(data.length, staging.tailPath(0), news.announce, 1);
+    assert.ok(part.divert(tap));
+    // 1 MiB gathered, then written: only about 300 KiB fit (the chunk fits once the filler is gone).
+    let failed: unknown = null;
+    let sent = 0;
+    for (const p of pieces(data, 64 * 1024)) {
+      try {
+        await part.write(p);
+        sent += p.length;
+      } catch (err) {
+        failed = err;
+        break;
+      }
+    }
+    assert.equal((failed as NodeJS.ErrnoException | null)?.code, 'E_DISK_FULL', String(failed));
+    const landed = statSync(staging.tailPath(0)).size;
+    assert.ok(landed < sent, `${landed} of ${sent} bytes landed`);
+    assert.equal(part.committed, landed, 'the next attempt asks for the bytes after those on disk');
+    rmSync(filler);
+    const got: Buffer[] = [];
+    const read = (async () => {
+      for await (const p of tap.pieces(news.changed)) got.push(p);
+    })();
+    for (const p of pieces(data.subarray(part.committed), 64 * 1024)) await part.write(p);
+    await part.flush();
+    await read;
+    assert.deepEqual(Buffer.concat(got), data);
+    await part.close();
+  } finally {
+    try {
+      execFileSync('umount', [small]);
+    } catch {
+      // already gone
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -101,7 +101,7 @@ export class ChunkConsumer {
         await h.sink.sync();
         h.record.consumedChunks = index + 1;
         h.record.updatedAt = Date.now();
-        await saveJobState(o.stateDir, h.record);
+        await this.saveState();
         await this.releaseChunk(index);
         continue;
       }
@@ -129,6 +129,24 @@ export class ChunkConsumer {
     await cp.releaseConsumed(Number.POSITIVE_INFINITY);
     this.nextToConsume = null;
     h.emitWindow();
+  }
+
+  /**
+   * Saves the job's state; a full disk pauses the job as disk-full until there is space, as staging does (the
+   * consumer goes on while a range waits for space, so its own writes can be the first to find the disk full).
+   */
+  private async saveState(): Promise<void> {
+    const h = this.host;
+    for (;;) {
+      try {
+        await saveJobState(h.ctx.options.stateDir, h.record);
+        return;
+      } catch (err) {
+        const e = toEngineError(err, 'E_IO');
+        if (e.code !== 'E_DISK_FULL') throw e;
+        await h.ctx.waitForDiskSpace(e);
+      }
+    }
   }
 
   /** Gives chunk `index`'s slot back; its files go once the hash (which reads staged files) has passed it. */

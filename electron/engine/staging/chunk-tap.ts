@@ -11,8 +11,11 @@ import { PartFile } from './staging';
 /** Bytes queued for the consumer before further bytes go to the chunk's tail file. */
 export const TAP_BYTES = 8 * 1024 * 1024;
 
-/** A run of the chunk's bytes, in order: buffers in memory, or a stretch of the tail file. */
-type Segment = { buffers: Buffer[] } | { fileStart: number; length: number; read: number };
+/**
+ * A run of the chunk's bytes, in order: buffers in memory, or a stretch of the tail file (its length null
+ * while the tail is still being written to, then what the tail file holds of it).
+ */
+type Segment = { buffers: Buffer[] } | { fileStart: number; length: number | null; read: number };
 
 export class ChunkTap {
   private readonly segments: Segment[] = [];
@@ -20,10 +23,8 @@ export class ChunkTap {
   private queued = 0;
   private tail: PartFile | null = null;
   private tailOpening: Promise<PartFile> | null = null;
-  /** Bytes written to the tail file (where the next stretch starts). */
-  private tailBytes = 0;
-  /** Bytes received since `start` (queued, handed over, or in the tail). */
-  received = 0;
+  /** Bytes that went to memory segments. */
+  private inMemory = 0;
   /** Chunk offset of the first byte handed over here: null until the part file starts the tap. */
   private begun: number | null = null;
 
@@ -45,29 +46,52 @@ export class ChunkTap {
     return this.begun;
   }
 
-  /** Bytes written to the tail file (the disk this tap costs). */
+  /**
+   * Bytes received since `start`: in memory, and what the tail file holds (a failed write of the tail keeps
+   * only the bytes that landed, so a retry asks for the rest again).
+   */
+  get received(): number {
+    return this.inMemory + (this.tail?.committed ?? 0);
+  }
+
+  /** Bytes that went to the tail file (the disk this tap costs). */
   get spilled(): number {
-    return this.tailBytes;
+    return this.tail?.committed ?? 0;
+  }
+
+  /** What the part file had gathered for its next write, queued before anything else. */
+  seed(buffers: Buffer[]): void {
+    for (const b of buffers) this.toMemory(b);
   }
 
   /** The next bytes of the range, in order. */
   async write(data: Buffer): Promise<void> {
-    this.received += data.length;
     const last = this.segments.at(-1);
     if (this.queued + data.length <= this.limit) {
       // The consumer reads a stretch of the tail only as far as it is on disk: land it before what follows.
-      if (last && 'fileStart' in last) await this.tail!.flush();
-      if (last && 'buffers' in last) last.buffers.push(data);
-      else this.segments.push({ buffers: [data] });
-      this.queued += data.length;
-      this.announce();
+      if (last && 'fileStart' in last && last.length === null) {
+        const tail = this.tail!;
+        try {
+          await tail.flush();
+        } finally {
+          last.length = tail.onDisk - last.fileStart;
+        }
+      }
+      this.toMemory(data);
       return;
     }
     const tail = await this.openTail();
-    if (last && 'fileStart' in last) last.length += data.length;
-    else this.segments.push({ fileStart: this.tailBytes, length: data.length, read: 0 });
-    this.tailBytes += data.length;
+    if (!(last && 'fileStart' in last && last.length === null)) this.segments.push({ fileStart: tail.committed, length: null, read: 0 });
     await tail.write(data);
+  }
+
+  private toMemory(data: Buffer): void {
+    const last = this.segments.at(-1);
+    if (last && 'buffers' in last) last.buffers.push(data);
+    else this.segments.push({ buffers: [data] });
+    this.queued += data.length;
+    this.inMemory += data.length;
+    this.announce();
   }
 
   /** Puts what the tail gathered on disk, for the consumer to read (after every attempt). */
@@ -112,7 +136,7 @@ export class ChunkTap {
           else await changed();
           continue;
         }
-        const onDisk = Math.min(seg ? seg.fileStart + seg.length : 0, this.tail?.onDisk ?? 0);
+        const onDisk = Math.min(seg ? seg.fileStart + (seg.length ?? Number.POSITIVE_INFINITY) : 0, this.tail?.onDisk ?? 0);
         if (!seg || seg.fileStart + seg.read >= onDisk) {
           if (seg && seg.read === seg.length && later) this.segments.shift();
           else await changed();

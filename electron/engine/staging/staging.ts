@@ -192,11 +192,9 @@ export class PartFile implements RangeSink {
     if (!tap || this.closed || this.size >= tap.end) return;
     tap.begin(this.size);
     this.tap = tap;
-    const gathered = this.pending;
+    tap.seed(this.pending);
     this.pending = [];
     this.pendingBytes = 0;
-    // Less than one flush: within the tap's limit by far, so these are queued at once.
-    for (const b of gathered) void tap.write(b);
   }
 
   /** Drops everything (a part longer than its chunk cannot be trusted). */
