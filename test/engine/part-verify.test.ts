@@ -81,18 +81,19 @@ test('kept data that keeps failing its checks says to run the job with --restart
   const dir = mkdtempSync(join(tmpdir(), 'sm-part3-'));
   const server = await FaultServer.start();
   try {
-    // 1.5 s of a 200 KB/s trickle cannot complete a 500 KB chunk: each connection leaves a part.
-    const body = randomBytes(1_500_000);
+    // 1.5 s of a 200 KB/s trickle cannot complete a 500 KB chunk: each connection leaves a part, but for the
+    // head chunk's, which goes to the consumer in memory once it has caught up (see chunk-tap.ts).
+    const body = randomBytes(2_000_000);
     const url = await server.serve('/raw.bin', body);
     server.setPlan(faultAlways(rangedGet(), { kind: 'trickle', bytes: 4_096, everyMs: 20 }));
-    const options: JobOptions = { url, output: join(dir, 'raw.bin'), stateDir: join(dir, 'state'), chunkSize: 500_000, window: 3, concurrency: 3, retryBaseMs: 10 };
+    const options: JobOptions = { url, output: join(dir, 'raw.bin'), stateDir: join(dir, 'state'), chunkSize: 500_000, window: 4, concurrency: 4, retryBaseMs: 10 };
     const first = new Job(options);
     const stopped = first.run().catch(() => undefined);
     await new Promise((r) => setTimeout(r, 1_500));
     first.cancel();
     await stopped;
     const parts = readdirSync(options.stateDir).filter((n) => /^chunk-\d+\.part$/.test(n) && statSync(join(options.stateDir, n)).size > 8_192);
-    assert.equal(parts.length, 3, 'each of the three connections left a part');
+    assert.ok(parts.length >= 3, `the connections past the head chunk left parts: ${parts.join(', ')}`);
     for (const name of parts) {
       const path = join(options.stateDir, name);
       const fd = openSync(path, 'r+');
@@ -105,10 +106,10 @@ test('kept data that keeps failing its checks says to run the job with --restart
     second.on('event', (e: EngineEvent) => e.type === 'warning' && e.code === 'E_PART_INVALID' && dropped.push(e.message));
     await second.run();
     assert.ok(readFileSync(options.output!).equals(body), 'the output equals the origin file');
-    assert.equal(dropped.length, 3);
+    assert.equal(dropped.length, parts.length);
     assert.deepEqual(
       dropped.map((m) => m.includes('run it with --restart')),
-      [false, false, true],
+      parts.map((_, i) => i >= 2),
       'one dropped part is a power loss; three say the kept data cannot be trusted',
     );
   } finally {
