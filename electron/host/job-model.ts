@@ -238,6 +238,10 @@ export class JobModel {
       case 'warning':
         this.view = { ...this.view, warnings: this.view.warnings + 1 };
         break;
+      case 'sources':
+        this.view = { ...this.view, sources: e.sources, updatedAt: e.at };
+        this.changes.state(this.view.id);
+        break;
       case 'done': {
         const { type: _type, jobId: _jobId, at, ...summary } = e;
         this.view = {

@@ -38,6 +38,8 @@ import { extractResumeMode } from './resume-mode';
 import { PAUSE, type JobCounters, type JobEventInput, type RunContext } from './run-context';
 import { ExtractSink, type StreamSink } from './sinks';
 import { STALL_CHECK_MS } from './stall-watchdog';
+import { openSources, SourcesReport } from './job-sources';
+import type { SourceSet } from '../transfer/sources/source-set';
 
 export type { JobOptions } from './job-options';
 export { blockingStallMs, peerStallMs, BLOCKING_STALL_FLOOR_MS } from './stall-watchdog';
@@ -56,6 +58,9 @@ export class Job extends EventEmitter {
   /** Every range's bytes pass it; unlimited until a rate is set (at the start or while running). */
   private readonly limiter: RateLimiter;
   private probeResult: ProbeResult | null = null;
+  /** The URL and its mirrors, once probed (see job-sources.ts). */
+  private sources: SourceSet | null = null;
+  private sourcesReport: SourcesReport | null = null;
   private sink: StreamSink | null = null;
   private hasher: ResumableDigests | null = null;
   private mode: TransferMode = 'ranged';
@@ -242,6 +247,7 @@ export class Job extends EventEmitter {
 
     const plan = await this.planRun(previous, probed, target);
     if ('summary' in plan) return plan.summary;
+    await this.openSources();
     await this.openSink(plan);
     this.startTimers();
 
@@ -254,6 +260,23 @@ export class Job extends EventEmitter {
       }
     } else await this.runSingleStream(probed, 0);
     return this.finish(probed, plan);
+  }
+
+  private async openSources(): Promise<void> {
+    this.sources = await openSources({
+      options: this.options,
+      probed: () => this.probeResult!,
+      dispatcher: this.dispatcher!,
+      signal: this.cancelController.signal,
+      policy: this.policy,
+      emit: (event) => this.emitEvent(event),
+      changed: () => this.sourcesReport?.report(),
+    });
+    this.sourcesReport = new SourcesReport(this.sources, (event) => this.emitEvent(event));
+    this.sourcesReport.report();
+    if (this.mode === 'single-stream' && this.sources.hasMirrors) {
+      this.emitEvent({ type: 'warning', code: 'MIRRORS_UNUSED', message: 'The URL cannot serve byte ranges, so the file comes as one stream from it: the mirrors are not used.' });
+    }
   }
 
   /** Where this run starts (see resume-plan.ts); a job that completed before is a no-op. */
@@ -332,7 +355,7 @@ export class Job extends EventEmitter {
     });
     this.stateRemoved = stateRemoved;
     this.tick();
-    return summary;
+    return { ...summary, ...this.sourcesReport?.summary() };
   }
 
   private async forgetCompletedState(record: JobStateRecord): Promise<void> {
@@ -409,6 +432,7 @@ export class Job extends EventEmitter {
         return job.probeResult ?? probed;
       },
       quirks: this.quirks,
+      sources: this.sources!,
       policy: this.policy,
       counters: this.counters,
       cancelSignal: this.cancelController.signal,
@@ -483,6 +507,7 @@ export class Job extends EventEmitter {
       );
     }
     this.ranged?.reportFetching();
+    this.sourcesReport?.report();
     // Bytes received and kept: whole staged chunks and the received prefix of those still arriving (a resumed
     // range keeps its prefix), so the figure moves with the download rather than a chunk at a time.
     const committed = this.mode === 'single-stream' ? (this.streamCommitted ?? 0) : (this.ranged?.committedBytes() ?? 0);

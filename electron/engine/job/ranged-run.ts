@@ -55,6 +55,8 @@ export class RangedRun {
   private readonly stagedSignals = new Map<number, Deferred>();
   /** Part files of ranges in flight, for a consumer that reads a chunk while it arrives (see growing-chunk.ts). */
   private readonly growing = new Map<number, PartFile>();
+  /** Chunks the consumer has begun to read while they arrive: their prefix can no longer be fetched again. */
+  private readonly followed = new Set<number>();
   /** Wakes whoever waits for news of a chunk: its part opened, bytes flushed, or staged. */
   private readonly news = new ChunkNews();
   private readonly inflight = new Map<number, AbortController>();
@@ -305,7 +307,22 @@ export class RangedRun {
       whileRunning: () => this.whileRunning(),
       setChunk: (rec, state) => this.setChunk(rec, state),
       confirmSizeOnce: () => this.confirmSizeOnce(),
+      restartPart: (index, part) => this.restartPart(index, part),
     };
+  }
+
+  /** Another source fetches chunk `index` from its start (see source-attempts.ts), unless the consumer reads it. */
+  private async restartPart(index: number, part: PartFile): Promise<boolean> {
+    if (this.followed.has(index)) return false;
+    // Out of the consumer's sight while it is emptied: it reads the part only through `growing`.
+    this.growing.delete(index);
+    try {
+      await part.reset();
+    } finally {
+      this.growing.set(index, part);
+      this.news.announce(index);
+    }
+    return true;
   }
 
   /** Once per job, for the first range whose Content-Range gave no total: is the HEAD size the real one? */
@@ -413,6 +430,7 @@ export class RangedRun {
 
   /** Reads chunk `index` from `from` while its range arrives (see growing-chunk.ts). */
   private followGrowing(index: number, from: number): AsyncIterable<Buffer> {
+    this.followed.add(index);
     const rec = this.records.get(index);
     let known = 0;
     const onDisk = (): number => {
