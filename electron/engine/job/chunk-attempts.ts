@@ -15,6 +15,7 @@ import { backoffDelay } from '../transfer/retry-policy';
 import { PAUSE, type RunContext } from './run-context';
 import type { StallWatchdog } from './stall-watchdog';
 import { newTrack, noteAttempt, routeFailure, sourceForAttempt } from './source-attempts';
+import type { PartGuard } from './part-guard';
 
 /** What the attempts need of their run. */
 export interface AttemptHost {
@@ -30,8 +31,8 @@ export interface AttemptHost {
   setChunk(rec: ChunkRecord, state: ChunkState): void;
   /** The first range whose Content-Range gave no total asks for the HEAD size to be confirmed. */
   confirmSizeOnce(): void;
-  /** Empties chunk `index`'s part for another source, unless the consumer already reads it (false then). */
-  restartPart(index: number, part: PartFile): Promise<boolean>;
+  /** Which chunks the consumer may read while they arrive, given their sources (see part-guard.ts). */
+  readonly guard: PartGuard;
 }
 
 /** Attempts at a chunk's range until its part holds every byte: retries with backoff, waits, and the reasons to give up. */
@@ -55,7 +56,7 @@ export async function fetchUntilComplete(host: AttemptHost, rec: ChunkRecord, pa
     if (part.committed >= rec.length) return;
     if (host.failure()) throw host.failure();
     await host.whileRunning();
-    const source = await sourceForAttempt(sources, rec, part, track, () => host.restartPart(index, part));
+    const source = await sourceForAttempt(sources, rec, part, track, host.guard);
     const target = sources.target(source);
     const controller = new AbortController();
     host.inflight.set(index, controller);

@@ -22,6 +22,7 @@ import { KeptChunks } from './kept-chunks';
 import { fetchUntilComplete, type AttemptHost } from './chunk-attempts';
 import { deferred, type Deferred } from './deferred';
 import { PAUSE, type RunContext } from './run-context';
+import { PartGuard } from './part-guard';
 import { ExtractSink, OutputFileSink, type StreamSink } from './sinks';
 import { StallWatchdog, type StallView } from './stall-watchdog';
 
@@ -55,10 +56,10 @@ export class RangedRun {
   private readonly stagedSignals = new Map<number, Deferred>();
   /** Part files of ranges in flight, for a consumer that reads a chunk while it arrives (see growing-chunk.ts). */
   private readonly growing = new Map<number, PartFile>();
-  /** Chunks the consumer has begun to read while they arrive: their prefix can no longer be fetched again. */
-  private readonly followed = new Set<number>();
   /** Wakes whoever waits for news of a chunk: its part opened, bytes flushed, or staged. */
   private readonly news = new ChunkNews();
+  /** Which chunks the consumer may read while they arrive, given their sources (see part-guard.ts). */
+  private readonly guard = new PartGuard(this.growing, this.news);
   private readonly inflight = new Map<number, AbortController>();
   /** The check of a HEAD-reported size, started by the first range without a total (see size-confirm.ts). */
   private sizeCheck: Promise<void> | null = null;
@@ -307,22 +308,8 @@ export class RangedRun {
       whileRunning: () => this.whileRunning(),
       setChunk: (rec, state) => this.setChunk(rec, state),
       confirmSizeOnce: () => this.confirmSizeOnce(),
-      restartPart: (index, part) => this.restartPart(index, part),
+      guard: this.guard,
     };
-  }
-
-  /** Another source fetches chunk `index` from its start (see source-attempts.ts), unless the consumer reads it. */
-  private async restartPart(index: number, part: PartFile): Promise<boolean> {
-    if (this.followed.has(index)) return false;
-    // Out of the consumer's sight while it is emptied: it reads the part only through `growing`.
-    this.growing.delete(index);
-    try {
-      await part.reset();
-    } finally {
-      this.growing.set(index, part);
-      this.news.announce(index);
-    }
-    return true;
   }
 
   /** Once per job, for the first range whose Content-Range gave no total: is the HEAD size the real one? */
@@ -423,14 +410,14 @@ export class RangedRun {
   private async chunkSource(index: number): Promise<'staged' | 'growing'> {
     for (;;) {
       if (this.records.get(index).state === 'staged') return 'staged';
-      if (!this.hasher && this.growing.has(index)) return 'growing';
+      if (!this.hasher && this.guard.mayFollow(index)) return 'growing';
       await this.news.changed(index, this.stagedSignals.get(index)?.promise);
     }
   }
 
   /** Reads chunk `index` from `from` while its range arrives (see growing-chunk.ts). */
   private followGrowing(index: number, from: number): AsyncIterable<Buffer> {
-    this.followed.add(index);
+    this.guard.follow(index);
     const rec = this.records.get(index);
     let known = 0;
     const onDisk = (): number => {

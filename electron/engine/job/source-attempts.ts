@@ -8,6 +8,7 @@ import type { ChunkRecord } from '../staging/chunk-records';
 import type { PartFile } from '../staging/staging';
 import type { Source } from '../transfer/sources/source';
 import type { SourceSet } from '../transfer/sources/source-set';
+import type { PartGuard } from './part-guard';
 
 /** Per chunk, across its attempts: the source its prefix came from, and the one its last attempt failed on. */
 export interface SourceTrack {
@@ -21,25 +22,32 @@ export function newTrack(sources: SourceSet, part: PartFile): SourceTrack {
 }
 
 /**
- * The source for the chunk's next attempt. `restartPart` empties the part unless the consumer reads it
- * already (false then).
+ * The source for the chunk's next attempt. A chunk the consumer reads while it arrives is fetched by proved
+ * sources only; one fetched from an unproved source is not read before it is staged (see part-guard.ts).
  */
-export async function sourceForAttempt(sources: SourceSet, rec: ChunkRecord, part: PartFile, track: SourceTrack, restartPart: () => Promise<boolean>): Promise<Source> {
-  const { source } = sources.choose(track.avoid);
+export async function sourceForAttempt(sources: SourceSet, rec: ChunkRecord, part: PartFile, track: SourceTrack, guard: PartGuard): Promise<Source> {
+  const index = rec.index;
+  let { source } = sources.choose(track.avoid);
+  // The primary is proved by definition and never dropped.
+  if (!source.provenSame && guard.isFollowed(index)) source = sources.sources[0]!;
+  // Said before any wait below, so the consumer cannot begin to read what this attempt brings.
+  guard.fetchingUnproven(index, !source.provenSame);
   const prefix = track.prefix;
   if (part.committed === 0 || prefix === null || sources.sameObject(prefix, source)) return source;
-  if (await restartPart()) {
+  if (await guard.restart(index, part)) {
     rec.bytes = 0;
     track.prefix = null;
     return source;
   }
+  // The consumer has read the prefix: only a source proved the same as its own may finish it.
   if (prefix.state === 'dropped') {
     throw new EngineError(
       'E_RETRIES_EXHAUSTED',
-      `Chunk ${rec.index} was begun by ${redactUrl(prefix.url)}, now dropped (${prefix.reason ?? 'no reason'}), and its first bytes are already extracted: no other source is proved to serve the same bytes to finish it. Give --sha256 (or --md5), or run the job again without that mirror.`,
-      { retryable: false, details: { chunk: rec.index } },
+      `Chunk ${index} was begun by ${redactUrl(prefix.url)}, now dropped (${prefix.reason ?? 'no reason'}), and its first bytes are already extracted: no other source is proved to serve the same bytes to finish it. Give --sha256 (or --md5), or run the job again without that mirror.`,
+      { retryable: false, details: { chunk: index } },
     );
   }
+  guard.fetchingUnproven(index, !prefix.provenSame);
   return prefix;
 }
 
