@@ -31,9 +31,14 @@ export async function openSources(p: {
   });
 }
 
-/** Sends a `sources` event when a source changed state, or (at a tick) when its counts moved. */
+/** Counts that moved without a change of state go out at most this often (each is a job snapshot in the window). */
+const COUNTS_EVERY_MS = 1_000;
+
+/** Sends a `sources` event when a source changed state, or (at a tick, at most each second) when its counts moved. */
 export class SourcesReport {
   private last = '';
+  private lastStates = '';
+  private lastAt = -Infinity;
 
   constructor(
     private readonly set: SourceSet,
@@ -44,8 +49,12 @@ export class SourcesReport {
     if (!this.set.hasMirrors) return;
     const sources = this.set.summary();
     const key = JSON.stringify(sources.map((s) => [s.state, s.bytes, s.requests, s.failures]));
-    if (key === this.last) return;
+    const states = sources.map((s) => s.state).join();
+    const now = performance.now();
+    if (key === this.last || (states === this.lastStates && now - this.lastAt < COUNTS_EVERY_MS)) return;
     this.last = key;
+    this.lastStates = states;
+    this.lastAt = now;
     this.emit({ type: 'sources', sources });
   }
 
