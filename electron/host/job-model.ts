@@ -247,6 +247,8 @@ export class JobModel {
         this.view = {
           ...this.view,
           summary,
+          // The summary's figures are the final ones (the last sources event may be up to a second old).
+          ...(summary.sources ? { sources: summary.sources } : {}),
           progress: {
             ...this.view.progress,
             bytesTotal: summary.bytesTotal,
