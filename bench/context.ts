@@ -21,6 +21,8 @@ export interface BenchOptions {
   prepareOnly: boolean;
   /** "dist" or a commit-ish (see engine-build.ts). */
   engine: string;
+  /** A commit measured beside the engine as "ours (baseline)" in scenarios 1-3, or null. */
+  baseline: string | null;
 }
 
 export interface BenchContext extends TrialContext {

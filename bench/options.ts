@@ -18,6 +18,8 @@ export const HELP = `npm run bench -- [options]
   --note TEXT            a line for the results file (e.g. what else ran on the machine)
   --engine dist          the engine measured: dist (a copy of the current build, default) or a commit
                          (e.g. HEAD: that commit's electron/ and shared/, compiled into the work dir)
+  --baseline COMMIT      also measure that commit's engine, interleaved with ours, as "ours (baseline)" in
+                         scenarios 1-3 (before/after figures of one run, on the same machine state)
   --prepare              only generate the inputs (and their reference manifests), then exit`;
 
 export function parseOptions(argv: string[]): BenchOptions | null {
@@ -38,6 +40,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       help: { type: 'boolean', short: 'h' },
       prepare: { type: 'boolean' },
       engine: { type: 'string' },
+      baseline: { type: 'string' },
     },
   });
   if (values.help) return null;
@@ -67,5 +70,6 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     note: values.note ?? null,
     prepareOnly: values.prepare ?? false,
     engine: values.engine ?? 'dist',
+    baseline: values.baseline ?? null,
   };
 }

@@ -4,7 +4,7 @@ import type { MachineInfo } from './machine';
 
 export function reproduceLine(options: BenchOptions): string {
   const sizes = options.sizes.map((s) => s.label).join(',');
-  return `npm run bench -- --sizes ${sizes} --runs ${options.runs} --scenario ${options.scenarios.join(',')} --rate ${options.rate} --throttle ${options.throttle} --connections ${options.connections.join(',')} --stall-timeout ${options.stallTimeoutS} --engine ${options.engine}`;
+  return `npm run bench -- --sizes ${sizes} --runs ${options.runs} --scenario ${options.scenarios.join(',')} --rate ${options.rate} --throttle ${options.throttle} --connections ${options.connections.join(',')} --stall-timeout ${options.stallTimeoutS} --engine ${options.engine}${options.baseline ? ` --baseline ${options.baseline}` : ''}`;
 }
 
 export function renderMarkdown(machine: MachineInfo, options: BenchOptions, results: ScenarioResult[], loadAtEnd: number[], elapsedMs: number): string {

@@ -15,7 +15,7 @@ import { loopback } from './scenarios/loopback';
 import { resume } from './scenarios/resume';
 import { scale } from './scenarios/scale';
 import { throttled } from './scenarios/throttled';
-import { selectCli } from './tools';
+import { selectBaselineCli, selectCli } from './tools';
 
 const SCENARIOS: Record<number, (ctx: BenchContext) => Promise<ScenarioResult>> = { 1: loopback, 2: throttled, 3: faults, 4: resume, 5: scale };
 
@@ -41,6 +41,12 @@ async function main(): Promise<number> {
   selectCli(engine.cli);
   machine.commit = engine.describe;
   log(`engine: ${engine.describe}`);
+  if (options.baseline) {
+    const baseline = await prepareEngine(options.workDir, options.baseline, log);
+    selectBaselineCli(baseline.cli);
+    machine.commit += `; ours (baseline): ${baseline.describe}`;
+    log(`baseline engine: ${baseline.describe}`);
+  }
   const nginx = await startNginx({ root: inputs.serveDir });
   const resultsStem = stamp(new Date(machine.date));
   const ctx: BenchContext = { nginx, inputs, workDir: options.workDir, log, options, previous: [], resultsStem };

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { quote } from './shell';
 
-export type ToolName = 'ours' | 'ours --no-checkpoints' | 'ours --output' | 'curl|tar' | 'aria2c' | 'wget -c';
+export type ToolName = 'ours' | 'ours (baseline)' | 'ours --no-checkpoints' | 'ours --output' | 'curl|tar' | 'aria2c' | 'wget -c';
 
 /** What the input is compressed with: curl | tar runs the matching decoder in its pipeline. */
 export type PipeDecoder = 'gzip' | 'lz4' | 'zstd' | null;
@@ -42,10 +42,16 @@ export interface ToolCommand {
 }
 
 let CLI = join(__dirname, '..', 'electron', 'cli.js');
+let BASELINE_CLI: string | null = null;
 
 /** Which build of our CLI the commands run (see engine-build.ts). */
 export function selectCli(path: string): void {
   CLI = path;
+}
+
+/** The build "ours (baseline)" runs: another commit's engine, measured with the same options as ours. */
+export function selectBaselineCli(path: string): void {
+  BASELINE_CLI = path;
 }
 
 export function toolCommand(call: ToolCall): ToolCommand {
@@ -79,6 +85,7 @@ export function toolCommand(call: ToolCall): ToolCommand {
       return { command: retry(`mkdir -p ${quote(join(dir, 'out'))} && wget -c -q${t} -O ${quote(file)} ${url}`), dest: file, kind: 'file', staged: file };
     }
     case 'ours':
+    case 'ours (baseline)':
     case 'ours --no-checkpoints':
     case 'ours --output': {
       const state = join(dir, 'state');
@@ -95,7 +102,9 @@ export function toolCommand(call: ToolCall): ToolCommand {
       ].filter(Boolean);
       const target = extract ? `--dest ${quote(dest)}` : `--output ${quote(dest)}`;
       const mk = extract ? '' : `mkdir -p ${quote(join(dir, 'out'))} && `;
-      return { command: retry(`${mk}${quote(process.execPath)} ${quote(CLI)} get ${url} ${target} ${opts.join(' ')}`), dest, kind: extract ? 'tree' : 'file', staged: state };
+      const cli = call.tool === 'ours (baseline)' ? BASELINE_CLI : CLI;
+      if (!cli) throw new Error('ours (baseline) needs --baseline <commit>');
+      return { command: retry(`${mk}${quote(process.execPath)} ${quote(cli)} get ${url} ${target} ${opts.join(' ')}`), dest, kind: extract ? 'tree' : 'file', staged: state };
     }
   }
 }

@@ -18,6 +18,7 @@ const TOOLS: Array<{ tool: ToolName; attempts: number }> = [
 ];
 
 export async function faults(ctx: BenchContext): Promise<ScenarioResult> {
+  const tools = ctx.options.baseline ? [TOOLS[0]!, { tool: 'ours (baseline)' as ToolName, attempts: 3 }, ...TOOLS.slice(1)] : TOOLS;
   const input = smallestGzip(ctx);
   const chunk = chunkSizeFor(input.bytes, 16);
   const stall = ctx.options.stallTimeoutS;
@@ -34,7 +35,7 @@ export async function faults(ctx: BenchContext): Promise<ScenarioResult> {
   const injected: Array<{ tool: string; run: number; faults: Relay['faults'] }> = [];
   try {
     for (let run = 1; run <= ctx.options.runs; run++) {
-      for (const { tool, attempts } of TOOLS) {
+      for (const { tool, attempts } of tools) {
         for (const faulty of [false, true]) {
           relay.reset(faulty ? plan(run) : null);
           const trial = await runTrial(ctx, {
@@ -43,7 +44,7 @@ export async function faults(ctx: BenchContext): Promise<ScenarioResult> {
             input,
             url: relay.url(input.name),
             run,
-            call: { stallTimeoutS: stall, attempts, ...(tool === 'ours' ? { chunkSize: chunk.text } : {}) },
+            call: { stallTimeoutS: stall, attempts, ...(tool.startsWith('ours') ? { chunkSize: chunk.text } : {}) },
           });
           trials.push(trial);
           if (faulty) injected.push({ tool, run, faults: relay.faults });
@@ -56,7 +57,7 @@ export async function faults(ctx: BenchContext): Promise<ScenarioResult> {
 
   const rows: string[][] = [];
   const findings: string[] = [];
-  for (const { tool } of TOOLS) {
+  for (const { tool } of tools) {
     const clean = summarize(trials.filter((t) => t.tool === tool && t.scenario === 's3-clean'));
     const faultyTrials = trials.filter((t) => t.tool === tool && t.scenario === 's3-faults');
     const faulty = summarize(faultyTrials);
@@ -72,7 +73,7 @@ export async function faults(ctx: BenchContext): Promise<ScenarioResult> {
       fmtMiB(faulty.medianServed - input.bytes),
       `${clean.okRuns}/${clean.runs} clean, ${faulty.okRuns}/${faulty.runs} faulty${faulty.problems.length ? ` (${faulty.problems[0]})` : ''}`,
     ]);
-    if (tool === 'ours') findings.push(`ours: ${(slower * 100).toFixed(0)}% slower than its clean run (target at most 15%: ${verdict(slower <= 0.15)}).`);
+    if (tool.startsWith('ours')) findings.push(`${tool}: ${(slower * 100).toFixed(0)}% slower than its clean run (target at most 15%: ${verdict(slower <= 0.15)}).`);
   }
   findings.push(`A stall costs at least the ${stall} s stall timeout for every tool; on an input this small that alone is a large share of the clean time.`);
   return {

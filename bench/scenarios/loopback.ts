@@ -47,6 +47,11 @@ async function writeFloor(ctx: BenchContext, plain: InputFile): Promise<number> 
   return r.exitCode === 0 ? r.wallMs : NaN;
 }
 
+/** The tools with "ours (baseline)" right after ours when a baseline engine is measured too. */
+function withBaseline(ctx: BenchContext, tools: ToolName[]): ToolName[] {
+  return ctx.options.baseline ? tools.flatMap((t): ToolName[] => (t === 'ours' ? ['ours', 'ours (baseline)'] : [t])) : tools;
+}
+
 export async function loopback(ctx: BenchContext): Promise<ScenarioResult> {
   const gzips = ctx.options.sizes.map((s) => ctx.inputs.find(s.label, 'gzip'));
   const smallest = gzips.reduce((a, b) => (a.bytes <= b.bytes ? a : b));
@@ -66,7 +71,7 @@ export async function loopback(ctx: BenchContext): Promise<ScenarioResult> {
       entry.gzipMs.push(c.gzip);
       ceilings.set(input.name, entry);
       ctx.log(`  s1 zlib inflate ${input.name} run ${run}: ${(c.zlib / 1000).toFixed(2)} s, gzip -dc ${(c.gzip / 1000).toFixed(2)} s`);
-      for (const tool of TOOLS) trials.push(await runTrial(ctx, { scenario: 's1', tool, input, url: ctx.nginx.url(input.name), run }));
+      for (const tool of withBaseline(ctx, TOOLS)) trials.push(await runTrial(ctx, { scenario: 's1', tool, input, url: ctx.nginx.url(input.name), run }));
     }
     for (const input of variants) {
       const lz4OrZstd = input.variant === 'lz4' || input.variant === 'zstd';
@@ -74,7 +79,9 @@ export async function loopback(ctx: BenchContext): Promise<ScenarioResult> {
         const d = await measure({ command: `${input.variant} -dc ${quote(join(ctx.inputs.serveDir, input.name))} > /dev/null`, timeoutMs: 30 * 60_000 });
         decodeMs.set(input.name, [...(decodeMs.get(input.name) ?? []), d.exitCode === 0 ? d.wallMs : NaN]);
       }
-      for (const tool of lz4OrZstd ? LZ4_ZSTD_TOOLS : FORMAT_TOOLS) trials.push(await runTrial(ctx, { scenario: 's1', tool, input, url: ctx.nginx.url(input.name), run }));
+      // A baseline from before lz4 and zstd existed would only measure its refusal.
+      for (const tool of lz4OrZstd ? LZ4_ZSTD_TOOLS : withBaseline(ctx, FORMAT_TOOLS))
+        trials.push(await runTrial(ctx, { scenario: 's1', tool, input, url: ctx.nginx.url(input.name), run }));
     }
   }
 

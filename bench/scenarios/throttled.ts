@@ -31,6 +31,7 @@ export async function throttled(ctx: BenchContext): Promise<ScenarioResult> {
   const cases: Array<{ tool: ToolName; connections: number }> = [
     { tool: 'curl|tar', connections: 1 },
     ...counts.map((n) => ({ tool: 'ours' as ToolName, connections: n })),
+    ...(ctx.options.baseline ? counts.map((n) => ({ tool: 'ours (baseline)' as ToolName, connections: n })) : []),
     ...counts.map((n) => ({ tool: 'aria2c' as ToolName, connections: n })),
   ];
   const trials: Trial[] = [];
@@ -47,7 +48,7 @@ export async function throttled(ctx: BenchContext): Promise<ScenarioResult> {
             run,
             // The default disk budget (4 x 64 MiB) in small chunks: while the head chunks wait to be extracted
             // (and passed by a durable checkpoint), the connections fetch ahead instead of idling.
-            call: { connections: c.connections, ...(c.tool === 'ours' ? { chunkSize: chunk.text, window: windowSlots } : {}) },
+            call: { connections: c.connections, ...(c.tool.startsWith('ours') ? { chunkSize: chunk.text, window: windowSlots } : {}) },
             counter: () => relay.bytesOut,
           }),
         );

@@ -55,7 +55,9 @@ export async function runStatus(argv: string[]): Promise<number> {
   const holder = lock?.holder ?? null;
   const running = lock?.alive ? { pid: lock.holder.pid, host: lock.holder.host, since: lock.holder.startedAt } : null;
   if (v.json) {
-    process.stdout.write(JSON.stringify({ ...report, running }) + '\n');
+    // The state keeps the URL it resumes with; what is printed never carries its query (signatures, tokens).
+    const identity = { ...report.state.identity, url: redactUrl(report.state.identity.url), finalUrl: redactUrl(report.state.identity.finalUrl) };
+    process.stdout.write(JSON.stringify({ ...report, state: { ...report.state, identity }, running }) + '\n');
     return EXIT.ok;
   }
   const { state, checkpoint } = report;

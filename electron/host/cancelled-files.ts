@@ -19,3 +19,17 @@ export async function deleteWrittenFiles(options: JobOptions | undefined, stateD
     await fsp.rm(join(options.dest, name), { recursive: true, force: true });
   }
 }
+
+/** Cancelled jobs whose files go too, once their run has stopped writing; and the staging that always goes. */
+export class CancelledFiles {
+  private readonly deleteOnCancel = new Set<string>();
+
+  deleteWith(id: string): void {
+    this.deleteOnCancel.add(id);
+  }
+
+  async discard(id: string, options: JobOptions | undefined, stateDir: string): Promise<void> {
+    if (this.deleteOnCancel.delete(id)) await deleteWrittenFiles(options, stateDir).catch(() => undefined);
+    await fsp.rm(stateDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}

@@ -5,6 +5,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineEvent } from '../engine/events';
 import type { SerializedError } from '../engine/errors';
+import { JOB_LOG_FILE, JOB_LOG_PREVIOUS } from '../engine/state/layout';
 import { decodingLine } from '../../shared/resume-words';
 import { connectingText } from '../../shared/connecting';
 
@@ -97,7 +98,7 @@ export class LogFile {
 
   /** The last `max` entries of job.log (after a restart the window shows what happened before). */
   async tail(max = LOG_RING_SIZE): Promise<LogEntry[]> {
-    const text = await fsp.readFile(join(this.dir, 'job.log'), 'utf8').catch(() => '');
+    const text = await fsp.readFile(join(this.dir, JOB_LOG_FILE), 'utf8').catch(() => '');
     const out: LogEntry[] = [];
     for (const line of text.split('\n')) {
       const m = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) (info|warn|error) +(.*)$/.exec(line);
@@ -113,13 +114,13 @@ export class LogFile {
   }
 
   private async write(line: string, create: boolean): Promise<void> {
-    const path = join(this.dir, 'job.log');
+    const path = join(this.dir, JOB_LOG_FILE);
     this.size ??= await fsp.stat(path).then(
       (s) => s.size,
       () => 0,
     );
     if (this.size + line.length > LOG_FILE_MAX_BYTES) {
-      await fsp.rename(path, `${path}.1`).catch(() => undefined);
+      await fsp.rename(path, join(this.dir, JOB_LOG_PREVIOUS)).catch(() => undefined);
       this.size = 0;
     }
     if (create) await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });

@@ -76,3 +76,42 @@ test('a part whose journaled prefix still matches is continued, not fetched agai
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('kept data that keeps failing its checks says to run the job with --restart (from the third dropped part on)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sm-part3-'));
+  const server = await FaultServer.start();
+  try {
+    const body = randomBytes(900_000);
+    const url = await server.serve('/raw.bin', body);
+    server.setPlan(faultAlways(rangedGet(), { kind: 'trickle', bytes: 4_096, everyMs: 20 }));
+    const options: JobOptions = { url, output: join(dir, 'raw.bin'), stateDir: join(dir, 'state'), chunkSize: 300_000, window: 3, concurrency: 3, retryBaseMs: 10 };
+    const first = new Job(options);
+    const stopped = first.run().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 1_500));
+    first.cancel();
+    await stopped;
+    const parts = readdirSync(options.stateDir).filter((n) => /^chunk-\d+\.part$/.test(n) && statSync(join(options.stateDir, n)).size > 8_192);
+    assert.equal(parts.length, 3, 'each of the three connections left a part');
+    for (const name of parts) {
+      const path = join(options.stateDir, name);
+      const fd = openSync(path, 'r+');
+      writeSync(fd, Buffer.alloc(4_096), 0, 4_096, Math.floor(statSync(path).size / 2));
+      closeSync(fd);
+    }
+    server.setPlan(() => undefined);
+    const dropped: string[] = [];
+    const second = new Job(options);
+    second.on('event', (e: EngineEvent) => e.type === 'warning' && e.code === 'E_PART_INVALID' && dropped.push(e.message));
+    await second.run();
+    assert.ok(readFileSync(options.output!).equals(body), 'the output equals the origin file');
+    assert.equal(dropped.length, 3);
+    assert.deepEqual(
+      dropped.map((m) => m.includes('run it with --restart')),
+      [false, false, true],
+      'one dropped part is a power loss; three say the kept data cannot be trusted',
+    );
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -104,6 +104,31 @@ test('--keep-state keeps the state of a completed job (owner-only), and status s
   }
 });
 
+test('status never prints a presigned signature: the kept state holds the URL, status shows its host and path only (text and --json)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sm-status-redact-'));
+  const server = await FaultServer.start();
+  try {
+    const url = `${await server.serve('/snap.tar', snapshot())}?X-Amz-Credential=AKIDEXAMPLE&X-Amz-Signature=s3cr3tsignature`;
+    const dest = join(dir, 'node');
+    const done = await run(['get', url, '--dest', dest, '--chunk-size', '100K', '--window', '2', '--keep-state']);
+    assert.equal(done.status, 0, done.stderr);
+    assert.notEqual(filesContaining(join(dir, '.node.snapshot-manager'), 's3cr3tsignature').length, 0, 'the kept state holds the URL it resumes with');
+    for (const args of [
+      ['status', '--dest', dest],
+      ['status', '--dest', dest, '--json'],
+    ]) {
+      const status = await run(args);
+      assert.equal(status.status, 0, status.stderr);
+      assert.match(status.stdout, /snap\.tar/, 'status names the object');
+      for (const secret of ['s3cr3tsignature', 'AKIDEXAMPLE'])
+        assert.ok(!(status.stdout + status.stderr).includes(secret), `${args.join(' ')} printed ${secret}:\n${status.stdout}`);
+    }
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the app and serve list a finished job from their own data folder (0600 jobs.json in 0700 folders) once its state is gone', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sm-applist-'));
   const server = await FaultServer.start();

@@ -10,6 +10,7 @@ import * as zlib from 'node:zlib';
 import { extractBuffer, listTree } from '../hostile/harness';
 import { paxHeader, tarArchive, tarMember } from '../hostile/tar-builder';
 import { lz4Compress } from '../helpers/lz4';
+import { zstdStdin } from '../unit/zstd-fixtures';
 
 const CASES = Number(process.env.FUZZ_CASES ?? 2000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261124);
@@ -63,7 +64,7 @@ function corpus(): Buffer[] {
     { name: 'h', type: '1', linkname: '../outside/x' },
     { name: 'fifo', type: '6' },
   ]);
-  return [plain, pax, gnuLong, hostile, zlib.gzipSync(plain), zlib.gzipSync(pax), ...lz4Seeds(plain, pax)];
+  return [plain, pax, gnuLong, hostile, zlib.gzipSync(plain), zlib.gzipSync(pax), ...lz4Seeds(plain, pax), ...zstdSeeds(plain, pax)];
 }
 
 let lz4Cache: Buffer[] | null = null;
@@ -71,6 +72,13 @@ let lz4Cache: Buffer[] | null = null;
 function lz4Seeds(plain: Buffer, pax: Buffer): Buffer[] {
   lz4Cache ??= [lz4Compress(plain, ['-B4']), lz4Compress(pax, ['-B4', '-BD', '-BX', '--content-size']), lz4Compress(plain, ['-l'])];
   return lz4Cache;
+}
+
+let zstdCache: Buffer[] | null = null;
+/** zstd seeds: one frame with its content checksum, and pzstd's skippable frames between frames. */
+function zstdSeeds(plain: Buffer, pax: Buffer): Buffer[] {
+  zstdCache ??= [zstdStdin('zstd', ['-q', '-3', '--check'], plain), zstdStdin('pzstd', ['-q', '-p', '2'], Buffer.concat([pax, plain]))];
+  return zstdCache;
 }
 
 function mutate(seed: Buffer, rnd: () => number): Buffer {

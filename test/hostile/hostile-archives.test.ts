@@ -9,6 +9,7 @@ import * as zlib from 'node:zlib';
 import { extractBuffer, listTree, sandbox, strayPaths, type RunOutcome, type Sandbox } from './harness';
 import { paxHeader, tarArchive, tarMember, type RawEntry } from './tar-builder';
 import { lz4Compress } from '../helpers/lz4';
+import { zstdStdin } from '../unit/zstd-fixtures';
 import type { ExtractOptions } from '../../electron/engine/extract/extractor';
 
 type Plant = (box: Sandbox) => Promise<void>;
@@ -385,7 +386,7 @@ test('row: a 2000-level deep path and very long names are capped (CVE-2024-28863
   }, archive);
 });
 
-test('row: gzip and lz4 bombs, entry count and a single huge entry stop with E_LIMIT_EXCEEDED / E_DISK_FULL', async () => {
+test('row: gzip, lz4 and zstd bombs, entry count and a single huge entry stop with E_LIMIT_EXCEEDED / E_DISK_FULL', async () => {
   // A 64 MiB file of zeros compresses to ~64 KiB: the declared total trips the cap before a byte is written.
   const bomb = zlib.gzipSync(tarArchive([{ name: 'bomb', size: 64 * 1024 * 1024, data: Buffer.alloc(64 * 1024 * 1024) }]), { level: 9 });
   await withObserved(
@@ -408,6 +409,17 @@ test('row: gzip and lz4 bombs, entry count and a single huge entry stop with E_L
       assert.equal(await stat(join(o.box.dest, 'bomb')).catch(() => null), null);
     },
     lz4Bomb,
+    { limits: { maxTotalSize: 16 * 1024 * 1024 } },
+  );
+
+  // And through zstd (one frame, 64 MiB of zeros in a few KiB).
+  const zstdBomb = zstdStdin('zstd', ['-q', '-19'], tarArchive([{ name: 'bomb', size: 64 * 1024 * 1024, data: Buffer.alloc(64 * 1024 * 1024) }]));
+  await withObserved(
+    async (o) => {
+      assert.equal(o.lenient.error?.code, 'E_LIMIT_EXCEEDED');
+      assert.equal(await stat(join(o.box.dest, 'bomb')).catch(() => null), null);
+    },
+    zstdBomb,
     { limits: { maxTotalSize: 16 * 1024 * 1024 } },
   );
 

@@ -4,8 +4,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { readJsonWithFallback, writeFileAtomic } from '../state/atomic-file';
 import type { JobSummary } from '../events';
-
-export const PARTS_FILE = 'parts.json';
+import { PARTS_FILE } from '../state/layout';
 
 export interface PartsRecord {
   version: 1;

@@ -3,10 +3,11 @@
 // the journal belongs to the job's run.
 import { join } from 'node:path';
 import type { AttemptRecord } from '../events';
+import { JOURNAL_FILE } from '../state/layout';
 import { readJournal } from './journal';
 
 export async function journalAttempts(stateDir: string, index: number): Promise<AttemptRecord[]> {
-  const { records } = await readJournal(join(stateDir, 'journal.log')).catch(() => ({ records: [] }));
+  const { records } = await readJournal(join(stateDir, JOURNAL_FILE)).catch(() => ({ records: [] }));
   const out: AttemptRecord[] = [];
   for (const r of records) if (r.t === 'attempt' && r.index === index) out.push(r.attempt);
   return out;

@@ -5,6 +5,11 @@ import { dirname } from 'node:path';
 export const JOB_FILE = 'job.json';
 export const CHECKPOINT_FILE = 'checkpoint.json';
 export const JOURNAL_FILE = 'journal.log';
+/** A manifest job's record of its parts (see parts/parts-record.ts). */
+export const PARTS_FILE = 'parts.json';
+/** A job's log ring: the current file and the one before it (see host/job-log.ts). */
+export const JOB_LOG_FILE = 'job.log';
+export const JOB_LOG_PREVIOUS = 'job.log.1';
 /** The operator's request headers (--header): owner-only, never printed (see saved-headers.ts). */
 export const HEADERS_FILE = 'headers.json';
 /** The mirrors (--mirror): owner-only like the headers, since a mirror URL may be presigned (see saved-mirrors.ts). */
@@ -33,7 +38,7 @@ export function chunkIndexOf(name: string): number | null {
  */
 export function isJobStateFile(name: string): boolean {
   if (name === JOB_FILE || name === CHECKPOINT_FILE || name === `${JOB_FILE}${PREVIOUS}` || name === `${CHECKPOINT_FILE}${PREVIOUS}`) return true;
-  if (name === JOURNAL_FILE || name === HEADERS_FILE || name === MIRRORS_FILE || name === 'job.log' || name === 'job.log.1') return true;
+  if (name === JOURNAL_FILE || name === HEADERS_FILE || name === MIRRORS_FILE || name === JOB_LOG_FILE || name === JOB_LOG_PREVIOUS) return true;
   if (CHUNK_FILE.test(name)) return true;
   return /^\.(job|checkpoint|headers|mirrors)\.json(\.prev)?\.\d+\.\d+\.\d+\.tmp$/.test(name);
 }
