@@ -1,7 +1,8 @@
 // Mirrors that go wrong mid-job. A range a mirror began is continued elsewhere only if that source is proved
 // the same object (equal strong ETags): otherwise the chunk is fetched again from its start. A mirror whose
 // file changes mid-job is dropped and the job completes; a change of the URL's own file is still the job's
-// error (E_UPSTREAM_CHANGED, exit 4). A stopped job's next run uses the mirrors saved with its state.
+// error (E_UPSTREAM_CHANGED, exit 4). A stopped job's next run uses the mirrors saved with its state. A URL
+// without range support is read as one stream from it, the mirrors unused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
@@ -132,6 +133,25 @@ test('a stopped job’s next run, given no --mirror, uses the mirrors saved with
       b.requests.slice(before).some((r) => r.method === 'GET'),
       'the saved mirror served the second run',
     );
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a URL that cannot serve ranges comes as one stream from it: the mirrors are said to be unused and not asked anything', async () => {
+  const a = await FaultServer.start();
+  const b = await FaultServer.start();
+  await a.serve(PATH, { file: fx.archive }, { acceptRanges: false });
+  await b.serve(PATH, { file: fx.archive });
+  try {
+    const dir = scratch(work, 'one-stream');
+    const o = await runEngine(a.url(PATH), { dest: join(dir, 'out'), stateDir: join(dir, 'state') }, { ...OPTIONS, mirrors: [b.url(PATH)] }, undefined, 60_000);
+    assert.equal(o.error, null, o.error?.message);
+    assertTreesEqual(fx.reference, o.dest);
+    assert.ok(eventsOf(o.events, 'warning').some((w) => w.code === 'MIRRORS_UNUSED'));
+    assert.equal(b.requests.length, 0, 'the mirror was not probed');
+    assert.equal(o.summary?.sources, undefined, 'no sources in the summary of a one-stream job');
   } finally {
     await a.close();
     await b.close();

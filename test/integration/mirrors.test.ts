@@ -105,8 +105,11 @@ test('two origins, the mirror killed mid-job: the job completes from the other, 
     assert.ok(!mirror.host.includes('?'), 'the host is shown without a query string');
     const last = eventsOf(dying.events, 'sources').at(-1);
     assert.equal(last?.sources.find((s) => s.role === 'mirror')?.state, 'benched', 'the window is told');
+    // For scale: the same job from one of those origins alone.
+    const alone = await runEngine(a.url(PATH), { dest: join(scratch(work, 'alone'), 'out'), stateDir: join(work, 'alone-state') }, OPTIONS, undefined, 60_000);
+    assert.equal(alone.error, null, alone.error?.message);
     console.log(
-      `# mirrors: ${(fx.size / 1e6).toFixed(1)} MB over two paced origins: clean ${clean.ms} ms, mirror killed at 40% ${dying.ms} ms (${(dying.ms / clean.ms).toFixed(2)}x)`,
+      `# mirrors: ${(fx.size / 1e6).toFixed(1)} MB, origins paced to ~0.8 MB/s each: two clean ${clean.ms} ms, mirror killed at 40% ${dying.ms} ms (${(dying.ms / clean.ms).toFixed(2)}x), one origin alone ${alone.ms} ms`,
     );
   } finally {
     for (const s of [a, b, c, d]) await s.close();

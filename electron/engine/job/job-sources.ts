@@ -17,10 +17,16 @@ export async function openSources(p: {
   policy: RetryPolicy;
   emit: (event: JobEventInput) => void;
   changed: () => void;
+  /** The file comes as one stream from the URL (no ranges): the mirrors are kept for later runs, not probed. */
+  oneStream: boolean;
 }): Promise<SourceSet> {
   const o = p.options;
-  const { mirrors, reused } = await mirrorsForRun(o.stateDir, o.mirrors);
-  if (reused) p.emit({ type: 'warning', code: 'MIRRORS_REUSED', message: `Using the ${mirrors.length} mirror(s) saved by an earlier run of this job.` });
+  const saved = await mirrorsForRun(o.stateDir, o.mirrors);
+  if (saved.reused) p.emit({ type: 'warning', code: 'MIRRORS_REUSED', message: `Using the ${saved.mirrors.length} mirror(s) saved by an earlier run of this job.` });
+  if (p.oneStream && saved.mirrors.length > 0) {
+    p.emit({ type: 'warning', code: 'MIRRORS_UNUSED', message: 'The URL cannot serve byte ranges, so the file comes as one stream from it: the mirrors are not used.' });
+  }
+  const mirrors = p.oneStream ? [] : saved.mirrors;
   return SourceSet.open(o.url, mirrors, {
     primary: p.probed,
     probe: (url) => probe(url, { dispatcher: p.dispatcher, signal: p.signal, headers: o.headers }),

@@ -235,12 +235,10 @@ export class Job extends EventEmitter {
       policy: this.policy,
       emit: (event) => this.emitEvent(event),
       changed: () => this.sourcesReport?.report(),
+      oneStream: mode === 'single-stream',
     });
     this.sourcesReport = new SourcesReport(sources, (event) => this.emitEvent(event));
     this.sourcesReport.report();
-    if (mode === 'single-stream' && sources.hasMirrors) {
-      this.emitEvent({ type: 'warning', code: 'MIRRORS_UNUSED', message: 'The URL cannot serve byte ranges, so the file comes as one stream from it: the mirrors are not used.' });
-    }
     return sources;
   }
 
