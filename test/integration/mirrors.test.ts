@@ -103,6 +103,8 @@ test('two origins, the mirror killed mid-job: the job completes from the other, 
     assert.equal(mirror.state, 'benched', `the dead mirror is benched (${JSON.stringify(mirror)})`);
     assert.ok(mirror.failures >= 2 && mirror.bytes > 0, `it served before it died, then failed (${JSON.stringify(mirror)})`);
     assert.ok(!mirror.host.includes('?'), 'the host is shown without a query string');
+    const benched = eventsOf(dying.events, 'warning').filter((w) => w.code === 'MIRROR_BENCHED');
+    assert.ok(benched.length >= 1 && benched[0]!.message.includes(`127.0.0.1:${d.port}`), 'the operator is told, naming the mirror');
     const last = eventsOf(dying.events, 'sources').at(-1);
     assert.equal(last?.sources.find((s) => s.role === 'mirror')?.state, 'benched', 'the window is told');
     // For scale: the same job from one of those origins alone.

@@ -11,6 +11,7 @@ import type { RetryPolicy } from '../retry-policy';
 import { BENCH_AFTER_FAILURES, benchDelayMs } from './bench';
 import { mirrorVerdict } from './mirror-verdict';
 import { newSource, summarize, type Source } from './source';
+import { redactUrl } from '../redact';
 import { chooseSource, type Choice } from './source-choice';
 
 /** Weight of the newest range in a source's throughput figure. */
@@ -109,7 +110,17 @@ export class SourceSet {
       return;
     }
     s.consecutiveFailures++;
-    if (this.hasMirrors && s.consecutiveFailures >= BENCH_AFTER_FAILURES) this.bench(s, e.message, now);
+    if (!this.hasMirrors || s.consecutiveFailures < BENCH_AFTER_FAILURES) return;
+    const first = s.state === 'active';
+    const ms = this.bench(s, e.message, now);
+    // Said once per series: a source still failing when its bench ends goes back quietly, for longer.
+    if (first) {
+      const what = s.role === 'primary' ? 'The URL' : 'Mirror';
+      this.deps.warn(
+        s.role === 'primary' ? 'URL_BENCHED' : 'MIRROR_BENCHED',
+        `${what} ${redactUrl(s.probed?.finalUrl ?? s.url)} failed ${s.consecutiveFailures} times in a row (${e.code}); no new ranges go to it for ${(ms / 1000).toFixed(1)} s, then it is tried again. The other sources go on.`,
+      );
+    }
   }
 
   drop(s: Source, reason: string): void {
@@ -127,13 +138,16 @@ export class SourceSet {
     return this.sources.map((s) => summarize(s, nowPerf, nowWall));
   }
 
-  private bench(s: Source, reason: string, now: number): void {
+  /** Benches `s` (longer with each bench in a row); returns for how long. */
+  private bench(s: Source, reason: string, now: number): number {
     s.benches++;
-    s.benchedUntil = now + benchDelayMs(this.deps.policy, s.benches);
+    const ms = benchDelayMs(this.deps.policy, s.benches);
+    s.benchedUntil = now + ms;
     const wasActive = s.state === 'active';
     s.state = 'benched';
     s.reason = reason;
     if (wasActive) this.deps.changed();
+    return ms;
   }
 
   /** Probes a mirror; a mirror that does not answer is benched (probed again when its bench ends), not fatal. */
