@@ -81,10 +81,11 @@ test('kept data that keeps failing its checks says to run the job with --restart
   const dir = mkdtempSync(join(tmpdir(), 'sm-part3-'));
   const server = await FaultServer.start();
   try {
-    const body = randomBytes(900_000);
+    // 1.5 s of a 200 KB/s trickle cannot complete a 500 KB chunk: each connection leaves a part.
+    const body = randomBytes(1_500_000);
     const url = await server.serve('/raw.bin', body);
     server.setPlan(faultAlways(rangedGet(), { kind: 'trickle', bytes: 4_096, everyMs: 20 }));
-    const options: JobOptions = { url, output: join(dir, 'raw.bin'), stateDir: join(dir, 'state'), chunkSize: 300_000, window: 3, concurrency: 3, retryBaseMs: 10 };
+    const options: JobOptions = { url, output: join(dir, 'raw.bin'), stateDir: join(dir, 'state'), chunkSize: 500_000, window: 3, concurrency: 3, retryBaseMs: 10 };
     const first = new Job(options);
     const stopped = first.run().catch(() => undefined);
     await new Promise((r) => setTimeout(r, 1_500));

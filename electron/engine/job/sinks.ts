@@ -117,6 +117,15 @@ export class ExtractSink implements StreamSink {
     return c.checkpointUnsupportedReason ?? null;
   }
 
+  /**
+   * The checkpoint asked for cannot come without more input: it still waits for a point (a block boundary)
+   * and the extractor has examined every byte it was given. A consumer waiting for that checkpoint would wait
+   * for itself.
+   */
+  get checkpointNeedsInput(): boolean {
+    return this.extractor.checkpointInProgress === 'awaiting-point' && this.extractor.writableLength === 0;
+  }
+
   /** The next point extraction can resume from, once durable; null when the format cannot be checkpointed. */
   async checkpoint(): Promise<ExtractCheckpointData | null> {
     if (!this.canCheckpoint) return null;
