@@ -193,6 +193,21 @@ test('the CLI takes repeatable --mirror, refuses a malformed one by name, keeps 
     assert.ok(!r.stderr.includes('SECRET'), 'the mirror query string is never printed');
     assert.equal(statSync(join(state, MIRRORS_FILE)).mode & 0o777, 0o600, 'kept owner-only');
     assertTreesEqual(fx.reference, join(dir, 'out'));
+
+    // --json: the done line carries each source's counts, and `sources` lines come as they change.
+    const j = await runCli(['get', a.url(PATH), '--dest', join(dir, 'out-json'), '--state-dir', join(dir, 'state-json'), '--mirror', b.url(PATH), '--json', ...FAST_CLI]);
+    assert.equal(j.code, 0, j.stderr);
+    assert.equal(j.last?.['type'], 'done');
+    const listed = j.last?.['sources'] as SourceSummary[] | undefined;
+    assert.deepEqual(
+      listed?.map((src) => [src.role, src.state]),
+      [
+        ['primary', 'active'],
+        ['mirror', 'active'],
+      ],
+    );
+    assert.ok(listed!.reduce((n, src) => n + src.bytes, 0) >= fx.size, 'every byte came from one of them');
+    assert.ok(j.lines.some((l) => l['type'] === 'sources'));
   } finally {
     await a.close();
     await b.close();
