@@ -3,7 +3,7 @@
 // to one side that the other does not follow fails to compile here, not at run time in the window.
 import type { z } from 'zod';
 import type { SerializedError } from '../engine/errors';
-import type { ArchiveFormat, AttemptRecord, ChunkState, JobState, JobSummary, PauseReason, ResumeMode, TransferMode, WaitingOn } from '../engine/events';
+import type { ArchiveFormat, AttemptRecord, ChunkState, JobState, JobSummary, PauseReason, ResumeMode, SourceSummary, TransferMode, WaitingOn } from '../engine/events';
 import type { FormatOption } from '../engine/job/job-options';
 import type {
   archiveFormatSchema,
@@ -15,6 +15,7 @@ import type {
   pauseReasonSchema,
   resumeModeSchema,
   serializedErrorSchema,
+  sourceViewSchema,
   transferModeSchema,
   waitingOnSchema,
 } from '../../shared/schemas';
@@ -36,4 +37,6 @@ export type ContractConformance = [
   Holds<Equal<keyof AttemptRecord, keyof z.output<typeof attemptRecordSchema>>>,
   // ... and every field of a job's outcome.
   Holds<Equal<keyof JobSummary, keyof z.output<typeof jobSummarySchema>>>,
+  // ... and what the job says of each of its sources.
+  Holds<Equal<SourceSummary, z.output<typeof sourceViewSchema>>>,
 ];

@@ -13,6 +13,7 @@ import { saveJobState, type JobStateRecord } from '../state/job-state';
 import type { Checkpointer } from './checkpointer';
 import type { ChunkNews } from './chunk-news';
 import type { Deferred } from './deferred';
+import type { PartGuard } from './part-guard';
 import type { RunContext } from './run-context';
 import { OutputFileSink, type StreamSink } from './sinks';
 
@@ -35,6 +36,8 @@ export interface ConsumerHost {
   readonly stagedSignals: Map<number, Deferred>;
   /** Part files of ranges in flight. */
   readonly growing: Map<number, PartFile>;
+  /** Which chunks may be read while they arrive, given their sources (see part-guard.ts). */
+  readonly guard: PartGuard;
   readonly news: ChunkNews;
   failure(): EngineError | null;
   whileRunning(): Promise<void>;
@@ -169,7 +172,7 @@ export class ChunkConsumer {
     const h = this.host;
     for (;;) {
       if (h.records.get(index).state === 'staged') return 'staged';
-      if (!h.hashing && h.growing.has(index)) return 'growing';
+      if (!h.hashing && h.guard.mayFollow(index)) return 'growing';
       await h.news.changed(index, h.stagedSignals.get(index)?.promise);
     }
   }
@@ -180,6 +183,7 @@ export class ChunkConsumer {
    */
   private followGrowing(index: number, from: number): AsyncIterable<Buffer> {
     const h = this.host;
+    h.guard.follow(index);
     const rec = h.records.get(index);
     let known = 0;
     const onDisk = (): number => {

@@ -22,6 +22,7 @@ import { KeptChunks } from './kept-chunks';
 import { fetchUntilComplete, type AttemptHost } from './chunk-attempts';
 import { deferred, type Deferred } from './deferred';
 import { PAUSE, type RunContext } from './run-context';
+import { PartGuard } from './part-guard';
 import { ExtractSink, type StreamSink } from './sinks';
 import { StallWatchdog, type StallView } from './stall-watchdog';
 
@@ -50,6 +51,8 @@ export class RangedRun {
   private readonly growing = new Map<number, PartFile>();
   /** Wakes whoever waits for news of a chunk: its part opened, bytes flushed, or staged. */
   private readonly news = new ChunkNews();
+  /** Which chunks the consumer may read while they arrive, given their sources (see part-guard.ts). */
+  private readonly guard = new PartGuard(this.growing, this.news);
   private readonly inflight = new Map<number, AbortController>();
   /** The check of a HEAD-reported size, started by the first range without a total (see size-confirm.ts). */
   private sizeCheck: Promise<void> | null = null;
@@ -98,6 +101,7 @@ export class RangedRun {
         hashing: hasher !== null,
         stagedSignals: this.stagedSignals,
         growing: this.growing,
+        guard: this.guard,
         news: this.news,
         failure: () => this.failure,
         whileRunning: () => this.whileRunning(),
@@ -332,6 +336,7 @@ export class RangedRun {
       whileRunning: () => this.whileRunning(),
       setChunk: (rec, state) => this.setChunk(rec, state),
       confirmSizeOnce: () => this.confirmSizeOnce(),
+      guard: this.guard,
     };
   }
 

@@ -11,6 +11,7 @@ import { JobSummary } from './JobSummary';
 import { JobLog } from './JobLog';
 import { RateLimitControl } from './RateLimitControl';
 import { canReplaceLink, ReplaceLinkControl } from './ReplaceLinkControl';
+import { SourceList } from './SourceList';
 
 export function JobDetail() {
   const { store } = useApp();
@@ -51,6 +52,7 @@ export function JobDetail() {
       ) : null}
       {canReplaceLink(job) ? <ReplaceLinkControl job={job} /> : null}
       {job.state === 'done' || job.state === 'cancelled' || job.state === 'failed' ? null : <RateLimitControl job={job} />}
+      <SourceList job={job} />
       <ChunkWindow job={job} onPick={select} />
       <ChunkMap job={job} />
       {chunk !== null && chunk < job.grid.count ? <ChunkInspector job={job} index={chunk} onClose={closeInspector} /> : null}
