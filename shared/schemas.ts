@@ -99,6 +99,14 @@ const idleTimeoutSchema = z.number().int().min(1_000).max(3_600_000);
 /** Largest zstd window a frame may ask for, bytes: zstd's 1 KiB minimum to what the decoder addresses (2 GiB - 256 KiB). */
 export const MAX_ZSTD_WINDOW = 2 * 1024 * 1024 * 1024 - 256 * 1024;
 const zstdMaxWindowSchema = z.number().int().min(1024).max(MAX_ZSTD_WINDOW);
+/** Request headers, one `Name: value` a line as --header takes them (the host checks each as the CLI does). */
+export const MAX_HEADERS = 32;
+const headerLinesSchema = z.array(z.string().min(1).max(8192)).max(MAX_HEADERS);
+/** A command that prints a fresh URL when the link expires (--refresh-url-command). */
+const refreshCommandSchema = z
+  .string()
+  .max(4096)
+  .refine((v) => v.trim() !== '', 'a command, not blank');
 
 // ---- errors
 
@@ -191,6 +199,10 @@ export const jobOptionsViewSchema = z.object({
   sha256: z.string().nullable(),
   strict: z.boolean(),
   force: z.boolean(),
+  /** The names of the job's request headers (lowercase); their values never leave the host. Absent: none. */
+  headerNames: z.array(z.string()).optional(),
+  /** The job has a refresh-URL command (the command itself is not sent back). */
+  refreshCommand: z.boolean().optional(),
 });
 
 /** One job as the list shows it. */
@@ -333,10 +345,17 @@ export const addJobRequestSchema = z
     zstdMaxWindow: zstdMaxWindowSchema.optional(),
     strict: z.boolean().optional(),
     force: z.boolean().optional(),
+    headers: headerLinesSchema.optional(),
+    refreshUrlCommand: refreshCommandSchema.optional(),
   })
   .refine((r) => (r.dest === undefined) !== (r.output === undefined), {
     message: 'exactly one of dest (extract) or output (download only) is required',
     path: ['dest'],
+  })
+  // The engine refuses this at start (every range in flight needs a window slot): said on the field instead of a job that fails at once.
+  .refine((r) => r.concurrency === undefined || r.window === undefined || r.concurrency <= r.window, {
+    message: 'parallel connections cannot exceed the window (chunks on disk): every range in flight needs a window slot',
+    path: ['concurrency'],
   });
 
 export const setSettingsRequestSchema = settingsSchema.partial().strict();

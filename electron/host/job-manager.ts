@@ -28,6 +28,9 @@ import { JobRuns } from './job-runs';
 import { JobStore } from './job-store';
 import { lockDataDir } from './manager-lock';
 import { newJob, type AddJobInput } from './new-job';
+import { redactUrl } from '../engine/transfer/redact';
+import { describeHeaders } from '../engine/transfer/origin-headers';
+import { loadHeaders, saveHeaders } from '../engine/state/saved-headers';
 import { PauseHolds } from './pause-holds';
 import type { JobDetail, JobView, Settings } from '../../shared/contract';
 import { DEFAULT_SETTINGS, settingsSchema } from '../../shared/schemas';
@@ -206,8 +209,12 @@ export class JobManager {
     this.assertOpen();
     const id = randomUUID();
     const { options, record } = newJob(id, input, this.settingsValue, this.config.engineOptions, this.stateDirOf(id), this.now());
+    // The values live owner-only in the job's state folder, not in the job list (see job-headers.ts).
+    if (options.headers) await saveHeaders(options.stateDir, options.headers);
     const model = this.jobs.add(record, options);
-    this.logs.log(id, 'info', `added: ${input.url} → ${input.dest ?? input.output}`);
+    // The log is shown in the window and kept on disk: the link without its query, headers by name only.
+    const extras = [options.headers ? `headers ${describeHeaders(options.headers)}` : '', options.refreshUrlCommand ? 'a refresh command' : ''].filter(Boolean);
+    this.logs.log(id, 'info', `added: ${redactUrl(input.url)} → ${input.dest ?? input.output}${extras.length > 0 ? ` (${extras.join(', ')})` : ''}`);
     this.changes.state(id);
     await this.store.save('jobs');
     this.config.runner.start(id, options);
@@ -349,7 +356,11 @@ export class JobManager {
     this.settingsValue = settings;
     for (const stored of jobs) {
       const { engineOptions, resumeOnStart, ...record } = stored;
-      const options = { onLinkExpired: 'wait' as const, ...engineOptions, ...this.config.engineOptions, stateDir: this.stateDirOf(record.id) };
+      const stateDir = this.stateDirOf(record.id);
+      // A job given headers gets them back from its state folder; unreadable ones leave the job without them
+      // (the origin's refusal then says what is missing), rather than the whole list unread.
+      const headers = record.options.headerNames?.length ? await loadHeaders(stateDir).catch(() => null) : null;
+      const options = { onLinkExpired: 'wait' as const, ...engineOptions, ...this.config.engineOptions, stateDir, ...(headers ? { headers } : {}) };
       // It resumes from its journal once startRestored() is called if it ran when the process stopped.
       this.restored.restore(this.jobs.add(record, options), resumeOnStart);
       await this.logs.restore(record.id);

@@ -5,6 +5,7 @@ import type { ChunkView, DecodingView, JobDetail, JobView, ProgressView, WindowV
 import type { AttemptRecord, ChunkState, EngineEvent, JobState, PauseReason, ResumeMode } from '../engine/events';
 import type { ResumeModeName } from '../../shared/resume-words';
 import type { SerializedError } from '../engine/errors';
+import { redactUrl } from '../engine/transfer/redact';
 
 /** Where the model reports what changed; the progress coalescer implements it. */
 export interface ModelChanges {
@@ -84,8 +85,13 @@ export class JobModel {
     return this.chunks.length;
   }
 
+  /**
+   * The job as the window gets it: its links without their query (a presigned link's signature) or userinfo,
+   * as every log line has them; the job list keeps them whole (record(), 0600) for the next run.
+   */
   snapshot(): JobView {
-    return { ...this.view, progress: { ...this.view.progress } };
+    const v = this.view;
+    return { ...v, url: redactUrl(v.url), probe: v.probe ? { ...v.probe, finalUrl: redactUrl(v.probe.finalUrl) } : null, progress: { ...v.progress } };
   }
 
   detail(): JobDetail {
@@ -111,7 +117,7 @@ export class JobModel {
   }
 
   record(): JobRecord {
-    return { ...this.snapshot(), chunkMap: this.chunks.map((c) => CHUNK_LETTERS[c.state]).join('') };
+    return { ...this.view, progress: { ...this.view.progress }, chunkMap: this.chunks.map((c) => CHUNK_LETTERS[c.state]).join('') };
   }
 
   /** The rate limit changed (see JobManager.setRateLimit): the job's options say so. */

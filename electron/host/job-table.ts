@@ -4,6 +4,7 @@ import type { JobOptions } from '../engine/runner/runner';
 import { JobNotFoundError } from './job-errors';
 import { JobModel, type JobRecord, type ModelChanges } from './job-model';
 import type { StoredJob } from './job-store';
+import { withoutHeaderValues } from './job-headers';
 
 export class JobTable {
   private readonly models = new Map<string, JobModel>();
@@ -69,7 +70,7 @@ export class JobTable {
   rows(stateDirOf: (id: string) => string, resumesOnStart: (id: string) => boolean): StoredJob[] {
     return [...this.models.values()].map((m) => ({
       ...m.record(),
-      engineOptions: this.options.get(m.id) ?? { url: m.record().url, stateDir: stateDirOf(m.id) },
+      engineOptions: withoutHeaderValues(this.options.get(m.id) ?? { url: m.record().url, stateDir: stateDirOf(m.id) }),
       ...(resumesOnStart(m.id) ? { resumeOnStart: true } : {}),
     }));
   }

@@ -3,6 +3,8 @@
 import type { JobOptions } from '../engine/runner/runner';
 import { emptyProgress, type JobRecord } from './job-model';
 import type { Settings } from '../../shared/contract';
+import { requestHeaders } from './job-headers';
+import { HostError } from './host-error';
 
 export interface AddJobInput {
   url: string;
@@ -20,6 +22,9 @@ export interface AddJobInput {
   zstdMaxWindow?: number | undefined;
   strict?: boolean | undefined;
   force?: boolean | undefined;
+  /** `Name: value` lines (see job-headers.ts). */
+  headers?: string[] | undefined;
+  refreshUrlCommand?: string | undefined;
 }
 
 /** `engineOptions` are the manager's own (tests shorten retry delays); the input and the settings win over them. */
@@ -31,6 +36,14 @@ export function newJob(
   stateDir: string,
   at: number,
 ): { options: JobOptions; record: JobRecord } {
+  const window = input.window ?? s.window;
+  if (input.concurrency !== undefined && input.concurrency > window) {
+    // The contract refuses both given; here the window is the settings' one. Said on the field, not as a job that fails at once.
+    const message = `parallel connections (${input.concurrency}) cannot exceed the window (${window} chunks on disk): every range in flight needs a window slot`;
+    throw new HostError('E_VALIDATION', `Invalid addJob request: concurrency: ${message}`, { issues: [{ path: 'concurrency', message }] });
+  }
+  const headers = requestHeaders(input.url, input.headers);
+  const refreshUrlCommand = input.refreshUrlCommand?.trim() || null;
   const options: JobOptions = {
     ...engineOptions,
     // The window can give a fresh link: an expired one pauses the job rather than ending it.
@@ -40,8 +53,8 @@ export function newJob(
     ...(input.output !== undefined ? { output: input.output } : {}),
     stateDir,
     chunkSize: input.chunkSize ?? s.chunkSize,
-    window: input.window ?? s.window,
-    concurrency: input.concurrency ?? Math.min(s.concurrency, input.window ?? s.window),
+    window,
+    concurrency: input.concurrency ?? Math.min(s.concurrency, window),
     retries: input.retries ?? s.retries,
     idleTimeoutMs: input.idleTimeoutMs ?? engineOptions?.idleTimeoutMs ?? s.idleTimeoutMs,
     format: input.format ?? 'auto',
@@ -52,6 +65,8 @@ export function newJob(
     // Saved owner-only with the job's state by the engine, so a restart of the job uses them too.
     ...(input.mirrors !== undefined && input.mirrors.length > 0 ? { mirrors: input.mirrors } : {}),
     ...(input.zstdMaxWindow !== undefined ? { zstdMaxWindow: input.zstdMaxWindow } : {}),
+    ...(headers ? { headers } : {}),
+    ...(refreshUrlCommand ? { refreshUrlCommand } : {}),
   };
   const record: JobRecord = {
     id,
@@ -78,6 +93,8 @@ export function newJob(
       sha256: options.sha256 ?? null,
       strict: options.strict ?? false,
       force: options.force ?? false,
+      ...(headers ? { headerNames: headers.entries.map(([name]) => name) } : {}),
+      ...(refreshUrlCommand ? { refreshCommand: true } : {}),
     },
     warnings: 0,
     chunkMap: '',

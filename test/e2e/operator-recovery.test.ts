@@ -17,6 +17,7 @@ import { browserSkipped, openBrowser, type BrowserSession } from './helpers/brow
 import { ensureRendererBuilt, screenshotPath } from './helpers/paths';
 import { addJob, pill, row, waitFor, withFailureShot } from './helpers/window';
 import { serveRefusal, startServe, type ServeProcess } from './helpers/serve-process';
+import { canMountTmpfs } from './helpers/tmpfs';
 
 const MiB = 1024 * 1024;
 
@@ -267,20 +268,6 @@ test('serve restarts under a running and a paused job: the same tab reconnects, 
     rmSync(work, { recursive: true, force: true });
   }
 });
-
-function canMountTmpfs(): string | false {
-  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root';
-  const probe = mkdtempSync(join(tmpdir(), 'sm-tmpfs-probe-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'ignore' });
-    execFileSync('umount', [probe], { stdio: 'ignore' });
-    return false;
-  } catch {
-    return 'cannot mount a tmpfs here';
-  } finally {
-    rmSync(probe, { recursive: true, force: true });
-  }
-}
 
 test('a full destination pauses the job as disk-full, and it continues once space is freed (8 MiB tmpfs)', {
   skip: browserSkipped() || canMountTmpfs(),

@@ -109,3 +109,17 @@ test('addJob takes a zstd window limit within what the decoder addresses (the sa
   assert.equal(add(1024.5), false);
   assert.equal(add('256M'), false);
 });
+
+test('regression: more parallel connections than the window in the add form made a job that failed at once (E_USAGE); the contract refuses it on the connections field', () => {
+  const add = (concurrency: number, window?: number) =>
+    requestSchemas.addJob.safeParse({ url: 'https://example.org/s.tar.gz', dest: '/data/node', concurrency, ...(window !== undefined ? { window } : {}) });
+  const refused = add(4, 3);
+  assert.equal(refused.success, false);
+  assert.deepEqual(
+    refused.error?.issues.map((i) => i.path.join('.')),
+    ['concurrency'],
+  );
+  assert.match(refused.error?.issues[0]?.message ?? '', /cannot exceed the window/);
+  assert.equal(add(3, 3).success, true);
+  assert.equal(add(4).success, true, 'without a window the host checks it against the settings’ one (test/ipc/job-headers.test.ts)');
+});

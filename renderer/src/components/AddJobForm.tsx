@@ -10,6 +10,7 @@ import { fieldErrors } from '../store/field-errors';
 import { parseSha256Input } from '../store/sha256-input';
 import { parseMirrorsInput } from '../store/mirrors-input';
 import { formatBytes } from '../store/format';
+import { accessRequest, emptyAccess, RequestAccessFields, type AccessDraft } from './RequestAccessFields';
 
 const MiB = 1024 * 1024;
 
@@ -62,6 +63,7 @@ export function AddJobForm({ onClose }: { onClose: () => void }) {
   const { api, info, store } = useApp();
   const [settings, setSettings] = useState<Settings | null>(null);
   const [draft, setDraft] = useState<Draft>(() => draftFrom(null));
+  const [access, setAccess] = useState<AccessDraft>(emptyAccess);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<SerializedError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -114,6 +116,7 @@ export function AddJobForm({ onClose }: { onClose: () => void }) {
     if (draft.format !== 'auto') request.format = draft.format;
     if (draft.strict) request.strict = true;
     if (draft.force) request.force = true;
+    Object.assign(request, accessRequest(access));
     const numbers: Array<[keyof Draft & string, 'chunkSize' | 'window' | 'concurrency' | 'retries' | 'idleTimeoutMs' | 'limitRate', number]> = [
       ['chunkMiB', 'chunkSize', MiB],
       ['window', 'window', 1],
@@ -275,6 +278,7 @@ export function AddJobForm({ onClose }: { onClose: () => void }) {
             </label>
           </div>
         </details>
+        <RequestAccessFields value={access} onChange={setAccess} errors={errors} />
         {failure ? (
           <div className="form-error" role="alert">
             <ErrorDetails error={failure} />

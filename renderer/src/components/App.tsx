@@ -8,6 +8,7 @@ import { ErrorDetails } from './ErrorDetails';
 import { JobDetail } from './JobDetail';
 import { JobList } from './JobList';
 import { SettingsPanel } from './SettingsPanel';
+import { TotalThroughput } from './TotalThroughput';
 
 export function App() {
   const [adding, setAdding] = useState(false);
@@ -33,6 +34,7 @@ export function App() {
         <h1>Snapshot Manager</h1>
         <Connection />
         <div className="spacer" />
+        <TotalThroughput />
         <button ref={addButton} type="button" className="primary" aria-expanded={adding} onClick={() => (adding ? closeAdd() : setAdding(true))}>
           Add snapshot
         </button>

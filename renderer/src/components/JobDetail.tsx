@@ -12,6 +12,7 @@ import { JobLog } from './JobLog';
 import { RateLimitControl } from './RateLimitControl';
 import { canReplaceLink, ReplaceLinkControl } from './ReplaceLinkControl';
 import { SourceList } from './SourceList';
+import { SpaceShortfallNotice } from './SpaceShortfallNotice';
 
 export function JobDetail() {
   const { store } = useApp();
@@ -44,6 +45,14 @@ export function JobDetail() {
           ) : null}
         </span>
       </div>
+      {job.info.headerNames?.length || job.info.refreshCommand ? (
+        <p className="muted job-access" data-testid="job-access">
+          {job.info.headerNames?.length ? `Request headers: ${job.info.headerNames.map((n) => `${n}: ••••`).join(', ')}` : null}
+          {job.info.headerNames?.length && job.info.refreshCommand ? ' · ' : null}
+          {job.info.refreshCommand ? 'A refresh command renews the link when it expires' : null}
+        </p>
+      ) : null}
+      <SpaceShortfallNotice job={job} />
       {job.summary && job.state === 'done' ? <JobSummary job={job} /> : null}
       {job.error && job.state !== 'done' ? (
         <section className="panel detail-error" aria-label="Error">

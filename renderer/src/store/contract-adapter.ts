@@ -15,6 +15,8 @@ export function jobInfoFromView(view: ContractJobView): JobInfo {
     concurrency: view.options.concurrency,
     limitRate: view.options.limitRate,
     sha256: view.options.sha256,
+    ...(view.options.headerNames ? { headerNames: view.options.headerNames } : {}),
+    ...(view.options.refreshCommand ? { refreshCommand: true } : {}),
   };
 }
 

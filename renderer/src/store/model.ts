@@ -32,6 +32,9 @@ export interface JobInfo {
   concurrency?: number | null | undefined;
   limitRate?: number | null | undefined;
   sha256?: string | null | undefined;
+  /** Names of the job's request headers; the host never sends their values. */
+  headerNames?: string[] | undefined;
+  refreshCommand?: boolean | undefined;
 }
 
 export interface ChunkChange {
