@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { FaultServer } from '../../harness/fault-server';
 import { makeSnapshot, readTree } from './helpers/archive';
 import { browserSkipped, openBrowser } from './helpers/browser';
-import { ensureRendererBuilt } from './helpers/paths';
+import { ensureRendererBuilt, screenshotPath } from './helpers/paths';
 import { startServe } from './helpers/serve-process';
 import { addJob, pill, waitFor, withFailureShot } from './helpers/window';
 
@@ -51,6 +51,7 @@ test('operator adds a job with mirrors; the detail lists each source, the one of
         assert.ok(b.requestsFor(path, 'GET').length > 0, 'the good mirror served ranges');
         assert.equal(c.requestsFor(path, 'GET').length, 0, 'nothing was asked of the one of another size');
         assert.deepEqual(await readTree(dest), expected);
+        await page.screenshot({ path: screenshotPath('mirrors.png') });
       },
     );
   } finally {
