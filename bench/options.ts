@@ -7,7 +7,8 @@ import type { BenchOptions } from './context';
 export const HELP = `npm run bench -- [options]
   --sizes 256M,1G,4G     gzip input sizes (compressed), generated once into the work dir (default 256M)
   --runs N               runs per tool and case (default 3); the median of verified runs is reported
-  --scenario 1,2,3,4,5   scenarios to run (default all): 1 loopback, 2 throttled, 3 faults, 4 resume, 5 scale
+  --scenario 1,2,3,4,5   scenarios to run (default 1-5): 1 loopback, 2 throttled, 3 faults, 4 resume, 5 scale,
+                         6 archive shapes (small-file and large-file trees of real files against the write floor)
   --dir PATH             work dir for inputs and runs (default $BENCH_DIR or /tmp/snapshot-manager-bench)
   --results PATH         where the .md, .json and .svg go (default bench/results)
   --rate 8M              per-connection cap in scenario 2 (bytes/s; 8M = 8 MiB/s)
@@ -51,7 +52,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       .filter(Boolean);
   const sizes = list(values.sizes ?? '256M').map((label) => ({ label: label.toUpperCase(), bytes: parseSize(label, '--sizes') }));
   const scenarios = list(values.scenario ?? '1,2,3,4,5').map(Number);
-  if (scenarios.some((s) => !Number.isInteger(s) || s < 1 || s > 5)) throw new Error('--scenario takes numbers from 1 to 5');
+  if (scenarios.some((s) => !Number.isInteger(s) || s < 1 || s > 6)) throw new Error('--scenario takes numbers from 1 to 6');
   const runs = Number(values.runs ?? 3);
   if (values.throttle !== undefined && values.throttle !== 'nginx' && values.throttle !== 'relay') throw new Error('--throttle is relay or nginx');
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a whole number of at least 1');

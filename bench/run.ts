@@ -14,10 +14,11 @@ import { faults } from './scenarios/faults';
 import { loopback } from './scenarios/loopback';
 import { resume } from './scenarios/resume';
 import { scale } from './scenarios/scale';
+import { shapes } from './scenarios/shapes';
 import { throttled } from './scenarios/throttled';
 import { selectBaselineCli, selectCli } from './tools';
 
-const SCENARIOS: Record<number, (ctx: BenchContext) => Promise<ScenarioResult>> = { 1: loopback, 2: throttled, 3: faults, 4: resume, 5: scale };
+const SCENARIOS: Record<number, (ctx: BenchContext) => Promise<ScenarioResult>> = { 1: loopback, 2: throttled, 3: faults, 4: resume, 5: scale, 6: shapes };
 
 function stamp(date: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');

@@ -152,6 +152,19 @@ export const decodingViewSchema = z.object({
   reason: z.string().max(500).nullable(),
 });
 
+/** One source of a job with mirrors: its URL without the query string, what it served, its state. */
+export const sourceViewSchema = z.object({
+  host: z.string().max(2000),
+  role: z.enum(['primary', 'mirror']),
+  state: z.enum(['active', 'benched', 'dropped']),
+  bytes: z.number(),
+  requests: z.number(),
+  failures: z.number(),
+  benchedUntil: z.number().nullable(),
+  rate: z.number().nullable(),
+  reason: z.string().max(2000).nullable(),
+});
+
 export const jobSummarySchema = z.object({
   bytesTotal: z.number().nullable(),
   bytesFetched: z.number(),
@@ -170,6 +183,8 @@ export const jobSummarySchema = z.object({
   md5: z.string().nullable().optional(),
   mode: transferModeSchema,
   format: z.union([archiveFormatSchema, z.literal('raw')]).nullable(),
+  /** Per source, for a job with mirrors (absent otherwise). */
+  sources: z.array(sourceViewSchema).optional(),
 });
 
 export const jobOptionsViewSchema = z.object({
@@ -236,6 +251,8 @@ export const jobViewSchema = z.object({
   parts: z.array(partViewSchema).optional(),
   /** Set while the origin does not answer; absent in job lists saved before. */
   connecting: connectingViewSchema.nullable().optional(),
+  /** The URL and its mirrors as the job uses them (a job with mirrors; absent otherwise). */
+  sources: z.array(sourceViewSchema).optional(),
 });
 
 export const chunkViewSchema = z.object({
@@ -330,6 +347,8 @@ export const addJobRequestSchema = z
     dest: absolutePathSchema.optional(),
     output: absolutePathSchema.optional(),
     sha256: sha256Schema.optional(),
+    /** Other URLs of the same file (the engine probes each and drops one that is another file). */
+    mirrors: z.array(httpUrlSchema).max(16).optional(),
     format: formatOptionSchema.optional(),
     chunkSize: chunkSizeSchema.optional(),
     window: windowSchema.optional(),

@@ -38,6 +38,7 @@ export const GET_OPTIONS = {
   sha256: { type: 'string' },
   md5: { type: 'string' },
   header: { type: 'string', multiple: true },
+  mirror: { type: 'string', multiple: true },
   'refresh-url-command': { type: 'string' },
   'no-sidecar': { type: 'boolean' },
   manifest: { type: 'string' },
@@ -79,6 +80,7 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
   if (manifest !== null) {
     if (parsed.positionals.length > 0) throw new UsageError('get --manifest takes no URL of its own: the manifest lists the parts.');
     if (v.output !== undefined || v.dest === undefined) throw new UsageError('The parts of a manifest extract in order into one folder: give --dest <folder> (not --output).');
+    if (v.mirror !== undefined) throw new UsageError('--mirror names another URL of a single file; a manifest lists each part once, without mirrors.');
     if (v.sha256 !== undefined || v.md5 !== undefined)
       throw new UsageError('Each part of a manifest has its own checksum (in the manifest); --sha256 and --md5 are for a single file.');
   } else if (parsed.positionals.length !== 1) throw new UsageError('get takes exactly one URL: snapshot-manager get <url> --dest <folder>.');
@@ -106,6 +108,7 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
     ...(v.sha256 !== undefined ? { sha256: v.sha256 } : {}),
     ...(v.md5 !== undefined ? { md5: v.md5 } : {}),
     ...(headers ? { headers } : {}),
+    ...(v.mirror !== undefined ? { mirrors: v.mirror.map(mirrorArg) } : {}),
     ...(v['refresh-url-command'] !== undefined ? { refreshUrlCommand: v['refresh-url-command'] } : {}),
     strict: v.strict ?? false,
     force: v.force ?? false,
@@ -116,4 +119,15 @@ export function parseGetArgs(argv: string[]): { options: JobOptions; json: boole
     ...(v['zstd-max-window'] !== undefined ? { zstdMaxWindow: parseSize(v['zstd-max-window'], '--zstd-max-window') } : {}),
   };
   return { options, json: v.json ?? false, sidecar: !v['no-sidecar'], manifest, headerArgs };
+}
+
+/** A --mirror argument: an absolute http(s) URL, refused with the reason (its query string not shown). */
+export function mirrorArg(text: string): string {
+  const url = text.trim();
+  try {
+    validateUrl(url);
+  } catch (err) {
+    throw new UsageError(`--mirror: ${(err as Error).message}`, { cause: err });
+  }
+  return url;
 }

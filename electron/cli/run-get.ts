@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { serializeError, formatBytes } from '../engine/errors';
-import type { EngineEvent, JobSummary } from '../engine/events';
+import type { EngineEvent, JobSummary, SourceSummary } from '../engine/events';
 import { Job } from '../engine/job/job';
 import { resolveOptions, type JobOptions } from '../engine/job/job-options';
 import { formatDuration, formatRate } from '../engine/units';
@@ -162,6 +162,7 @@ export function printSummary(s: JobSummary): void {
       (s.sha256 ? `, sha256 ${s.sha256}` : '') +
       '\n',
   );
+  for (const src of s.sources ?? []) process.stderr.write(`  ${sourceLine(src)}\n`);
   for (const k of s.skipped) process.stderr.write(`  skipped ${k.entry}: ${k.code} ${k.reason}\n`);
   const total = s.skippedTotal ?? s.skipped.length;
   if (total > s.skipped.length) {
@@ -170,4 +171,11 @@ export function printSummary(s: JobSummary): void {
       .join(', ');
     process.stderr.write(`  ... ${total} skipped in all (${byCode}); the first ${s.skipped.length} are listed\n`);
   }
+}
+
+/** One source of a job with mirrors in the final summary: host (no query string), bytes, requests, state. */
+export function sourceLine(src: SourceSummary): string {
+  const state = src.state === 'active' ? 'ok' : src.state === 'benched' ? 'benched' : 'dropped';
+  const why = src.state !== 'active' && src.reason ? `: ${src.reason}` : '';
+  return `${src.role} ${src.host}: ${formatBytes(src.bytes)} in ${src.requests} requests, ${src.failures} failures, ${state}${why}`;
 }

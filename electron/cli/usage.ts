@@ -35,6 +35,10 @@ Options for get:
   --header 'Name: value'   send this request header (repeatable; e.g. a Bearer token) to the URL's origin only,
                            never to a host a redirect leads to; kept owner-only with the job's state so a resumed
                            run sends it again, and never printed
+  --mirror <url>           another URL of the same file (repeatable): each is probed for the same size (and ETag
+                           unless --sha256/--md5 is given), ranges go to the fastest by measured throughput, a
+                           failing one is benched and tried again later, one serving another file is dropped; kept
+                           owner-only with the job's state so a resumed run uses them again
   --refresh-url-command <cmd>  when the link expires (401/403 mid-job), run this shell command (60 s at most) and
                            continue with the URL on the first line it prints, if it serves the same file; kept
                            owner-only with the job's state for resumed runs

@@ -153,6 +153,29 @@ export interface WarningEvent extends Base {
   entry?: string;
 }
 
+/** One source of the file (the URL or a --mirror) as the job uses it: its host, what it served, its state. */
+export interface SourceSummary {
+  /** The URL without its query string (see transfer/redact.ts). */
+  host: string;
+  role: 'primary' | 'mirror';
+  /** benched: failing, tried again at `benchedUntil`; dropped: not this file (size, ETag) or refused for good. */
+  state: 'active' | 'benched' | 'dropped';
+  bytes: number;
+  requests: number;
+  failures: number;
+  benchedUntil: number | null;
+  /** Measured throughput of one connection to it (bytes/s), null before a range completed. */
+  rate: number | null;
+  /** Why it is dropped or benched. */
+  reason: string | null;
+}
+
+/** The sources of a job with mirrors, when one changes state and with the progress ticks. */
+export interface SourcesEvent extends Base {
+  type: 'sources';
+  sources: SourceSummary[];
+}
+
 export interface JobSummary {
   bytesTotal: number | null;
   bytesFetched: number;
@@ -172,6 +195,8 @@ export interface JobSummary {
   md5?: string | null;
   mode: TransferMode;
   format: ArchiveFormat | 'raw' | null;
+  /** Per source, for a job with mirrors (absent otherwise). */
+  sources?: SourceSummary[];
 }
 
 export interface DoneEvent extends Base, JobSummary {
@@ -206,6 +231,7 @@ export type EngineEvent =
   | WindowEvent
   | ProgressEvent
   | WarningEvent
+  | SourcesEvent
   | DoneEvent
   | ErrorEvent;
 

@@ -3,7 +3,20 @@
 // to one side that the other does not follow fails to compile here, not at run time in the window.
 import type { z } from 'zod';
 import type { SerializedError } from '../engine/errors';
-import type { ArchiveFormat, AttemptRecord, ChunkState, JobState, JobSummary, PartState, PartStateEvent, PauseReason, ResumeMode, TransferMode, WaitingOn } from '../engine/events';
+import type {
+  ArchiveFormat,
+  AttemptRecord,
+  ChunkState,
+  JobState,
+  JobSummary,
+  PartState,
+  PartStateEvent,
+  PauseReason,
+  ResumeMode,
+  SourceSummary,
+  TransferMode,
+  WaitingOn,
+} from '../engine/events';
 import type { FormatOption } from '../engine/job/job-options';
 import type {
   archiveFormatSchema,
@@ -17,6 +30,7 @@ import type {
   pauseReasonSchema,
   resumeModeSchema,
   serializedErrorSchema,
+  sourceViewSchema,
   transferModeSchema,
   waitingOnSchema,
 } from '../../shared/schemas';
@@ -38,6 +52,8 @@ export type ContractConformance = [
   Holds<Equal<keyof AttemptRecord, keyof z.output<typeof attemptRecordSchema>>>,
   // ... and every field of a job's outcome.
   Holds<Equal<keyof JobSummary, keyof z.output<typeof jobSummarySchema>>>,
+  // ... and what the job says of each of its sources.
+  Holds<Equal<SourceSummary, z.output<typeof sourceViewSchema>>>,
   // A part's states and checksum verdicts, as the engine says them and the window shows them.
   Holds<Equal<PartState, z.output<typeof partStateSchema>>>,
   Holds<Equal<PartStateEvent['checksum'], z.output<typeof partViewSchema>['checksum']>>,

@@ -250,11 +250,17 @@ export class JobModel {
       case 'warning':
         this.view = { ...this.view, warnings: this.view.warnings + 1 };
         break;
+      case 'sources':
+        this.view = { ...this.view, sources: e.sources, updatedAt: e.at };
+        this.changes.state(this.view.id);
+        break;
       case 'done': {
         const { type: _type, jobId: _jobId, at, ...summary } = e;
         this.view = {
           ...this.view,
           summary,
+          // The summary's figures are the final ones (the last sources event may be up to a second old).
+          ...(summary.sources ? { sources: summary.sources } : {}),
           progress: {
             ...this.view.progress,
             bytesTotal: summary.bytesTotal,

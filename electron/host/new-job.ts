@@ -11,6 +11,7 @@ export interface AddJobInput {
   dest?: string | undefined;
   output?: string | undefined;
   sha256?: string | undefined;
+  mirrors?: string[] | undefined;
   format?: 'auto' | 'tar' | 'gzip' | 'lz4' | 'zstd' | undefined;
   chunkSize?: number | undefined;
   window?: number | undefined;
@@ -61,6 +62,8 @@ export function newJob(
     force: input.force ?? false,
     ...(input.limitRate !== undefined ? { limitRate: input.limitRate } : s.limitRate !== null ? { limitRate: s.limitRate } : {}),
     ...(input.sha256 !== undefined ? { sha256: input.sha256.toLowerCase() } : {}),
+    // Saved owner-only with the job's state by the engine, so a restart of the job uses them too.
+    ...(input.mirrors !== undefined && input.mirrors.length > 0 ? { mirrors: input.mirrors } : {}),
     ...(input.zstdMaxWindow !== undefined ? { zstdMaxWindow: input.zstdMaxWindow } : {}),
     ...(headers ? { headers } : {}),
     ...(refreshUrlCommand ? { refreshUrlCommand } : {}),

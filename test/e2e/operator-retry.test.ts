@@ -3,7 +3,7 @@
 // starts a new run from the journal that fetches the chunk again and finishes the job.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FaultServer, chunkGet } from '../../harness/fault-server';
@@ -26,9 +26,26 @@ test('Retry now on a failed job: offered on the failed chunk, not on a done one;
   const origin = await FaultServer.start();
   const path = '/snapshots/node-snapshot.tar.gz';
   const url = await origin.serve(path, { file: archive });
-  // Chunk 2 is gone (404, not retried by the engine) until the operator has it back.
+  // Chunk 2 is gone (404, not retried by the engine) until the operator has it back. It answers 503 (retried)
+  // until a durable checkpoint lies past chunk 0, so that what the failed job kept does not depend on timing: a
+  // job that fails loses what it consumed since its last checkpoint, as a crash does.
+  const dest = join(work, 'extracted');
+  const checkpointFile = join(work, '.extracted.snapshot-manager', 'checkpoint.json');
+  const checkpointPast = (offset: number): boolean => {
+    try {
+      return existsSync(checkpointFile) && (JSON.parse(readFileSync(checkpointFile, 'utf8')) as { extract: { compressedOffset: number } }).extract.compressedOffset >= offset;
+    } catch {
+      return false; // being replaced
+    }
+  };
   let gone = true;
-  origin.setPlan((r) => (gone && r.path === path && chunkGet(2 * MiB)(r) ? { kind: 'status', status: 404, body: 'gone' } : undefined));
+  origin.setPlan((r) =>
+    gone && r.path === path && chunkGet(2 * MiB)(r)
+      ? checkpointPast(MiB)
+        ? { kind: 'status', status: 404, body: 'gone' }
+        : { kind: 'status', status: 503, retryAfter: 0 }
+      : undefined,
+  );
   const serve = await startServe(join(work, 'state'));
   const browser = await openBrowser();
   const { page } = browser;
@@ -37,7 +54,6 @@ test('Retry now on a failed job: offered on the failed chunk, not on a done one;
     await withFailureShot(page, serve.stderr, async () => {
       await page.goto(serve.url);
       await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
-      const dest = join(work, 'extracted');
       await addJob(page, { url, dest });
       await pill(page, name, 'Failed').waitFor({ timeout: 30_000 });
 

@@ -3,7 +3,7 @@
 // resumes mid-chunk, and survives the part file's rename to the staged name.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, appendFileSync, renameSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, appendFileSync, renameSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { followChunk } from '../../electron/engine/staging/growing-chunk';
@@ -56,6 +56,40 @@ test('extraction starts on the first flushed megabyte of a head chunk that is st
   assertTreesEqual(fx.reference, join(dir, 'out'));
   const consumed = consumedWhenStaged(o.events, 0);
   assert.ok(consumed >= 2 * MiB, `the extractor had consumed ${consumed} bytes when chunk 0 was complete`);
+});
+
+test('the head chunk the extractor keeps up with is handed over in memory, not written to its part file and read back', async () => {
+  plan(faultTimes(chunkGet(0), { kind: 'trickle', bytes: 256 * 1024, everyMs: 100 }));
+  const dir = scratch(work, 'head-in-memory');
+  const stateDir = join(dir, 'state');
+  // The largest chunk-0 file seen in the state folder while the job runs.
+  let largest = 0;
+  const sizes = setInterval(() => {
+    for (const name of (() => {
+      try {
+        return readdirSync(stateDir);
+      } catch {
+        return [];
+      }
+    })()) {
+      if (!name.startsWith('chunk-00000000.')) continue;
+      try {
+        largest = Math.max(largest, statSync(join(stateDir, name)).size);
+      } catch {
+        // Gone meanwhile (the chunk was released).
+      }
+    }
+  }, 10);
+  try {
+    const o = await runEngine(url, { dest: join(dir, 'out'), stateDir }, { chunkSize: CHUNK, idleTimeoutMs: 10_000, progressIntervalMs: 50 });
+    assert.equal(o.error, null, String(o.error?.message));
+    assertTreesEqual(fx.reference, join(dir, 'out'));
+    assert.ok(consumedWhenStaged(o.events, 0) >= 2 * MiB, 'read while it arrived');
+  } finally {
+    clearInterval(sizes);
+  }
+  // Each byte went to the extractor from memory: the part file held at most what arrived before the hand-over.
+  assert.ok(largest <= MiB, `chunk 0 reached ${largest} bytes on disk`);
 });
 
 test('a head chunk cut mid-body and resumed is read on from where its bytes stopped, once', async () => {

@@ -304,3 +304,33 @@ module.exports = { Job };
     await m.close();
   }
 });
+
+test('a job added with mirrors: the mirror serves ranges, and the job view lists both sources', async () => {
+  const dataDir = join(dirs.path, 'data-mirrors');
+  const mirror = await FaultServer.start();
+  const made = await makeTarGz(4, MiB);
+  const url = await origin.serve('/mirrored.tar.gz', made.archive);
+  const mirrorUrl = await mirror.serve('/mirrored.tar.gz', made.archive);
+  const m = await JobManager.open({ dataDir, runner: inProcess(), engineOptions: { retryBaseMs: 20 } });
+  try {
+    const job = await m.add({ url, dest: join(dirs.path, 'dest-mirrors'), chunkSize: MiB, window: 4, concurrency: 4, mirrors: [mirrorUrl] });
+    await waitFor(() => m.view(job.id).state === 'done', 30_000, 'done');
+    const sources = m.view(job.id).sources ?? [];
+    assert.deepEqual(
+      sources.map((s) => [s.role, s.state]),
+      [
+        ['primary', 'active'],
+        ['mirror', 'active'],
+      ],
+    );
+    assert.equal(
+      sources.reduce((n, s) => n + s.bytes, 0),
+      made.archive.length,
+      'every byte from one source or the other, once',
+    );
+    assert.ok(mirror.requestsFor('/mirrored.tar.gz', 'GET').length > 0, 'the mirror served ranges');
+  } finally {
+    await m.close();
+    await mirror.close();
+  }
+});

@@ -65,3 +65,48 @@ test('a job that finishes while the window watches sends its summary (it came on
   assert.equal(deltaFromJobView(last.payload, 1).done?.entries, 5);
   coalescer.stop();
 });
+
+test('a job with mirrors: each sources event reaches the window in a snapshot, and the summary’s final figures replace them', () => {
+  const sent: EventMessage[] = [];
+  const models = new Map<string, JobModel>();
+  const coalescer = new ProgressCoalescer({ has: (id) => models.has(id), model: (id) => models.get(id)! }, (_id, events) => sent.push(...events), { intervalMs: 60_000 });
+  const model = new JobModel(record('m'), coalescer);
+  models.set('m', model);
+  const source = (state: 'active' | 'benched', bytes: number) => ({
+    host: 'http://127.0.0.1:1/x.tar.gz',
+    role: 'mirror' as const,
+    state,
+    bytes,
+    requests: 1,
+    failures: 0,
+    benchedUntil: null,
+    rate: null,
+    reason: null,
+  });
+  const primary = { ...source('active', 0), role: 'primary' as const };
+  const at = Date.now();
+  model.apply({ type: 'sources', jobId: 'm', at, sources: [primary, source('benched', 10)] });
+  const snapshots = () => sent.filter((m): m is Extract<EventMessage, { channel: 'jobSnapshot' }> => m.channel === 'jobSnapshot');
+  assert.equal(snapshots().at(-1)?.payload.sources?.[1]?.state, 'benched');
+  assert.equal(deltaFromJobView(snapshots().at(-1)!.payload, 1).sources?.[1]?.bytes, 10);
+  model.apply({
+    type: 'done',
+    jobId: 'm',
+    at: at + 1,
+    bytesTotal: 3_000,
+    bytesFetched: 3_000,
+    bytesWritten: 9_000,
+    retries: 0,
+    elapsedMs: 1_000,
+    entries: 1,
+    skipped: [],
+    skippedTotal: 0,
+    skippedByCode: {},
+    sha256: null,
+    mode: 'ranged',
+    format: 'gzip',
+    sources: [primary, source('benched', 2_000)],
+  });
+  assert.equal(snapshots().at(-1)?.payload.sources?.[1]?.bytes, 2_000, 'the final figures');
+  coalescer.stop();
+});

@@ -4,11 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { CHECKPOINT_FILE, HEADERS_FILE, JOB_FILE, JOB_LOG_FILE, JOURNAL_FILE, PARTS_FILE } from '../../electron/engine/state/layout';
+import { CHECKPOINT_FILE, HEADERS_FILE, JOB_FILE, JOB_LOG_FILE, JOURNAL_FILE, MIRRORS_FILE, PARTS_FILE } from '../../electron/engine/state/layout';
 
 const repoRoot = resolve(__dirname, '..', '..', '..');
 const LAYOUT = 'electron/engine/state/layout.ts';
-const NAMES = [JOB_FILE, CHECKPOINT_FILE, JOURNAL_FILE, PARTS_FILE, JOB_LOG_FILE, HEADERS_FILE];
+const NAMES = [JOB_FILE, CHECKPOINT_FILE, JOURNAL_FILE, PARTS_FILE, JOB_LOG_FILE, HEADERS_FILE, MIRRORS_FILE];
 
 function sources(dir: string): string[] {
   const out: string[] = [];

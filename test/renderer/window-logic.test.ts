@@ -10,6 +10,8 @@ import { errorReport } from '../../renderer/src/store/error-text';
 import { parseRateInput, rateText } from '../../renderer/src/store/rate-input';
 import { skippedCount } from '../../renderer/src/store/format';
 import { applyDelta } from '../../renderer/src/store/job-reducer';
+import { sourceRows } from '../../renderer/src/store/source-rows';
+import { parseMirrorsInput } from '../../renderer/src/store/mirrors-input';
 
 const HEX = 'a'.repeat(32) + 'B'.repeat(32);
 const err = (code: string) => ({ code, message: `m ${code}`, retryable: false, causes: [] });
@@ -127,4 +129,68 @@ test('"Skipped" counts skipped entries, not every warning (a resume note or a mi
     },
   });
   assert.equal(skippedCount(done), 3, 'once done, the engine total (the list shows only the first ones)');
+});
+
+test('a job with mirrors: its sources reach the job view from a snapshot, and each row shows its host without a query string, bytes and state', () => {
+  const store = createAppStore();
+  const sources = [
+    {
+      host: 'https://a.example/s.tar.gz?…',
+      role: 'primary' as const,
+      state: 'active' as const,
+      bytes: 3 * 1024 * 1024,
+      requests: 9,
+      failures: 0,
+      benchedUntil: null,
+      rate: 800_000,
+      reason: null,
+    },
+    {
+      host: 'https://b.example/s.tar.gz',
+      role: 'mirror' as const,
+      state: 'benched' as const,
+      bytes: 1024 * 1024,
+      requests: 6,
+      failures: 3,
+      benchedUntil: 10_000,
+      rate: null,
+      reason: 'connection refused',
+    },
+    {
+      host: 'https://c.example/s.tar.gz',
+      role: 'mirror' as const,
+      state: 'dropped' as const,
+      bytes: 0,
+      requests: 0,
+      failures: 0,
+      benchedUntil: null,
+      rate: null,
+      reason: 'ETag differs',
+    },
+  ];
+  store.getState().loadJob({ id: 'm', url: 'https://a.example/s.tar.gz?sig=1' }, 0, { at: 1, state: { state: 'downloading' }, sources });
+  const view = store.getState().jobs['m']!;
+  assert.equal(view.sources.length, 3);
+  const rows = sourceRows(view.sources, 6_000);
+  assert.deepEqual(
+    rows.map((r) => [r.role, r.host, r.bytes, r.stateText]),
+    [
+      ['URL', 'https://a.example/s.tar.gz', '3.0 MiB', 'serving'],
+      ['Mirror', 'https://b.example/s.tar.gz', '1.0 MiB', 'benched, next try in 4 s'],
+      ['Mirror', 'https://c.example/s.tar.gz', '0 B', 'dropped'],
+    ],
+  );
+  assert.equal(rows[1]!.reason, 'connection refused');
+  assert.equal(rows[0]!.reason, null);
+  // An older snapshot crossing a newer one does not bring old figures back.
+  assert.equal(applyDelta(view, { jobId: 'm', seq: 1, at: 0, sources: [] }).sources.length, 3);
+  assert.equal(applyDelta(view, { jobId: 'm', seq: 1, at: 2, sources: [] }).sources.length, 0);
+});
+
+test('the mirrors field takes one URL a line, ignores blank lines and repeats, and names a bad line without its query string', () => {
+  assert.deepEqual(parseMirrorsInput(''), { mirrors: [] });
+  assert.deepEqual(parseMirrorsInput(' https://b.example/s\n\nhttp://c.example/s?sig=1\nhttps://b.example/s\n'), { mirrors: ['https://b.example/s', 'http://c.example/s?sig=1'] });
+  const bad = parseMirrorsInput('https://b.example/s\nftp://c.example/s?sig=SECRET');
+  assert.ok('error' in bad && /^Line 2 \(ftp:\/\/c\.example\/s\?…\)/.test(bad.error) && !bad.error.includes('SECRET'));
+  assert.ok('error' in parseMirrorsInput('https://u:p@b.example/s'));
 });

@@ -14,6 +14,8 @@ import { isLinkRefusal } from '../transfer/link-refusal';
 import { backoffDelay } from '../transfer/retry-policy';
 import { PAUSE, type RunContext } from './run-context';
 import type { StallWatchdog } from './stall-watchdog';
+import { newTrack, noteAttempt, routeFailure, sourceForAttempt } from './source-attempts';
+import type { PartGuard } from './part-guard';
 
 /** What the attempts need of their run. */
 export interface AttemptHost {
@@ -29,6 +31,8 @@ export interface AttemptHost {
   setChunk(rec: ChunkRecord, state: ChunkState): void;
   /** The first range whose Content-Range gave no total asks for the HEAD size to be confirmed. */
   confirmSizeOnce(): void;
+  /** Which chunks the consumer may read while they arrive, given their sources (see part-guard.ts). */
+  readonly guard: PartGuard;
 }
 
 /** Attempts at a chunk's range until its part holds every byte: retries with backoff, waits, and the reasons to give up. */
@@ -37,6 +41,8 @@ export async function fetchUntilComplete(host: AttemptHost, rec: ChunkRecord, pa
   const index = rec.index;
   const end = rec.start + rec.length - 1;
   let failures = 0;
+  const sources = host.ctx.sources;
+  const track = newTrack(sources, part);
   for (;;) {
     // Bytes gathered by the last attempt go to disk first: the next range starts right after them.
     try {
@@ -50,6 +56,8 @@ export async function fetchUntilComplete(host: AttemptHost, rec: ChunkRecord, pa
     if (part.committed >= rec.length) return;
     if (host.failure()) throw host.failure();
     await host.whileRunning();
+    const source = await sourceForAttempt(sources, rec, part, track, host.guard);
+    const target = sources.target(source);
     const controller = new AbortController();
     host.inflight.set(index, controller);
     const watch: TransferWatch = { awaitingNetwork: true, receiving: false, waitingSince: performance.now(), longestRecoveredGapMs: 0 };
@@ -66,16 +74,16 @@ export async function fetchUntilComplete(host: AttemptHost, rec: ChunkRecord, pa
     };
     host.setChunk(rec, 'fetching');
     host.ctx.emit({ type: 'attempt-started', index, attempt, rangeStart: from, rangeEnd: end });
+    sources.started(source);
     try {
-      const p = host.ctx.probed;
       const result = await fetchRange({
         dispatcher: host.ctx.dispatcher,
-        url: p.finalUrl,
+        url: target.url,
         start: rec.start,
         end,
-        pinned: { size: p.size!, etag: p.etag, weakEtag: p.weakEtag, lastModified: p.lastModified },
+        pinned: target.pinned,
         onAccepted: ({ totalKnown }) => {
-          host.ctx.quirks.honoured();
+          if (source.role === 'primary') host.ctx.quirks.honoured();
           if (!totalKnown) host.confirmSizeOnce();
         },
         headers: o.headers,
@@ -88,9 +96,11 @@ export async function fetchUntilComplete(host: AttemptHost, rec: ChunkRecord, pa
           host.ctx.counters.bytesFetched += n;
           watched.fetchedThen = host.ctx.counters.bytesFetched;
           rec.bytes = part.committed;
+          sources.received(source, n);
         },
       });
       recordAttempt(result.status, result.bytes, null);
+      sources.succeeded(source, result.bytes, Date.now() - startedAt);
     } catch (err) {
       if (host.failure() || host.ctx.cancelSignal.aborted) throw host.failure() ?? host.ctx.cancelSignal.reason;
       rec.bytes = part.committed;
@@ -112,21 +122,32 @@ export async function fetchUntilComplete(host: AttemptHost, rec: ChunkRecord, pa
         await host.ctx.waitForDiskSpace(e);
         continue;
       }
-      if (e instanceof HttpStatusError && isLinkRefusal(e.status)) {
+      // Another source can take the range at once; a mirror's failure is never the primary's link or quirks.
+      // The switch counts as a failure of the chunk too: a range that fails on every source still runs out.
+      const route = routeFailure(sources, source, e, track);
+      const failedInRow = part.committed > before ? 1 : failures + 1;
+      if (route === 'switch' && failedInRow <= o.retries) {
+        failures = failedInRow;
+        host.ctx.counters.retries++;
+        host.setChunk(rec, 'retrying');
+        host.ctx.emit({ type: 'retry-scheduled', index, attempt: attempt + 1, delayMs: 0, nextAt: Date.now(), reason: e.code });
+        continue;
+      }
+      if (route === 'primary' && e instanceof HttpStatusError && isLinkRefusal(e.status)) {
         // The link worked at the probe and is refused now: it expired. Paused for a fresh one, nothing lost.
         await host.ctx.waitForNewLink(e);
         failures = 0;
         continue;
       }
-      if (e.code === 'E_RANGE_IGNORED' && host.ctx.quirks.rangeIgnored()) throw new RangesAbandoned(RANGES_IGNORED_IN_A_ROW, e);
-      if (e.code === 'E_CONTENT_ENCODING' && e.retryable) {
+      if (route === 'primary' && e.code === 'E_RANGE_IGNORED' && host.ctx.quirks.rangeIgnored()) throw new RangesAbandoned(RANGES_IGNORED_IN_A_ROW, e);
+      if (route === 'primary' && e.code === 'E_CONTENT_ENCODING' && e.retryable) {
         const times = host.ctx.quirks.encodedAnswer();
         if (times !== null) {
           host.setChunk(rec, 'failed');
           throw encodingRefused(e, times);
         }
       }
-      if (!e.retryable) {
+      if (route === 'primary' && !e.retryable) {
         host.setChunk(rec, 'failed');
         throw chunkFailure(e, index, rec.start, rec.length);
       }
@@ -156,6 +177,8 @@ export async function fetchUntilComplete(host: AttemptHost, rec: ChunkRecord, pa
       await retryDelay(host.ctx.cancelSignal, rec, delayMs);
       rec.nextRetryAt = null;
     } finally {
+      sources.ended(source);
+      noteAttempt(track, part, source);
       host.watchdog.untrack(index, watch);
       host.inflight.delete(index);
     }

@@ -21,7 +21,7 @@ export async function diskSample(p: { stateDir: string; chunkSize: number; outpu
   const chunks = names
     .map((name) => ({ name, m: CHUNK_FILE.exec(name) }))
     .filter((c): c is { name: string; m: RegExpExecArray } => c.m !== null)
-    .map((c) => ({ name: c.name, index: Number(c.m[1]), kind: c.m[2] as 'part' | 'bin' }))
+    .map((c) => ({ name: c.name, index: Number(c.m[1]), kind: c.m[2] as 'part' | 'bin' | 'tail' }))
     .sort((a, b) => a.index - b.index);
   for (const c of chunks.filter((c) => c.kind === 'bin')) {
     const s = await readPrefix(join(p.stateDir, c.name), c.index * p.chunkSize, 'staged chunk');

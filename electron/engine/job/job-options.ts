@@ -45,6 +45,11 @@ export interface JobOptions {
    * part with these options into `dest`. Plain data, so it crosses the worker thread like the rest.
    */
   parts?: ManifestPart[];
+  /**
+   * Other URLs of the same file (--mirror): each probed for the same size (and identity), ranges spread over
+   * them by throughput (see transfer/sources/). Kept owner-only with the state (state/saved-mirrors.ts).
+   */
+  mirrors?: string[];
   strict?: boolean;
   force?: boolean;
   /** Discard the state of an earlier run (e.g. after the upstream changed) and start again. */
@@ -105,6 +110,7 @@ export interface ResolvedOptions {
   sha256: string | null;
   md5: string | null;
   headers: HeaderSet | null;
+  mirrors: string[];
   strict: boolean;
   force: boolean;
   restart: boolean;
@@ -157,6 +163,7 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
   const sha256 = o.sha256 ? parseChecksumArg(o.sha256, 'sha256') : null;
   const md5 = o.md5 ? parseChecksumArg(o.md5, 'md5') : null;
   if (o.headers && !isHeaderSet(o.headers)) throw new UsageError('The request headers are malformed (see --header).');
+  const mirrors = resolveMirrors(o.url, o.mirrors);
   const format = o.format ?? 'auto';
   if (!['auto', 'tar', 'gzip', 'lz4', 'zstd'].includes(format)) {
     throw new UsageError(`--format must be one of auto, tar, gzip, lz4, zstd (got "${format}").`);
@@ -204,6 +211,7 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
     sha256,
     md5,
     headers: o.headers && o.headers.entries.length > 0 ? o.headers : null,
+    mirrors,
     strict: o.strict ?? false,
     force: o.force ?? false,
     restart: o.restart ?? false,
@@ -216,4 +224,20 @@ export function resolveOptions(o: JobOptions): ResolvedOptions {
     refreshUrlCommand: o.refreshUrlCommand?.trim() || null,
     replacesLink: o.replacesLink ?? false,
   };
+}
+
+/** Each mirror a valid URL (named, redacted, when not); the URL itself and repeats left out. */
+function resolveMirrors(url: string, given: string[] | undefined): string[] {
+  const out: string[] = [];
+  for (const m of given ?? []) {
+    if (typeof m !== 'string') throw new UsageError('--mirror takes a URL.');
+    const text = m.trim();
+    try {
+      validateUrl(text);
+    } catch (err) {
+      throw new UsageError(`--mirror: ${(err as Error).message}`, { cause: err });
+    }
+    if (text !== url && !out.includes(text)) out.push(text);
+  }
+  return out;
 }

@@ -8,6 +8,7 @@ import type { OriginQuirks } from '../transfer/origin-quirks';
 import type { ProbeResult } from '../transfer/probe';
 import type { RateLimiter } from '../transfer/rate-limiter';
 import type { RetryPolicy } from '../transfer/retry-policy';
+import type { SourceSet } from '../transfer/sources/source-set';
 import type { ResolvedOptions } from './job-options';
 import { LinkWait } from './link-wait';
 import type { PauseGate } from './pause-gate';
@@ -24,6 +25,8 @@ export interface Origin {
 export interface JobParts {
   readonly options: ResolvedOptions;
   readonly origin: Origin;
+  /** The URL and its mirrors (see transfer/sources/). */
+  readonly sources: SourceSet;
   readonly limiter: RateLimiter;
   readonly quirks: OriginQuirks;
   readonly policy: RetryPolicy;
@@ -74,6 +77,7 @@ export function runContextOf(p: JobParts): RunContext {
       return origin.probed;
     },
     quirks: p.quirks,
+    sources: p.sources,
     policy: p.policy,
     counters,
     cancelSignal: p.cancelSignal,

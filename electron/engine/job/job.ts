@@ -32,6 +32,8 @@ import { JobTransfer } from './job-transfer';
 import { preflightDestination } from './preflight';
 import { ProgressTicker } from './progress-ticker';
 import { PAUSE, type JobCounters, type JobEventInput, type RunContext } from './run-context';
+import { openSources, SourcesReport } from './job-sources';
+import type { SourceSet } from '../transfer/sources/source-set';
 
 export type { JobOptions } from './job-options';
 export { blockingStallMs, peerStallMs, BLOCKING_STALL_FLOOR_MS } from './stall-watchdog';
@@ -51,6 +53,8 @@ export class Job extends EventEmitter {
   /** Set once the sink is open: everything that lives while bytes move. */
   private transfer: JobTransfer | null = null;
   private ticker: ProgressTicker | null = null;
+  /** The URL and its mirrors' counts, for the window and the summary (see job-sources.ts). */
+  private sourcesReport: SourcesReport | null = null;
   /** Every range's bytes pass it; unlimited until a rate is set (at the start or while running). */
   private readonly limiter: RateLimiter;
   private readonly counters: JobCounters = { bytesFetched: 0, retries: 0 };
@@ -204,7 +208,8 @@ export class Job extends EventEmitter {
     const decided = await this.planRun(previous, probed, target, dispatcher);
     if ('summary' in decided) return decided.summary;
     const { plan, mode } = decided;
-    const transfer = await JobTransfer.open(this.runContext(origin), probed, plan, mode);
+    const sources = await this.openSources(origin, mode);
+    const transfer = await JobTransfer.open(this.runContext(origin, sources), probed, plan, mode);
     this.transfer = transfer;
     // Paused while probing: the job stays paused (its transfer waits at the gate); resume() says downloading.
     if (!this.gate.reason) this.setState('downloading');
@@ -214,10 +219,28 @@ export class Job extends EventEmitter {
       transfer,
       size: () => origin.probed.size ?? null,
       emit: (event) => this.emitEvent(event),
+      onTick: () => this.sourcesReport?.report(),
     });
     this.ticker.start();
     await transfer.run();
     return this.finish(probed, plan, transfer);
+  }
+
+  /** The URL and the mirrors, each probed (see job-sources.ts); a stream from the URL alone uses none. */
+  private async openSources(origin: Origin, mode: TransferMode): Promise<SourceSet> {
+    const sources = await openSources({
+      options: this.options,
+      probed: () => origin.probed,
+      dispatcher: origin.dispatcher,
+      signal: this.cancelController.signal,
+      policy: this.policy,
+      emit: (event) => this.emitEvent(event),
+      changed: () => this.sourcesReport?.report(),
+      oneStream: mode === 'single-stream',
+    });
+    this.sourcesReport = new SourcesReport(sources, (event) => this.emitEvent(event));
+    this.sourcesReport.report();
+    return sources;
   }
 
   /** Where this run starts (see resume-plan.ts); a job that completed before is a no-op. */
@@ -265,7 +288,7 @@ export class Job extends EventEmitter {
     });
     this.stateRemoved = stateRemoved;
     this.ticker?.tick();
-    return summary;
+    return { ...summary, ...this.sourcesReport?.summary() };
   }
 
   private async forgetCompletedState(record: JobStateRecord): Promise<void> {
@@ -305,10 +328,11 @@ export class Job extends EventEmitter {
   }
 
   /** The context the runs get (see job-run-context.ts): the job's parts, its waits, the way back to the job. */
-  private runContext(origin: Origin): RunContext {
+  private runContext(origin: Origin, sources: SourceSet): RunContext {
     return runContextOf({
       options: this.options,
       origin,
+      sources,
       limiter: this.limiter,
       quirks: this.quirks,
       policy: this.policy,

@@ -14,6 +14,8 @@ export interface TickerHost {
   /** The file's size as probed now (null when the origin did not say). */
   size(): number | null;
   emit(event: JobEventInput): void;
+  /** After each tick's progress event (the sources' counts, see job-sources.ts). */
+  onTick?(): void;
 }
 
 export class ProgressTicker {
@@ -73,5 +75,6 @@ export class ProgressTicker {
       extractRate: this.meter.rates.extract,
       retries: counters.retries,
     });
+    this.host.onTick?.();
   }
 }

@@ -2,31 +2,29 @@
 // chunk's attempts fetch its range into a part file, and a consumer feeds the chunks to the sink strictly in
 // order, reading a chunk while it still arrives. Everything that lives only while ranges are fetched lives
 // here, created when the run opens, so nothing is half-there for the rest of the job.
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { toEngineError, type EngineError, type NetworkError } from '../errors';
 import type { AttemptRecord, ChunkState } from '../events';
 import { ChunkRecords } from '../staging/chunk-records';
 import { ChunkWindow } from '../staging/chunk-window';
-import { followChunk } from '../staging/growing-chunk';
 import { Journal } from '../staging/journal';
 import { journalParts } from '../staging/part-verify';
 import { StagingArea, type PartFile } from '../staging/staging';
 import type { ResumableDigests } from '../checksum/digest-set';
 import type { SavedCheckpoint } from '../state/checkpoint-store';
-import { saveJobState, type JobStateRecord } from '../state/job-state';
+import type { JobStateRecord } from '../state/job-state';
 import { chunkIndexOf } from '../state/layout';
 import { confirmSizeWithRetries, sizeUnconfirmedMessage } from '../transfer/size-confirm';
 import { Checkpointer } from './checkpointer';
+import { ChunkConsumer } from './chunk-consumer';
 import { ChunkNews } from './chunk-news';
 import { KeptChunks } from './kept-chunks';
 import { fetchUntilComplete, type AttemptHost } from './chunk-attempts';
 import { deferred, type Deferred } from './deferred';
 import { PAUSE, type RunContext } from './run-context';
-import { ExtractSink, OutputFileSink, type StreamSink } from './sinks';
+import { PartGuard } from './part-guard';
+import { ExtractSink, type StreamSink } from './sinks';
 import { StallWatchdog, type StallView } from './stall-watchdog';
-
-/** How long a full window waits for the checkpoint in flight before a slot is given back without one. */
-const CHECKPOINT_WAIT_MS = 2_000;
 
 export interface RangedPlan {
   size: number;
@@ -43,11 +41,7 @@ export class RangedRun {
   readonly window: ChunkWindow;
   readonly watchdog: StallWatchdog;
   readonly checkpointer: Checkpointer;
-  /** The chunk the consumer reads next (null once every chunk is consumed). */
-  nextToConsume: number | null;
-  /** Absolute offset in the file up to which the sink has been fed (where a switch to one stream continues). */
-  consumedOffset: number;
-  private committedChunksBytes: number;
+  private readonly consumer: ChunkConsumer;
   private failure: EngineError | null = null;
   /** Resolved when the run fails: wakes whoever waits on a pause so that they see it. */
   private readonly stopped = deferred();
@@ -57,17 +51,19 @@ export class RangedRun {
   private readonly growing = new Map<number, PartFile>();
   /** Wakes whoever waits for news of a chunk: its part opened, bytes flushed, or staged. */
   private readonly news = new ChunkNews();
+  /** Which chunks the consumer may read while they arrive, given their sources (see part-guard.ts). */
+  private readonly guard = new PartGuard(this.growing, this.news);
   private readonly inflight = new Map<number, AbortController>();
   /** The check of a HEAD-reported size, started by the first range without a total (see size-confirm.ts). */
   private sizeCheck: Promise<void> | null = null;
 
   private constructor(
     private readonly ctx: RunContext,
-    private readonly sink: StreamSink,
+    sink: StreamSink,
     private readonly plan: RangedPlan,
     private journal: Journal | null,
     private readonly staging: StagingArea,
-    private readonly hasher: ResumableDigests | null,
+    hasher: ResumableDigests | null,
     private readonly kept: KeptChunks,
   ) {
     const o = ctx.options;
@@ -85,16 +81,37 @@ export class RangedRun {
           const rec = this.records.get(i);
           return rec.start + rec.length;
         },
-        releaseChunk: (i) => this.releaseChunk(i),
+        releaseChunk: (i) => this.consumer.releaseChunk(i),
         warn: (code, message) => ctx.emit({ type: 'warning', code, message }),
       },
       extractSink,
       hasher,
       o.window >= 2,
     );
-    this.consumedOffset = plan.resumePoint ? plan.resumePoint.extract.compressedOffset : plan.startChunk * o.chunkSize;
-    this.nextToConsume = plan.startChunk < plan.chunkCount ? plan.startChunk : null;
-    this.committedChunksBytes = plan.startChunk * o.chunkSize;
+    const consumedOffset = plan.resumePoint ? plan.resumePoint.extract.compressedOffset : plan.startChunk * o.chunkSize;
+    this.consumer = new ChunkConsumer(
+      {
+        ctx,
+        sink,
+        records: this.records,
+        window: this.window,
+        staging,
+        checkpointer: this.checkpointer,
+        record: plan.record,
+        hashing: hasher !== null,
+        stagedSignals: this.stagedSignals,
+        growing: this.growing,
+        guard: this.guard,
+        news: this.news,
+        failure: () => this.failure,
+        whileRunning: () => this.whileRunning(),
+        setChunk: (rec, state) => this.setChunk(rec, state),
+        emitWindow: () => this.emitWindow(),
+      },
+      plan.startChunk,
+      plan.chunkCount,
+      consumedOffset,
+    );
     for (let i = plan.startChunk; i < plan.chunkCount; i++) this.stagedSignals.set(i, deferred());
   }
 
@@ -131,14 +148,23 @@ export class RangedRun {
 
   // ---- the run -------------------------------------------------------------------------------------------
 
+  /** The chunk the consumer reads next (null once every chunk is consumed). */
+  get nextToConsume(): number | null {
+    return this.consumer.nextToConsume;
+  }
+
+  /** Absolute offset in the file up to which the sink has been fed (where a switch to one stream continues). */
+  get consumedOffset(): number {
+    return this.consumer.consumedOffset;
+  }
+
   async run(): Promise<void> {
     const { startChunk, chunkCount } = this.plan;
-    const skipInFirst = this.consumedOffset - startChunk * this.ctx.options.chunkSize;
     const producer = this.produce(startChunk, chunkCount).catch((err) => {
       this.fail(err);
       throw err;
     });
-    const consumer = this.consume(startChunk, chunkCount, skipInFirst).catch((err) => {
+    const consumer = this.consumer.run().catch((err) => {
       this.fail(err);
       throw err;
     });
@@ -190,7 +216,7 @@ export class RangedRun {
     const inWindow = this.records
       .active()
       .reduce((s, r) => s + (r.state === 'staged' || r.state === 'extracting' ? r.length : r.state === 'fetching' || r.state === 'retrying' ? r.bytes : 0), 0);
-    return this.committedChunksBytes + inWindow;
+    return this.consumer.consumedChunksBytes + inWindow;
   }
 
   /** The watchdog's look at the ranges in flight (see stall-watchdog.ts). */
@@ -229,7 +255,7 @@ export class RangedRun {
       const index = chunkIndexOf(name);
       if (index !== null) await this.staging.remove(index);
     }
-    this.nextToConsume = null;
+    this.consumer.nextToConsume = null;
   }
 
   // ---- producer ------------------------------------------------------------------------------------------
@@ -278,13 +304,18 @@ export class RangedRun {
       this.growing.set(index, part);
       this.news.announce(index);
       await fetchUntilComplete(this.attemptHost, rec, part);
-      const crc = part.checksum;
-      await this.staging.commit(index, part).catch((err) => {
-        throw toEngineError(err, 'E_IO');
-      });
-      // The record vouches for the file by its CRC, so the file need not be durable first (see staging.ts).
-      await this.journal!.append({ t: 'staged', index, length: rec.length, crc });
-      this.kept.noteStaged({ index, length: rec.length, crc });
+      if (part.tapped) {
+        // Handed to the consumer in memory (and its tail file): nothing to stage; the part keeps its prefix.
+        await part.flush();
+      } else {
+        const crc = part.checksum;
+        await this.staging.commit(index, part).catch((err) => {
+          throw toEngineError(err, 'E_IO');
+        });
+        // The record vouches for the file by its CRC, so the file need not be durable first (see staging.ts).
+        await this.journal!.append({ t: 'staged', index, length: rec.length, crc });
+        this.kept.noteStaged({ index, length: rec.length, crc });
+      }
     } finally {
       this.growing.delete(index);
       part.onFlushed = null;
@@ -305,6 +336,7 @@ export class RangedRun {
       whileRunning: () => this.whileRunning(),
       setChunk: (rec, state) => this.setChunk(rec, state),
       confirmSizeOnce: () => this.confirmSizeOnce(),
+      guard: this.guard,
     };
   }
 
@@ -330,114 +362,6 @@ export class RangedRun {
     this.setChunk(rec, 'staged');
     this.stagedSignals.get(index)?.resolve();
     this.news.announce(index);
-  }
-
-  // ---- consumer ------------------------------------------------------------------------------------------
-
-  /** Feeds staged chunks to the sink strictly in order, returning each slot once its bytes are consumed. */
-  private async consume(startChunk: number, chunkCount: number, skipInFirst: number): Promise<void> {
-    const o = this.ctx.options;
-    const cp = this.checkpointer;
-    for (let index = startChunk; index < chunkCount; index++) {
-      this.nextToConsume = index;
-      this.emitWindow();
-      const source = await this.chunkSource(index);
-      await this.whileRunning();
-      const rec = this.records.get(index);
-      const from = index === startChunk ? skipInFirst : 0;
-      // A chunk still arriving stays 'fetching' in the UI; it is 'extracting' once staged.
-      if (source === 'staged') this.setChunk(rec, 'extracting');
-      const stream = source === 'staged' ? createReadStream(this.staging.stagedPath(index), { highWaterMark: 1024 * 1024, start: from }) : this.followGrowing(index, from);
-      try {
-        for await (const piece of stream as AsyncIterable<Buffer>) {
-          if (this.failure) throw this.failure;
-          await this.sink.write(piece);
-          this.consumedOffset += piece.length;
-          cp.maybe(false);
-        }
-      } catch (err) {
-        if ('destroy' in stream) stream.destroy();
-        throw toEngineError(err);
-      }
-      // Every byte is read; the slot may go only once the chunk is staged (its record journaled).
-      await this.stagedSignals.get(index)!.promise;
-      if (source === 'growing') this.setChunk(rec, 'extracting');
-      this.stagedSignals.delete(index);
-      this.committedChunksBytes += rec.length;
-      if (this.sink instanceof OutputFileSink) {
-        // Data before record: the output is fsynced before the state says the chunk is in it.
-        await this.sink.sync();
-        this.plan.record.consumedChunks = index + 1;
-        this.plan.record.updatedAt = Date.now();
-        await saveJobState(o.stateDir, this.plan.record);
-        await this.releaseChunk(index);
-        continue;
-      }
-      this.setChunk(rec, 'done');
-      cp.awaiting.push(index);
-      if (!cp.on) {
-        await cp.releaseConsumed(Number.POSITIVE_INFINITY);
-        continue;
-      }
-      // A slot returns only once a durable checkpoint lies past its chunk, so a crash costs at most the window.
-      if (index < chunkCount - 1) cp.maybe(true);
-      // Every slot holds a consumed chunk: give the checkpoint in flight a moment to return them.
-      if (cp.awaiting.length >= o.window) await cp.waitInFlight(CHECKPOINT_WAIT_MS);
-      if (cp.awaiting.length >= o.window) {
-        // Still full: the checkpoint needs more input than the window can give (a deflate block longer than the
-        // window). Give the oldest slot back; a crash now costs that chunk again, never a deadlock.
-        await this.releaseChunk(cp.awaiting.shift()!);
-      }
-      if (cp.error) throw cp.error;
-    }
-    // Not awaiting the checkpoint in flight: it may need a block boundary that only the end of input brings
-    // (it then resolves null once the extractor is ended). Every byte is consumed: the slots can go.
-    if (cp.error) throw cp.error;
-    cp.finish();
-    await cp.releaseConsumed(Number.POSITIVE_INFINITY);
-    this.nextToConsume = null;
-    this.emitWindow();
-  }
-
-  /**
-   * Where the consumer reads chunk `index` from: its staged file once it is complete, or its part file while
-   * it arrives. Not while a SHA-256 is computed: the hash reads staged files only.
-   */
-  private async chunkSource(index: number): Promise<'staged' | 'growing'> {
-    for (;;) {
-      if (this.records.get(index).state === 'staged') return 'staged';
-      if (!this.hasher && this.growing.has(index)) return 'growing';
-      await this.news.changed(index, this.stagedSignals.get(index)?.promise);
-    }
-  }
-
-  /** Reads chunk `index` from `from` while its range arrives (see growing-chunk.ts). */
-  private followGrowing(index: number, from: number): AsyncIterable<Buffer> {
-    const rec = this.records.get(index);
-    let known = 0;
-    const onDisk = (): number => {
-      const part = this.growing.get(index);
-      // Between the part's close and markStaged only what was seen is vouched for; staged means complete.
-      if (part) known = part.onDisk;
-      else if (rec.state === 'staged') known = rec.length;
-      return known;
-    };
-    return followChunk(
-      { paths: [this.staging.partPath(index), this.staging.stagedPath(index)], onDisk, changed: () => this.news.changed(index, this.stagedSignals.get(index)?.promise) },
-      from,
-      rec.length,
-    );
-  }
-
-  private async releaseChunk(index: number): Promise<void> {
-    const rec = this.records.get(index);
-    // The hash reads staged files: a chunk file goes only once the hash has passed it.
-    await this.checkpointer.hashTo(rec.start + rec.length);
-    await this.staging.remove(index);
-    if (rec.state !== 'done') this.setChunk(rec, 'done');
-    this.records.settle(index);
-    this.window.release(index);
-    this.emitWindow();
   }
 
   // ---- signals -------------------------------------------------------------------------------------------

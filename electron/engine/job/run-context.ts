@@ -8,6 +8,7 @@ import type { OriginQuirks } from '../transfer/origin-quirks';
 import type { ProbeResult } from '../transfer/probe';
 import type { RateLimiter } from '../transfer/rate-limiter';
 import type { RetryPolicy } from '../transfer/retry-policy';
+import type { SourceSet } from '../transfer/sources/source-set';
 import type { ResolvedOptions } from './job-options';
 
 export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -31,6 +32,8 @@ export interface RunContext {
   /** The origin as probed; a replaced link (Job.replaceUrl) changes it while the run goes on. */
   readonly probed: ProbeResult;
   readonly quirks: OriginQuirks;
+  /** The URL and its mirrors: which one each range goes to (see transfer/sources/). */
+  readonly sources: SourceSet;
   readonly policy: RetryPolicy;
   readonly counters: JobCounters;
   readonly cancelSignal: AbortSignal;

@@ -1,4 +1,4 @@
-// Folds a stream of engine events into batches: a chunk, progress or window event supersedes the
+// Folds a stream of engine events into batches: a chunk, progress, window or sources event supersedes the
 // queued one with the same key (only the latest state matters), every other event is kept. The order
 // of what survives is the order of emission, so a consumer that applies a batch in order ends in the
 // same state as one that saw every event.
@@ -12,6 +12,8 @@ function supersedeKey(e: EngineEvent): string | null {
       return `${e.jobId}\u0000p`;
     case 'window':
       return `${e.jobId}\u0000w`;
+    case 'sources':
+      return `${e.jobId}\u0000s`;
     default:
       return null;
   }

@@ -14,6 +14,17 @@ export interface GrowingChunk {
    * fails, so a reader never waits on a range that will not come.
    */
   changed(): Promise<void>;
+  /**
+   * Called once the reader has read every byte on disk: a hand-over of the rest of the chunk in memory as it
+   * arrives (see chunk-tap.ts), read once the bytes before its start are, or null (go on with the file).
+   */
+  divert?(): HandOver | null;
+}
+
+/** The rest of a chunk handed over in memory: from `start` (null until the writer starts it). */
+export interface HandOver {
+  readonly start: number | null;
+  pieces(): AsyncIterable<Buffer>;
 }
 
 /** Reads bytes `from`..`length` of the chunk as they land, in pieces of at most `pieceBytes`. */
@@ -24,9 +35,18 @@ export async function* followChunk(chunk: GrowingChunk, from: number, length: nu
   });
   try {
     let pos = from;
+    let handOver: HandOver | null = null;
     while (pos < length) {
+      // Every byte before the hand-over's start is read: the rest comes from memory.
+      if (handOver && handOver.start === pos) {
+        yield* handOver.pieces();
+        return;
+      }
       const available = Math.min(chunk.onDisk(), length);
       if (available <= pos) {
+        // Asked for only with every byte on disk read (a resumed chunk may start past its part's prefix).
+        if (!handOver && available === pos) handOver = chunk.divert?.() ?? null;
+        if ((handOver as HandOver | null)?.start === pos) continue;
         await chunk.changed();
         continue;
       }

@@ -15,6 +15,7 @@ import { toEngineError } from '../errors';
 import { crc32 } from '../decode/gzip/crc32';
 import { verifiedPrefix, type PrefixRecord } from './part-verify';
 import type { RangeSink } from '../transfer/range-fetch';
+import type { ChunkTap } from './chunk-tap';
 
 /** A part's prefix is journaled again once this many bytes were added since the last record. */
 export const PART_RECORD_BYTES = 4 * 1024 * 1024;
@@ -37,6 +38,10 @@ export class StagingArea {
 
   async init(): Promise<void> {
     await fsp.mkdir(this.dir, { recursive: true });
+    // A tail file is only a consumer's overflow: an earlier run's is of no use.
+    for (const name of await fsp.readdir(this.dir)) {
+      if (name.endsWith('.tail') && CHUNK_FILE.test(name)) await fsp.rm(join(this.dir, name), { force: true });
+    }
   }
 
   partPath(index: number): string {
@@ -45,6 +50,11 @@ export class StagingArea {
 
   stagedPath(index: number): string {
     return join(this.dir, chunkFileName(index, 'bin'));
+  }
+
+  /** Where the rest of a chunk handed over in memory goes once the consumer falls behind (see chunk-tap.ts). */
+  tailPath(index: number): string {
+    return join(this.dir, chunkFileName(index, 'tail'));
   }
 
   /**
@@ -96,6 +106,7 @@ export class StagingArea {
   async remove(index: number): Promise<void> {
     await fsp.rm(this.stagedPath(index), { force: true });
     await fsp.rm(this.partPath(index), { force: true });
+    await fsp.rm(this.tailPath(index), { force: true });
   }
 
   /** Bytes currently held by chunk files (what the window costs on disk). */
@@ -116,6 +127,12 @@ export class PartFile implements RangeSink {
   private closed = false;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** A writev is under way (its bytes are neither pending nor counted on disk yet). */
+  private writing = false;
+  /** Once set, the rest of the range goes to the consumer in memory, not to this file (see chunk-tap.ts). */
+  private tap: ChunkTap | null = null;
+  /** A tap asked for while a write was under way: started once it has landed. */
+  private requestedTap: ChunkTap | null = null;
   /** Called after bytes reach the disk (a reader may be following the chunk: see growing-chunk.ts). */
   onFlushed: (() => void) | null = null;
 
@@ -130,13 +147,15 @@ export class PartFile implements RangeSink {
     private crc: number,
     /** Journals the CRC of the prefix on disk (null: parts are not verified). */
     private readonly recordPrefix: ((length: number, crc: number) => void) | null,
+    /** Keep the CRC-32 of the bytes written (a tail file, never vouched for, does without). */
+    private readonly checksummed = true,
   ) {
     this.recordedAt = size;
   }
 
-  /** Bytes received for this chunk: on disk, plus those gathered for the next write (see flush). */
+  /** Bytes received for this chunk: on disk, plus those gathered for the next write (see flush), plus those handed over in memory. */
   get committed(): number {
-    return this.size + this.pendingBytes;
+    return this.size + this.pendingBytes + (this.tap?.received ?? 0);
   }
 
   /** Bytes on disk (what a reader may read). */
@@ -147,6 +166,35 @@ export class PartFile implements RangeSink {
   /** CRC-32 of the bytes on disk (flush first). */
   get checksum(): number {
     return this.crc;
+  }
+
+  /** The rest of the range went to the consumer in memory: this file holds only a prefix, and is never staged. */
+  get tapped(): boolean {
+    return this.tap !== null;
+  }
+
+  /**
+   * Asks that the rest of the range go to `tap` (see chunk-tap.ts), from the end of the bytes on disk: at once
+   * when no write is under way, else as soon as the one under way has landed (every byte not on disk is then
+   * in hand); what was gathered for the next write goes to the tap too. Never once the file is closed or
+   * holds the whole chunk. False when a tap was asked for already.
+   */
+  divert(tap: ChunkTap): boolean {
+    if (this.closed || this.tap || this.requestedTap) return false;
+    this.requestedTap = tap;
+    if (!this.writing) this.startTap();
+    return true;
+  }
+
+  private startTap(): void {
+    const tap = this.requestedTap;
+    this.requestedTap = null;
+    if (!tap || this.closed || this.size >= tap.end) return;
+    tap.begin(this.size);
+    this.tap = tap;
+    tap.seed(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
   }
 
   /** Drops everything (a part longer than its chunk cannot be trusted). */
@@ -160,6 +208,7 @@ export class PartFile implements RangeSink {
   }
 
   async write(data: Buffer): Promise<void> {
+    if (this.tap) return this.tap.write(data);
     this.pending.push(data);
     this.pendingBytes += data.length;
     if (this.pendingBytes >= FLUSH_BYTES) {
@@ -175,6 +224,7 @@ export class PartFile implements RangeSink {
   async flush(): Promise<void> {
     try {
       await this.writePending();
+      await this.tap?.flush();
     } finally {
       this.journalPrefix();
     }
@@ -192,6 +242,7 @@ export class PartFile implements RangeSink {
     let buffers = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
+    this.writing = true;
     try {
       while (buffers.length > 0) {
         const { bytesWritten } = await this.handle.writev(buffers);
@@ -200,6 +251,8 @@ export class PartFile implements RangeSink {
     } catch (err) {
       throw toEngineError(Object.assign(err as Error, { path: this.path }), 'E_IO');
     } finally {
+      this.writing = false;
+      if (this.requestedTap) this.startTap();
       this.onFlushed?.();
     }
   }
@@ -211,7 +264,7 @@ export class PartFile implements RangeSink {
     for (; i < buffers.length && left > 0; i++) {
       const b = buffers[i]!;
       const n = Math.min(b.length, left);
-      this.crc = crc32(n === b.length ? b : b.subarray(0, n), this.crc);
+      if (this.checksummed) this.crc = crc32(n === b.length ? b : b.subarray(0, n), this.crc);
       this.size += n;
       left -= n;
       if (n < b.length) return [b.subarray(n), ...buffers.slice(i + 1)];
@@ -223,6 +276,7 @@ export class PartFile implements RangeSink {
     if (this.closed) return;
     this.closed = true;
     await this.flush().catch(() => undefined);
+    await this.tap?.close().catch(() => undefined);
     await this.handle.close();
   }
 }

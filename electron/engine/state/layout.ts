@@ -12,15 +12,20 @@ export const JOB_LOG_FILE = 'job.log';
 export const JOB_LOG_PREVIOUS = 'job.log.1';
 /** The operator's request headers (--header): owner-only, never printed (see saved-headers.ts). */
 export const HEADERS_FILE = 'headers.json';
+/** The mirrors (--mirror): owner-only like the headers, since a mirror URL may be presigned (see saved-mirrors.ts). */
+export const MIRRORS_FILE = 'mirrors.json';
 /** The job's own lock (generations `lock`, `lock-1`, ...; see job-lock.ts). */
 export const JOB_LOCK = 'lock';
 /** Suffix of the previous generation kept by writeFileAtomic. */
 export const PREVIOUS = '.prev';
 
-/** Chunk files: `chunk-00000042.part` while it arrives, `.bin` once complete. */
-export const CHUNK_FILE = /^chunk-(\d+)\.(part|bin)$/;
+/**
+ * Chunk files: `chunk-00000042.part` while it arrives, `.bin` once complete; `.tail` holds the rest of a chunk
+ * handed to the consumer in memory once the consumer fell behind (see chunk-tap.ts; no restart value).
+ */
+export const CHUNK_FILE = /^chunk-(\d+)\.(part|bin|tail)$/;
 
-export function chunkFileName(index: number, kind: 'part' | 'bin'): string {
+export function chunkFileName(index: number, kind: 'part' | 'bin' | 'tail'): string {
   return `chunk-${String(index).padStart(8, '0')}.${kind}`;
 }
 
@@ -36,9 +41,9 @@ export function chunkIndexOf(name: string): number | null {
  */
 export function isJobStateFile(name: string): boolean {
   if (name === JOB_FILE || name === CHECKPOINT_FILE || name === `${JOB_FILE}${PREVIOUS}` || name === `${CHECKPOINT_FILE}${PREVIOUS}`) return true;
-  if (name === JOURNAL_FILE || name === HEADERS_FILE || name === JOB_LOG_FILE || name === JOB_LOG_PREVIOUS) return true;
+  if (name === JOURNAL_FILE || name === HEADERS_FILE || name === MIRRORS_FILE || name === JOB_LOG_FILE || name === JOB_LOG_PREVIOUS) return true;
   if (CHUNK_FILE.test(name)) return true;
-  return /^\.(job|checkpoint|headers)\.json(\.prev)?\.\d+\.\d+\.\d+\.tmp$/.test(name);
+  return /^\.(job|checkpoint|headers|mirrors)\.json(\.prev)?\.\d+\.\d+\.\d+\.tmp$/.test(name);
 }
 
 /** The default state folder of a target: hidden, beside it. */

@@ -8,6 +8,7 @@ import type { SerializedError } from '../store/model';
 import { ErrorDetails } from './ErrorDetails';
 import { fieldErrors } from '../store/field-errors';
 import { parseSha256Input } from '../store/sha256-input';
+import { parseMirrorsInput } from '../store/mirrors-input';
 import { formatBytes } from '../store/format';
 import { accessRequest, emptyAccess, RequestAccessFields, type AccessDraft } from './RequestAccessFields';
 
@@ -18,6 +19,8 @@ interface Draft {
   dest: string;
   downloadOnly: boolean;
   sha256: string;
+  /** Other URLs of the same file, one a line. */
+  mirrors: string;
   chunkMiB: string;
   window: string;
   concurrency: string;
@@ -35,6 +38,7 @@ function draftFrom(settings: Settings | null): Draft {
     dest: settings?.defaultDest ? settings.defaultDest.replace(/[\\/]+$/, '') + '/' : '',
     downloadOnly: false,
     sha256: '',
+    mirrors: '',
     chunkMiB: String((settings?.chunkSize ?? 64 * MiB) / MiB),
     window: String(settings?.window ?? 4),
     concurrency: String(settings?.concurrency ?? 4),
@@ -106,6 +110,9 @@ export function AddJobForm({ onClose }: { onClose: () => void }) {
       if (digest) request.sha256 = digest;
       else local['sha256'] = 'Paste the 64 hexadecimal digits, or a line of sha256sum output.';
     }
+    const mirrors = parseMirrorsInput(draft.mirrors);
+    if ('error' in mirrors) local['mirrors'] = mirrors.error;
+    else if (mirrors.mirrors.length > 0) request.mirrors = mirrors.mirrors;
     if (draft.format !== 'auto') request.format = draft.format;
     if (draft.strict) request.strict = true;
     if (draft.force) request.force = true;
@@ -228,6 +235,24 @@ export function AddJobForm({ onClose }: { onClose: () => void }) {
             aria-invalid={errors['sha256'] ? true : undefined}
           />
           {errors['sha256'] ? <p className="field-error">{errors['sha256']}</p> : null}
+        </div>
+        <div className="field wide">
+          <label htmlFor={`${id}-mirrors`}>Mirrors (optional, one URL per line)</label>
+          <textarea
+            id={`${id}-mirrors`}
+            rows={2}
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="https://mirror.example.org/snapshot.tar.gz"
+            value={draft.mirrors}
+            onChange={(e) => set('mirrors', e.target.value)}
+            aria-invalid={errors['mirrors'] ? true : undefined}
+            aria-describedby={`${id}-mirrors-hint`}
+          />
+          <p id={`${id}-mirrors-hint`} className="muted">
+            Each is checked for the same file (size, and ETag unless a checksum is given); ranges go to the fastest, a failing one is set aside and tried again.
+          </p>
+          {errors['mirrors'] ? <p className="field-error">{errors['mirrors']}</p> : null}
         </div>
         <details className="advanced">
           <summary>Advanced settings</summary>

@@ -11,6 +11,7 @@ import { JobSummary } from './JobSummary';
 import { JobLog } from './JobLog';
 import { RateLimitControl } from './RateLimitControl';
 import { canReplaceLink, ReplaceLinkControl } from './ReplaceLinkControl';
+import { SourceList } from './SourceList';
 import { SpaceShortfallNotice } from './SpaceShortfallNotice';
 import { PartsView } from './PartsView';
 
@@ -61,6 +62,7 @@ export function JobDetail() {
       ) : null}
       {canReplaceLink(job) ? <ReplaceLinkControl job={job} /> : null}
       {job.state === 'done' || job.state === 'cancelled' || job.state === 'failed' ? null : <RateLimitControl job={job} />}
+      <SourceList job={job} />
       <PartsView job={job} />
       <ChunkWindow job={job} onPick={select} />
       <ChunkMap job={job} />

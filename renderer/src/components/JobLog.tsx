@@ -1,5 +1,5 @@
 // The job's log (state changes, failed attempts, retries, warnings, the error with its causes), read from
-// the host while open and copyable in one piece for a report. The same lines are in job.log in its state folder.
+// the host while open and copyable in one piece for a report. The same lines are in the job's job.log in the app's data folder (logs/<job id>/), which outlives the job's state folder.
 import { useEffect, useState } from 'react';
 import { asSerializedError, type LogEntryView } from '../../../shared/contract';
 import { useApp } from '../context';
@@ -41,7 +41,7 @@ export function JobLog({ job }: { job: JobView }) {
     <section className="panel" role="region" aria-label="Job log">
       <details onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
         <summary>
-          <h3 style={{ display: 'inline' }}>Log</h3> <span className="muted">events of this job, also in job.log in its state folder</span>
+          <h3 style={{ display: 'inline' }}>Log</h3> <span className="muted">events of this job, also in job.log in the app's data folder</span>
         </summary>
         {problem ? <p className="field-error">Log unavailable: {problem}</p> : null}
         {entries === null ? (

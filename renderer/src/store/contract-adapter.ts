@@ -41,6 +41,7 @@ export function deltaFromJobView(view: ContractJobView, seq: number): JobDelta {
       chunkCount: view.probe.chunkCount,
       format: view.probe.format,
     };
+  if (view.sources) delta.sources = view.sources;
   if (view.decoding) delta.decoding = { format: view.decoding.format, resume: view.decoding.resume, reason: view.decoding.reason };
   if (view.summary && view.state === 'done') delta.done = view.summary;
   if (view.error && view.state === 'failed') delta.error = view.error;

@@ -51,6 +51,7 @@ export function createJobView(info: JobInfo): JobView {
     reason: null,
     error: null,
     connecting: null,
+    sources: [],
     probe: null,
     decoding: null,
     grid: new ChunkGrid(0),
@@ -94,6 +95,8 @@ export function applyDelta(view: JobView, delta: JobDelta): JobView {
     }
   }
   if (delta.decoding) next.decoding = delta.decoding;
+  // Snapshots carry the latest figures; an older one crossing a newer is not let back in.
+  if (delta.sources && delta.at >= view.stateAt) next.sources = delta.sources;
   if (delta.state && delta.at >= view.stateAt) {
     next.stateAt = delta.at;
     next.state = delta.state.state;

@@ -8,6 +8,8 @@ export type PauseReason = NonNullable<ContractJobView['pauseReason']>;
 export type WaitingOn = WindowView['waitingOn'];
 export type WindowSlot = WindowView['slots'][number];
 export type JobSummary = NonNullable<ContractJobView['summary']>;
+/** One source of a job with mirrors: host (no query string), bytes, state. */
+export type SourceInfo = NonNullable<ContractJobView['sources']>[number];
 type Probe = NonNullable<ContractJobView['probe']>;
 type TransferMode = Probe['mode'];
 type ArchiveFormat = NonNullable<Probe['format']>;
@@ -131,6 +133,8 @@ export interface JobDelta {
   retries?: RetryInfo[];
   warnings?: WarningInfo[];
   warningCount?: number;
+  /** The URL and its mirrors (a job with mirrors). */
+  sources?: SourceInfo[];
   done?: JobSummary;
   error?: SerializedError;
 }
@@ -170,6 +174,8 @@ export interface JobView {
   error: SerializedError | null;
   /** The origin does not answer: the latest try and when the next goes out (null otherwise). */
   connecting: ConnectingInfo | null;
+  /** The URL and its mirrors as the job uses them; empty for a job without mirrors. */
+  sources: SourceInfo[];
   probe: ProbeInfo | null;
   decoding: DecodingInfo | null;
   grid: ChunkGrid;

@@ -14,12 +14,13 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 }
 
 /** Fills the add form (1 MiB chunks, a window of 3, 2 connections) and starts the job. */
-export async function addJob(page: Page, fields: { url: string; dest: string; sha256?: string; rateMiB?: string }): Promise<void> {
+export async function addJob(page: Page, fields: { url: string; dest: string; sha256?: string; rateMiB?: string; mirrors?: string[] }): Promise<void> {
   await page.getByRole('button', { name: 'Add snapshot' }).click();
   const form = page.getByRole('region', { name: 'Add a snapshot' });
   await form.getByLabel('Snapshot URL').fill(fields.url);
   await form.getByLabel('Destination').fill(fields.dest);
   if (fields.sha256) await form.getByLabel('SHA-256 (optional)').fill(fields.sha256);
+  if (fields.mirrors) await form.getByLabel(/^Mirrors/).fill(fields.mirrors.join('\n'));
   await form.getByText('Advanced settings').click();
   await form.getByLabel('Chunk size (MiB)').fill('1');
   await form.getByLabel('Window (chunks on disk)').fill('3');
