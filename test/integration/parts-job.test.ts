@@ -13,6 +13,7 @@ import { PartsJob, type PartEvent } from '../../electron/engine/parts/parts-job'
 import { parseManifest } from '../../electron/engine/parts/manifest';
 import { IntegrityError } from '../../electron/engine/errors';
 import { FAST } from './harness';
+import { startNginx } from '../../harness/nginx';
 
 let server: FaultServer;
 let dir: string;
@@ -119,4 +120,27 @@ test('a wrong MD5 on a part is exit 4 naming it', async () => {
   const r = await run(join(dir, 'dest-md5'), join(dir, 'state-md5'), text);
   assert.ok(r.error instanceof IntegrityError);
   assert.match(r.error!.message, /^part 3 of 3 \(p3\.tar\.lz4\): MD5 mismatch/);
+});
+
+test('the three parts from nginx (real ranges, 64 KiB chunks): a CSV manifest with MD5s, each part verified in the same pass, the tree whole', async () => {
+  const root = join(dir, 'nginx-root');
+  mkdirSync(join(root, 'snap'), { recursive: true });
+  for (const [name, bytes] of Object.entries(archives)) writeFileSync(join(root, 'snap', name), bytes);
+  const nginx = await startNginx({ root });
+  try {
+    const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+    const text = ['filename,url,md5,size', ...Object.entries(archives).map(([n, b]) => `${n},${n},${md5(b)},${b.length}`)].join('\n');
+    const parts = parseManifest(text, { base: nginx.url('/snap/manifest.csv') });
+    const job = new PartsJob({ parts, dest: join(dir, 'dest-nginx'), stateDir: join(dir, 'state-nginx'), common: { ...FAST, chunkSize: 64 * 1024 } });
+    const summary = await job.run();
+    assert.deepEqual(
+      summary.parts.map((p) => p.summary.format),
+      ['gzip', 'tar', 'lz4'],
+    );
+    assertExtracted(join(dir, 'dest-nginx'), Object.keys(files));
+    const ranged = nginx.accessLog().filter((l) => / 206 /.test(l));
+    assert.ok(ranged.length >= 3 * 6, `every part came in ranges (${ranged.length} 206 answers)`);
+  } finally {
+    await nginx.stop();
+  }
 });
