@@ -125,6 +125,7 @@ test('get --manifest: kill -9 in the middle of part 2, then the same command: pa
   assert.equal(asked.filter((q) => q.path === '/bsc/p1.tar.gz' && q.range).length, 0, 'part 1 is done and skipped');
   const p2Bytes = asked.filter((q) => q.path === '/bsc/p2.tar.lz4').reduce((n, q) => n + q.bytesSent, 0);
   assert.ok(p2Bytes < archives['p2.tar.lz4']!.length, `part 2 resumed (${p2Bytes} of ${archives['p2.tar.lz4']!.length} bytes fetched again)`);
+  console.log(`# manifest kill -9 mid-part 2: the restart fetched part 1 0 bytes, part 2 ${p2Bytes} of ${archives['p2.tar.lz4']!.length} bytes`);
   assert.ok(
     second.lines.some((e) => e.type === 'warning' && e.code === 'RESUMED'),
     'and says so',
