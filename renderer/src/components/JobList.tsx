@@ -147,6 +147,9 @@ const JobRow = memo(function JobRow({ id }: { id: string }) {
 
 function JobFigures({ job, total, downloadOnly }: { job: JobView; total: number | null; downloadOnly: boolean }) {
   const eta = job.state === 'done' ? 'done' : formatEta(etaMs(job));
+  // A paused, failed or finished job moves nothing: its last rates would read as if it still did.
+  const moving = job.state === 'downloading' || job.state === 'verifying';
+  const rate = (bytesPerSecond: number) => (moving ? formatRate(bytesPerSecond) : '—');
   return (
     <dl className="figures">
       <div className="span2">
@@ -165,12 +168,12 @@ function JobFigures({ job, total, downloadOnly }: { job: JobView; total: number 
       </div>
       <div>
         <dt>Download</dt>
-        <dd>{formatRate(job.progress.downloadRate)}</dd>
+        <dd>{rate(job.progress.downloadRate)}</dd>
       </div>
       {downloadOnly ? null : (
         <div>
           <dt>Extraction</dt>
-          <dd>{formatRate(job.progress.extractRate)}</dd>
+          <dd>{rate(job.progress.extractRate)}</dd>
         </div>
       )}
       <div>
