@@ -27,6 +27,23 @@ function untilParts(job: Job, count: number, minBytes = 32 * 1024): Promise<void
   });
 }
 
+/** Runs a job until `count` of its chunks have bytes in their part files, then stops it; resolves with the run's end. */
+async function stopWithParts(options: JobOptions, count: number): Promise<unknown> {
+  const first = new Job(options);
+  const started = untilParts(first, count);
+  const stopped = first.run().catch((err: { code?: string }) => err.code);
+  await started;
+  first.cancel();
+  return stopped;
+}
+
+/** What a power loss may leave in a part: its size intact, a page in its middle never written back (zeros). */
+function zeroMiddlePage(path: string): void {
+  const fd = openSync(path, 'r+');
+  writeSync(fd, Buffer.alloc(4_096), 0, 4_096, Math.floor(statSync(path).size / 2));
+  closeSync(fd);
+}
+
 test('.part files are resumed unverified: zeros a power loss left in a part were kept as data', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sm-part-'));
   const server = await FaultServer.start();
@@ -35,20 +52,12 @@ test('.part files are resumed unverified: zeros a power loss left in a part were
     const url = await server.serve('/raw.bin', body);
     server.setPlan(faultAlways(rangedGet(), { kind: 'trickle', bytes: 4_096, everyMs: 20 }));
     const options: JobOptions = { url, output: join(dir, 'raw.bin'), stateDir: join(dir, 'state'), chunkSize: 400_000, window: 2, concurrency: 2, retryBaseMs: 10 };
-    const first = new Job(options);
-    const started = untilParts(first, 2);
-    const stopped = first.run().catch((err: { code?: string }) => err.code);
-    await started;
-    first.cancel();
-    assert.equal(await stopped, 'E_ABORTED');
+    assert.equal(await stopWithParts(options, 2), 'E_ABORTED');
     const parts = readdirSync(options.stateDir).filter((n) => /^chunk-\d+\.part$/.test(n) && statSync(join(options.stateDir, n)).size > 8_192);
     assert.ok(parts.length > 0, 'the stopped run left parts');
     // What a power loss may leave: the size is there, some pages never reached the disk and read as zeros.
     for (const name of parts) {
-      const path = join(options.stateDir, name);
-      const fd = openSync(path, 'r+');
-      writeSync(fd, Buffer.alloc(4_096), 0, 4_096, Math.floor(statSync(path).size / 2));
-      closeSync(fd);
+      zeroMiddlePage(join(options.stateDir, name));
     }
     server.setPlan(() => undefined);
     const warnings: string[] = [];
@@ -71,12 +80,7 @@ test('a part whose journaled prefix still matches is continued, not fetched agai
     const url = await server.serve('/raw.bin', body);
     server.setPlan(faultAlways(rangedGet(), { kind: 'trickle', bytes: 4_096, everyMs: 20 }));
     const options: JobOptions = { url, output: join(dir, 'raw.bin'), stateDir: join(dir, 'state'), chunkSize: 400_000, window: 2, concurrency: 2, retryBaseMs: 10 };
-    const first = new Job(options);
-    const started = untilParts(first, 2);
-    const stopped = first.run().catch(() => undefined);
-    await started;
-    first.cancel();
-    await stopped;
+    await stopWithParts(options, 2);
     const kept = readdirSync(options.stateDir)
       .filter((n) => /^chunk-\d+\.part$/.test(n))
       .reduce((n, name) => n + statSync(join(options.stateDir, name)).size, 0);
@@ -107,19 +111,11 @@ test('kept data that keeps failing its checks says to run the job with --restart
     const url = await server.serve('/raw.bin', body);
     server.setPlan(faultAlways(rangedGet(), { kind: 'trickle', bytes: 4_096, everyMs: 20 }));
     const options: JobOptions = { url, output: join(dir, 'raw.bin'), stateDir: join(dir, 'state'), chunkSize: 500_000, window: 4, concurrency: 4, retryBaseMs: 10 };
-    const first = new Job(options);
-    const started = untilParts(first, 4);
-    const stopped = first.run().catch(() => undefined);
-    await started;
-    first.cancel();
-    await stopped;
+    await stopWithParts(options, 4);
     const parts = readdirSync(options.stateDir).filter((n) => /^chunk-\d+\.part$/.test(n) && statSync(join(options.stateDir, n)).size > 8_192);
     assert.ok(parts.length >= 3, `the connections past the head chunk left parts: ${parts.join(', ')}`);
     for (const name of parts) {
-      const path = join(options.stateDir, name);
-      const fd = openSync(path, 'r+');
-      writeSync(fd, Buffer.alloc(4_096), 0, 4_096, Math.floor(statSync(path).size / 2));
-      closeSync(fd);
+      zeroMiddlePage(join(options.stateDir, name));
     }
     server.setPlan(() => undefined);
     const dropped: string[] = [];
