@@ -92,7 +92,15 @@ for (const [label, runner] of runners) {
     const second = await JobManager.open({ dataDir, runner: runner(), engineOptions: { retryBaseMs: 20 } });
     try {
       second.resume(job.id);
-      await waitFor(() => ['done', 'failed'].includes(second.view(job.id).state), 40_000, 'the job to end');
+      // The summary follows the state 'done' in an event of its own (through the worker, in a later message).
+      await waitFor(
+        () => {
+          const v = second.view(job.id);
+          return v.state === 'failed' || (v.state === 'done' && v.summary !== null && v.summary !== undefined);
+        },
+        40_000,
+        'the job to end',
+      );
       const v = second.view(job.id);
       assert.equal(v.state, 'done', JSON.stringify(v.error));
       assert.deepEqual(
