@@ -37,8 +37,3 @@ export const bytePathFsSync = {
 export function openFd(path: string, flags: number, mode: number): Promise<number> {
   return new Promise((resolve, reject) => fs.open(osPath(path), flags, mode, (err, fd) => (err ? reject(err) : resolve(fd))));
 }
-
-/** fs.openSync with an engine name: a small file's whole creation runs without a thread-pool round trip. */
-export function openFdSync(path: string, flags: number, mode: number): number {
-  return fs.openSync(osPath(path), flags, mode);
-}

@@ -7,8 +7,8 @@ import type { EngineError } from '../../errors';
 
 /** Background closes allowed at once before a new member waits (many small files stay fast). */
 const MAX_PENDING_CLOSES = 64;
-/** Small files written whole in the background at once, and their bytes held in memory. */
-const MAX_PENDING_FILES = 64;
+/** Small files written whole in the background at once (several batches of the creation pool), and their bytes held in memory. */
+const MAX_PENDING_FILES = 512;
 const MAX_PENDING_FILE_BYTES = 32 * 1024 * 1024;
 
 const close = promisify(fs.close);
@@ -30,6 +30,8 @@ export class BackgroundIo {
     /** A file was closed at `abs` (it is complete). */
     private readonly closed: (abs: string) => void,
     private readonly failure: (err: unknown) => EngineError,
+    /** Sends the small files queued for creation (see CreationPool.flush): called before any wait on them. */
+    private readonly beforeWait: () => void = () => undefined,
   ) {}
 
   /** The first failure of a small file written in the background, if any. */
@@ -39,7 +41,9 @@ export class BackgroundIo {
 
   /** The small file still being written on this folded name, if any: a later member on the name waits for it. */
   pendingWrite(folded: string): Promise<void> | undefined {
-    return this.pendingFiles.get(folded);
+    const pending = this.pendingFiles.get(folded);
+    if (pending) this.beforeWait();
+    return pending;
   }
 
   /**
@@ -59,6 +63,7 @@ export class BackgroundIo {
     this.pendingFiles.set(folded, tracked);
     this.pendingFileBytes += size;
     while (this.pendingFiles.size >= MAX_PENDING_FILES || this.pendingFileBytes > MAX_PENDING_FILE_BYTES) {
+      this.beforeWait();
       await Promise.race(this.pendingFiles.values());
     }
   }
@@ -96,6 +101,7 @@ export class BackgroundIo {
 
   /** Waits for the small files and the closes begun so far; throws the first failure of either. */
   async settle(): Promise<void> {
+    this.beforeWait();
     await Promise.all([...this.pendingFiles.values()]);
     if (this.backgroundError) throw this.backgroundError;
     await Promise.all([...this.pendingCloses]);
@@ -108,6 +114,7 @@ export class BackgroundIo {
     this.openFds.clear();
     const handles = [...this.openHandles];
     this.openHandles.clear();
+    this.beforeWait();
     await Promise.allSettled([...this.pendingFiles.values(), ...this.pendingCloses, ...others, ...open.map((fd) => close(fd)), ...handles.map((h) => h.close())]);
   }
 

@@ -38,9 +38,7 @@ export async function replaceExisting(abs: string, type: EntryHeader['type'], ma
       await fsp.rmdir(abs);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') {
-        throw new Skip('EXISTING_DIRECTORY', `a non-empty directory already exists where this ${type} would go`);
-      }
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw existingDirectory(type);
       throw err;
     }
   } else {
@@ -55,4 +53,9 @@ export async function lutimesIfPossible(abs: string, mtime: number): Promise<voi
   } catch {
     // Some platforms cannot time a link itself; the link works the same.
   }
+}
+
+/** The member is skipped: a non-empty directory is where it would go (GNU tar refuses it too). */
+export function existingDirectory(type: EntryHeader['type']): Skip {
+  return new Skip('EXISTING_DIRECTORY', `a non-empty directory already exists where this ${type} would go`);
 }

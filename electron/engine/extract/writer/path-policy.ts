@@ -140,6 +140,8 @@ export class PathPolicy {
       const key = parts.slice(0, i).join('/');
       if (this.dirs.has(key)) continue;
       const abs = this.absolute(parts.slice(0, i));
+      // A small file still being created on this name is there before we look (see creation-pool.ts).
+      await this.hooks.pendingWrite(foldKey(parts.slice(0, i)));
       let st = await fsp.lstat(abs).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return null;
         throw err;

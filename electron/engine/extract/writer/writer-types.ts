@@ -27,6 +27,8 @@ export interface SafeWriterOptions {
    * after its last byte was written) is complete, and is kept instead of written again.
    */
   reuseComplete?: boolean;
+  /** Threads creating small files at once (default: see CREATION_THREADS in safe-writer.ts). */
+  creationThreads?: number;
 }
 
 /** What a checkpoint keeps of the writer: counters, reports, and directory metadata still to apply. */

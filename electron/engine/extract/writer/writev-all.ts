@@ -18,20 +18,6 @@ export async function writevAll(fd: number, buffers: Buffer[], position: number)
   return total;
 }
 
-/** The same, synchronously (a small file written whole, see SafeWriter.writeWhole). */
-export function writevAllSync(fd: number, buffers: Buffer[], position: number): number {
-  let total = 0;
-  for (const b of buffers) total += b.length;
-  let done = 0;
-  let bufs = buffers;
-  while (done < total) {
-    const bytesWritten = fs.writevSync(fd, bufs, position + done);
-    done += bytesWritten;
-    if (done < total) bufs = dropBytes(bufs, bytesWritten);
-  }
-  return total;
-}
-
 function dropBytes(buffers: Buffer[], n: number): Buffer[] {
   const out: Buffer[] = [];
   let skip = n;
