@@ -15,6 +15,9 @@ import type { CreationBatch, CreationFile, CreationReply, CreationResult } from 
 const BATCH_FILES = 64;
 const BATCH_BYTES = 2 * 1024 * 1024;
 const FLUSH_AFTER_MS = 20;
+/** Buffers handed back by the threads and kept for later batches (a batch holds at most one small file more than BATCH_BYTES). */
+const SPARE_BUFFERS = 8;
+const BUFFER_BYTES = BATCH_BYTES + 256 * 1024;
 
 export type CreationOutcome = 'created' | 'existing-directory';
 
@@ -41,6 +44,7 @@ export class CreationPool {
   private queuedBytes = 0;
   private flushTimer: NodeJS.Timeout | null = null;
   private nextBatch = 1;
+  private readonly spare: ArrayBuffer[] = [];
   private closed = false;
 
   constructor(
@@ -71,7 +75,7 @@ export class CreationPool {
     if (this.queued.length === 0 || this.closed) return;
     const queued = this.queued;
     this.queued = [];
-    const data = new ArrayBuffer(this.queuedBytes);
+    const data = this.buffer(this.queuedBytes);
     this.queuedBytes = 0;
     const bytes = new Uint8Array(data);
     const files: CreationFile[] = [];
@@ -103,6 +107,11 @@ export class CreationPool {
     for (const t of threads) this.failAll(t, new Error('the file creation threads were stopped'));
   }
 
+  private buffer(bytes: number): ArrayBuffer {
+    if (bytes > BUFFER_BYTES) return new ArrayBuffer(bytes);
+    return this.spare.pop() ?? new ArrayBuffer(BUFFER_BYTES);
+  }
+
   private leastBusy(): PoolThread {
     let best: PoolThread | null = null;
     for (const t of this.threads) if (!best || t.batches.size < best.batches.size) best = t;
@@ -127,6 +136,7 @@ export class CreationPool {
     if (!waiting) return;
     thread.batches.delete(reply.id);
     if (thread.batches.size === 0) thread.worker.unref();
+    if (reply.data.byteLength === BUFFER_BYTES && this.spare.length < SPARE_BUFFERS) this.spare.push(reply.data);
     reply.results.forEach((r, i) => settle(waiting[i]!, r));
   }
 

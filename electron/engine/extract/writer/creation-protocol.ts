@@ -15,6 +15,7 @@ export interface CreationBatch {
   id: number;
   flags: number;
   files: CreationFile[];
+  /** The files' bytes from 0 (the buffer may be longer). */
   data: ArrayBuffer;
 }
 
@@ -27,4 +28,6 @@ export type CreationResult =
 export interface CreationReply {
   id: number;
   results: CreationResult[];
+  /** The batch's buffer, handed back for a later batch. */
+  data: ArrayBuffer;
 }
