@@ -2,11 +2,13 @@
 // creation (openat with O_CREAT), one file after the other in GNU tar and in a single-threaded writer;
 // several threads creating at once finish the same files in a fraction of the time (see docs/design.md,
 // "Small files"). Files go out in batches (one message, their bytes in one transferred buffer) to the
-// thread with the least work, so a file costs no message of its own.
+// thread with the least work, so a file costs no message of its own; until a thread is ready, a batch is
+// created in the event loop as before, so a job pays no thread start before its first files land.
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { osPath } from '../byte-names';
 import type { CreationBatch, CreationFile, CreationReply, CreationResult } from './creation-protocol';
+import { createBatch } from './create-whole';
 
 /**
  * A batch goes out once it holds this many files or bytes, when the writer is about to wait on one of its
@@ -35,6 +37,8 @@ interface Pending {
 
 interface PoolThread {
   worker: Worker;
+  /** Started and listening: until then batches are created in the event loop (a thread takes tens of ms to start). */
+  ready: boolean;
   batches: Map<number, Waiting[]>;
 }
 
@@ -90,6 +94,11 @@ export class CreationPool {
     }
     const batch: CreationBatch = { id: this.nextBatch++, flags: this.flags, files, data };
     const thread = this.leastBusy();
+    if (!thread) {
+      createBatch(batch).forEach((r, i) => settle(queued[i]!.waiting, r));
+      this.keepSpare(data);
+      return;
+    }
     thread.batches.set(
       batch.id,
       queued.map((q) => q.waiting),
@@ -112,23 +121,27 @@ export class CreationPool {
     return this.spare.pop() ?? new ArrayBuffer(BUFFER_BYTES);
   }
 
-  private leastBusy(): PoolThread {
+  /** The ready thread with the least work (a thread is started when all are busy and there is room); null: none is ready yet. */
+  private leastBusy(): PoolThread | null {
     let best: PoolThread | null = null;
-    for (const t of this.threads) if (!best || t.batches.size < best.batches.size) best = t;
-    if (best && (best.batches.size === 0 || this.threads.length >= this.size)) return best;
-    return this.start();
+    for (const t of this.threads) if (t.ready && (!best || t.batches.size < best.batches.size)) best = t;
+    const starting = this.threads.some((t) => !t.ready);
+    if ((!best || best.batches.size > 0) && !starting && this.threads.length < this.size) this.start();
+    return best;
   }
 
-  private start(): PoolThread {
+  private start(): void {
     const worker = new Worker(join(__dirname, 'creation-worker.js'));
     // An idle thread never keeps a process alive (see flush(): one with work does).
     worker.unref();
-    const thread: PoolThread = { worker, batches: new Map() };
+    const thread: PoolThread = { worker, ready: false, batches: new Map() };
+    worker.on('online', () => {
+      thread.ready = true;
+    });
     worker.on('message', (reply: CreationReply) => this.answered(thread, reply));
     worker.on('error', (err) => this.lost(thread, err));
     worker.on('exit', (code) => this.lost(thread, new Error(`a file creation thread exited (code ${code})`)));
     this.threads.push(thread);
-    return thread;
   }
 
   private answered(thread: PoolThread, reply: CreationReply): void {
@@ -136,8 +149,12 @@ export class CreationPool {
     if (!waiting) return;
     thread.batches.delete(reply.id);
     if (thread.batches.size === 0) thread.worker.unref();
-    if (reply.data.byteLength === BUFFER_BYTES && this.spare.length < SPARE_BUFFERS) this.spare.push(reply.data);
+    this.keepSpare(reply.data);
     reply.results.forEach((r, i) => settle(waiting[i]!, r));
+  }
+
+  private keepSpare(data: ArrayBuffer): void {
+    if (data.byteLength === BUFFER_BYTES && this.spare.length < SPARE_BUFFERS) this.spare.push(data);
   }
 
   private lost(thread: PoolThread, err: Error): void {
