@@ -68,6 +68,15 @@ export class BackgroundIo {
     }
   }
 
+  /** Sinks' writes in flight: abort() lets them land before closing, so none can write into a reused descriptor. */
+  private readonly writesInFlight = new Set<Promise<void>>();
+
+  /** A sink's write in flight (it never rejects: the sink keeps its failure). */
+  writing(p: Promise<void>): void {
+    this.writesInFlight.add(p);
+    void p.finally(() => this.writesInFlight.delete(p));
+  }
+
   /** A descriptor (or a reopened file's handle) now being written through a sink. */
   opened(fd: number, handle: fs.promises.FileHandle | null): void {
     if (handle) this.openHandles.add(handle);
@@ -110,6 +119,7 @@ export class BackgroundIo {
 
   /** Closes every descriptor still open and waits for the background work (and `others`); errors are dropped. */
   async abort(others: Promise<void>[]): Promise<void> {
+    await Promise.allSettled([...this.writesInFlight]);
     const open = [...this.openFds];
     this.openFds.clear();
     const handles = [...this.openHandles];

@@ -17,29 +17,58 @@ export interface SinkServices {
   ioError: WriteErrorOf;
 }
 
+/**
+ * Writes of one file in flight at once: the next batch of the member is framed (and the next staged bytes
+ * read) while the kernel copies the last ones, and libuv's threads write two batches side by side.
+ */
+const WRITES_IN_FLIGHT = 3;
+
 /** A sink on `fd` (or a reopened file's `handle`), writing from `startAt`; the descriptor is tracked until closed. */
 export function fileSink(s: SinkServices, fd: number, abs: string, key: string, entry: EntryHeader, startAt: number, handle: fs.promises.FileHandle | null): FileSink {
   let position = startAt;
   let syncing: Promise<void> | null = null;
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown = null;
   s.io.opened(fd, handle);
+  /** After a failed write: waits for the others and the fsync under way, closes, throws the first failure. */
+  const failed = async (): Promise<never> => {
+    await Promise.allSettled([...inFlight]);
+    if (syncing) await syncing;
+    await s.io.closeNow(fd, handle);
+    throw s.ioError(failure, entry.name, abs);
+  };
+  /** Waits until every write issued has landed (or failed: see `failure`). */
+  const allLanded = async (): Promise<void> => {
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+  };
   return {
     path: abs,
     key,
     async write(buffers) {
-      try {
-        const n = await writevAll(fd, buffers, position);
-        position += n;
-        s.wrote(n);
-      } catch (err) {
-        if (syncing) await syncing;
-        await s.io.closeNow(fd, handle);
-        throw s.ioError(err, entry.name, abs);
-      }
+      if (failure) await failed();
+      let n = 0;
+      for (const b of buffers) n += b.length;
+      // Positional: each write knows where it lands, so they may finish in any order.
+      const p = writevAll(fd, buffers, position).then(
+        () => undefined,
+        (err) => {
+          failure ??= err;
+        },
+      );
+      position += n;
+      s.wrote(n);
+      inFlight.add(p);
+      s.io.writing(p);
+      void p.finally(() => inFlight.delete(p));
+      while (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
+      if (failure) await failed();
     },
     seek(to) {
       position = to;
     },
     async truncate(size) {
+      await allLanded();
+      if (failure) await failed();
       await promisify(fs.ftruncate)(fd, size).catch((err) => {
         throw s.ioError(err, entry.name, abs);
       });
@@ -48,14 +77,20 @@ export function fileSink(s: SinkServices, fd: number, abs: string, key: string, 
       // Stopped: the descriptors are being closed and nothing will be resumed from this point.
       if (s.durability.stopped) return Promise.resolve();
       // The descriptor must stay open until the fsync is done: end() and abort() wait for it.
-      const p = promisify(fs.fsync)(fd);
+      const p = (async () => {
+        await allLanded();
+        if (failure) throw s.ioError(failure, entry.name, abs);
+        await promisify(fs.fsync)(fd).catch((err) => {
+          throw s.ioError(err, entry.name, abs);
+        });
+      })();
       syncing = p.catch(() => undefined);
       s.durability.track(syncing);
-      return p.catch((err) => {
-        throw s.ioError(err, entry.name, abs);
-      });
+      return p;
     },
     async end() {
+      await allLanded();
+      if (failure) await failed();
       if (syncing) await syncing;
       await s.io.closeInBackground(fd, handle, entry.mtime, abs);
     },
