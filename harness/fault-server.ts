@@ -49,8 +49,11 @@ export interface ByteRange {
 export type Fault =
   /** Answer 200 with the full body whatever the Range says. */
   | { kind: 'ignore-range' }
-  /** Answer 206 with the right bytes for the request but a Content-Range that lies (absent parts stay true). */
-  | { kind: 'wrong-content-range'; start?: number; end?: number; total?: number | '*' }
+  /**
+   * Answer 206 with the right bytes for the request but a Content-Range that lies (absent parts stay true);
+   * `honest`: the bytes of the range the header names instead (a proxy that serves another range).
+   */
+  | { kind: 'wrong-content-range'; start?: number; end?: number; total?: number | '*'; honest?: boolean }
   /** Serve this request as if the resource had changed: a new ETag and, optionally, other bytes. */
   | { kind: 'changed'; etag: string | null; body?: Buffer; lastModified?: Date }
   /** Send the headers (full Content-Length) then destroy the socket after this many body bytes. */
@@ -340,6 +343,10 @@ export class FaultServer {
       const claimed: { start?: number; end?: number; total?: number | '*' } = fault?.kind === 'wrong-content-range' ? fault : {};
       const total = claimed.total ?? (resource.unknownTotal ? '*' : resource.size);
       headers['content-range'] = `bytes ${claimed.start ?? start}-${claimed.end ?? end}/${total}`;
+      if (fault?.kind === 'wrong-content-range' && fault.honest) {
+        start = claimed.start ?? start;
+        end = claimed.end ?? end;
+      }
     }
     const length = end - start + 1;
     if (resource.contentLength) headers['content-length'] = String(Math.max(0, length));

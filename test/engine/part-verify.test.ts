@@ -1,13 +1,24 @@
-// Part files are continued after a restart only as far as the journal vouches for their bytes.
+// Part files are continued after a restart only as far as the journal vouches for their bytes. Extraction
+// stages its chunks in part files (a download-only job writes into its output instead: output-in-place.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job, type JobOptions } from '../../electron/engine/job/job';
 import type { EngineEvent } from '../../electron/engine/events';
 import { FaultServer, faultAlways, rangedGet } from '../../harness/fault-server';
+
+/** A plain tar of one file of `length` random bytes: the archive, and the file it extracts to (`raw.bin`). */
+function tarOf(dir: string, length: number): { archive: Buffer; file: Buffer } {
+  const src = join(dir, 'src');
+  mkdirSync(src);
+  const file = randomBytes(length);
+  writeFileSync(join(src, 'raw.bin'), file);
+  return { archive: execFileSync('tar', ['-cf', '-', '-C', src, 'raw.bin'], { maxBuffer: 1 << 28 }), file };
+}
 
 /**
  * Resolves once `count` chunks each have at least `minBytes` in their part files (the job's chunk events say
@@ -48,10 +59,10 @@ test('.part files are resumed unverified: zeros a power loss left in a part were
   const dir = mkdtempSync(join(tmpdir(), 'sm-part-'));
   const server = await FaultServer.start();
   try {
-    const body = randomBytes(800_000);
-    const url = await server.serve('/raw.bin', body);
+    const { archive: body, file } = tarOf(dir, 800_000);
+    const url = await server.serve('/raw.tar', body);
     server.setPlan(faultAlways(rangedGet(), { kind: 'trickle', bytes: 4_096, everyMs: 20 }));
-    const options: JobOptions = { url, output: join(dir, 'raw.bin'), stateDir: join(dir, 'state'), chunkSize: 400_000, window: 2, concurrency: 2, retryBaseMs: 10 };
+    const options: JobOptions = { url, dest: join(dir, 'out'), stateDir: join(dir, 'state'), chunkSize: 400_000, window: 2, concurrency: 2, retryBaseMs: 10 };
     assert.equal(await stopWithParts(options, 2), 'E_ABORTED');
     const parts = readdirSync(options.stateDir).filter((n) => /^chunk-\d+\.part$/.test(n) && statSync(join(options.stateDir, n)).size > 8_192);
     assert.ok(parts.length > 0, 'the stopped run left parts');
@@ -64,7 +75,7 @@ test('.part files are resumed unverified: zeros a power loss left in a part were
     const second = new Job(options);
     second.on('event', (e: EngineEvent) => e.type === 'warning' && warnings.push(e.code));
     await second.run();
-    assert.ok(readFileSync(options.output!).equals(body), 'the output equals the origin file');
+    assert.ok(readFileSync(join(options.dest!, 'raw.bin')).equals(file), 'the extracted file equals the original');
     assert.equal(warnings.filter((c) => c === 'E_PART_INVALID').length, parts.length, warnings.join(', '));
   } finally {
     await server.close();
@@ -76,10 +87,10 @@ test('a part whose journaled prefix still matches is continued, not fetched agai
   const dir = mkdtempSync(join(tmpdir(), 'sm-part2-'));
   const server = await FaultServer.start();
   try {
-    const body = randomBytes(800_000);
-    const url = await server.serve('/raw.bin', body);
+    const { archive: body, file } = tarOf(dir, 800_000);
+    const url = await server.serve('/raw.tar', body);
     server.setPlan(faultAlways(rangedGet(), { kind: 'trickle', bytes: 4_096, everyMs: 20 }));
-    const options: JobOptions = { url, output: join(dir, 'raw.bin'), stateDir: join(dir, 'state'), chunkSize: 400_000, window: 2, concurrency: 2, retryBaseMs: 10 };
+    const options: JobOptions = { url, dest: join(dir, 'out'), stateDir: join(dir, 'state'), chunkSize: 400_000, window: 2, concurrency: 2, retryBaseMs: 10 };
     await stopWithParts(options, 2);
     const kept = readdirSync(options.stateDir)
       .filter((n) => /^chunk-\d+\.part$/.test(n))
@@ -93,7 +104,7 @@ test('a part whose journaled prefix still matches is continued, not fetched agai
       if (e.type === 'done') fetched = e.bytesFetched;
     });
     await second.run();
-    assert.ok(readFileSync(options.output!).equals(body));
+    assert.ok(readFileSync(join(options.dest!, 'raw.bin')).equals(file));
     assert.equal(fetched, body.length - kept, `only what the parts lacked was fetched (${server.requests.length - before} requests)`);
   } finally {
     await server.close();
@@ -107,10 +118,10 @@ test('kept data that keeps failing its checks says to run the job with --restart
   try {
     // Each connection leaves a part, but for the head chunk's: its bytes go to the consumer in memory once it
     // has caught up (see chunk-tap.ts). Four connections, so that three parts are left to corrupt.
-    const body = randomBytes(2_000_000);
-    const url = await server.serve('/raw.bin', body);
+    const { archive: body, file } = tarOf(dir, 2_000_000);
+    const url = await server.serve('/raw.tar', body);
     server.setPlan(faultAlways(rangedGet(), { kind: 'trickle', bytes: 4_096, everyMs: 20 }));
-    const options: JobOptions = { url, output: join(dir, 'raw.bin'), stateDir: join(dir, 'state'), chunkSize: 500_000, window: 4, concurrency: 4, retryBaseMs: 10 };
+    const options: JobOptions = { url, dest: join(dir, 'out'), stateDir: join(dir, 'state'), chunkSize: 500_000, window: 4, concurrency: 4, retryBaseMs: 10 };
     await stopWithParts(options, 4);
     const parts = readdirSync(options.stateDir).filter((n) => /^chunk-\d+\.part$/.test(n) && statSync(join(options.stateDir, n)).size > 8_192);
     assert.ok(parts.length >= 3, `the connections past the head chunk left parts: ${parts.join(', ')}`);
@@ -122,7 +133,7 @@ test('kept data that keeps failing its checks says to run the job with --restart
     const second = new Job(options);
     second.on('event', (e: EngineEvent) => e.type === 'warning' && e.code === 'E_PART_INVALID' && dropped.push(e.message));
     await second.run();
-    assert.ok(readFileSync(options.output!).equals(body), 'the output equals the origin file');
+    assert.ok(readFileSync(join(options.dest!, 'raw.bin')).equals(file), 'the extracted file equals the original');
     assert.equal(dropped.length, parts.length);
     assert.deepEqual(
       dropped.map((m) => m.includes('run it with --restart')),

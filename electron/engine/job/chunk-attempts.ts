@@ -6,7 +6,7 @@ import type { AttemptRecord, ChunkState } from '../events';
 import { wakeableDelay } from '../sleep';
 import type { ChunkRecord, ChunkRecords } from '../staging/chunk-records';
 import type { Journal } from '../staging/journal';
-import type { PartFile } from '../staging/staging';
+import type { ChunkPart } from '../staging/chunk-part';
 import { RANGES_IGNORED_IN_A_ROW, RangesAbandoned } from '../transfer/origin-quirks';
 import { attemptInfo, fetchRange, type TransferWatch } from '../transfer/range-fetch';
 import { encodingRefused } from '../transfer/response-checks';
@@ -36,7 +36,7 @@ export interface AttemptHost {
 }
 
 /** Attempts at a chunk's range until its part holds every byte: retries with backoff, waits, and the reasons to give up. */
-export async function fetchUntilComplete(host: AttemptHost, rec: ChunkRecord, part: PartFile): Promise<void> {
+export async function fetchUntilComplete(host: AttemptHost, rec: ChunkRecord, part: ChunkPart): Promise<void> {
   const o = host.ctx.options;
   const index = rec.index;
   const end = rec.start + rec.length - 1;

@@ -9,13 +9,12 @@ import type { ChunkRecords } from '../staging/chunk-records';
 import type { ChunkWindow } from '../staging/chunk-window';
 import { followChunk, type HandOver } from '../staging/growing-chunk';
 import type { PartFile, StagingArea } from '../staging/staging';
-import { saveJobState, type JobStateRecord } from '../state/job-state';
 import type { Checkpointer } from './checkpointer';
 import type { ChunkNews } from './chunk-news';
 import type { Deferred } from './deferred';
 import type { PartGuard } from './part-guard';
 import type { RunContext } from './run-context';
-import { OutputFileSink, type StreamSink } from './sinks';
+import type { StreamSink } from './sinks';
 
 /** How long a full window waits for the checkpoint in flight before a slot is given back without one. */
 const CHECKPOINT_WAIT_MS = 2_000;
@@ -28,8 +27,6 @@ export interface ConsumerHost {
   readonly window: ChunkWindow;
   readonly staging: StagingArea;
   readonly checkpointer: Checkpointer;
-  /** The job's state, updated as download-only chunks go into the output for good. */
-  readonly record: JobStateRecord;
   /** A SHA-256 is computed from the staged files: every chunk must be staged, none handed over in memory. */
   readonly hashing: boolean;
   /** Resolved once a chunk is complete (staged, or every byte handed over); rejected when the run fails. */
@@ -99,15 +96,6 @@ export class ChunkConsumer {
       if (source === 'growing') h.setChunk(rec, 'extracting');
       h.stagedSignals.delete(index);
       this.consumedChunksBytes += rec.length;
-      if (h.sink instanceof OutputFileSink) {
-        // Data before record: the output is fsynced before the state says the chunk is in it.
-        await h.sink.sync();
-        h.record.consumedChunks = index + 1;
-        h.record.updatedAt = Date.now();
-        await this.saveState();
-        await this.releaseChunk(index);
-        continue;
-      }
       h.setChunk(rec, 'done');
       cp.awaiting.push(index);
       if (!cp.on) {
@@ -132,24 +120,6 @@ export class ChunkConsumer {
     await cp.releaseConsumed(Number.POSITIVE_INFINITY);
     this.nextToConsume = null;
     h.emitWindow();
-  }
-
-  /**
-   * Saves the job's state; a full disk pauses the job as disk-full until there is space, as staging does (the
-   * consumer goes on while a range waits for space, so its own writes can be the first to find the disk full).
-   */
-  private async saveState(): Promise<void> {
-    const h = this.host;
-    for (;;) {
-      try {
-        await saveJobState(h.ctx.options.stateDir, h.record);
-        return;
-      } catch (err) {
-        const e = toEngineError(err, 'E_IO');
-        if (e.code !== 'E_DISK_FULL') throw e;
-        await h.ctx.waitForDiskSpace(e);
-      }
-    }
   }
 
   /** Gives chunk `index`'s slot back; its files go once the hash (which reads staged files) has passed it. */

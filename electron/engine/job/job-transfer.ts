@@ -46,13 +46,19 @@ export class JobTransfer {
   static async open(ctx: RunContext, probed: ProbeResult, plan: RunPlan, mode: TransferMode): Promise<JobTransfer> {
     const o: ResolvedOptions = ctx.options;
     const seen: Seen = { mode, format: null };
-    const sink = await openSinkFor(o, plan, mode, {
-      onFormat: (format, granularity) => {
-        seen.format = format;
-        ctx.emit({ type: 'decoding', format, ...extractResumeMode({ granularity, checkpoints: o.checkpoints, window: o.window, mode: seen.mode }) });
+    const sink = await openSinkFor(
+      o,
+      plan,
+      mode,
+      {
+        onFormat: (format, granularity) => {
+          seen.format = format;
+          ctx.emit({ type: 'decoding', format, ...extractResumeMode({ granularity, checkpoints: o.checkpoints, window: o.window, mode: seen.mode }) });
+        },
+        onWarning: (w) => ctx.emit({ type: 'warning', code: w.code, message: w.reason, entry: w.entry }),
       },
-      onWarning: (w) => ctx.emit({ type: 'warning', code: w.code, message: w.reason, entry: w.entry }),
-    });
+      probed.size,
+    );
     return new JobTransfer(ctx, probed, plan, sink, seen);
   }
 

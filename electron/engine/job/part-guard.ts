@@ -2,6 +2,7 @@
 // source can vouch for. A range fetched from a source not proved the same object as the primary (a mirror
 // without a matching strong ETag, no checksum) is read only once staged, so its prefix can still be dropped
 // and fetched again elsewhere if that source fails; a chunk the consumer reads is fetched by proved sources only.
+import type { ChunkPart } from '../staging/chunk-part';
 import type { PartFile } from '../staging/staging';
 import type { ChunkNews } from './chunk-news';
 
@@ -38,14 +39,20 @@ export class PartGuard {
   }
 
   /** Empties chunk `index`'s part for another source, unless the consumer reads it (false then). */
-  async restart(index: number, part: PartFile): Promise<boolean> {
+  async restart(index: number, part: ChunkPart): Promise<boolean> {
     if (this.followed.has(index)) return false;
-    // Out of the consumer's sight while it is emptied: it reads a part only through `growing`.
+    // Out of the consumer's sight while it is emptied: it reads a part only through `growing` (a region of a
+    // download's output is never there: nothing reads it while it arrives).
+    const seen = this.growing.get(index);
+    if (seen !== part) {
+      await part.reset();
+      return true;
+    }
     this.growing.delete(index);
     try {
       await part.reset();
     } finally {
-      this.growing.set(index, part);
+      this.growing.set(index, seen);
       this.news.announce(index);
     }
     return true;

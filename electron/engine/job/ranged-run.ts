@@ -1,7 +1,9 @@
 // One ranged run of a job: a producer admits chunks in order (a window slot first, then a connection), each
 // chunk's attempts fetch its range into a part file, and a consumer feeds the chunks to the sink strictly in
-// order, reading a chunk while it still arrives. Everything that lives only while ranges are fetched lives
-// here, created when the run opens, so nothing is half-there for the rest of the job.
+// order, reading a chunk while it still arrives. A download-only job's chunks go instead straight into the
+// output file at their offsets, and a syncer makes them durable and gives their slots back (see
+// output-syncer.ts). Everything that lives only while ranges are fetched lives here, created when the run
+// opens, so nothing is half-there for the rest of the job.
 import { promises as fsp } from 'node:fs';
 import { toEngineError, type EngineError, type NetworkError } from '../errors';
 import type { AttemptRecord, ChunkState } from '../events';
@@ -12,12 +14,13 @@ import { journalParts } from '../staging/part-verify';
 import { StagingArea, type PartFile } from '../staging/staging';
 import type { ResumableDigests } from '../checksum/digest-set';
 import type { SavedCheckpoint } from '../state/checkpoint-store';
-import type { JobStateRecord } from '../state/job-state';
 import { chunkIndexOf } from '../state/layout';
 import { confirmSizeWithRetries, sizeUnconfirmedMessage } from '../transfer/size-confirm';
 import { Checkpointer } from './checkpointer';
 import { ChunkConsumer } from './chunk-consumer';
 import { ChunkNews } from './chunk-news';
+import { DirectOutputSink } from './direct-output-sink';
+import { OutputSyncer } from './output-syncer';
 import { KeptChunks } from './kept-chunks';
 import { fetchUntilComplete, type AttemptHost } from './chunk-attempts';
 import { deferred, type Deferred } from './deferred';
@@ -31,8 +34,6 @@ export interface RangedPlan {
   chunkCount: number;
   /** The first chunk this run fetches (the checkpoint's chunk, or the first not yet in the output). */
   startChunk: number;
-  /** The job's state, updated as download-only chunks go into the output for good. */
-  record: JobStateRecord;
   resumePoint: SavedCheckpoint | null;
 }
 
@@ -41,7 +42,11 @@ export class RangedRun {
   readonly window: ChunkWindow;
   readonly watchdog: StallWatchdog;
   readonly checkpointer: Checkpointer;
-  private readonly consumer: ChunkConsumer;
+  /** Feeds the sink in order (null when the chunks are written straight into the output). */
+  private readonly consumer: ChunkConsumer | null;
+  /** Makes a download written in place durable, and gives its slots back (null otherwise). */
+  private syncer: OutputSyncer | null = null;
+  private readonly direct: DirectOutputSink | null;
   private failure: EngineError | null = null;
   /** Resolved when the run fails: wakes whoever waits on a pause so that they see it. */
   private readonly stopped = deferred();
@@ -54,6 +59,8 @@ export class RangedRun {
   /** Which chunks the consumer may read while they arrive, given their sources (see part-guard.ts). */
   private readonly guard = new PartGuard(this.growing, this.news);
   private readonly inflight = new Map<number, AbortController>();
+  /** The producer has admitted every chunk. */
+  private allAdmitted = false;
   /** The check of a HEAD-reported size, started by the first range without a total (see size-confirm.ts). */
   private sizeCheck: Promise<void> | null = null;
 
@@ -67,8 +74,10 @@ export class RangedRun {
     private readonly kept: KeptChunks,
   ) {
     const o = ctx.options;
+    this.direct = sink instanceof DirectOutputSink ? sink : null;
     this.records = new ChunkRecords(o.chunkSize, plan.size);
-    this.window = new ChunkWindow(o.window);
+    // Written in place, chunks are made durable in rounds, not in order: a slot is any free one.
+    this.window = new ChunkWindow(o.window, this.direct ? 'any' : 'in-order');
     this.watchdog = new StallWatchdog(o.idleTimeoutMs, o.chunkSize);
     // A window of one slot cannot hold a consumed chunk while the next one is fetched: no checkpoints then.
     const extractSink = sink instanceof ExtractSink ? sink : null;
@@ -81,7 +90,7 @@ export class RangedRun {
           const rec = this.records.get(i);
           return rec.start + rec.length;
         },
-        releaseChunk: (i) => this.consumer.releaseChunk(i),
+        releaseChunk: (i) => this.consumer!.releaseChunk(i),
         warn: (code, message) => ctx.emit({ type: 'warning', code, message }),
       },
       extractSink,
@@ -89,30 +98,31 @@ export class RangedRun {
       o.window >= 2,
     );
     const consumedOffset = plan.resumePoint ? plan.resumePoint.extract.compressedOffset : plan.startChunk * o.chunkSize;
-    this.consumer = new ChunkConsumer(
-      {
-        ctx,
-        sink,
-        records: this.records,
-        window: this.window,
-        staging,
-        checkpointer: this.checkpointer,
-        record: plan.record,
-        hashing: hasher !== null,
-        stagedSignals: this.stagedSignals,
-        growing: this.growing,
-        guard: this.guard,
-        news: this.news,
-        failure: () => this.failure,
-        whileRunning: () => this.whileRunning(),
-        setChunk: (rec, state) => this.setChunk(rec, state),
-        emitWindow: () => this.emitWindow(),
-      },
-      plan.startChunk,
-      plan.chunkCount,
-      consumedOffset,
-    );
-    for (let i = plan.startChunk; i < plan.chunkCount; i++) this.stagedSignals.set(i, deferred());
+    this.consumer = this.direct
+      ? null
+      : new ChunkConsumer(
+          {
+            ctx,
+            sink,
+            records: this.records,
+            window: this.window,
+            staging,
+            checkpointer: this.checkpointer,
+            hashing: hasher !== null,
+            stagedSignals: this.stagedSignals,
+            growing: this.growing,
+            guard: this.guard,
+            news: this.news,
+            failure: () => this.failure,
+            whileRunning: () => this.whileRunning(),
+            setChunk: (rec, state) => this.setChunk(rec, state),
+            emitWindow: () => this.emitWindow(),
+          },
+          plan.startChunk,
+          plan.chunkCount,
+          consumedOffset,
+        );
+    if (!this.direct) for (let i = plan.startChunk; i < plan.chunkCount; i++) this.stagedSignals.set(i, deferred());
   }
 
   /** Opens the journal and the staging area (verifying what an earlier run left) and returns the run, ready to go. */
@@ -142,29 +152,55 @@ export class RangedRun {
         message: `The journal ended in a torn record (${opened.tornBytes} bytes, from a crash mid-write); it was dropped and the chunks it named are verified again.`,
       });
     }
-    await kept.discardStale(staging, plan.startChunk, o.window);
+    // Written in place: no chunk files (an earlier version's go).
+    await kept.discardStale(staging, plan.startChunk, run.direct ? 0 : o.window);
+    if (run.direct) await run.openOutput(run.direct, opened.journal);
     return run;
+  }
+
+  /** The output written in place, and its syncer, once this run's record of what it keeps is in the journal. */
+  private async openOutput(sink: DirectOutputSink, journal: Journal): Promise<void> {
+    const o = this.ctx.options;
+    const file = await sink.begin(journal);
+    this.syncer = new OutputSyncer({
+      file,
+      digests: sink.digests,
+      journal,
+      window: this.window,
+      records: this.records,
+      chunkSize: o.chunkSize,
+      size: this.plan.size,
+      chunkCount: this.plan.chunkCount,
+      kept: sink.plan.kept,
+      setChunk: (rec, state) => this.setChunk(rec, state),
+      emitWindow: () => this.emitWindow(),
+      waitForDiskSpace: (e) => this.ctx.waitForDiskSpace(e),
+    });
+    sink.attach(this.syncer);
   }
 
   // ---- the run -------------------------------------------------------------------------------------------
 
-  /** The chunk the consumer reads next (null once every chunk is consumed). */
+  /** The chunk the consumer reads next (null once every chunk is consumed, and when nothing reads them in order). */
   get nextToConsume(): number | null {
-    return this.consumer.nextToConsume;
+    return this.consumer?.nextToConsume ?? null;
   }
 
   /** Absolute offset in the file up to which the sink has been fed (where a switch to one stream continues). */
   get consumedOffset(): number {
-    return this.consumer.consumedOffset;
+    return this.consumer?.consumedOffset ?? this.syncer!.contiguous;
   }
 
   async run(): Promise<void> {
     const { startChunk, chunkCount } = this.plan;
-    const producer = this.produce(startChunk, chunkCount).catch((err) => {
-      this.fail(err);
-      throw err;
-    });
-    const consumer = this.consumer.run().catch((err) => {
+    const producer = this.produce(startChunk, chunkCount).then(
+      () => this.syncer?.producerDone(),
+      (err) => {
+        this.fail(err);
+        throw err;
+      },
+    );
+    const consumer = (this.consumer ? this.consumer.run() : this.syncer!.run()).catch((err) => {
       this.fail(err);
       throw err;
     });
@@ -190,6 +226,7 @@ export class RangedRun {
     if (this.failure) return;
     this.failure = toEngineError(err);
     this.stop.abort(this.failure);
+    this.syncer?.stop(this.failure);
     for (const rec of this.records.active()) rec.wake?.();
     for (const d of this.stagedSignals.values()) d.reject(this.failure);
     for (const c of this.inflight.values()) c.abort(this.failure);
@@ -213,10 +250,11 @@ export class RangedRun {
 
   /** Bytes received and kept: whole chunks consumed or staged, and the received prefix of those still arriving. */
   committedBytes(): number {
+    if (this.syncer) return this.syncer.committedBytes();
     const inWindow = this.records
       .active()
       .reduce((s, r) => s + (r.state === 'staged' || r.state === 'extracting' ? r.length : r.state === 'fetching' || r.state === 'retrying' ? r.bytes : 0), 0);
-    return this.consumer.consumedChunksBytes + inWindow;
+    return this.consumer!.consumedChunksBytes + inWindow;
   }
 
   /** The watchdog's look at the ranges in flight (see stall-watchdog.ts). */
@@ -225,6 +263,7 @@ export class RangedRun {
       bytesFetched: this.ctx.counters.bytesFetched,
       nextToConsume: this.nextToConsume,
       windowFull: this.window.free === 0,
+      allAdmitted: this.direct !== null && this.allAdmitted,
       abort: (index: number, reason: NetworkError) => this.inflight.get(index)?.abort(reason),
     };
     this.watchdog.look(now, view);
@@ -255,7 +294,8 @@ export class RangedRun {
       const index = chunkIndexOf(name);
       if (index !== null) await this.staging.remove(index);
     }
-    this.consumer.nextToConsume = null;
+    if (this.consumer) this.consumer.nextToConsume = null;
+    else this.direct!.streamFrom(this.consumedOffset);
   }
 
   // ---- producer ------------------------------------------------------------------------------------------
@@ -266,8 +306,16 @@ export class RangedRun {
     for (let index = startChunk; index < chunkCount; index++) {
       if (this.failure) break;
       const rec = this.records.get(index);
+      if (this.syncer?.isKept(index)) {
+        // Durable in the output from an earlier run.
+        this.ctx.emit({ type: 'chunk', index, state: 'done', bytes: rec.length, length: rec.length });
+        this.records.settle(index);
+        continue;
+      }
       // A slot marked fetching always has a request going.
       while (running.size >= this.ctx.options.concurrency) await Promise.race(running);
+      // Written in place, a slot comes back with the syncer's next round: it is told that one is wanted.
+      if (this.window.free === 0) this.syncer?.wantSlot();
       await this.window.acquire(index, rec.length, this.stop.signal);
       this.emitWindow();
       if (this.failure) break;
@@ -285,10 +333,12 @@ export class RangedRun {
       running.add(task);
       task.catch(() => undefined);
     }
+    if (!this.failure) this.allAdmitted = true;
     await Promise.all(running);
   }
 
   private async fetchChunk(index: number): Promise<void> {
+    if (this.syncer) return this.fetchIntoOutput(this.syncer, index);
     const rec = this.records.get(index);
     if (await this.kept.reuseStaged(this.staging, index, rec.length)) {
       this.markStaged(index, rec.length);
@@ -322,6 +372,15 @@ export class RangedRun {
       await part.close().catch(() => undefined);
     }
     this.markStaged(index, rec.length);
+  }
+
+  /** Chunk `index`'s range straight into its region of the output, after the prefix an earlier run made durable. */
+  private async fetchIntoOutput(syncer: OutputSyncer, index: number): Promise<void> {
+    const rec = this.records.get(index);
+    const region = syncer.open(index);
+    rec.bytes = region.committed;
+    await fetchUntilComplete(this.attemptHost, rec, region);
+    syncer.completed(index);
   }
 
   /** The chunk attempts' view of this run (see chunk-attempts.ts). */
@@ -384,6 +443,8 @@ export class RangedRun {
 
   emitWindow(): void {
     const snap = this.window.snapshot(this.nextToConsume);
+    // Nothing reads a download written in place: complete chunks wait for a sync, not for an extractor.
+    if (this.direct) snap.waitingOn = snap.inFlight > 0 ? 'network' : 'none';
     this.ctx.emit({ type: 'window', capacity: this.window.capacity, ...snap });
   }
 }

@@ -26,6 +26,6 @@ export async function openRanged(ctx: RunContext, sink: StreamSink, plan: RunPla
       message: `Resuming from the checkpoint at byte ${resumeOffset} of ${size} (${((resumeOffset / size) * 100).toFixed(1)}%, ${resumePoint.extract.entries} entries done): chunks before chunk ${plan.resumeFrom} are not fetched again.`,
     });
   }
-  const ranged = await RangedRun.open(ctx, sink, { size, chunkCount: plan.chunkCount, startChunk: plan.resumeFrom, record: plan.record, resumePoint }, hasher);
+  const ranged = await RangedRun.open(ctx, sink, { size, chunkCount: plan.chunkCount, startChunk: plan.resumeFrom, resumePoint }, hasher);
   return { ranged, hasher };
 }

@@ -2,6 +2,7 @@
 // the background until it answers, unchanged) and a full disk (paused as disk-full until space is back).
 // Each wait is shared: every chunk that meets the condition joins the one wait already running.
 import { promises as fsp } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { toEngineError, UpstreamChangedError, type EngineError } from '../errors';
 import type { PauseReason } from '../events';
@@ -87,9 +88,11 @@ export class RecoveryWaits {
     const h = this.host;
     h.pause('disk-full');
     h.emit({ type: 'warning', code: cause.code, message: cause.message });
+    // A download is written in place: its output's file system is the one that filled.
+    const where = h.options.output ? dirname(h.options.output) : h.options.stateDir;
     while (h.pausedFor() === 'disk-full') {
       await sleep(2_000, h.cancelSignal);
-      const stat = await fsp.statfs(h.options.stateDir).catch(() => null);
+      const stat = await fsp.statfs(where).catch(() => null);
       if (stat && stat.bavail * stat.bsize >= h.options.chunkSize && h.pausedFor() === 'disk-full') h.resume();
     }
   }

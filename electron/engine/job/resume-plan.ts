@@ -3,15 +3,19 @@
 // beginning. On the way: whether a saved checkpoint fits this file, how much of a download-only output is still
 // there, and whether the disk can take what is left.
 import { promises as fsp } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { digestResumeProblem } from '../checksum/digest-set';
 import type { DigestKind } from '../checksum/checksum-text';
 import { expectedKinds } from '../checksum/verify';
 import { UpstreamChangedError } from '../errors';
 import type { TransferMode } from '../events';
-import { clearCheckpoint, loadCheckpoint } from '../state/checkpoint-store';
+import { loadCheckpoint } from '../state/checkpoint-store';
 import { describeUpstreamChange, saveJobState, type JobIdentity, type JobStateRecord } from '../state/job-state';
+import { readJournal } from '../staging/journal';
+import { contiguousBytes, durableOutputFrom, stillInOutput, type DurableOutput } from '../staging/output-record';
+import { JOURNAL_FILE } from '../state/layout';
+import { forgetEarlierJob } from '../state/state-cleanup';
 import { redactUrl } from '../transfer/redact';
 import { hasNoValidator, NO_VALIDATOR_MESSAGE, validatorChange } from '../transfer/response-checks';
 import { targetIntact } from './completed-job';
@@ -21,7 +25,6 @@ import { checkFreeSpace, outputSizeHint, type SpaceNeed } from '../space/space-c
 import type { SavedCheckpoint } from '../state/checkpoint-store';
 import type { ProbeResult } from '../transfer/probe';
 import type { ResolvedOptions } from './job-options';
-import { OutputFileSink } from './sinks';
 import { sameObjectByNewLink } from './link-rerun';
 
 /** What the planning before a run decided: where it starts, and the state it keeps. */
@@ -31,6 +34,8 @@ export interface RunPlan {
   resumeFrom: number;
   resumePoint: SavedCheckpoint | null;
   reuseComplete: boolean;
+  /** Download-only: durable bytes from each chunk's start still in the output (see staging/output-record.ts). */
+  outputKept: Map<number, number>;
 }
 
 export type ResumeDecision = { kind: 'complete'; previous: JobStateRecord } | { kind: 'run'; mode: TransferMode; plan: RunPlan };
@@ -58,6 +63,7 @@ export async function planResume(p: {
   };
   let resumeFrom = 0;
   let resumePoint: SavedCheckpoint | null = null;
+  let durable: DurableOutput | null = null;
   const sameJob = !!previous && previous.identity.target === target && (previous.identity.url === o.url || (await sameObjectByNewLink({ ...p, previous })));
   if (previous && sameJob) {
     const change = describeUpstreamChange(previous.identity, probed) ?? validatorChange(previous.identity, { etag: probed.weakEtag, lastModified: probed.lastModified });
@@ -68,12 +74,16 @@ export async function planResume(p: {
       );
     }
     if (previous.complete && previous.summary && (await targetIntact(previous.identity, target))) return { kind: 'complete', previous };
-    // Download-only output is committed chunk by chunk; extraction restarts from the beginning until a
-    // checkpoint says otherwise.
-    if (identity.mode === 'download' && previous.identity.chunkSize === o.chunkSize) resumeFrom = previous.consumedChunks;
+    // Download-only output keeps what its journal says is durable; extraction restarts from the beginning until
+    // a checkpoint says otherwise.
+    if (identity.mode === 'download' && previous.identity.chunkSize === o.chunkSize) {
+      const { records } = await readJournal(join(o.stateDir, JOURNAL_FILE));
+      durable = durableOutputFrom(records, previous.consumedChunks, o.chunkSize, probed.size ?? 0);
+    }
     if (o.checkpoints && identity.mode === 'extract' && previous.identity.chunkSize === o.chunkSize) resumePoint = await loadCheckpoint(o.stateDir);
   }
-  if (!sameJob) await clearCheckpoint(o.stateDir);
+  // Another job's checkpoint, journal and chunk files describe other bytes.
+  if (!sameJob) await forgetEarlierJob(o.stateDir);
 
   const mode: TransferMode = probed.rangeSupported && probed.size !== null && probed.size > 0 ? 'ranged' : 'single-stream';
   const size = probed.size ?? 0;
@@ -82,9 +92,13 @@ export async function planResume(p: {
     emit({ type: 'warning', code: 'CHECKPOINT_IGNORED', message }),
   );
   if (resumePoint) resumeFrom = Math.floor(resumePoint.extract.compressedOffset / o.chunkSize);
+  let outputKept = new Map<number, number>();
+  // Without ranges the output is streamed again from its start.
+  if (o.output && mode === 'ranged' && durable && durable.chunks.size > 0) {
+    outputKept = await keptOutput(o.output, durable, o.chunkSize, (message) => emit({ type: 'warning', code: 'OUTPUT_SHORTER', message }));
+    resumeFrom = Math.floor(contiguousBytes(outputKept, o.chunkSize, size) / o.chunkSize);
+  }
   resumeFrom = Math.min(resumeFrom, chunkCount);
-  if (o.output && resumeFrom > 0)
-    resumeFrom = await keptOutputChunks(o.output, resumeFrom, o.chunkSize, size, (message) => emit({ type: 'warning', code: 'OUTPUT_SHORTER', message }));
   emit({
     type: 'probed',
     finalUrl: redactUrl(probed.finalUrl),
@@ -99,7 +113,8 @@ export async function planResume(p: {
   if (o.output) emit({ type: 'decoding', format: 'raw', ...downloadResumeMode(mode) });
   if (hasNoValidator(probed) && o.sha256 === null && o.md5 === null) emit({ type: 'warning', code: 'NO_VALIDATOR', message: NO_VALIDATOR_MESSAGE });
 
-  if (!o.force) await preflightSpace({ options: o, mode, dispatcher: p.dispatcher, probed, chunkCount, startChunk: resumeFrom, resumePoint });
+  const keptBytes = [...outputKept.values()].reduce((a, b) => a + b, 0);
+  if (!o.force) await preflightSpace({ options: o, mode, dispatcher: p.dispatcher, probed, chunkCount, startChunk: resumeFrom, resumePoint, keptBytes });
 
   // Only a destination this job found empty may hold files a restart keeps (never an operator's, see --force).
   const destStartedEmpty = sameJob ? previous!.destStartedEmpty === true : o.dest !== null && (await isEmptyOrMissing(o.dest));
@@ -114,7 +129,11 @@ export async function planResume(p: {
     ...(refreshUrlCommand ? { refreshUrlCommand } : {}),
   };
   await saveJobState(o.stateDir, record);
-  return { kind: 'run', mode, plan: { record, chunkCount, resumeFrom, resumePoint, reuseComplete: sameJob && destStartedEmpty && !resumePoint } };
+  return {
+    kind: 'run',
+    mode,
+    plan: { record, chunkCount, resumeFrom, resumePoint, reuseComplete: sameJob && destStartedEmpty && !resumePoint, outputKept },
+  };
 }
 
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
@@ -148,15 +167,18 @@ export function usableResumePoint(
   return null;
 }
 
-/** Resume of a download-only job: the output must still hold the chunks the state says are in it. */
-export async function keptOutputChunks(output: string, chunks: number, chunkSize: number, size: number, shorter: (message: string) => void): Promise<number> {
-  const kept = await OutputFileSink.chunksStillThere(output, chunks, chunkSize, size);
-  if (kept < chunks) {
-    shorter(
-      `The output ${output} is shorter than the ${Math.min(size, chunks * chunkSize)} bytes this job had written into it (truncated or emptied since); it continues from byte ${kept * chunkSize} and fetches the rest again.`,
-    );
+/**
+ * Resume of a download-only job: the output must still be the file the journal speaks of and hold what it
+ * vouches for; `shorter` says what was lost.
+ */
+export async function keptOutput(output: string, durable: DurableOutput, chunkSize: number, shorter: (message: string) => void): Promise<Map<number, number>> {
+  const { chunks, why } = await stillInOutput(output, durable, chunkSize);
+  if (why) {
+    const had = [...durable.chunks.values()].reduce((a, b) => a + b, 0);
+    const kept = [...chunks.values()].reduce((a, b) => a + b, 0);
+    shorter(`The output ${output} no longer holds the ${had} bytes this job had written into it (${why}); ${kept} of them are kept and the rest is fetched again.`);
   }
-  return kept;
+  return chunks;
 }
 
 /** Free space for the window and for what is known of the output, before anything is fetched. */
@@ -168,12 +190,15 @@ export async function preflightSpace(p: {
   chunkCount: number;
   startChunk: number;
   resumePoint: SavedCheckpoint | null;
+  /** Download-only: bytes already durable in the output. */
+  keptBytes?: number;
 }): Promise<void> {
   const o = p.options;
   const needs: SpaceNeed[] = [];
   const remainingChunks = Math.max(0, p.chunkCount - p.startChunk);
-  if (p.mode === 'ranged') needs.push({ path: o.stateDir, bytes: Math.min(o.window, remainingChunks) * o.chunkSize, what: 'the chunk window' });
-  if (o.output && p.probed.size !== null) needs.push({ path: dirname(o.output), bytes: p.probed.size - p.startChunk * o.chunkSize, what: 'the download' });
+  // A download is written in place: the output is its only disk, all of it reserved up front (no window).
+  if (p.mode === 'ranged' && !o.output) needs.push({ path: o.stateDir, bytes: Math.min(o.window, remainingChunks) * o.chunkSize, what: 'the chunk window' });
+  if (o.output && p.probed.size !== null) needs.push({ path: dirname(o.output), bytes: p.probed.size - (p.keptBytes ?? 0), what: 'the download' });
   // The trailer hint costs two tiny requests: worth it only where running out of space would hurt.
   if (o.dest && p.mode === 'ranged' && p.probed.size !== null && p.probed.size >= SIZE_HINT_MIN_BYTES) {
     const hint = await outputSizeHint(p.dispatcher, p.probed.finalUrl, p.probed.size, p.probed.etag ?? p.probed.lastModified, o.headers);

@@ -1,5 +1,6 @@
 // Which sink a run feeds: the extractor (resumed from the checkpoint, keeping an earlier run's complete files
-// where the plan allows, hashing inline only for a single stream) or, for a download, the output file.
+// where the plan allows, hashing inline only for a single stream) or, for a download, the output file: written
+// in place by a ranged run (direct-output-sink.ts), appended to by a single stream.
 import type { DigestKind } from '../checksum/checksum-text';
 import { expectedKinds } from '../checksum/verify';
 import { createDecompressor } from '../decode/decompress';
@@ -8,6 +9,7 @@ import type { ArchiveFormat, TransferMode } from '../events';
 import type { ResolvedOptions } from './job-options';
 import type { RunPlan } from './resume-plan';
 import { ExtractSink, OutputFileSink, type StreamSink } from './sinks';
+import { DirectOutputSink } from './direct-output-sink';
 
 export async function openSinkFor(
   o: ResolvedOptions,
@@ -17,9 +19,14 @@ export async function openSinkFor(
     onFormat: (format: ArchiveFormat, granularity: ResumeGranularity) => void;
     onWarning: (w: { entry: string; code: string; reason: string }) => void;
   },
+  size: number | null,
 ): Promise<StreamSink> {
   const kinds: DigestKind[] = expectedKinds({ sha256: o.sha256, md5: o.md5 });
-  if (!o.dest) return OutputFileSink.open(o.output!, plan.resumeFrom * o.chunkSize, kinds);
+  if (!o.dest && mode === 'ranged' && size !== null) {
+    // Opened by the ranged run, once the journal says what this run keeps (see ranged-run.ts).
+    return new DirectOutputSink({ path: o.output!, size, chunkSize: o.chunkSize, kept: plan.outputKept, kinds });
+  }
+  if (!o.dest) return OutputFileSink.open(o.output!, 0, kinds);
   const { resumePoint } = plan;
   return new ExtractSink(
     {

@@ -154,7 +154,7 @@ export class ExtractSink implements StreamSink {
   }
 }
 
-/** Download-only: appends the stream to the output file; `consumed` equals the file's committed length. */
+/** Download-only from one stream: appends it to the output file; `consumed` equals the file's committed length. */
 export class OutputFileSink implements StreamSink {
   private position: number;
 
@@ -165,17 +165,6 @@ export class OutputFileSink implements StreamSink {
     private readonly hash: InlineHashes,
   ) {
     this.position = start;
-  }
-
-  /**
-   * How many of the `chunks` committed chunks the output file still holds whole (one stat): a file truncated
-   * or emptied between runs must not be extended with zeros and called done.
-   */
-  static async chunksStillThere(path: string, chunks: number, chunkSize: number, size: number): Promise<number> {
-    const st = await fsp.stat(path).catch(() => null);
-    const length = st?.isFile() ? st.size : 0;
-    if (length >= Math.min(size, chunks * chunkSize)) return chunks;
-    return Math.floor(length / chunkSize);
   }
 
   /** Opens `path`, keeping its first `keep` bytes (already verified by the caller) and hashing them again if needed. */
@@ -215,11 +204,6 @@ export class OutputFileSink implements StreamSink {
     }
     this.hash.update(data);
     this.position += data.length;
-  }
-
-  /** Makes what was written so far durable (called before the state file records it). */
-  async sync(): Promise<void> {
-    await this.handle.sync();
   }
 
   async finish(): Promise<SinkResult> {

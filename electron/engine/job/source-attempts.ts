@@ -5,7 +5,7 @@
 import { EngineError } from '../errors';
 import { redactUrl } from '../transfer/redact';
 import type { ChunkRecord } from '../staging/chunk-records';
-import type { PartFile } from '../staging/staging';
+import type { ChunkPart } from '../staging/chunk-part';
 import type { Source } from '../transfer/sources/source';
 import type { SourceSet } from '../transfer/sources/source-set';
 import type { PartGuard } from './part-guard';
@@ -17,7 +17,7 @@ export interface SourceTrack {
 }
 
 /** A prefix kept from an earlier run came from the primary as far as this run knows. */
-export function newTrack(sources: SourceSet, part: PartFile): SourceTrack {
+export function newTrack(sources: SourceSet, part: ChunkPart): SourceTrack {
   return { prefix: part.committed > 0 ? sources.sources[0]! : null, avoid: null };
 }
 
@@ -25,7 +25,7 @@ export function newTrack(sources: SourceSet, part: PartFile): SourceTrack {
  * The source for the chunk's next attempt. A chunk the consumer reads while it arrives is fetched by proved
  * sources only; one fetched from an unproved source is not read before it is staged (see part-guard.ts).
  */
-export async function sourceForAttempt(sources: SourceSet, rec: ChunkRecord, part: PartFile, track: SourceTrack, guard: PartGuard): Promise<Source> {
+export async function sourceForAttempt(sources: SourceSet, rec: ChunkRecord, part: ChunkPart, track: SourceTrack, guard: PartGuard): Promise<Source> {
   const index = rec.index;
   let { source } = sources.choose(track.avoid);
   // The primary is proved by definition and never dropped.
@@ -52,7 +52,7 @@ export async function sourceForAttempt(sources: SourceSet, rec: ChunkRecord, par
 }
 
 /** After an attempt: a prefix now on disk came from `source`. */
-export function noteAttempt(track: SourceTrack, part: PartFile, source: Source): void {
+export function noteAttempt(track: SourceTrack, part: ChunkPart, source: Source): void {
   if (track.prefix === null && part.committed > 0) track.prefix = source;
 }
 

@@ -31,6 +31,8 @@ export interface StallView {
   /** The chunk the consumer waits for. */
   nextToConsume: number | null;
   windowFull: boolean;
+  /** Every chunk is admitted and nothing reads them in order (a download written in place): the job's end waits for the ranges in flight. */
+  allAdmitted?: boolean;
   /** Tears down the range of chunk `index` with `reason` (the chunk's attempt loop retries it). */
   abort(index: number, reason: NetworkError): void;
 }
@@ -74,7 +76,7 @@ export class StallWatchdog {
       const othersSince = view.bytesFetched - fetchedThen;
       // Holding the job up, with the others having moved a chunk's worth (1 MiB at most) meanwhile: the link
       // works, this connection does not.
-      const blocking = (index === view.nextToConsume || (view.windowFull && index === oldestInFlight)) && othersSince >= blockingEvidence;
+      const blocking = (index === view.nextToConsume || ((view.windowFull || view.allAdmitted === true) && index === oldestInFlight)) && othersSince >= blockingEvidence;
       // Other connections silent mid-body right now are evidence of a paced origin (nginx's limit_rate sends a
       // burst a second; the connections drift out of phase): their silences so far count like recovered ones.
       const pacedGapMs = Math.max(this.recoveredGapMs, othersSilentMs(this.watches, index, now));

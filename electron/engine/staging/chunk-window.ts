@@ -1,6 +1,7 @@
 // The ring buffer's admission control. A permit is taken BEFORE a range request is issued and given back only
 // when the extractor has consumed the chunk, so a slow extractor stops new requests instead of leaving idle
-// connections open, and staged disk stays at window x chunk size.
+// connections open, and staged disk stays at window x chunk size. A download written in place gives its
+// slots back as chunks become durable, in any order ('any': a chunk takes whichever slot is free).
 import type { WaitingOn, WindowSlot } from '../events';
 
 type SlotState = WindowSlot['state'];
@@ -8,8 +9,13 @@ type SlotState = WindowSlot['state'];
 export class ChunkWindow {
   private readonly waiters: Array<() => void> = [];
   private readonly slots: WindowSlot[];
+  /** The slot each admitted chunk holds. */
+  private readonly slotOf = new Map<number, number>();
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    private readonly order: 'in-order' | 'any' = 'in-order',
+  ) {
     this.slots = Array.from({ length: capacity }, (_, slot) => ({ slot, chunk: null, state: 'free' as SlotState, bytes: 0, length: 0 }));
   }
 
@@ -27,7 +33,7 @@ export class ChunkWindow {
    * so `chunk % capacity` is always free when a permit is: the slot a chunk occupies never moves.
    */
   async acquire(chunk: number, length: number, signal?: AbortSignal): Promise<WindowSlot> {
-    while (this.slots[chunk % this.capacity]!.chunk !== null) {
+    while (this.slotFor(chunk) === null) {
       await new Promise<void>((resolve, reject) => {
         const onAbort = () => {
           const i = this.waiters.indexOf(wake);
@@ -43,22 +49,36 @@ export class ChunkWindow {
         this.waiters.push(wake);
       });
     }
-    const slot = this.slots[chunk % this.capacity]!;
+    const slot = this.slots[this.slotFor(chunk)!]!;
     Object.assign(slot, { chunk, state: 'fetching', bytes: 0, length });
+    this.slotOf.set(chunk, slot.slot);
     return slot;
   }
 
+  /** The slot `chunk` may take now, or null. */
+  private slotFor(chunk: number): number | null {
+    if (this.order === 'in-order') return this.slots[chunk % this.capacity]!.chunk === null ? chunk % this.capacity : null;
+    return this.slots.find((s) => s.chunk === null)?.slot ?? null;
+  }
+
+  private held(chunk: number): WindowSlot | null {
+    const i = this.slotOf.get(chunk);
+    const slot = i === undefined ? undefined : this.slots[i];
+    return slot && slot.chunk === chunk ? slot : null;
+  }
+
   update(chunk: number, state: SlotState, bytes?: number): void {
-    const slot = this.slots[chunk % this.capacity]!;
-    if (slot.chunk !== chunk) return;
+    const slot = this.held(chunk);
+    if (!slot) return;
     slot.state = state;
     if (bytes !== undefined) slot.bytes = bytes;
   }
 
   /** The extractor is done with `chunk`: its slot (and staging file) may be reused. */
   release(chunk: number): void {
-    const slot = this.slots[chunk % this.capacity]!;
-    if (slot.chunk !== chunk) return;
+    const slot = this.held(chunk);
+    if (!slot) return;
+    this.slotOf.delete(chunk);
     Object.assign(slot, { chunk: null, state: 'free', bytes: 0, length: 0 });
     for (const wake of this.waiters.splice(0)) wake();
   }

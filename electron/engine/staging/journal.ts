@@ -6,6 +6,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { AttemptRecord } from '../events';
 import { crc32 } from '../decode/gzip/crc32';
+import type { OutputRecord } from './output-record';
 
 export interface StagedRecord {
   t: 'staged';
@@ -33,7 +34,7 @@ export interface PartRecord {
   crc: number;
 }
 
-export type JournalRecord = StagedRecord | AttemptJournalRecord | PartRecord;
+export type JournalRecord = StagedRecord | AttemptJournalRecord | PartRecord | OutputRecord;
 
 const HEADER = 8; // u32 length, u32 crc32 of the payload
 

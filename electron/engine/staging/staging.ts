@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { toEngineError } from '../errors';
 import { crc32 } from '../decode/gzip/crc32';
 import { verifiedPrefix, type PrefixRecord } from './part-verify';
-import type { RangeSink } from '../transfer/range-fetch';
+import type { ChunkPart } from './chunk-part';
 import type { ChunkTap } from './chunk-tap';
 
 /** A part's prefix is journaled again once this many bytes were added since the last record. */
@@ -123,7 +123,7 @@ export class StagingArea {
 /** Body pieces are gathered and written in one writev of about this size: far fewer syscalls than per piece. */
 const FLUSH_BYTES = 1024 * 1024;
 
-export class PartFile implements RangeSink {
+export class PartFile implements ChunkPart {
   private closed = false;
   private pending: Buffer[] = [];
   private pendingBytes = 0;

@@ -6,6 +6,7 @@ import { loadCheckpoint } from './checkpoint-store';
 import type { AttemptRecord } from '../events';
 import { loadJobStateForRun, type JobStateRecord } from './job-state';
 import { readJournal } from '../staging/journal';
+import { durableOutputFrom } from '../staging/output-record';
 
 export interface JobStatusReport {
   state: JobStateRecord;
@@ -44,7 +45,7 @@ export async function readJobStatus(stateDir: string): Promise<JobStatusReport |
   const committedBytes = state.complete
     ? (id.size ?? 0)
     : id.mode === 'download'
-      ? Math.min(id.size ?? 0, state.consumedChunks * id.chunkSize)
+      ? [...durableOutputFrom(records, state.consumedChunks, id.chunkSize, id.size ?? 0).chunks.values()].reduce((a, b) => a + b, 0)
       : (checkpoint?.compressedOffset ?? 0);
   return {
     state,

@@ -21,6 +21,18 @@ export async function removeStateFolder(stateDir: string): Promise<void> {
   await fsp.rmdir(stateDir).catch(() => undefined);
 }
 
+/**
+ * A new job in the state folder of another (another file to the same target): that job's checkpoint, journal
+ * and chunk files describe other bytes, and must not vouch for this one's. Its state is replaced by the new one.
+ */
+export async function forgetEarlierJob(stateDir: string): Promise<void> {
+  for (const name of await fsp.readdir(stateDir).catch(() => [] as string[])) {
+    if (name === CHECKPOINT_FILE || name === `${CHECKPOINT_FILE}${PREVIOUS}` || name === JOURNAL_FILE || CHUNK_FILE.test(name)) {
+      await fsp.rm(join(stateDir, name), { force: true });
+    }
+  }
+}
+
 /** --restart: the earlier run's state, journal, checkpoint and chunk files go; the destination is left to the operator. */
 export async function clearEarlierRun(stateDir: string): Promise<void> {
   for (const name of await fsp.readdir(stateDir).catch(() => [] as string[])) {
