@@ -8,7 +8,7 @@ import { PrefixDigests } from '../checksum/prefix-digests';
 import { EngineError } from '../errors';
 import type { Journal } from '../staging/journal';
 import { OutputFile, type FileIdentity } from '../staging/output-file';
-import { contiguousBytes } from '../staging/output-record';
+import { baseRecord, contiguousBytes } from '../staging/output-record';
 import type { OutputSyncer } from './output-syncer';
 import type { SinkResult, StreamSink } from './sinks';
 
@@ -40,7 +40,8 @@ export class DirectOutputSink implements StreamSink {
   async begin(journal: Journal): Promise<OutputFile> {
     const p = this.plan;
     const before = p.kept.size > 0 ? await identityOf(p.path) : null;
-    await journal.append({ t: 'output', base: true, chunks: [...p.kept], file: before ?? { dev: 0, ino: 0 } });
+    const lengthOf = (index: number) => Math.min(p.chunkSize, p.size - index * p.chunkSize);
+    await journal.append(baseRecord(p.kept, lengthOf, before ?? { dev: 0, ino: 0 }));
     this.file = await OutputFile.open(p.path, p.size, p.kept.size > 0);
     if (p.kinds.length > 0) {
       this.digestSet = await PrefixDigests.start(p.path, p.kinds);

@@ -42,8 +42,11 @@ export class OutputSyncer {
   private readonly durable: Map<number, number>;
   /** Regions of the chunks in the window (fetching, or complete and waiting for a round). */
   private readonly regions = new Map<number, OutputRegion>();
-  /** Chunks whose every byte is in the file, durable or not. */
+  /** Chunks whose every byte is in the file, durable or not, and their bytes. */
   private readonly complete = new Set<number>();
+  private completeBytes = 0;
+  /** Chunks kept in part from an earlier run, not yet taken up again. */
+  private readonly keptParts = new Set<number>();
   /** Complete chunks whose slot waits for a round. */
   private readonly waiting = new Set<number>();
   /** Bumped when a region is emptied: a round's look at it from before then is stale. */
@@ -62,7 +65,13 @@ export class OutputSyncer {
 
   constructor(private readonly host: SyncerHost) {
     this.durable = new Map(host.kept);
-    for (const [index, length] of host.kept) if (length >= this.lengthOf(index)) this.complete.add(index);
+    for (const [index, length] of host.kept) {
+      if (length < this.lengthOf(index)) this.keptParts.add(index);
+      else {
+        this.complete.add(index);
+        this.completeBytes += length;
+      }
+    }
     this.advanceHead();
   }
 
@@ -78,12 +87,14 @@ export class OutputSyncer {
     region.onFlushed = () => this.flushed(index);
     region.onReset = () => this.retract(index);
     this.regions.set(index, region);
+    this.keptParts.delete(index);
     return region;
   }
 
   /** Every byte of chunk `index` is in the file; its slot goes with the next round. */
   completed(index: number): void {
     this.complete.add(index);
+    this.completeBytes += this.lengthOf(index);
     this.waiting.add(index);
     const rec = this.host.records.get(index);
     rec.bytes = rec.length;
@@ -119,10 +130,9 @@ export class OutputSyncer {
 
   /** Bytes received and kept: complete chunks and the prefixes of those still arriving. */
   committedBytes(): number {
-    let total = 0;
-    for (const index of this.complete) total += this.lengthOf(index);
+    let total = this.completeBytes;
     for (const [index, region] of this.regions) if (!this.complete.has(index)) total += region.committed;
-    for (const [index, length] of this.durable) if (!this.complete.has(index) && !this.regions.has(index)) total += length;
+    for (const index of this.keptParts) total += this.durable.get(index) ?? 0;
     return total;
   }
 

@@ -12,6 +12,11 @@ export interface OutputRecord {
    * chunks whose durable prefix changed.
    */
   base?: true;
+  /**
+   * Chunks [0, upTo) are durable whole (a base record's contiguous prefix, said in one number: a 6 TB file has
+   * 100,000 chunks of 64 MiB, and a journal record holds 1 MiB at most).
+   */
+  upTo?: number;
   /** [chunk index, bytes from the chunk's start that are durable]; 0 retracts a chunk's prefix. */
   chunks: Array<[number, number]>;
   file: FileIdentity;
@@ -23,14 +28,18 @@ export interface DurableOutput {
   file: FileIdentity | null;
 }
 
-/** The journal's output records folded in order: from the last base record on, later records win. */
-export function durableOutputOf(records: readonly { t: string }[]): DurableOutput {
+/**
+ * The journal's output records folded in order: from the last base record on, later records win.
+ * `lengthOf(index)`: chunk `index`'s length (for a record's `upTo`).
+ */
+export function durableOutputOf(records: readonly { t: string }[], lengthOf: (index: number) => number): DurableOutput {
   const out: DurableOutput = { chunks: new Map(), file: null };
   for (const r of records) {
     if (r.t !== 'output') continue;
     const o = r as OutputRecord;
     if (o.base) out.chunks.clear();
     out.file = o.file;
+    for (let index = 0; index < (o.upTo ?? 0); index++) out.chunks.set(index, lengthOf(index));
     for (const [index, length] of o.chunks) {
       if (length > 0) out.chunks.set(index, length);
       else out.chunks.delete(index);
@@ -44,9 +53,18 @@ export function durableOutputOf(records: readonly { t: string }[]): DurableOutpu
  * version wrote chunk by chunk in order (job.json's consumedChunks, no records), its first chunks.
  */
 export function durableOutputFrom(records: readonly { t: string }[], consumedChunks: number, chunkSize: number, size: number): DurableOutput {
-  const durable = durableOutputOf(records);
-  for (let index = 0; index < consumedChunks; index++) durable.chunks.set(index, Math.min(chunkSize, size - index * chunkSize));
+  const lengthOf = (index: number) => Math.min(chunkSize, size - index * chunkSize);
+  const durable = durableOutputOf(records, lengthOf);
+  for (let index = 0; index < consumedChunks; index++) durable.chunks.set(index, lengthOf(index));
   return durable;
+}
+
+/** A base record of `kept`: its contiguous whole chunks as `upTo`, the others listed. */
+export function baseRecord(kept: ReadonlyMap<number, number>, lengthOf: (index: number) => number, file: FileIdentity): OutputRecord {
+  let upTo = 0;
+  while (kept.get(upTo) !== undefined && kept.get(upTo)! >= lengthOf(upTo)) upTo++;
+  const chunks = [...kept].filter(([index]) => index >= upTo);
+  return { t: 'output', base: true, ...(upTo > 0 ? { upTo } : {}), chunks, file };
 }
 
 /** Bytes from byte 0 on that are durable (the chunks' prefixes, contiguous). */
