@@ -6,6 +6,8 @@ import { sleep } from '../sleep';
 import { toEngineError, type EngineError } from '../errors';
 import type { ResumableDigests } from '../checksum/digest-set';
 import { saveCheckpoint } from '../state/checkpoint-store';
+import type { ChunkRecords } from '../staging/chunk-records';
+import type { StagingArea } from '../staging/staging';
 import type { ExtractSink } from './sinks';
 
 const CHECKPOINT_OUTPUT_BYTES = 64 * 1024 * 1024;
@@ -37,6 +39,27 @@ export class Checkpointer {
   private finishing = false;
   private last = { at: 0, written: 0 };
   private hashChain: Promise<void> = Promise.resolve();
+
+  /** A ranged run's checkpointer: chunks hashed from their staged files, slots given back through `release`. */
+  static forStaging(
+    run: { stateDir: string; chunkSize: number; staging: StagingArea; records: ChunkRecords; release(index: number): Promise<void>; warn(code: string, message: string): void },
+    sink: ExtractSink | null,
+    hasher: ResumableDigests | null,
+    enabled: boolean,
+  ): Checkpointer {
+    const host: CheckpointHost = {
+      stateDir: run.stateDir,
+      chunkSize: run.chunkSize,
+      stagedPath: (i) => run.staging.stagedPath(i),
+      chunkEnd: (i) => {
+        const rec = run.records.get(i);
+        return rec.start + rec.length;
+      },
+      releaseChunk: (i) => run.release(i),
+      warn: (code, message) => run.warn(code, message),
+    };
+    return new Checkpointer(host, sink, hasher, enabled);
+  }
 
   constructor(
     private readonly host: CheckpointHost,

@@ -10,18 +10,18 @@ import type { AttemptRecord, ChunkState } from '../events';
 import { ChunkRecords } from '../staging/chunk-records';
 import { ChunkWindow } from '../staging/chunk-window';
 import { Journal } from '../staging/journal';
-import { journalParts } from '../staging/part-verify';
 import { StagingArea, type PartFile } from '../staging/staging';
 import type { ResumableDigests } from '../checksum/digest-set';
 import type { SavedCheckpoint } from '../state/checkpoint-store';
 import { chunkIndexOf } from '../state/layout';
-import { confirmSizeWithRetries, sizeUnconfirmedMessage } from '../transfer/size-confirm';
 import { Checkpointer } from './checkpointer';
 import { ChunkConsumer } from './chunk-consumer';
 import { ChunkNews } from './chunk-news';
 import { DirectOutputSink } from './direct-output-sink';
 import { OutputSyncer } from './output-syncer';
 import { KeptChunks } from './kept-chunks';
+import { openEarlierRun, replayJournal } from './journal-replay';
+import { confirmProbedSize } from './size-check';
 import { fetchUntilComplete, type AttemptHost } from './chunk-attempts';
 import { deferred, type Deferred } from './deferred';
 import { PAUSE, type RunContext } from './run-context';
@@ -81,16 +81,13 @@ export class RangedRun {
     this.watchdog = new StallWatchdog(o.idleTimeoutMs, o.chunkSize);
     // A window of one slot cannot hold a consumed chunk while the next one is fetched: no checkpoints then.
     const extractSink = sink instanceof ExtractSink ? sink : null;
-    this.checkpointer = new Checkpointer(
+    this.checkpointer = Checkpointer.forStaging(
       {
         stateDir: o.stateDir,
         chunkSize: o.chunkSize,
-        stagedPath: (i) => staging.stagedPath(i),
-        chunkEnd: (i) => {
-          const rec = this.records.get(i);
-          return rec.start + rec.length;
-        },
-        releaseChunk: (i) => this.consumer!.releaseChunk(i),
+        staging,
+        records: this.records,
+        release: (i) => this.consumer!.releaseChunk(i),
         warn: (code, message) => ctx.emit({ type: 'warning', code, message }),
       },
       extractSink,
@@ -128,30 +125,9 @@ export class RangedRun {
   /** Opens the journal and the staging area (verifying what an earlier run left) and returns the run, ready to go. */
   static async open(ctx: RunContext, sink: StreamSink, plan: RangedPlan, hasher: ResumableDigests | null): Promise<RangedRun> {
     const o = ctx.options;
-    const opened = await Journal.open(o.stateDir);
-    const kept = new KeptChunks((event) => ctx.emit(event));
-    // Parts of an earlier run are continued only as far as the journal vouches for their bytes.
-    const staging = new StagingArea(
-      o.stateDir,
-      journalParts(opened.journal, opened.records, o.chunkSize, (index, keptBytes, had) => kept.partDropped(index, keptBytes, had)),
-    );
-    await staging.init();
+    const { opened, kept, staging } = await openEarlierRun(o.stateDir, o.chunkSize, (event) => ctx.emit(event));
     const run = new RangedRun(ctx, sink, plan, opened.journal, staging, hasher, kept);
-    for (const r of opened.records) {
-      if (r.t === 'staged') kept.noteStaged(r);
-      else if (r.t === 'attempt' && r.index >= plan.startChunk) {
-        run.records.addAttempt(r.index, r.attempt);
-        const rec = run.records.get(r.index);
-        rec.attemptCount = Math.max(rec.attemptCount, r.attempt.attempt);
-      }
-    }
-    if (opened.tornBytes > 0) {
-      ctx.emit({
-        type: 'warning',
-        code: 'E_JOURNAL',
-        message: `The journal ended in a torn record (${opened.tornBytes} bytes, from a crash mid-write); it was dropped and the chunks it named are verified again.`,
-      });
-    }
+    replayJournal(opened, run.records, kept, plan.startChunk, (event) => ctx.emit(event));
     // Written in place: no chunk files (an earlier version's go).
     await kept.discardStale(staging, plan.startChunk, run.direct ? 0 : o.window);
     if (run.direct) await run.openOutput(run.direct, opened.journal);
@@ -251,10 +227,7 @@ export class RangedRun {
   /** Bytes received and kept: whole chunks consumed or staged, and the received prefix of those still arriving. */
   committedBytes(): number {
     if (this.syncer) return this.syncer.committedBytes();
-    const inWindow = this.records
-      .active()
-      .reduce((s, r) => s + (r.state === 'staged' || r.state === 'extracting' ? r.length : r.state === 'fetching' || r.state === 'retrying' ? r.bytes : 0), 0);
-    return this.consumer!.consumedChunksBytes + inWindow;
+    return this.consumer!.consumedChunksBytes + this.records.bytesInWindow();
   }
 
   /** The watchdog's look at the ranges in flight (see stall-watchdog.ts). */
@@ -401,18 +374,7 @@ export class RangedRun {
 
   /** Once per job, for the first range whose Content-Range gave no total: is the HEAD size the real one? */
   private confirmSizeOnce(): void {
-    if (this.sizeCheck) return;
-    const p = this.ctx.probed;
-    this.sizeCheck = confirmSizeWithRetries(this.ctx.dispatcher, p.finalUrl, p.size!, this.ctx.policy, this.ctx.cancelSignal, this.ctx.options.headers).then(
-      (verdict) => {
-        if (verdict === 'unconfirmed') this.ctx.emit({ type: 'warning', code: 'SIZE_UNCONFIRMED', message: sizeUnconfirmedMessage(p.size!) });
-      },
-      (err) => {
-        this.fail(err);
-        throw err;
-      },
-    );
-    this.sizeCheck.catch(() => undefined);
+    this.sizeCheck ??= confirmProbedSize(this.ctx, (err) => this.fail(err));
   }
 
   private markStaged(index: number, length: number): void {

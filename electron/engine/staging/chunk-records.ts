@@ -64,4 +64,14 @@ export class ChunkRecords {
   active(): ChunkRecord[] {
     return [...this.records.values()];
   }
+
+  /** Bytes the window holds for good: whole chunks staged or being read, the received prefix of those arriving. */
+  bytesInWindow(): number {
+    let n = 0;
+    for (const r of this.records.values()) {
+      if (r.state === 'staged' || r.state === 'extracting') n += r.length;
+      else if (r.state === 'fetching' || r.state === 'retrying') n += r.bytes;
+    }
+    return n;
+  }
 }
