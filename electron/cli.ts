@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { USAGE } from './cli/usage';
 import { EXIT } from './cli/exit-codes';
 import { runGet } from './cli/run-get';
-import { runStatus } from './cli/run-status';
 
 export { EXIT, exitCodeFor } from './cli/exit-codes';
 export { parseGetArgs } from './cli/get-args';
@@ -18,7 +17,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'get':
       return runGet(rest);
     case 'status':
-      return runStatus(rest);
+      return (require('./cli/run-status') as typeof import('./cli/run-status')).runStatus(rest);
     case 'serve': {
       const serve = (await import('./serve.js')) as { runServe: (argv: string[]) => Promise<number> };
       return serve.runServe(rest);

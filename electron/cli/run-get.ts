@@ -18,7 +18,6 @@ import { USAGE } from './usage';
 import { EXIT, exitCodeFor, reportFailure } from './exit-codes';
 import { wantsHelp, parseGetArgs } from './get-args';
 import { ProgressLine } from './progress-line';
-import { runParts } from './run-parts';
 
 export async function runGet(argv: string[]): Promise<number> {
   if (wantsHelp(argv)) {
@@ -38,7 +37,7 @@ export async function runGet(argv: string[]): Promise<number> {
   try {
     const parsed = parseGetArgs(argv);
     json = parsed.json;
-    if (parsed.manifest !== null) return await runParts(parsed.manifest, parsed.options, parsed.headerArgs, json);
+    if (parsed.manifest !== null) return await (require('./run-parts') as typeof import('./run-parts')).runParts(parsed.manifest, parsed.options, parsed.headerArgs, json);
     options = parsed.options;
     // Checked before anything is written or fetched (a bad option must not leave a headers file behind).
     resolveOptions(options);

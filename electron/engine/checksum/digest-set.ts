@@ -2,7 +2,7 @@
 // save and load their state (Node's crypto cannot), so the state goes with each extraction checkpoint. All
 // kinds advance together over the same bytes; a saved state names its position, and every kind must agree.
 import { promises as fsp } from 'node:fs';
-import { createMD5, createSHA256, type IHasher } from 'hash-wasm';
+import type { IHasher } from 'hash-wasm';
 import { EngineError } from '../errors';
 import { DIGEST_LABEL, type DigestKind } from './checksum-text';
 
@@ -20,7 +20,11 @@ export interface SavedDigests {
 
 export type DigestValues = Partial<Record<DigestKind, string>>;
 
-const FACTORIES: Record<DigestKind, () => Promise<IHasher>> = { sha256: createSHA256, md5: createMD5 };
+// Loaded by the first job that hashes resumably: a download-only job or one without a checksum never needs it.
+const FACTORIES: Record<DigestKind, () => Promise<IHasher>> = {
+  sha256: () => (require('hash-wasm') as typeof import('hash-wasm')).createSHA256(),
+  md5: () => (require('hash-wasm') as typeof import('hash-wasm')).createMD5(),
+};
 
 /**
  * Why `saved` cannot resume digests of `kinds`, or null when it can: every kind must have a state, and all at

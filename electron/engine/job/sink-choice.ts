@@ -3,7 +3,7 @@
 // in place by a ranged run (direct-output-sink.ts), appended to by a single stream.
 import type { DigestKind } from '../checksum/checksum-text';
 import { expectedKinds } from '../checksum/verify';
-import { createDecompressor } from '../decode/decompress';
+import type { DecompressorFactory } from '../decode/decompress';
 import type { ResumeGranularity } from '../decode/resumable-decoder';
 import type { ArchiveFormat, TransferMode } from '../events';
 import type { ResolvedOptions } from './job-options';
@@ -39,9 +39,14 @@ export async function openSinkFor(
       ...(resumePoint ? { resumeFrom: resumePoint.extract } : {}),
       ...(plan.reuseComplete ? { reuseComplete: true } : {}),
       // Checkpoints off: zlib's streaming gunzip (the fastest decoder), and the extractor then says it cannot checkpoint.
-      ...(o.checkpoints ? {} : { decompressor: createDecompressor, decompressorNote: 'checkpoints are turned off for this job' }),
+      ...(o.checkpoints ? {} : { decompressor: streamingDecompressor(), decompressorNote: 'checkpoints are turned off for this job' }),
     },
     // A ranged extraction hashes from the chunk files, resumably; a single stream hashes as it goes.
     kinds.length > 0 && mode !== 'ranged' ? kinds : false,
   );
+}
+
+/** Loaded only when a job turns checkpoints off. */
+function streamingDecompressor(): DecompressorFactory {
+  return (require('../decode/decompress') as typeof import('../decode/decompress')).createDecompressor;
 }

@@ -8,7 +8,7 @@ import type { Writable } from 'node:stream';
 import { toEngineError } from '../errors';
 import type { ArchiveFormat } from '../events';
 import type { ExtractCheckpointData } from '../state/checkpoint-store';
-import { Extractor, type ExtractOptions, type ExtractResult } from '../extract/extractor';
+import type { Extractor, ExtractOptions, ExtractResult } from '../extract/extractor';
 
 export interface StreamSink {
   /** Bytes of the source consumed so far. */
@@ -78,6 +78,8 @@ export class ExtractSink implements StreamSink {
 
   /** `inline`: the digests hashed here (single stream); ranged jobs hash from the chunk files, resumably. */
   constructor(options: Omit<ExtractOptions, 'resumeFrom'> & { resumeFrom?: ExtractCheckpointData }, inline: InlineDigests) {
+    // The extraction code (tar, decoders, writer) is loaded by the first extraction, not by every start.
+    const { Extractor } = require('../extract/extractor') as typeof import('../extract/extractor');
     // A saved checkpoint is opaque here: the extractor checks it (extractCheckpointProblem) before it trusts it.
     this.extractor = new Extractor(options as unknown as ExtractOptions);
     this.hash = new InlineHashes(inline);
