@@ -21,10 +21,8 @@ export interface SavedDigests {
 export type DigestValues = Partial<Record<DigestKind, string>>;
 
 // Loaded by the first job that hashes resumably: a download-only job or one without a checksum never needs it.
-const FACTORIES: Record<DigestKind, () => Promise<IHasher>> = {
-  sha256: () => (require('hash-wasm') as typeof import('hash-wasm')).createSHA256(),
-  md5: () => (require('hash-wasm') as typeof import('hash-wasm')).createMD5(),
-};
+const hashWasm = () => require('hash-wasm') as typeof import('hash-wasm');
+const FACTORIES: Record<DigestKind, () => Promise<IHasher>> = { sha256: () => hashWasm().createSHA256(), md5: () => hashWasm().createMD5() };
 
 /**
  * Why `saved` cannot resume digests of `kinds`, or null when it can: every kind must have a state, and all at

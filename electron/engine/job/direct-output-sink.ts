@@ -9,7 +9,7 @@ import { EngineError } from '../errors';
 import type { Journal } from '../staging/journal';
 import { OutputFile, type FileIdentity } from '../staging/output-file';
 import { baseRecord, contiguousBytes } from '../staging/output-record';
-import type { OutputSyncer } from './output-syncer';
+import { OutputSyncer, type SyncerHost } from './output-syncer';
 import type { SinkResult, StreamSink } from './sinks';
 
 export interface DirectOutputPlan {
@@ -20,6 +20,9 @@ export interface DirectOutputPlan {
   kept: ReadonlyMap<number, number>;
   kinds: readonly DigestKind[];
 }
+
+/** What the syncer needs of the ranged run that writes the output (the rest it takes from the plan). */
+export type OutputRunView = Pick<SyncerHost, 'window' | 'records' | 'chunkCount' | 'setChunk' | 'emitWindow' | 'waitForDiskSpace'>;
 
 export class DirectOutputSink implements StreamSink {
   private file: OutputFile | null = null;
@@ -35,9 +38,10 @@ export class DirectOutputSink implements StreamSink {
 
   /**
    * Journals what this run keeps (synced: an earlier run's records must not outlive a file about to be
-   * emptied), then opens the output and starts the digests (over the kept prefix first).
+   * emptied), then opens the output and starts the digests (over the kept prefix first). Returns the run's
+   * syncer; the job's end and its stop go through it.
    */
-  async begin(journal: Journal): Promise<OutputFile> {
+  async begin(journal: Journal, run: OutputRunView): Promise<OutputSyncer> {
     const p = this.plan;
     const before = p.kept.size > 0 ? await identityOf(p.path) : null;
     const lengthOf = (index: number) => Math.min(p.chunkSize, p.size - index * p.chunkSize);
@@ -47,12 +51,8 @@ export class DirectOutputSink implements StreamSink {
       this.digestSet = await PrefixDigests.start(p.path, p.kinds);
       this.digestSet.hashTo(contiguousBytes(p.kept, p.chunkSize, p.size));
     }
-    return this.file;
-  }
-
-  /** The run's syncer: the job's end and its stop go through it. */
-  attach(syncer: OutputSyncer): void {
-    this.syncer = syncer;
+    this.syncer = new OutputSyncer({ ...run, file: this.file, digests: this.digestSet, journal, chunkSize: p.chunkSize, size: p.size, kept: p.kept });
+    return this.syncer;
   }
 
   get digests(): PrefixDigests | null {

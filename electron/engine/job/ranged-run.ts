@@ -4,7 +4,6 @@
 // output file at their offsets, and a syncer makes them durable and gives their slots back (see
 // output-syncer.ts). Everything that lives only while ranges are fetched lives here, created when the run
 // opens, so nothing is half-there for the rest of the job.
-import { promises as fsp } from 'node:fs';
 import { toEngineError, type EngineError, type NetworkError } from '../errors';
 import type { AttemptRecord, ChunkState } from '../events';
 import { ChunkRecords } from '../staging/chunk-records';
@@ -13,12 +12,11 @@ import { Journal } from '../staging/journal';
 import { StagingArea, type PartFile } from '../staging/staging';
 import type { ResumableDigests } from '../checksum/digest-set';
 import type { SavedCheckpoint } from '../state/checkpoint-store';
-import { chunkIndexOf } from '../state/layout';
 import { Checkpointer } from './checkpointer';
 import { ChunkConsumer } from './chunk-consumer';
 import { ChunkNews } from './chunk-news';
 import { DirectOutputSink } from './direct-output-sink';
-import { OutputSyncer } from './output-syncer';
+import type { OutputSyncer } from './output-syncer';
 import { KeptChunks } from './kept-chunks';
 import { openEarlierRun, replayJournal } from './journal-replay';
 import { confirmProbedSize } from './size-check';
@@ -136,23 +134,14 @@ export class RangedRun {
 
   /** The output written in place, and its syncer, once this run's record of what it keeps is in the journal. */
   private async openOutput(sink: DirectOutputSink, journal: Journal): Promise<void> {
-    const o = this.ctx.options;
-    const file = await sink.begin(journal);
-    this.syncer = new OutputSyncer({
-      file,
-      digests: sink.digests,
-      journal,
+    this.syncer = await sink.begin(journal, {
       window: this.window,
       records: this.records,
-      chunkSize: o.chunkSize,
-      size: this.plan.size,
       chunkCount: this.plan.chunkCount,
-      kept: sink.plan.kept,
       setChunk: (rec, state) => this.setChunk(rec, state),
       emitWindow: () => this.emitWindow(),
       waitForDiskSpace: (e) => this.ctx.waitForDiskSpace(e),
     });
-    sink.attach(this.syncer);
   }
 
   // ---- the run -------------------------------------------------------------------------------------------
@@ -263,10 +252,7 @@ export class RangedRun {
   async abandon(): Promise<void> {
     this.checkpointer.stop();
     await this.checkpointer.hashTo(this.consumedOffset);
-    for (const name of await fsp.readdir(this.staging.dir)) {
-      const index = chunkIndexOf(name);
-      if (index !== null) await this.staging.remove(index);
-    }
+    await this.staging.removeAll();
     if (this.consumer) this.consumer.nextToConsume = null;
     else this.direct!.streamFrom(this.consumedOffset);
   }

@@ -8,7 +8,7 @@
 // A part file is not fsynced either: the journal gets the CRC-32 of its prefix every few MiB and at the end
 // of each attempt (PartRecord, not synced), and a restart continues a part only as far as a record still
 // matches its bytes (see part-verify.ts).
-import { CHUNK_FILE, chunkFileName } from '../state/layout';
+import { CHUNK_FILE, chunkFileName, chunkIndexOf } from '../state/layout';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { toEngineError } from '../errors';
@@ -107,6 +107,14 @@ export class StagingArea {
     await fsp.rm(this.stagedPath(index), { force: true });
     await fsp.rm(this.partPath(index), { force: true });
     await fsp.rm(this.tailPath(index), { force: true });
+  }
+
+  /** Removes every chunk's files (the origin stopped serving ranges: the stream brings their bytes again). */
+  async removeAll(): Promise<void> {
+    for (const name of await fsp.readdir(this.dir)) {
+      const index = chunkIndexOf(name);
+      if (index !== null) await this.remove(index);
+    }
   }
 
   /** Bytes currently held by chunk files (what the window costs on disk). */
